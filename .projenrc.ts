@@ -1,0 +1,74 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-migrated-service',
+  description:
+    'A cdk8s construct for database-backed services: a versioned migration Job, a Deployment whose pods wait for it, and the RBAC that lets them.',
+  keywords: ['cdk8s', 'kubernetes', 'database', 'migration', 'job', 'init-container', 'fluxcd', 'argocd', 'helm'],
+  author: 'cdk8s-migrated-service maintainers',
+  authorAddress: 'maintainers@cdk8s-migrated-service.dev',
+  repositoryUrl: 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  license: 'Apache-2.0',
+  minNodeVersion: '20.0.0',
+
+  // cdk8s-construct defaults to cdk8s 1.x; we build on cdk8s 2 and constructs 10.
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.3.0',
+  // projen has no cdk8s-plus option, so the peer dependency is ours to declare.
+  // 2.5.6 is the last release of the 28 line. projen also pins it as a devDependency.
+  peerDeps: ['cdk8s-plus-28@^2.5.6'],
+
+  // jsii 6.0 compiles with TypeScript 6.0; ts-jest refuses TypeScript 7.
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+
+  devDeps: [
+    'fast-check@^4',
+    // kubernetes-models 5.x is ESM-only and needs Node >= 22; 4.5.x carries the 1.33 schemas.
+    'kubernetes-models@~4.5.1',
+    '@kubernetes-models/validate@^4',
+    'cdk8s-cli@^2',
+    'tsconfig-paths@^4',
+  ],
+
+  jestOptions: {
+    // A snapshot that drifts must fail the build; update snapshots on purpose with `npx projen test:update`.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      // The examples import the package by its published name, as a user would.
+      moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src' },
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/'],
+    },
+  },
+
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench', 'projenrc'],
+  },
+
+  gitignore: ['/examples/*/manifests/', '/bench/results/'],
+});
+
+// `npx projen synth:example` (or `npm run synth:example`) runs the example app through the cdk8s CLI,
+// exactly as a user would, and writes its manifests to examples/app/manifests (never dist/, which
+// jsii-pacmak owns).
+for (const excluded of ['/examples/', '/bench/', '/.ci/']) {
+  project.addPackageIgnore(excluded);
+}
+
+project.addTask('synth:example', {
+  description: 'Synthesize the example cdk8s app to examples/app/manifests',
+  cwd: 'examples/app',
+  exec: 'cdk8s synth --no-check-upgrade',
+});
+
+project.addTask('bench', {
+  description: 'Benchmark synthesis time and memory against hand-written cdk8s-plus resources',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/synth.ts',
+  receiveArgs: true,
+});
+
+project.synth();
