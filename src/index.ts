@@ -1,5 +1,5 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './migrated-service';
+export * from './waiter';
+export * from './delivery';
+export * from './migration-tool';
+export * from './image-tag';

@@ -1,0 +1,225 @@
+import { Duration } from 'cdk8s';
+import { invalidProp } from './validation';
+
+/**
+ * Values of `argocd.argoproj.io/hook-delete-policy`.
+ */
+export enum ArgoCdHookDeletePolicy {
+  /** Delete the previous hook of the same name just before the next sync creates it again. */
+  BEFORE_HOOK_CREATION = 'BeforeHookCreation',
+  /** Delete the hook once it has succeeded. Rejected: the waiter still needs the Job. */
+  HOOK_SUCCEEDED = 'HookSucceeded',
+  /** Delete the hook when it has failed, with its pods and their logs. */
+  HOOK_FAILED = 'HookFailed',
+}
+
+/**
+ * Values of `helm.sh/hook-delete-policy`.
+ */
+export enum HelmHookDeletePolicy {
+  /** Delete the previous hook of the same name just before the next release creates it again. */
+  BEFORE_HOOK_CREATION = 'before-hook-creation',
+  /** Delete the hook once it has succeeded. Rejected: the waiter still needs the Job. */
+  HOOK_SUCCEEDED = 'hook-succeeded',
+  /** Delete the hook when it has failed, with its pods and their logs. */
+  HOOK_FAILED = 'hook-failed',
+}
+
+/**
+ * Options for `Delivery.argoCd()`.
+ */
+export interface ArgoCdDeliveryOptions {
+  /**
+   * The hook's `argocd.argoproj.io/sync-wave`, an integer that may be negative. Hooks of lower
+   * waves run first.
+   *
+   * @default - no sync-wave annotation (wave 0)
+   */
+  readonly syncWave?: number;
+
+  /**
+   * When Argo CD deletes the migration Job.
+   *
+   * `HookSucceeded` is rejected: the Job would be gone when the new pods' waiter looks for it.
+   *
+   * @default ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION
+   */
+  readonly hookDeletePolicy?: ArgoCdHookDeletePolicy;
+}
+
+/**
+ * Options for `Delivery.helm()`.
+ */
+export interface HelmDeliveryOptions {
+  /**
+   * The hook's `helm.sh/hook-weight`, an integer that may be negative. Hooks of lower weight run
+   * first.
+   *
+   * @default 0
+   */
+  readonly hookWeight?: number;
+
+  /**
+   * When Helm deletes the migration Job.
+   *
+   * `hook-succeeded` is rejected: the Job would be gone when the new pods' waiter looks for it.
+   *
+   * @default HelmHookDeletePolicy.BEFORE_HOOK_CREATION
+   */
+  readonly hookDeletePolicy?: HelmHookDeletePolicy;
+}
+
+/**
+ * The tool that applies the synthesized manifests to the cluster. It decides how the migration
+ * Job is annotated so that it runs once per release, before the new pods.
+ *
+ * Whatever the engine, every pod of the Deployment still waits for the Job in its init container:
+ * a pod restarted on another node must never start against a schema that is not migrated yet.
+ */
+export abstract class Delivery {
+  /**
+   * FluxCD's kustomize-controller (the default).
+   *
+   * The Job carries `kustomize.toolkit.fluxcd.io/force: Enabled`, so that Flux re-creates it
+   * instead of failing when an immutable field changes. The Job has no TTL: Flux re-creates every
+   * object of the source that is missing from the cluster, so a Job deleted by its TTL would run
+   * again at every reconcile. With `prune: true`, Flux deletes the previous release's Job when the
+   * next release removes it from the source.
+   */
+  public static flux(): Delivery {
+    return new FluxDelivery();
+  }
+
+  /**
+   * Argo CD: the Job is a `PreSync` hook, so the sync applies the Deployment only after the
+   * migration has succeeded. `BeforeHookCreation` keeps the running release's Job until the next
+   * sync, so pods started later still find it.
+   */
+  public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
+    return new ArgoCdDelivery(options);
+  }
+
+  /**
+   * Helm: the Job is a `pre-install,pre-upgrade` hook, so the release applies the Deployment only
+   * after the migration has succeeded, and a failed migration fails the release.
+   *
+   * Hooks are not part of the release, and `before-hook-creation` deletes only a hook of the same
+   * name: the versioned Jobs of earlier releases stay until you delete them. ConfigMaps and Secrets
+   * that the Job reads must exist before the hook runs (create them outside the chart, or as hooks
+   * of lower weight).
+   */
+  public static helm(options: HelmDeliveryOptions = {}): Delivery {
+    return new HelmDelivery(options);
+  }
+
+  /**
+   * Plain `kubectl apply -f`: no engine annotations; the Job comes before the Deployment in the
+   * output. Earlier releases' Jobs stay until you delete them (or apply with `--prune`).
+   */
+  public static kubectl(): Delivery {
+    return new KubectlDelivery();
+  }
+
+  /** The engine's name: `flux`, `argocd`, `helm` or `kubectl`. */
+  public abstract readonly engine: string;
+
+  /** The annotations this engine needs on the migration Job. */
+  public abstract jobAnnotations(): { [key: string]: string };
+
+  /**
+   * What goes wrong with this engine when the Job is deleted `ttl` after it finishes.
+   *
+   * @internal
+   */
+  public abstract _ttlConsequence(ttl: Duration): string;
+}
+
+const WAITER_CRASH_LOOPS =
+  'every pod that starts after that (scale-up, reschedule, node drain) finds no Job, and its waiter exits 1: '
+  + 'the pod loops in Init:CrashLoopBackOff';
+
+class FluxDelivery extends Delivery {
+  public readonly engine = 'flux';
+
+  public jobAnnotations(): { [key: string]: string } {
+    return { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' };
+  }
+
+  public _ttlConsequence(ttl: Duration): string {
+    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Flux re-creates every object `
+      + 'of the source that is missing from the cluster at its next reconcile: the migration runs again every interval, and '
+      + `until the re-created Job completes, ${WAITER_CRASH_LOOPS}. Leave ttlAfterFinished unset: prune removes the previous release's Job.`;
+  }
+}
+
+class ArgoCdDelivery extends Delivery {
+  public readonly engine = 'argocd';
+
+  constructor(private readonly options: ArgoCdDeliveryOptions) {
+    super();
+    const owner = 'Delivery.argoCd()';
+    if (options.syncWave !== undefined && !Number.isInteger(options.syncWave)) {
+      throw invalidProp(owner, 'syncWave', options.syncWave, 'a sync-wave is a whole number (it may be negative).');
+    }
+    if (options.hookDeletePolicy === ArgoCdHookDeletePolicy.HOOK_SUCCEEDED) {
+      throw invalidProp(owner, 'hookDeletePolicy', options.hookDeletePolicy,
+        'HookSucceeded deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job '
+        + 'and every pod loops in Init:CrashLoopBackOff. Use BeforeHookCreation (the default).');
+    }
+  }
+
+  public jobAnnotations(): { [key: string]: string } {
+    return {
+      'argocd.argoproj.io/hook': 'PreSync',
+      'argocd.argoproj.io/hook-delete-policy': this.options.hookDeletePolicy ?? ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION,
+      ...(this.options.syncWave !== undefined ? { 'argocd.argoproj.io/sync-wave': `${this.options.syncWave}` } : {}),
+    };
+  }
+
+  public _ttlConsequence(ttl: Duration): string {
+    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Argo CD creates hooks only during a sync: `
+      + `until the next sync, ${WAITER_CRASH_LOOPS}. Leave ttlAfterFinished unset: BeforeHookCreation replaces the Job at the next sync.`;
+  }
+}
+
+class HelmDelivery extends Delivery {
+  public readonly engine = 'helm';
+
+  constructor(private readonly options: HelmDeliveryOptions) {
+    super();
+    const owner = 'Delivery.helm()';
+    if (options.hookWeight !== undefined && !Number.isInteger(options.hookWeight)) {
+      throw invalidProp(owner, 'hookWeight', options.hookWeight, 'a hook weight is a whole number (it may be negative).');
+    }
+    if (options.hookDeletePolicy === HelmHookDeletePolicy.HOOK_SUCCEEDED) {
+      throw invalidProp(owner, 'hookDeletePolicy', options.hookDeletePolicy,
+        'hook-succeeded deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job '
+        + 'and every pod loops in Init:CrashLoopBackOff. Use before-hook-creation (the default).');
+    }
+  }
+
+  public jobAnnotations(): { [key: string]: string } {
+    return {
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-weight': `${this.options.hookWeight ?? 0}`,
+      'helm.sh/hook-delete-policy': this.options.hookDeletePolicy ?? HelmHookDeletePolicy.BEFORE_HOOK_CREATION,
+    };
+  }
+
+  public _ttlConsequence(ttl: Duration): string {
+    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Helm runs hooks only during install and upgrade: `
+      + `until the next release, ${WAITER_CRASH_LOOPS}.`;
+  }
+}
+
+class KubectlDelivery extends Delivery {
+  public readonly engine = 'kubectl';
+
+  public jobAnnotations(): { [key: string]: string } {
+    return {};
+  }
+
+  public _ttlConsequence(ttl: Duration): string {
+    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}: until the next kubectl apply, ${WAITER_CRASH_LOOPS}.`;
+  }
+}

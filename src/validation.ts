@@ -1,0 +1,124 @@
+import { isDnsSubdomain } from './names';
+
+/** What Docker accepts as a tag. */
+export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+// The grammar of an image reference without tag or digest, after the distribution/reference spec.
+const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+const REPOSITORY_PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
+/**
+ * Builds the error thrown for an invalid prop: it names the construct, the prop, the value and the
+ * rule, and says what to do, so a failing pipeline tells the user how to fix it.
+ */
+export function invalidProp(owner: string, prop: string, value: unknown, rule: string): Error {
+  return new Error(`${owner}: ${prop} ${describeValue(value)} is invalid: ${rule}`);
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) {
+    return '(undefined)';
+  }
+  const text = JSON.stringify(value);
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+/** Throws unless `tag` is a Docker tag that identifies one release. */
+export function validateImageTag(owner: string, prop: string, tag: string): void {
+  if (typeof tag !== 'string' || tag.length === 0) {
+    throw invalidProp(owner, prop, tag, 'it is required and must be the image tag of this release, e.g. "v1.2.3" or a commit SHA.');
+  }
+  if (!DOCKER_TAG.test(tag)) {
+    throw invalidProp(owner, prop, tag,
+      'a Docker tag is 1 to 128 characters of letters, digits, "_", "." and "-", and does not start with "." or "-" '
+      + '(no spaces, "/", ":" or "@"). Pass the tag alone, without the image repository or a digest.');
+  }
+  if (tag === 'latest') {
+    // A constant tag gives a constant Job name: the Job of the first release is never replaced, so
+    // later releases would silently skip their migrations.
+    throw invalidProp(owner, prop, tag,
+      '"latest" names no release: the migration Job name is derived from the tag, so every release would reuse the first Job '
+      + 'and skip its migrations. Tag each release uniquely (a version or a commit SHA).');
+  }
+}
+
+/** Throws unless `image` is an image repository with neither tag nor digest. */
+export function validateImageRepository(owner: string, prop: string, image: string): void {
+  if (typeof image !== 'string' || image.length === 0) {
+    throw invalidProp(owner, prop, image, 'it is required: the image repository without tag, e.g. "registry.example.com/myapp".');
+  }
+  if (image.includes('@')) {
+    throw invalidProp(owner, prop, image,
+      'it must not contain a digest ("@sha256:..."): the construct appends imageTag to every image so that all of them share one release. '
+      + 'Pass the repository alone and the tag as imageTag.');
+  }
+  const components = image.split('/');
+  const last = components[components.length - 1];
+  if (last.includes(':')) {
+    throw invalidProp(owner, prop, image,
+      `it must not contain a tag (":${last.split(':').pop()}"): the construct appends imageTag to every image so that all of them share one release. `
+      + 'Pass the repository alone and the tag as imageTag.');
+  }
+  const hasRegistryHost = components.length > 1
+    && (components[0].includes('.') || components[0].includes(':') || components[0] === 'localhost');
+  const host = hasRegistryHost ? components[0] : undefined;
+  const path = hasRegistryHost ? components.slice(1) : components;
+  if (host !== undefined && !REGISTRY_HOST.test(host)) {
+    throw invalidProp(owner, prop, image, `"${host}" is not a registry host (a DNS name with an optional ":port").`);
+  }
+  const badComponent = path.find((component) => !REPOSITORY_PATH_COMPONENT.test(component));
+  if (badComponent !== undefined) {
+    throw invalidProp(owner, prop, image,
+      `repository path component "${badComponent}" is not valid: components are lowercase letters and digits, `
+      + 'separated by ".", "_", "__" or "-", and joined by "/". No whitespace or uppercase.');
+  }
+}
+
+/** Throws unless `image` is a full image reference pinned to a tag or digest. */
+export function validatePinnedImage(owner: string, prop: string, image: string): void {
+  const digestAt = image.indexOf('@');
+  const withoutDigest = digestAt >= 0 ? image.slice(0, digestAt) : image;
+  const components = withoutDigest.split('/');
+  const last = components[components.length - 1];
+  const tagAt = last.lastIndexOf(':');
+  const repository = tagAt >= 0 ? withoutDigest.slice(0, withoutDigest.length - last.length + tagAt) : withoutDigest;
+  const tag = tagAt >= 0 ? last.slice(tagAt + 1) : undefined;
+  if (digestAt < 0 && tag === undefined) {
+    throw invalidProp(owner, prop, image,
+      'pin the image to a tag or digest (e.g. "groundnuty/k8s-wait-for:no-root-v2.0"): an unpinned image changes under you between pod starts.');
+  }
+  if (tag !== undefined && !DOCKER_TAG.test(tag)) {
+    throw invalidProp(owner, prop, image, `":${tag}" is not a Docker tag.`);
+  }
+  validateImageRepository(owner, prop, repository);
+}
+
+/** Throws unless `value` is an integer within [min, max]. */
+export function validateInteger(owner: string, prop: string, value: number, min: number, max: number, meaning: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalidProp(owner, prop, value, `${meaning} must be a whole number from ${min} to ${max}.`);
+  }
+}
+
+/** Throws unless every name is a distinct DNS-1123 subdomain, as ConfigMap and Secret names are. */
+export function validateObjectNames(owner: string, prop: string, names: string[], kind: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== 'string' || !isDnsSubdomain(name)) {
+      throw invalidProp(owner, prop, name,
+        `a ${kind} name is a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", alphanumeric at both ends, at most 253 characters.`);
+    }
+    if (seen.has(name)) {
+      throw invalidProp(owner, prop, name, `each ${kind} is listed once; remove the duplicate.`);
+    }
+    seen.add(name);
+  }
+}
+
+/** Throws unless `command` is a non-empty array whose first element is a non-empty string. */
+export function validateCommand(owner: string, prop: string, command: string[]): void {
+  if (!Array.isArray(command) || command.length === 0 || typeof command[0] !== 'string' || command[0].trim().length === 0) {
+    throw invalidProp(owner, prop, command,
+      'the migration command is a non-empty list whose first element is the executable, e.g. ["npx", "prisma", "migrate", "deploy"].');
+  }
+}

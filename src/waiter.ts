@@ -1,0 +1,184 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { invalidProp, validatePinnedImage } from './validation';
+
+/**
+ * Options shared by every waiter.
+ */
+export interface MigrationWaiterOptions {
+  /**
+   * The waiter's image, pinned to a tag or digest.
+   *
+   * @default - the waiter's own default, see each factory
+   */
+  readonly image?: string;
+
+  /**
+   * The UID the waiter runs as. It is set explicitly because the pod runs with `runAsNonRoot: true`,
+   * and the kubelet refuses to start an image whose user is root or not numeric.
+   *
+   * @default - the non-root UID of the default image
+   */
+  readonly user?: number;
+
+  /**
+   * Resources of the waiter container. The waiter only polls the API server, so it asks for
+   * little. Init container requests do not add to the pod's: the scheduler takes the larger of the
+   * init containers' and the sum of the app containers'.
+   *
+   * @default - cpu 10m request / 200m limit, memory 32Mi request / 128Mi limit
+   */
+  readonly resources?: kplus.ContainerResources;
+}
+
+/**
+ * Options for `MigrationWaiter.k8sWaitFor()`.
+ */
+export interface K8sWaitForOptions extends MigrationWaiterOptions {}
+
+/**
+ * Options for `MigrationWaiter.kubectlWait()`.
+ */
+export interface KubectlWaitOptions extends MigrationWaiterOptions {
+  /**
+   * How long `kubectl wait` waits before it exits 1. The kubelet then restarts the init container,
+   * which waits again, so the timeout bounds one attempt, not the rollout.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * How the waiter container is built, as returned by `MigrationWaiter.bind()`.
+ */
+export interface MigrationWaiterConfig {
+  /** The image, pinned. */
+  readonly image: string;
+
+  /**
+   * The command, replacing the image's entrypoint.
+   *
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+
+  /** The arguments. */
+  readonly args: string[];
+
+  /** The UID to run as. */
+  readonly user: number;
+
+  /** The verbs on this release's Job that the waiter needs. */
+  readonly jobVerbs: string[];
+
+  /**
+   * Resources of the waiter container.
+   *
+   * @default - see `MigrationWaiterOptions.resources`
+   */
+  readonly resources?: kplus.ContainerResources;
+}
+
+/**
+ * The init container that holds every pod of the Deployment until this release's migration Job
+ * has completed.
+ */
+export abstract class MigrationWaiter {
+  /**
+   * `groundnuty/k8s-wait-for` in `job-wr` mode (the default waiter).
+   *
+   * `job-wr` keeps waiting while the Job has no succeeded pod; plain `job` mode counts a Job whose
+   * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. On a failed Job it waits
+   * forever, so the pods stay in `Init:0/1` and the previous ReplicaSet keeps serving. On a
+   * missing Job, or when the API refuses it, it exits 1 and the pod shows `Init:Error`, then
+   * `Init:CrashLoopBackOff`.
+   *
+   * The default image is `groundnuty/k8s-wait-for:no-root-v2.0`, which runs as UID 1100: the root
+   * image `v2.0` cannot start in a pod with `runAsNonRoot: true`, which cdk8s-plus sets.
+   */
+  public static k8sWaitFor(options: K8sWaitForOptions = {}): MigrationWaiter {
+    return new K8sWaitFor(options);
+  }
+
+  /**
+   * `kubectl wait --for=condition=complete` from the official `registry.k8s.io/kubectl` image.
+   *
+   * It watches instead of polling, so it adds no delay. On a failed Job it waits until the
+   * timeout, then exits 1; on a missing Job it exits 1 at once. Either way the kubelet restarts it.
+   */
+  public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
+    return new KubectlWait(options);
+  }
+
+  /**
+   * Describes the waiter container for the Job named `jobName`.
+   */
+  public abstract bind(jobName: string): MigrationWaiterConfig;
+}
+
+// Both waiters read the Job: get for k8s-wait-for, get/list/watch (with a name field selector)
+// for `kubectl wait`. The Role restricts every verb to this release's Job with `resourceNames`,
+// which also refuses any list that does not select that one name, so granting the three reading
+// verbs gives no more than read access to that single Job.
+const JOB_READ_VERBS = ['get', 'list', 'watch'];
+
+class K8sWaitFor extends MigrationWaiter {
+  public static readonly DEFAULT_IMAGE = 'groundnuty/k8s-wait-for:no-root-v2.0';
+  // The UID the no-root image declares.
+  public static readonly DEFAULT_USER = 1100;
+
+  constructor(private readonly options: K8sWaitForOptions) {
+    super();
+    validateWaiterOptions('MigrationWaiter.k8sWaitFor()', options);
+  }
+
+  public bind(jobName: string): MigrationWaiterConfig {
+    return {
+      image: this.options.image ?? K8sWaitFor.DEFAULT_IMAGE,
+      args: ['job-wr', jobName],
+      user: this.options.user ?? K8sWaitFor.DEFAULT_USER,
+      jobVerbs: JOB_READ_VERBS,
+      resources: this.options.resources,
+    };
+  }
+}
+
+class KubectlWait extends MigrationWaiter {
+  public static readonly DEFAULT_IMAGE = 'registry.k8s.io/kubectl:v1.28.15';
+  // The distroless "nonroot" UID.
+  public static readonly DEFAULT_USER = 65532;
+
+  private readonly timeout: Duration;
+
+  constructor(private readonly options: KubectlWaitOptions) {
+    super();
+    validateWaiterOptions('MigrationWaiter.kubectlWait()', options);
+    this.timeout = options.timeout ?? Duration.hours(1);
+    if (this.timeout.toSeconds() < 1) {
+      throw invalidProp('MigrationWaiter.kubectlWait()', 'timeout', `${this.timeout.toSeconds()}s`,
+        'the timeout must be at least one second; a zero timeout makes kubectl wait check once and fail.');
+    }
+  }
+
+  public bind(jobName: string): MigrationWaiterConfig {
+    return {
+      image: this.options.image ?? KubectlWait.DEFAULT_IMAGE,
+      command: ['kubectl'],
+      args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${this.timeout.toSeconds()}s`],
+      user: this.options.user ?? KubectlWait.DEFAULT_USER,
+      jobVerbs: JOB_READ_VERBS,
+      resources: this.options.resources,
+    };
+  }
+}
+
+function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
+  if (options.image !== undefined) {
+    validatePinnedImage(owner, 'image', options.image);
+  }
+  if (options.user !== undefined && (!Number.isInteger(options.user) || options.user < 1 || options.user > 2147483647)) {
+    throw invalidProp(owner, 'user', options.user,
+      'the waiter runs as a non-root UID: a whole number from 1 to 2147483647 (the pod sets runAsNonRoot: true).');
+  }
+}
