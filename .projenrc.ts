@@ -32,6 +32,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/validate@^4',
     'cdk8s-cli@^2',
     'tsconfig-paths@^4',
+    'yaml@^2',
   ],
 
   jestOptions: {
