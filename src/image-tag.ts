@@ -27,12 +27,13 @@ export class ImageTag {
       throw new Error(`ImageTag.fromEnv(): the environment variable ${variable} is not set. `
         + `Set it to the image tag of this release, e.g. \`${variable}=v1.2.3 cdk8s synth\`, as your pipeline does after building the images.`);
     }
-    validateImageTag(`ImageTag.fromEnv()`, `environment variable ${variable}`, tag);
+    validateImageTag('ImageTag.fromEnv()', `environment variable ${variable}`, tag);
     return tag;
   }
 
   /**
-   * The tag in the cdk8s context key `key`, set in `cdk8s.yaml` or on the app.
+   * The tag in the construct context key `key`, set on the app before the charts are built, e.g.
+   * `app.node.setContext('imageTag', tag)` with a tag read from a file or a command-line argument.
    *
    * @param scope any construct of the app
    * @param key the context key, `imageTag` by default
@@ -42,7 +43,7 @@ export class ImageTag {
     const tag: unknown = scope.node.tryGetContext(key);
     if (tag === undefined || tag === '') {
       throw new Error(`ImageTag.fromContext(): the context key "${key}" is not set. `
-        + `Set it in cdk8s.yaml (context: { ${key}: v1.2.3 }) or with new App({ context: { ${key}: ... } }).`);
+        + `Set it on the app before building the charts: app.node.setContext('${key}', 'v1.2.3').`);
     }
     if (typeof tag !== 'string') {
       throw invalidProp('ImageTag.fromContext()', `context key "${key}"`, tag, 'the tag must be a string; quote it in YAML (e.g. "1.0").');

@@ -530,7 +530,7 @@ function validateBaseName(owner: string, fromId: boolean, name: string): void {
       : 'name';
     const fix = fromId ? ' Pass a valid `name` prop, or use such an id.' : '';
     throw invalidProp(owner, source, name,
-      `the base name of every object is a DNS-1035 label: lowercase letters, digits and "-", starting with a letter, `
+      'the base name of every object is a DNS-1035 label: lowercase letters, digits and "-", starting with a letter, '
       + `ending with a letter or digit, at most ${MAX_BASE_NAME_LENGTH} characters (so that "<name>${LONGEST_NAME_SUFFIX}" `
       + `and the Job name fit in 63).${fix}`);
   }
@@ -554,7 +554,8 @@ function resolveMigrationTool(owner: string, props: MigratedServiceProps): Migra
 }
 
 function validatePositiveDuration(owner: string, prop: string, duration: Duration): void {
-  const seconds = duration.toSeconds();
+  // Duration.toSeconds() throws on fractions; read milliseconds so the error names the prop.
+  const seconds = duration.toMilliseconds() / 1000;
   if (!Number.isInteger(seconds) || seconds < 1) {
     throw invalidProp(owner, prop, `${seconds}s`, 'it must be a whole number of seconds, at least one.');
   }

@@ -19,6 +19,9 @@ function describeValue(value: unknown): string {
   if (value === undefined) {
     return '(undefined)';
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value);
+  }
   const text = JSON.stringify(value);
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
