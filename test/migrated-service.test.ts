@@ -1,0 +1,502 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { MigratedService, MigrationWaiter } from '../src';
+import { allOfKind, container, MINIMAL, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+
+const PATTERN_JOB_NAME = 'myapp-migration-v1-2286938253-0-9ae7bb2475';
+
+describe('the pattern document example', () => {
+  // GIVEN the pattern's example values, in a chart with namespace "shop"
+  // WHEN the construct is synthesized
+  const { service, manifests } = synthesize(PATTERN_EXAMPLE);
+  const job = oneOfKind(manifests, 'Job');
+  const deployment = oneOfKind(manifests, 'Deployment');
+  const jobPod = job.spec.template.spec;
+  const servicePod = deployment.spec.template.spec;
+
+  test('matches the snapshot', () => {
+    // THEN the YAML is what was reviewed (a change must be accepted on purpose)
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('emits exactly the objects of the pattern, and a Service for the port', () => {
+    expect(manifests.map((m) => m.kind).sort()).toEqual(
+      ['Deployment', 'Job', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+    );
+  });
+
+  test('names the Job after the tag, made a DNS label, and exposes that name', () => {
+    // THEN dots in the tag are replaced and a hash keeps distinct tags apart
+    expect(job.metadata.name).toBe(PATTERN_JOB_NAME);
+    expect(service.jobName).toBe(PATTERN_JOB_NAME);
+    expect(job.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(job.metadata.name.length).toBeLessThanOrEqual(63);
+  });
+
+  test('the migration Job runs once, fails fast, and is re-created by Flux when needed', () => {
+    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(jobPod.restartPolicy).toBe('Never');
+    // No TTL: a deleted Job is re-created by Flux (re-running the migration) and breaks later pods.
+    expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+  });
+
+  test('the migration container runs the migration image of the same tag', () => {
+    const migrate = container(jobPod, 'migrate');
+    expect(migrate.image).toBe('registry.example.com/myapp-migration:v1.2286938253.0');
+    expect(migrate.command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
+    expect(jobPod.containers).toHaveLength(1);
+  });
+
+  test('the Job and the service read the same ConfigMap and Secret', () => {
+    const expected = [{ configMapRef: { name: 'myapp-config' } }, { secretRef: { name: 'myapp-secrets' } }];
+    expect(container(jobPod, 'migrate').envFrom).toEqual(expected);
+    expect(container(servicePod, 'service').envFrom).toEqual(expected);
+  });
+
+  test('the Job pod gets no service-account token', () => {
+    expect(jobPod.automountServiceAccountToken).toBe(false);
+    expect(jobPod).not.toHaveProperty('serviceAccountName');
+  });
+
+  test('the Deployment runs the service image of the same tag with the requested replicas', () => {
+    expect(deployment.metadata.name).toBe('myapp');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(container(servicePod, 'service').image).toBe('registry.example.com/myapp:v1.2286938253.0');
+    expect(container(servicePod, 'service').ports).toEqual([{ containerPort: 3000 }]);
+  });
+
+  test('every replica waits for exactly this Job with the non-root k8s-wait-for image', () => {
+    expect(servicePod.initContainers).toHaveLength(1);
+    const waiter = container(servicePod, 'wait-for-migration');
+    expect(waiter.image).toBe('groundnuty/k8s-wait-for:no-root-v2.0');
+    expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
+    // The root image cannot start under runAsNonRoot; the UID is explicit so the kubelet can check it.
+    expect(waiter.securityContext.runAsNonRoot).toBe(true);
+    expect(waiter.securityContext.runAsUser).toBe(1100);
+  });
+
+  test('the waiter has a token, through the construct\'s ServiceAccount', () => {
+    expect(servicePod.automountServiceAccountToken).toBe(true);
+    expect(servicePod.serviceAccountName).toBe('myapp');
+    expect(oneOfKind(manifests, 'ServiceAccount').metadata.name).toBe('myapp');
+  });
+
+  test('the Role lets the waiter read this release\'s Job and nothing else', () => {
+    const role = oneOfKind(manifests, 'Role');
+    expect(role.rules).toEqual([{
+      apiGroups: ['batch'],
+      resources: ['jobs'],
+      resourceNames: [PATTERN_JOB_NAME],
+      verbs: ['get', 'list', 'watch'],
+    }]);
+  });
+
+  test('the RoleBinding binds that Role to the ServiceAccount, namespace explicit', () => {
+    const binding = oneOfKind(manifests, 'RoleBinding');
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: oneOfKind(manifests, 'Role').metadata.name,
+    });
+    expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp', namespace: 'shop' }]);
+  });
+
+  test('every object is in the chart\'s namespace', () => {
+    expect(manifests.map((m) => m.metadata.namespace)).toEqual(manifests.map(() => 'shop'));
+  });
+
+  test('the ServiceAccount, Role, RoleBinding and Job come before the Deployment', () => {
+    const position = (kind: string) => manifests.findIndex((m) => m.kind === kind);
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'Job']) {
+      expect(position(kind)).toBeLessThan(position('Deployment'));
+    }
+  });
+
+  test('the Service selects the pods by stable labels only', () => {
+    const svc = oneOfKind(manifests, 'Service');
+    expect(svc.metadata.name).toBe('myapp');
+    expect(svc.spec.ports).toEqual([{ port: 3000, targetPort: 3000 }]);
+    expect(svc.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+});
+
+describe('labels and selectors', () => {
+  test('the selector never includes the version, which changes every release', () => {
+    // GIVEN two releases of the same service
+    const first = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v1' }).manifests, 'Deployment');
+    const second = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v2' }).manifests, 'Deployment');
+    // THEN the (immutable) selector is identical, and the pod template carries the version
+    expect(first.spec.selector).toEqual(second.spec.selector);
+    expect(first.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'myapp',
+      'app.kubernetes.io/instance': 'myapp',
+      'app.kubernetes.io/component': 'service',
+    });
+    expect(first.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v1');
+    expect(second.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v2');
+  });
+
+  test('every object carries the standard labels; the Job is the migration component', () => {
+    const { manifests } = synthesize({ ...MINIMAL, partOf: 'shop' });
+    for (const manifest of manifests) {
+      expect(manifest.metadata.labels).toMatchObject({
+        'app.kubernetes.io/name': 'myapp',
+        'app.kubernetes.io/instance': 'myapp',
+        'app.kubernetes.io/version': 'v1.0.0',
+        'app.kubernetes.io/part-of': 'shop',
+        'app.kubernetes.io/managed-by': 'cdk8s',
+        'app.kubernetes.io/component': manifest.kind === 'Job' ? 'migration' : 'service',
+      });
+    }
+    expect(oneOfKind(manifests, 'Job').spec.template.metadata.labels['app.kubernetes.io/component']).toBe('migration');
+  });
+
+  test('a tag that is not a valid label value is shortened and hashed in the version label', () => {
+    const tag = `_${'a'.repeat(100)}`;
+    const labels = oneOfKind(synthesize({ ...MINIMAL, imageTag: tag }).manifests, 'Job').metadata.labels;
+    expect(labels['app.kubernetes.io/version']).toMatch(/^a+-[0-9a-f]{10}$/);
+    expect(labels['app.kubernetes.io/version'].length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('defaults', () => {
+  // GIVEN only the required props
+  const { service, manifests } = synthesize(MINIMAL);
+  const job = oneOfKind(manifests, 'Job');
+  const deployment = oneOfKind(manifests, 'Deployment');
+
+  test('the base name is the construct id, and a tag that is already a DNS label is kept verbatim', () => {
+    expect(service.name).toBe('myapp');
+    expect(job.metadata.name).toBe('myapp-migration-v1-0-0-2485f4d55a');
+    const plain = synthesize({ ...MINIMAL, imageTag: '3f2a9c1' });
+    expect(plain.service.jobName).toBe('myapp-migration-3f2a9c1');
+  });
+
+  test('the migration image defaults to the service image, two replicas, no Service', () => {
+    expect(container(job.spec.template.spec, 'migrate').image).toBe('registry.example.com/myapp:v1.0.0');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(allOfKind(manifests, 'Service')).toEqual([]);
+    expect(service.service).toBeUndefined();
+    expect(allOfKind(manifests, 'ConfigMap')).toEqual([]);
+  });
+
+  test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
+    expect(job.spec.activeDeadlineSeconds).toBe(3600);
+    expect(job.spec.podFailurePolicy).toEqual({
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }],
+    });
+  });
+
+  test('the migration container has a writable /tmp under a read-only root filesystem', () => {
+    const pod = job.spec.template.spec;
+    const migrate = container(pod, 'migrate');
+    expect(migrate.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(migrate.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } }]);
+  });
+
+  test('the waiter is small, pinned, and has a writable home for kubectl', () => {
+    const pod = deployment.spec.template.spec;
+    const waiter = container(pod, 'wait-for-migration');
+    expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    expect(waiter.imagePullPolicy).toBe('IfNotPresent');
+    expect(waiter.env).toEqual([{ name: 'HOME', value: '/tmp' }]);
+    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-migration-tmp' }]);
+    expect(pod.volumes).toEqual([{ name: 'wait-for-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+  });
+
+  test('every container meets the restricted profile', () => {
+    const containers = [
+      ...job.spec.template.spec.containers,
+      ...deployment.spec.template.spec.containers,
+      ...deployment.spec.template.spec.initContainers,
+    ];
+    for (const c of containers) {
+      expect(c.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+  });
+
+  test('service and migration images are pulled only when missing, as their tag names one release', () => {
+    expect(container(job.spec.template.spec, 'migrate').imagePullPolicy).toBe('IfNotPresent');
+    expect(container(deployment.spec.template.spec, 'service').imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  test('no warnings', () => {
+    expect(service.warnings).toEqual([]);
+  });
+});
+
+describe('a chart without a namespace', () => {
+  test('no object names a namespace, and the subject resolves to the binding\'s own', () => {
+    // GIVEN a chart without namespace (Flux targetNamespace or kubectl -n decides it)
+    const { manifests } = synthesize(MINIMAL, {});
+    // THEN nothing can drift: no object and no subject names a namespace
+    for (const manifest of manifests) {
+      expect(manifest.metadata).not.toHaveProperty('namespace');
+    }
+    expect(oneOfKind(manifests, 'RoleBinding').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp' }]);
+  });
+});
+
+describe('the name prop', () => {
+  test('names every object', () => {
+    // GIVEN a name that differs from the construct id
+    const { manifests } = synthesize({ ...MINIMAL, name: 'orders', port: 8080, deploymentVariables: true });
+    // THEN every object is named after it
+    const names = Object.fromEntries(manifests.map((m) => [m.kind, m.metadata.name]));
+    expect(names).toEqual({
+      ServiceAccount: 'orders',
+      Role: 'orders-migration-reader',
+      RoleBinding: 'orders-migration-reader',
+      ConfigMap: 'orders-deployment-variables',
+      Job: 'orders-migration-v1-0-0-2485f4d55a',
+      Deployment: 'orders',
+      Service: 'orders',
+    });
+  });
+
+  test('the longest allowed name still yields names of at most 63 characters', () => {
+    const name = `a${'b'.repeat(41)}`;
+    const { manifests } = synthesize({ ...MINIMAL, name, imageTag: 'X'.repeat(128), deploymentVariables: true });
+    for (const manifest of manifests) {
+      expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
+    }
+  });
+});
+
+describe('escape hatches', () => {
+  test('env, resources and security context apply to both the Job and the service', () => {
+    // GIVEN env, resources and a security context override
+    const resources: kplus.ContainerResources = {
+      cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(500) },
+      memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+    };
+    const { manifests } = synthesize({
+      ...MINIMAL,
+      env: { NODE_ENV: kplus.EnvValue.fromValue('production') },
+      resources,
+      securityContext: { readOnlyRootFilesystem: false, user: 1000 },
+    });
+    // THEN both containers carry them, over the restricted defaults
+    const migrate = container(oneOfKind(manifests, 'Job').spec.template.spec, 'migrate');
+    const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
+    for (const c of [migrate, service]) {
+      expect(c.env).toEqual([{ name: 'NODE_ENV', value: 'production' }]);
+      expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: false, runAsUser: 1000, allowPrivilegeEscalation: false });
+    }
+  });
+
+  test('migrationResources applies to the Job only', () => {
+    const { manifests } = synthesize({
+      ...MINIMAL,
+      migrationResources: { memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) } },
+    });
+    const migrate = container(oneOfKind(manifests, 'Job').spec.template.spec, 'migrate');
+    const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
+    expect(migrate.resources).toEqual({ requests: { memory: '1024Mi' }, limits: { memory: '1024Mi' } });
+    expect(service.resources.requests.cpu).toBe('1000m');
+  });
+
+  test('probes apply to the service container', () => {
+    const { manifests } = synthesize({
+      ...MINIMAL,
+      port: 8080,
+      readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }),
+      liveness: kplus.Probe.fromHttpGet('/live', { port: 8080 }),
+      startup: kplus.Probe.fromTcpSocket({ port: 8080, failureThreshold: 30 }),
+    });
+    const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
+    expect(service.readinessProbe.httpGet.path).toBe('/ready');
+    expect(service.livenessProbe.httpGet.path).toBe('/live');
+    expect(service.startupProbe.failureThreshold).toBe(30);
+  });
+
+  test('pod labels and annotations reach both pod templates without overriding the construct\'s labels', () => {
+    const { manifests } = synthesize({
+      ...MINIMAL,
+      podLabels: { 'team': 'payments', 'app.kubernetes.io/name': 'hijack' },
+      podAnnotations: { 'prometheus.io/scrape': 'true' },
+    });
+    for (const workload of [oneOfKind(manifests, 'Job'), oneOfKind(manifests, 'Deployment')]) {
+      const metadata = workload.spec.template.metadata;
+      expect(metadata.labels.team).toBe('payments');
+      expect(metadata.labels['app.kubernetes.io/name']).toBe('myapp');
+      expect(metadata.annotations['prometheus.io/scrape']).toBe('true');
+    }
+  });
+
+  test('an image pull secret applies to both pods', () => {
+    const { manifests } = synthesize({ ...MINIMAL, imagePullSecretName: 'registry-credentials' });
+    for (const workload of [oneOfKind(manifests, 'Job'), oneOfKind(manifests, 'Deployment')]) {
+      expect(workload.spec.template.spec.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+    }
+  });
+
+  test('a waiter image can be chosen', () => {
+    const { manifests } = synthesize({
+      ...MINIMAL,
+      waiter: MigrationWaiter.k8sWaitFor({ image: 'mirror.example.com/k8s-wait-for:no-root-v2.0', user: 2000 }),
+    });
+    const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+    expect(waiter.image).toBe('mirror.example.com/k8s-wait-for:no-root-v2.0');
+    expect(waiter.securityContext.runAsUser).toBe(2000);
+  });
+
+  test('the deployment variables ConfigMap records the tag and precedes the Job', () => {
+    const { manifests } = synthesize({ ...MINIMAL, deploymentVariables: true });
+    const configMap = oneOfKind(manifests, 'ConfigMap');
+    expect(configMap.metadata.name).toBe('myapp-deployment-variables');
+    expect(configMap.data).toEqual({ IMAGE_TAG: 'v1.0.0' });
+    expect(manifests.indexOf(configMap)).toBeLessThan(manifests.findIndex((m) => m.kind === 'Job'));
+  });
+
+  test('the cdk8s-plus objects are exposed for further changes', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const service = new MigratedService(chart, 'myapp', MINIMAL);
+    service.serviceContainer.env.addVariable('FEATURE_FLAGS', kplus.EnvValue.fromValue('beta'));
+    service.serviceAccount.metadata.addAnnotation('eks.amazonaws.com/role-arn', 'arn:aws:iam::123456789012:role/myapp');
+    const manifests = Testing.synth(chart);
+    expect(container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service').env).toEqual([
+      { name: 'FEATURE_FLAGS', value: 'beta' },
+    ]);
+    expect(oneOfKind(manifests, 'ServiceAccount').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/myapp',
+    });
+  });
+});
+
+describe('ttlAfterFinished (opt-in)', () => {
+  test('sets the TTL and warns loudly about what it breaks', () => {
+    // GIVEN a user who opts in to a TTL
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      // WHEN the construct is created
+      const { service, manifests } = synthesize({ ...MINIMAL, ttlAfterFinished: Duration.hours(1) });
+      // THEN the Job has the TTL, and the user is told what it costs
+      expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
+      expect(service.warnings).toHaveLength(1);
+      expect(service.warnings[0]).toMatch(/ttlAfterFinished.*Flux re-creates.*migration runs again.*Init:CrashLoopBackOff/);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] MigratedService "test\/myapp": ttlAfterFinished/));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('bad input', () => {
+  const build = (props: Partial<typeof MINIMAL> & Record<string, unknown>, id = 'myapp') =>
+    () => new MigratedService(new Chart(Testing.app(), 'test'), id, { ...MINIMAL, ...props } as any);
+
+  test.each([
+    ['', /imageTag "" is invalid: it is required/],
+    ['v1 2', /imageTag "v1 2" is invalid: a Docker tag is 1 to 128 characters/],
+    ['feature/x', /imageTag "feature\/x" is invalid: a Docker tag/],
+    ['v1:2', /imageTag "v1:2" is invalid: a Docker tag/],
+    ['sha256@abc', /imageTag "sha256@abc" is invalid: a Docker tag/],
+    ['.v1', /imageTag ".v1" is invalid: a Docker tag/],
+    ['-v1', /imageTag "-v1" is invalid: a Docker tag/],
+    ['a'.repeat(129), /imageTag "a{129}" is invalid: a Docker tag is 1 to 128 characters/],
+    ['latest', /imageTag "latest" is invalid: "latest" names no release/],
+  ])('imageTag %j is rejected', (imageTag, message) => {
+    expect(build({ imageTag })).toThrow(message);
+  });
+
+  test('imageTag undefined is rejected', () => {
+    expect(build({ imageTag: undefined })).toThrow(/imageTag \(undefined\) is invalid: it is required/);
+  });
+
+  test.each([
+    ['registry.example.com/myapp:v1', /image "registry.example.com\/myapp:v1" is invalid: it must not contain a tag \(":v1"\)/],
+    ['registry.example.com/myapp@sha256:0123', /image ".*" is invalid: it must not contain a digest/],
+    ['registry.example.com/MyApp', /image ".*" is invalid: repository path component "MyApp" is not valid/],
+    ['registry.example.com/my app', /image ".*" is invalid: repository path component "my app" is not valid/],
+    ['', /image "" is invalid: it is required/],
+  ])('image %j is rejected', (image, message) => {
+    expect(build({ image })).toThrow(message);
+  });
+
+  test.each(['registry:5000/team/app', 'localhost:5000/app', 'nginx', 'ghcr.io/org/app', 'registry.example.com/a/b/c_d__e-f'])(
+    'image %j is accepted (a registry port is not a tag)',
+    (image) => {
+      expect(build({ image })).not.toThrow();
+    },
+  );
+
+  test('migrationImage with a tag is rejected', () => {
+    expect(build({ migrationImage: 'registry.example.com/myapp-migration:v2' }))
+      .toThrow(/migrationImage ".*" is invalid: it must not contain a tag/);
+  });
+
+  test.each([
+    [[], /migrationCommand \[\] is invalid: the migration command is a non-empty list/],
+    [[''], /migrationCommand \[""\] is invalid: the migration command is a non-empty list/],
+    [[' ', 'x'], /migrationCommand \[" ","x"\] is invalid/],
+  ])('migrationCommand %j is rejected', (migrationCommand, message) => {
+    expect(build({ migrationCommand })).toThrow(message);
+  });
+
+  test('a missing migration command is rejected', () => {
+    expect(build({ migrationCommand: undefined })).toThrow(/migrationCommand \(undefined\) is invalid: the Job needs a command/);
+  });
+
+  test.each([
+    [-1, /replicas -1 is invalid: the number of replicas must be a whole number from 0/],
+    [1.5, /replicas 1.5 is invalid: the number of replicas must be a whole number/],
+    [NaN, /replicas NaN is invalid: the number of replicas must be a whole number/],
+  ])('replicas %p is rejected', (replicas, message) => {
+    expect(build({ replicas })).toThrow(message);
+  });
+
+  test('zero replicas are allowed (scaled to zero)', () => {
+    expect(build({ replicas: 0 })).not.toThrow();
+  });
+
+  test.each([
+    ['MyApp', /name "MyApp" is invalid: the base name of every object is a DNS-1035 label/],
+    ['1app', /name "1app" is invalid: .*starting with a letter/],
+    ['my_app', /name "my_app" is invalid/],
+    ['my.app', /name "my.app" is invalid/],
+    ['app-', /name "app-" is invalid/],
+    ['a'.repeat(43), /name "a{43}" is invalid: .*at most 42 characters/],
+    ['', /name "" is invalid/],
+  ])('name %j is rejected', (name, message) => {
+    expect(build({ name })).toThrow(message);
+  });
+
+  test('an invalid construct id used as the name says so, and how to fix it', () => {
+    expect(build({}, 'MyApp')).toThrow(/name \(defaulted from the construct id\) "MyApp" is invalid: .*Pass a valid `name` prop/);
+    expect(build({ name: 'myapp' }, 'MyApp')).not.toThrow();
+  });
+
+  test.each([
+    [0, /port 0 is invalid: a TCP port must be a whole number from 1 to 65535/],
+    [65536, /port 65536 is invalid: a TCP port/],
+    [80.5, /port 80.5 is invalid: a TCP port/],
+  ])('port %p is rejected', (port, message) => {
+    expect(build({ port })).toThrow(message);
+  });
+
+  test('invalid and duplicate ConfigMap and Secret names are rejected', () => {
+    expect(build({ configMapNames: ['My_Config'] })).toThrow(/configMapNames "My_Config" is invalid: a ConfigMap name is a DNS-1123 subdomain/);
+    expect(build({ configMapNames: ['a', 'a'] })).toThrow(/configMapNames "a" is invalid: each ConfigMap is listed once/);
+    expect(build({ secretNames: ['db secret'] })).toThrow(/secretNames "db secret" is invalid: a Secret name is a DNS-1123 subdomain/);
+    expect(build({ imagePullSecretName: 'Registry' })).toThrow(/imagePullSecretName "Registry" is invalid/);
+  });
+
+  test('durations below one second are rejected', () => {
+    expect(build({ migrationTimeout: Duration.seconds(0) })).toThrow(/migrationTimeout "0s" is invalid: it must be a whole number of seconds, at least one/);
+    expect(build({ ttlAfterFinished: Duration.millis(500) })).toThrow(/ttlAfterFinished "0.5s" is invalid/);
+  });
+
+  test('errors name the construct path', () => {
+    expect(build({ replicas: -1 })).toThrow(/^MigratedService "test\/myapp": replicas/);
+  });
+});

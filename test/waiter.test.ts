@@ -1,0 +1,55 @@
+import { Duration } from 'cdk8s';
+import { MigrationWaiter } from '../src';
+import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
+
+describe('k8s-wait-for (default)', () => {
+  test('waits in job-wr mode: plain job mode counts a Job with no pod yet as done', () => {
+    expect(MigrationWaiter.k8sWaitFor().bind('app-migration-v1')).toEqual({
+      image: 'groundnuty/k8s-wait-for:no-root-v2.0',
+      args: ['job-wr', 'app-migration-v1'],
+      user: 1100,
+      jobVerbs: ['get', 'list', 'watch'],
+      resources: undefined,
+    });
+  });
+});
+
+describe('kubectl wait', () => {
+  // GIVEN the kubectl waiter with a timeout
+  const { manifests } = synthesize({ ...MINIMAL, waiter: MigrationWaiter.kubectlWait({ timeout: Duration.minutes(20) }) });
+  const job = oneOfKind(manifests, 'Job');
+  const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+
+  test('waits for the Complete condition of this release\'s Job, with a timeout', () => {
+    expect(waiter.image).toBe('registry.k8s.io/kubectl:v1.28.15');
+    expect(waiter.command).toEqual(['kubectl']);
+    expect(waiter.args).toEqual(['wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=1200s']);
+    expect(waiter.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+  });
+
+  test('the Role allows the get, list and watch kubectl wait uses, on this Job only', () => {
+    expect(oneOfKind(manifests, 'Role').rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], resourceNames: [job.metadata.name], verbs: ['get', 'list', 'watch'] },
+    ]);
+  });
+
+  test('the default timeout is an hour', () => {
+    expect(MigrationWaiter.kubectlWait().bind('j').args).toContain('--timeout=3600s');
+  });
+});
+
+describe('bad waiter options', () => {
+  test.each([
+    [() => MigrationWaiter.k8sWaitFor({ image: 'groundnuty/k8s-wait-for' }), /k8sWaitFor\(\): image "groundnuty\/k8s-wait-for" is invalid: pin the image/],
+    [() => MigrationWaiter.kubectlWait({ image: 'registry.k8s.io/kubectl:v1 28' }), /kubectlWait\(\): image ".*" is invalid: ":v1 28" is not a Docker tag/],
+    [() => MigrationWaiter.k8sWaitFor({ user: 0 }), /k8sWaitFor\(\): user 0 is invalid: the waiter runs as a non-root UID/],
+    [() => MigrationWaiter.k8sWaitFor({ user: -3 }), /user -3 is invalid/],
+    [() => MigrationWaiter.kubectlWait({ timeout: Duration.seconds(0) }), /kubectlWait\(\): timeout "0s" is invalid: the timeout must be at least one second/],
+  ])('is rejected (%#)', (create, message) => {
+    expect(create).toThrow(message);
+  });
+
+  test('an image pinned by digest is accepted', () => {
+    expect(() => MigrationWaiter.k8sWaitFor({ image: `ghcr.io/acme/waiter@sha256:${'a'.repeat(64)}` })).not.toThrow();
+  });
+});
