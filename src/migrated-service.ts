@@ -6,10 +6,12 @@ import { MigrationTool } from './migration-tool';
 import { isDns1035Label, LONGEST_NAME_SUFFIX, MAX_BASE_NAME_LENGTH, versionedName, versionLabelValue } from './names';
 import {
   invalidProp,
+  validateAnnotationKeys,
   validateCommand,
   validateImageRepository,
   validateImageTag,
   validateInteger,
+  validateLabels,
   validateObjectNames,
 } from './validation';
 import { MigrationWaiter } from './waiter';
@@ -315,7 +317,11 @@ export class MigratedService extends Construct {
     if (props.ttlAfterFinished !== undefined) {
       validatePositiveDuration(owner, 'ttlAfterFinished', props.ttlAfterFinished);
     }
-    // Issue 4 extends validation of labels, annotations and the rest.
+    validateLabels(owner, 'podLabels', props.podLabels ?? {});
+    validateAnnotationKeys(owner, 'podAnnotations', props.podAnnotations ?? {});
+    if (props.partOf !== undefined) {
+      validateLabels(owner, 'partOf', { 'app.kubernetes.io/part-of': props.partOf });
+    }
 
     this.delivery = props.delivery ?? Delivery.flux();
     const waiter = props.waiter ?? MigrationWaiter.k8sWaitFor();

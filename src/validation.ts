@@ -1,4 +1,4 @@
-import { isDnsSubdomain } from './names';
+import { isDnsSubdomain, isLabelValue } from './names';
 
 /** What Docker accepts as a tag. */
 export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -123,5 +123,42 @@ export function validateCommand(owner: string, prop: string, command: string[]):
   if (!Array.isArray(command) || command.length === 0 || typeof command[0] !== 'string' || command[0].trim().length === 0) {
     throw invalidProp(owner, prop, command,
       'the migration command is a non-empty list whose first element is the executable, e.g. ["npx", "prisma", "migrate", "deploy"].');
+  }
+}
+
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** Whether `key` is a label or annotation key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+function isQualifiedKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  return (prefix === undefined || isDnsSubdomain(prefix)) && name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+const KEY_RULE = 'a key is an optional DNS-subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends.';
+
+/** Throws unless every key and value is what the API server accepts in `metadata.labels`. */
+export function validateLabels(owner: string, prop: string, labels: { [key: string]: string }): void {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isQualifiedKey(key)) {
+      throw invalidProp(owner, `${prop} key`, key, KEY_RULE);
+    }
+    if (typeof value !== 'string' || !isLabelValue(value)) {
+      throw invalidProp(owner, `${prop}["${key}"]`, value,
+        'a label value is at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends (or empty).');
+    }
+  }
+}
+
+/** Throws unless every key is what the API server accepts in `metadata.annotations`. */
+export function validateAnnotationKeys(owner: string, prop: string, annotations: { [key: string]: string }): void {
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!isQualifiedKey(key)) {
+      throw invalidProp(owner, `${prop} key`, key, KEY_RULE);
+    }
+    if (typeof value !== 'string') {
+      throw invalidProp(owner, `${prop}["${key}"]`, value, 'an annotation value is a string.');
+    }
   }
 }

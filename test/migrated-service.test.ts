@@ -496,6 +496,21 @@ describe('bad input', () => {
     expect(build({ ttlAfterFinished: Duration.millis(500) })).toThrow(/ttlAfterFinished "0.5s" is invalid/);
   });
 
+  test.each([
+    [{ podLabels: { 'team': 'Payments Team' } }, /podLabels\["team"\] "Payments Team" is invalid: a label value is at most 63/],
+    [{ podLabels: { 'team': 'x'.repeat(64) } }, /podLabels\["team"\] "x{64}" is invalid/],
+    [{ podLabels: { '-team': 'a' } }, /podLabels key "-team" is invalid: a key is an optional DNS-subdomain prefix/],
+    [{ podLabels: { 'Example.com/team': 'a' } }, /podLabels key "Example.com\/team" is invalid/],
+    [{ podAnnotations: { 'bad key': 'a' } }, /podAnnotations key "bad key" is invalid/],
+    [{ partOf: 'my shop' }, /partOf\["app.kubernetes.io\/part-of"\] "my shop" is invalid/],
+  ])('invalid pod labels, annotations and part-of are rejected (%#)', (props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  test('qualified label keys and empty values are accepted', () => {
+    expect(build({ podLabels: { 'example.com/team': '', 'azure.workload.identity/use': 'true' } })).not.toThrow();
+  });
+
   test('errors name the construct path', () => {
     expect(build({ replicas: -1 })).toThrow(/^MigratedService "test\/myapp": replicas/);
   });
