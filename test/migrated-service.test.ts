@@ -497,8 +497,8 @@ describe('bad input', () => {
   });
 
   test.each([
-    [{ podLabels: { 'team': 'Payments Team' } }, /podLabels\["team"\] "Payments Team" is invalid: a label value is at most 63/],
-    [{ podLabels: { 'team': 'x'.repeat(64) } }, /podLabels\["team"\] "x{64}" is invalid/],
+    [{ podLabels: { team: 'Payments Team' } }, /podLabels\["team"\] "Payments Team" is invalid: a label value is at most 63/],
+    [{ podLabels: { team: 'x'.repeat(64) } }, /podLabels\["team"\] "x{64}" is invalid/],
     [{ podLabels: { '-team': 'a' } }, /podLabels key "-team" is invalid: a key is an optional DNS-subdomain prefix/],
     [{ podLabels: { 'Example.com/team': 'a' } }, /podLabels key "Example.com\/team" is invalid/],
     [{ podAnnotations: { 'bad key': 'a' } }, /podAnnotations key "bad key" is invalid/],
