@@ -326,7 +326,7 @@ export class MigratedService extends Construct {
     this.delivery = props.delivery ?? Delivery.flux();
     const waiter = props.waiter ?? MigrationWaiter.k8sWaitFor();
     const imagePullPolicy = props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT;
-    const securityContext: kplus.ContainerSecurityContextProps = { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT, ...props.securityContext };
+    const securityContext = restrictedSecurityContext(props.securityContext);
     const namespace = Chart.of(this).namespace;
     const dockerRegistryAuth = props.imagePullSecretName !== undefined
       ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
@@ -410,7 +410,7 @@ export class MigratedService extends Construct {
     // A node drain evicts the migration pod with a DisruptionTarget condition. With backoffLimit 0
     // that would fail the Job and the release; ignoring such failures lets the Job start a new pod.
     ApiObject.of(this.job).addJsonPatch(JsonPatch.add('/spec/podFailurePolicy', {
-      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }],
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
     }));
 
     const waiterConfig = waiter.bind(this.jobName);
@@ -522,6 +522,18 @@ const RESTRICTED_CONTAINER_SECURITY_CONTEXT: kplus.ContainerSecurityContextProps
   capabilities: { drop: [kplus.Capability.ALL] },
   seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
 };
+
+/**
+ * The restricted defaults with the user's overrides laid over them. Capabilities merge field by
+ * field: adding NET_BIND_SERVICE, which the restricted profile allows, must not lose `drop: [ALL]`.
+ */
+function restrictedSecurityContext(overrides: kplus.ContainerSecurityContextProps = {}): kplus.ContainerSecurityContextProps {
+  return {
+    ...RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+    ...overrides,
+    capabilities: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT.capabilities, ...overrides.capabilities },
+  };
+}
 
 // The waiter runs kubectl every few seconds and nothing else. cdk8s-plus would give it a full CPU.
 const WAITER_RESOURCES: kplus.ContainerResources = {

@@ -88,7 +88,8 @@ describe('the pattern document example', () => {
       apiGroups: ['batch'],
       resources: ['jobs'],
       resourceNames: [PATTERN_JOB_NAME],
-      verbs: ['get', 'list', 'watch'],
+      // k8s-wait-for only gets the Job; `list` would serve only its prefix-match fallback.
+      verbs: ['get'],
     }]);
   });
 
@@ -184,7 +185,7 @@ describe('defaults', () => {
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
     expect(job.spec.activeDeadlineSeconds).toBe(3600);
     expect(job.spec.podFailurePolicy).toEqual({
-      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }],
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
     });
   });
 
@@ -292,6 +293,14 @@ describe('escape hatches', () => {
       expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
       expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: false, runAsUser: 1000, allowPrivilegeEscalation: false });
     }
+  });
+
+  test('adding a capability the restricted profile allows keeps dropping ALL', () => {
+    // GIVEN a service that binds a low port
+    const { manifests } = synthesize({ ...MINIMAL, securityContext: { capabilities: { add: [kplus.Capability.NET_BIND_SERVICE] } } });
+    // THEN the override adds to the defaults instead of replacing them
+    const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
+    expect(service.securityContext.capabilities).toEqual({ add: ['NET_BIND_SERVICE'], drop: ['ALL'] });
   });
 
   test('migrationResources applies to the Job only', () => {
