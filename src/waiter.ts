@@ -117,11 +117,13 @@ export abstract class MigrationWaiter {
   public abstract bind(jobName: string): MigrationWaiterConfig;
 }
 
-// Both waiters read the Job: get for k8s-wait-for, get/list/watch (with a name field selector)
-// for `kubectl wait`. The Role restricts every verb to this release's Job with `resourceNames`,
-// which also refuses any list that does not select that one name, so granting the three reading
-// verbs gives no more than read access to that single Job.
-const JOB_READ_VERBS = ['get', 'list', 'watch'];
+// k8s-wait-for runs `kubectl describe jobs <name>`, which needs only `get`. Granting `list` would
+// serve nothing but its fallback of describing every Job whose name starts with <name>, which we
+// want refused.
+const K8S_WAIT_FOR_VERBS = ['get'];
+// `kubectl wait` gets the Job, then lists and watches it with a `metadata.name` field selector;
+// `resourceNames` allows exactly those requests and refuses any list of other Jobs.
+const KUBECTL_WAIT_VERBS = ['get', 'list', 'watch'];
 
 class K8sWaitFor extends MigrationWaiter {
   public static readonly DEFAULT_IMAGE = 'groundnuty/k8s-wait-for:no-root-v2.0';
@@ -138,7 +140,7 @@ class K8sWaitFor extends MigrationWaiter {
       image: this.options.image ?? K8sWaitFor.DEFAULT_IMAGE,
       args: ['job-wr', jobName],
       user: this.options.user ?? K8sWaitFor.DEFAULT_USER,
-      jobVerbs: JOB_READ_VERBS,
+      jobVerbs: K8S_WAIT_FOR_VERBS,
       resources: this.options.resources,
     };
   }
@@ -167,7 +169,7 @@ class KubectlWait extends MigrationWaiter {
       command: ['kubectl'],
       args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${this.timeout.toSeconds()}s`],
       user: this.options.user ?? KubectlWait.DEFAULT_USER,
-      jobVerbs: JOB_READ_VERBS,
+      jobVerbs: KUBECTL_WAIT_VERBS,
       resources: this.options.resources,
     };
   }

@@ -8,7 +8,7 @@ describe('k8s-wait-for (default)', () => {
       image: 'groundnuty/k8s-wait-for:no-root-v2.0',
       args: ['job-wr', 'app-migration-v1'],
       user: 1100,
-      jobVerbs: ['get', 'list', 'watch'],
+      jobVerbs: ['get'],
       resources: undefined,
     });
   });
