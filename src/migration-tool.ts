@@ -160,15 +160,22 @@ export class MigrationTool {
   private constructor(public readonly toolName: string, command: string[], options: MigrationToolOptions) {
     this.command = [...command];
     this.env = { ...(options.env ?? {}) };
-    this.writablePaths = [...(options.writablePaths ?? [])];
-    for (const path of this.writablePaths) {
-      validateAbsolutePath(`MigrationTool.${toolName}()`, 'writablePaths', path);
+    const owner = `MigrationTool.${toolName}()`;
+    for (const path of options.writablePaths ?? []) {
+      validateAbsolutePath(owner, 'writablePaths', path);
     }
+    // Two mounts on one path are refused by the API server; "/a/" and "/a" are the same directory.
+    const normalized = (options.writablePaths ?? []).map((path) => path.replace(/(.)\/+$/, '$1'));
+    const duplicate = normalized.find((path, i) => normalized.indexOf(path) !== i);
+    if (duplicate !== undefined) {
+      throw invalidProp(owner, 'writablePaths', duplicate, 'each path is listed once: a container cannot mount two volumes on one path.');
+    }
+    this.writablePaths = normalized;
   }
 }
 
 function validateAbsolutePath(owner: string, prop: string, path: string): void {
-  if (!/^\/[^\0]*$/.test(path) || path.split('/').includes('..')) {
-    throw invalidProp(owner, prop, path, 'it must be an absolute path without "..".');
+  if (!/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
+    throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
   }
 }

@@ -40,6 +40,12 @@ test('Rails gets writable tmp/ and log/ under its app root', () => {
   expect(MigrationTool.rails({ appRoot: '/app/' }).writablePaths).toEqual(['/app/tmp', '/app/log']);
 });
 
+test('a trailing slash is dropped, so /tmp/ is the /tmp the Job already mounts', () => {
+  const { manifests } = synthesize({ ...WITHOUT_COMMAND, migrationTool: MigrationTool.custom(['x'], { writablePaths: ['/tmp/', '/data/'] }) });
+  const migrate = container(oneOfKind(manifests, 'Job').spec.template.spec, 'migrate');
+  expect(migrate.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/data']);
+});
+
 test('options change the command', () => {
   expect(MigrationTool.golangMigrate({ path: '/db', databaseUrlEnv: 'PG_URL' }).command)
     .toEqual(['migrate', '-path', '/db', '-database', '$(PG_URL)', 'up']);
@@ -67,6 +73,8 @@ describe('bad input', () => {
     [() => MigrationTool.custom([]), /MigrationTool.custom\(\): command \[\] is invalid: the migration command is a non-empty list/],
     [() => MigrationTool.custom(['x'], { writablePaths: ['relative/path'] }), /writablePaths "relative\/path" is invalid: it must be an absolute path/],
     [() => MigrationTool.custom(['x'], { writablePaths: ['/a/../etc'] }), /writablePaths "\/a\/\.\.\/etc" is invalid/],
+    [() => MigrationTool.custom(['x'], { writablePaths: ['/'] }), /writablePaths "\/" is invalid: .*not "\/" itself/],
+    [() => MigrationTool.custom(['x'], { writablePaths: ['/cache', '/cache/'] }), /writablePaths "\/cache" is invalid: each path is listed once/],
     [() => MigrationTool.golangMigrate({ databaseUrlEnv: 'DATABASE-URL' }), /databaseUrlEnv "DATABASE-URL" is invalid: an environment variable name/],
     [() => MigrationTool.golangMigrate({ path: 'migrations' }), /golangMigrate\(\): path "migrations" is invalid: it must be an absolute path/],
     [() => MigrationTool.rails({ appRoot: 'rails' }), /rails\(\): appRoot "rails" is invalid/],
