@@ -1,0 +1,698 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { deliveryFromEnv, MyAppChart } from '../examples/app/main';
+
+// The examples are documentation that runs: these tests keep the pipelines, the Flux objects, the
+// Dockerfiles and the example app consistent with each other and with the construct.
+
+const REPO = path.resolve(__dirname, '..');
+const EXAMPLES = path.join(REPO, 'examples');
+const APP_DIR = path.join(EXAMPLES, 'app');
+// The app's synthesized output (gitignored) and installed packages are not examples.
+const NOT_EXAMPLES = [path.join(APP_DIR, 'manifests')];
+
+const ENGINE_ANNOTATION_PREFIXES = ['kustomize.toolkit.fluxcd.io/', 'argocd.argoproj.io/', 'helm.sh/'];
+const IMAGE_TAG_NOT_SET = 'ImageTag.fromEnv(): the environment variable IMAGE_TAG is not set';
+
+// --- helpers -------------------------------------------------------------------------------------
+
+function exampleYamlFiles(dir: string = EXAMPLES): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !NOT_EXAMPLES.includes(full)) {
+        found.push(...exampleYamlFiles(full));
+      }
+    } else if (/\.ya?ml$/.test(entry.name)) {
+      found.push(full);
+    }
+  }
+  return found.sort();
+}
+
+/** Every document of a YAML file as plain data; throws on any YAML error, naming file and line. */
+function loadYaml(file: string): any[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const documents = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(documents)) {
+    throw new Error(`${file}: no YAML document`);
+  }
+  const errors = documents.flatMap((doc) => doc.errors.map((e) => e.message));
+  if (errors.length > 0) {
+    throw new Error(`${path.relative(REPO, file)}:\n${errors.join('\n')}`);
+  }
+  return documents.map((doc) => doc.toJS());
+}
+
+function loadOne(file: string): any {
+  const documents = loadYaml(file);
+  if (documents.length !== 1) {
+    throw new Error(`${file}: expected one YAML document, found ${documents.length}`);
+  }
+  return documents[0];
+}
+
+function ofKind(documents: any[], kind: string): any {
+  const found = documents.filter((d) => d?.kind === kind);
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${kind}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** Replaces `${VAR}`, `$VAR` and GitHub's `${{ env.VAR }}` with the values in `vars`; others stay. */
+function expand(text: string, vars: { [name: string]: string }): string {
+  return text
+    .replace(/\$\{\{\s*env\.(\w+)\s*\}\}/g, (ref, name) => vars[name] ?? ref)
+    .replace(/\$\{(\w+)\}|\$(\w+)/g, (ref, braced, bare) => vars[braced ?? bare] ?? ref);
+}
+
+/** The `--flag=value` options of a shell command line, unquoted. */
+function flagsOf(command: string): { [flag: string]: string } {
+  const flags: { [flag: string]: string } = {};
+  for (const match of command.matchAll(/--([\w-]+)=("([^"]*)"|\S+)/g)) {
+    flags[match[1]] = match[3] ?? match[2];
+  }
+  return flags;
+}
+
+/** The shell commands of a script, with continuation lines joined. */
+function commandsOf(script: string | string[]): string[] {
+  const text = Array.isArray(script) ? script.join('\n') : script;
+  return text.replace(/\\\n\s*/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+}
+
+function onlyCommand(commands: string[], prefix: string): string {
+  const found = commands.filter((c) => c.startsWith(prefix));
+  if (found.length !== 1) {
+    throw new Error(`expected one "${prefix}" command, found ${found.length} in:\n${commands.join('\n')}`);
+  }
+  return found[0];
+}
+
+interface DockerfileStage {
+  readonly name?: string;
+  readonly from: string;
+  readonly instructions: string[];
+}
+
+/** The stages of a Dockerfile: comments dropped, continuation lines joined, one string per instruction. */
+function dockerfileStages(file: string): DockerfileStage[] {
+  const lines = fs.readFileSync(file, 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const stages: Array<{ name?: string; from: string; instructions: string[] }> = [];
+  for (const line of lines) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?$/i.exec(line);
+    if (from) {
+      stages.push({ from: from[1], name: from[2], instructions: [] });
+    } else if (stages.length === 0) {
+      throw new Error(`${file}: "${line}" comes before any FROM`);
+    } else {
+      stages[stages.length - 1].instructions.push(line);
+    }
+  }
+  return stages;
+}
+
+/** The images a Dockerfile builds FROM, leaving out its own stages. */
+function externalBases(stages: DockerfileStage[]): string[] {
+  const names = stages.map((s) => s.name);
+  return [...new Set(stages.map((s) => s.from).filter((from) => !names.includes(from)))];
+}
+
+function instructionsOf(stages: DockerfileStage[], keyword: string): string[] {
+  return stages.flatMap((s) => s.instructions).filter((i) => i.split(/\s+/)[0].toUpperCase() === keyword);
+}
+
+/** The example chart, synthesized in memory for one delivery engine. */
+function synthesizeExample(engine: string, imageTag: string = 'v1.2.3'): any[] {
+  const chart = new MyAppChart(Testing.app(), 'myapp', { imageTag, delivery: deliveryFromEnv(engine) });
+  return Testing.synth(chart);
+}
+
+function containerNamed(podSpec: any, name: string): any {
+  const found = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].filter((c: any) => c.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected one container named ${name}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** The repository of an image reference, without its tag. */
+function repositoryOf(image: string): string {
+  return image.replace(/:[^:/]+$/, '');
+}
+
+// What the example chart deploys, which the pipelines must build and push.
+const EXAMPLE_MANIFESTS = synthesizeExample('flux');
+const EXAMPLE_JOB = ofKind(EXAMPLE_MANIFESTS, 'Job');
+const EXAMPLE_DEPLOYMENT = ofKind(EXAMPLE_MANIFESTS, 'Deployment');
+const CHART_SERVICE_IMAGE = repositoryOf(containerNamed(EXAMPLE_DEPLOYMENT.spec.template.spec, 'service').image);
+const CHART_MIGRATION_IMAGE = repositoryOf(containerNamed(EXAMPLE_JOB.spec.template.spec, 'migrate').image);
+const CHART_NAMESPACE = EXAMPLE_JOB.metadata.namespace;
+
+const CDK8S_CONFIG = loadOne(path.join(APP_DIR, 'cdk8s.yaml'));
+const FLUX_OCI_REPOSITORY = loadOne(path.join(EXAMPLES, 'flux', 'ocirepository.yaml'));
+const FLUX_KUSTOMIZATION = loadOne(path.join(EXAMPLES, 'flux', 'kustomization.yaml'));
+const FLUX_COMMIT_BACK = loadYaml(path.join(EXAMPLES, 'flux', 'commit-back.yaml'));
+
+/** The checks every pipeline shares, on its variables expanded. */
+function expectConsistentWithTheExamples(vars: { [name: string]: string }) {
+  // The images pushed are the images the chart deploys.
+  expect(vars.SERVICE_IMAGE).toBe(CHART_SERVICE_IMAGE);
+  expect(vars.MIGRATION_IMAGE).toBe(CHART_MIGRATION_IMAGE);
+  expect(vars.SERVICE_IMAGE).not.toBe(vars.MIGRATION_IMAGE);
+  // The Dockerfiles and the cdk8s app exist where the pipeline looks for them.
+  expect(fs.existsSync(path.join(REPO, vars.DOCKERFILE))).toBe(true);
+  expect(fs.existsSync(path.join(REPO, vars.MIGRATION_DOCKERFILE))).toBe(true);
+  expect(path.basename(vars.MIGRATION_DOCKERFILE)).toBe('Dockerfile.migration');
+  expect(path.join(REPO, vars.CDK8S_APP_DIR)).toBe(APP_DIR);
+  // The artifact Flux follows is the one pushed and tagged.
+  expect(`oci://${vars.MANIFESTS_REPOSITORY}`).toBe(FLUX_OCI_REPOSITORY.spec.url);
+  expect(vars.FLUX_TAG).toBe(FLUX_OCI_REPOSITORY.spec.ref.tag);
+  // The commit-back directory is the one the Git variant of the Flux Kustomization applies.
+  expect(`./${vars.COMMIT_BACK_DIR}`).toBe(ofKind(FLUX_COMMIT_BACK, 'Kustomization').spec.path);
+}
+
+/** `flux push artifact` and `flux tag artifact` push this release's manifests and move the tag Flux follows. */
+function expectFluxDelivery(commands: string[], vars: { [name: string]: string }) {
+  const push = onlyCommand(commands, 'flux push artifact');
+  expect(push).toContain('"oci://${MANIFESTS_REPOSITORY}:${IMAGE_TAG}"');
+  const pushFlags = flagsOf(push);
+  expect(expand(pushFlags.path, vars)).toBe(`${vars.CDK8S_APP_DIR}/${CDK8S_CONFIG.output}`);
+  expect(pushFlags.source).toBeTruthy();
+  // Flux's revision format: <ref>@sha1:<commit>.
+  expect(pushFlags.revision).toMatch(/^\$\{\w+\}@sha1:\$\{\w+\}$/);
+
+  const tag = onlyCommand(commands, 'flux tag artifact');
+  expect(tag).toContain('"oci://${MANIFESTS_REPOSITORY}:${IMAGE_TAG}"');
+  expect(flagsOf(tag).tag).toBe('${FLUX_TAG}');
+  expect(commands.indexOf(push)).toBeLessThan(commands.indexOf(tag));
+}
+
+/** The commit-back job replaces the directory and commits with [skip ci], then pushes. */
+function expectCommitBack(commands: string[]) {
+  const commit = onlyCommand(commands, 'git commit');
+  expect(commit).toContain('[skip ci]');
+  expect(commit).toContain('${IMAGE_TAG}');
+  expect(commands.some((c) => c.startsWith('git add') && c.includes('${COMMIT_BACK_DIR}'))).toBe(true);
+  expect(commands.findIndex((c) => c.startsWith('git push'))).toBeGreaterThan(commands.indexOf(commit));
+}
+
+// --- every YAML file -----------------------------------------------------------------------------
+
+describe('every example YAML file', () => {
+  const files = exampleYamlFiles();
+
+  test('the walk finds the pipelines, the Flux objects and the cdk8s config', () => {
+    // GIVEN the examples folder
+    // WHEN its YAML files are listed
+    const relative = files.map((f) => path.relative(EXAMPLES, f));
+    // THEN the files under test are all there, and none of the app's synthesized output
+    expect(relative).toEqual(expect.arrayContaining([
+      'app/cdk8s.yaml',
+      'github-actions/deploy.yml',
+      'gitlab-ci/.gitlab-ci.yml',
+      'flux/ocirepository.yaml',
+      'flux/kustomization.yaml',
+      'flux/commit-back.yaml',
+    ]));
+    expect(relative.filter((f) => f.startsWith('app/manifests/'))).toEqual([]);
+  });
+
+  test.each(files.map((f) => [path.relative(REPO, f), f]))('%s parses without errors', (_name, file) => {
+    // GIVEN an example YAML file
+    // WHEN it is parsed, every document
+    const documents = loadYaml(file);
+    // THEN there is no YAML error (loadYaml throws on any), and no empty document
+    expect(documents.length).toBeGreaterThan(0);
+    for (const doc of documents) {
+      expect(doc).toEqual(expect.any(Object));
+    }
+  });
+
+  test('the cdk8s.yaml of the example app runs main.ts and writes to manifests/', () => {
+    // GIVEN examples/app/cdk8s.yaml
+    // THEN the CLI runs main.ts with the tsconfig that maps the package name to src/, and
+    // writes where the pipelines pick the manifests up
+    expect(CDK8S_CONFIG.language).toBe('typescript');
+    expect(CDK8S_CONFIG.app).toContain('main.ts');
+    expect(CDK8S_CONFIG.app).toContain('tsconfig-paths/register');
+    expect(CDK8S_CONFIG.output).toBe('manifests');
+  });
+});
+
+// --- GitLab CI -----------------------------------------------------------------------------------
+
+describe('GitLab CI pipeline', () => {
+  const pipeline = loadOne(path.join(EXAMPLES, 'gitlab-ci', '.gitlab-ci.yml'));
+  const vars: { [name: string]: string } = pipeline.variables;
+  const RESERVED = ['stages', 'variables', 'workflow', 'default', 'include', 'image', 'services', 'cache', 'before_script', 'after_script'];
+  // Jobs with their `extends` template merged in (one level is all the pipeline uses).
+  const jobs: { [name: string]: any } = Object.fromEntries(Object.entries(pipeline)
+    .filter(([name]) => !RESERVED.includes(name) && !name.startsWith('.'))
+    .map(([name, job]: [string, any]) => [name, { ...(job.extends ? pipeline[job.extends] : {}), ...job }]));
+  const commandsOfJob = (name: string) => commandsOf([...(jobs[name].before_script ?? []), ...jobs[name].script]);
+  const jobsInStage = (stage: string) => Object.keys(jobs).filter((name) => jobs[name].stage === stage);
+
+  test('every script line is a string, as GitLab requires', () => {
+    // GIVEN the script sections of every job and template
+    // THEN each line is a string: an unquoted line with ": " inside would parse as a mapping,
+    // which GitLab rejects ("script config should be a string or a nested array of strings")
+    for (const [name, job] of Object.entries(pipeline).filter(([key]) => !RESERVED.includes(key)) as Array<[string, any]>) {
+      for (const section of ['before_script', 'script', 'after_script']) {
+        for (const line of job[section] ?? []) {
+          expect([name, section, typeof line]).toEqual([name, section, 'string']);
+        }
+      }
+    }
+  });
+
+  test('has the stages build, synth and deliver, and every job is in one of them', () => {
+    expect(pipeline.stages).toEqual(['build', 'synth', 'deliver']);
+    for (const job of Object.values(jobs)) {
+      expect(pipeline.stages).toContain(job.stage);
+    }
+  });
+
+  test('sets IMAGE_TAG once for the whole pipeline, from the release tag or the short commit SHA', () => {
+    // GIVEN the workflow rules that decide which pipelines run
+    const rules: any[] = pipeline.workflow.rules;
+    // THEN every rule that creates a pipeline sets IMAGE_TAG, from a predefined variable
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.variables?.IMAGE_TAG).toMatch(/^\$CI_COMMIT_(TAG|SHORT_SHA)$/);
+    }
+    expect(rules.map((r) => r.variables.IMAGE_TAG)).toContain('$CI_COMMIT_SHORT_SHA');
+    // AND nothing else sets it, so every job sees the same tag
+    expect(vars).not.toHaveProperty('IMAGE_TAG');
+    for (const [name, job] of Object.entries(jobs)) {
+      expect([name, job.variables ?? {}]).not.toEqual([name, expect.objectContaining({ IMAGE_TAG: expect.anything() })]);
+    }
+  });
+
+  test('the build stage builds and pushes both images, from one context, with the same tag variable', () => {
+    // GIVEN the build jobs
+    const builds = jobsInStage('build').map(commandsOfJob);
+    expect(builds).toHaveLength(2);
+    // WHEN their docker build and docker push commands are read
+    const built = builds.map((commands) => {
+      const build = onlyCommand(commands, 'docker build');
+      const push = onlyCommand(commands, 'docker push');
+      return {
+        tag: /--tag "([^"]+)"/.exec(build)?.[1],
+        file: /--file "([^"]+)"/.exec(build)?.[1],
+        context: /"([^"]+)"$/.exec(build)?.[1],
+        pushed: /^docker push "([^"]+)"$/.exec(push)?.[1],
+      };
+    });
+    // THEN the service and the migration image are built with ${IMAGE_TAG}, and pushed as built
+    expect(built.map((b) => b.tag).sort()).toEqual(['${MIGRATION_IMAGE}:${IMAGE_TAG}', '${SERVICE_IMAGE}:${IMAGE_TAG}']);
+    expect(built.map((b) => b.file).sort()).toEqual(['${DOCKERFILE}', '${MIGRATION_DOCKERFILE}']);
+    for (const b of built) {
+      expect(b.pushed).toBe(b.tag);
+      expect(b.context).toBe('${DOCKER_CONTEXT}');
+    }
+    // AND the migration image is built from Dockerfile.migration
+    expect(built.find((b) => b.file === '${MIGRATION_DOCKERFILE}')?.tag).toBe('${MIGRATION_IMAGE}:${IMAGE_TAG}');
+  });
+
+  test('the variables match the chart, the Dockerfiles, the app and the Flux objects', () => {
+    expectConsistentWithTheExamples(vars);
+  });
+
+  test('synth runs npm ci, then cdk8s synth in the app folder, and keeps the manifests', () => {
+    // GIVEN the synth job
+    const synth = jobs.synth;
+    const commands = commandsOfJob('synth');
+    // THEN it installs, then synthesizes from the app folder (IMAGE_TAG comes from the workflow)
+    expect(synth.stage).toBe('synth');
+    expect(commands.indexOf('npm ci --cache .npm --prefer-offline')).toBe(0);
+    expect(onlyCommand(commands, 'cd "${CDK8S_APP_DIR}"')).toMatch(/&& npx cdk8s synth --no-check-upgrade$/);
+    // AND checks the output references both images with that tag
+    expect(commands).toEqual(expect.arrayContaining([
+      expect.stringContaining('image: ${SERVICE_IMAGE}:${IMAGE_TAG}'),
+      expect.stringContaining('image: ${MIGRATION_IMAGE}:${IMAGE_TAG}'),
+    ]));
+    // AND keeps the manifests for the deliver stage
+    expect(synth.artifacts.paths).toEqual([`${vars.CDK8S_APP_DIR}/${CDK8S_CONFIG.output}/`]);
+  });
+
+  test('deliver:oci pushes the manifests with flux push artifact and moves the tag Flux follows', () => {
+    // GIVEN the OCI delivery job
+    const deliver = jobs['deliver:oci'];
+    // THEN it runs the Flux CLI image with a shell, once both images and the manifests exist
+    expect(deliver.stage).toBe('deliver');
+    expect(deliver.image.name).toMatch(/^ghcr\.io\/fluxcd\/flux-cli:v2\.\d+\.\d+$/);
+    expect(deliver.image.entrypoint).toEqual(['']);
+    const needs = deliver.needs.map((n: any) => (typeof n === 'string' ? n : n.job));
+    expect(needs).toEqual(expect.arrayContaining([...jobsInStage('build'), 'synth']));
+    expect(deliver.rules).toEqual([{ if: '$DELIVER_BY == "oci"' }]);
+    expectFluxDelivery(commandsOfJob('deliver:oci'), vars);
+  });
+
+  test('commit:manifests commits the manifests with [skip ci], on the default branch only', () => {
+    // GIVEN the commit-back job
+    const commitBack = jobs['commit:manifests'];
+    // THEN it is the alternative to deliver:oci, and never runs in a tag pipeline (no branch)
+    expect(commitBack.rules).toEqual([{ if: '$DELIVER_BY == "commit" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
+    expect(vars.DELIVER_BY).toBe('oci');
+    expectCommitBack(commandsOfJob('commit:manifests'));
+  });
+});
+
+// --- GitHub Actions ------------------------------------------------------------------------------
+
+describe('GitHub Actions workflow', () => {
+  const workflow = loadOne(path.join(EXAMPLES, 'github-actions', 'deploy.yml'));
+  const vars: { [name: string]: string } = workflow.env;
+  const jobs: { [name: string]: any } = workflow.jobs;
+  const TAG_FROM_TAG_JOB = '${{ needs.tag.outputs.image_tag }}';
+  const stepsUsing = (job: string, action: string) => jobs[job].steps.filter((s: any) => s.uses?.startsWith(`${action}@`));
+  const commandsOfJob = (job: string) => commandsOf(jobs[job].steps.filter((s: any) => s.run).map((s: any) => s.run));
+
+  test('every run step is a string', () => {
+    for (const [name, job] of Object.entries(jobs)) {
+      for (const step of job.steps) {
+        expect([name, step.name ?? step.uses, typeof (step.run ?? '')]).toEqual([name, step.name ?? step.uses, 'string']);
+      }
+    }
+  });
+
+  test('runs on pushes to main and on release tags', () => {
+    // `on` stays a string key: the yaml package reads YAML 1.2, where `on` is not a boolean.
+    expect(workflow.on.push.branches).toEqual(['main']);
+    expect(workflow.on.push.tags).toHaveLength(1);
+  });
+
+  test('computes IMAGE_TAG once, from GITHUB_SHA or the release tag, and every job uses that one', () => {
+    // GIVEN the tag job
+    const tagJob = jobs.tag;
+    // THEN its output comes from its step, which derives the tag from GITHUB_SHA (or the Git tag)
+    expect(tagJob.outputs.image_tag).toBe('${{ steps.tag.outputs.image_tag }}');
+    const tagScript = tagJob.steps.find((s: any) => s.id === 'tag').run;
+    expect(tagScript).toContain('image_tag=${GITHUB_SHA::8}');
+    expect(tagScript).toContain('image_tag=${GITHUB_REF_NAME}');
+    // AND every other job needs it and sets IMAGE_TAG from it, and nothing else sets IMAGE_TAG
+    expect(vars).not.toHaveProperty('IMAGE_TAG');
+    for (const name of Object.keys(jobs).filter((n) => n !== 'tag')) {
+      expect([name, [jobs[name].needs].flat()]).toEqual([name, expect.arrayContaining(['tag'])]);
+      expect([name, jobs[name].env?.IMAGE_TAG]).toEqual([name, TAG_FROM_TAG_JOB]);
+      for (const step of jobs[name].steps) {
+        expect(step.env ?? {}).not.toHaveProperty('IMAGE_TAG');
+      }
+    }
+  });
+
+  test('build pushes both images with docker/build-push-action, from one context, with the same tag variable', () => {
+    // GIVEN the build steps
+    const builds = stepsUsing('build', 'docker/build-push-action');
+    // THEN the service and the migration image are pushed with ${{ env.IMAGE_TAG }}
+    expect(builds.map((s: any) => s.with.tags).sort()).toEqual([
+      '${{ env.MIGRATION_IMAGE }}:${{ env.IMAGE_TAG }}',
+      '${{ env.SERVICE_IMAGE }}:${{ env.IMAGE_TAG }}',
+    ]);
+    for (const step of builds) {
+      expect(step.with.push).toBe(true);
+      expect(step.with.context).toBe('${{ env.DOCKER_CONTEXT }}');
+    }
+    // AND the migration image is built from Dockerfile.migration
+    expect(builds.find((s: any) => s.with.tags.startsWith('${{ env.MIGRATION_IMAGE }}')).with.file).toBe('${{ env.MIGRATION_DOCKERFILE }}');
+    expect(builds.find((s: any) => s.with.tags.startsWith('${{ env.SERVICE_IMAGE }}')).with.file).toBe('${{ env.DOCKERFILE }}');
+  });
+
+  test('the env matches the chart, the Dockerfiles, the app and the Flux objects', () => {
+    expectConsistentWithTheExamples(vars);
+  });
+
+  test('synth runs npm ci, then cdk8s synth in the app folder, and uploads the manifests', () => {
+    // GIVEN the synth job's steps
+    const steps: any[] = jobs.synth.steps;
+    const synthStep = steps.find((s) => s.run?.includes('cdk8s synth'));
+    // THEN it installs first, then synthesizes in the app folder with IMAGE_TAG from the job env
+    expect(steps.findIndex((s) => s.run === 'npm ci')).toBeGreaterThanOrEqual(0);
+    expect(steps.findIndex((s) => s.run === 'npm ci')).toBeLessThan(steps.indexOf(synthStep));
+    expect(synthStep.run).toBe('npx cdk8s synth --no-check-upgrade');
+    expect(expand(synthStep['working-directory'], vars)).toBe(vars.CDK8S_APP_DIR);
+    expect(stepsUsing('synth', 'actions/setup-node')[0].with['node-version']).toBe(20);
+    // AND checks the output references both images with that tag
+    expect(commandsOfJob('synth')).toEqual(expect.arrayContaining([
+      expect.stringContaining('image: ${SERVICE_IMAGE}:${IMAGE_TAG}'),
+      expect.stringContaining('image: ${MIGRATION_IMAGE}:${IMAGE_TAG}'),
+    ]));
+    // AND uploads the manifests for the deliver jobs
+    const upload = stepsUsing('synth', 'actions/upload-artifact')[0];
+    expect(upload.with.path).toBe(`${vars.CDK8S_APP_DIR}/${CDK8S_CONFIG.output}/`);
+  });
+
+  test('deliver pushes the manifests with flux push artifact and moves the tag Flux follows', () => {
+    // GIVEN the deliver job
+    const deliver = jobs.deliver;
+    // THEN it waits for both images and the manifests, and downloads them where --path points
+    expect(deliver.needs).toEqual(expect.arrayContaining(['build', 'synth']));
+    expect(deliver.if).toBe("vars.DELIVER_BY != 'commit'");
+    expect(stepsUsing('deliver', 'fluxcd/flux2/action')).toHaveLength(1);
+    expect(stepsUsing('deliver', 'actions/download-artifact')[0].with.path).toBe(`${vars.CDK8S_APP_DIR}/${CDK8S_CONFIG.output}`);
+    // AND logs in before it pushes, since flux reads the Docker credentials
+    const steps: any[] = deliver.steps;
+    const login = steps.findIndex((s) => s.uses?.startsWith('docker/login-action@'));
+    const push = steps.findIndex((s) => s.run?.includes('flux push artifact'));
+    expect(login).toBeGreaterThanOrEqual(0);
+    expect(login).toBeLessThan(push);
+    expectFluxDelivery(commandsOfJob('deliver'), vars);
+  });
+
+  test('commit-manifests commits the manifests with [skip ci], on main only', () => {
+    // GIVEN the commit-back job
+    const commitBack = jobs['commit-manifests'];
+    // THEN it is the alternative to deliver, on main, and may write to the repository
+    expect(commitBack.if).toBe("vars.DELIVER_BY == 'commit' && github.ref == 'refs/heads/main'");
+    expect(commitBack.needs).toEqual(expect.arrayContaining(['build', 'synth']));
+    expect(commitBack.permissions).toEqual({ contents: 'write' });
+    expectCommitBack(commandsOfJob('commit-manifests'));
+  });
+});
+
+// --- Flux ----------------------------------------------------------------------------------------
+
+describe('Flux objects', () => {
+  test('the OCIRepository follows the moving tag of the manifests repository', () => {
+    // GIVEN examples/flux/ocirepository.yaml
+    const oci = FLUX_OCI_REPOSITORY;
+    // THEN it is a Flux OCI source that follows a tag, with an interval
+    expect(oci.kind).toBe('OCIRepository');
+    expect(['source.toolkit.fluxcd.io/v1', 'source.toolkit.fluxcd.io/v1beta2']).toContain(oci.apiVersion);
+    expect(oci.spec.url).toMatch(/^oci:\/\/[^:]+$/);
+    expect(oci.spec.ref.tag).toBe('latest');
+    expect(oci.spec.interval).toMatch(/^(\d+(ms|s|m|h))+$/);
+  });
+
+  test('the Kustomization prunes, waits and points at the OCIRepository', () => {
+    // GIVEN examples/flux/kustomization.yaml
+    const ks = FLUX_KUSTOMIZATION;
+    // THEN prune removes the previous release's Job, and wait reports the Job and the rollout
+    expect(ks.apiVersion).toBe('kustomize.toolkit.fluxcd.io/v1');
+    expect(ks.kind).toBe('Kustomization');
+    expect(ks.spec.prune).toBe(true);
+    expect(ks.spec.wait).toBe(true);
+    expect(ks.spec.timeout).toMatch(/^(\d+(ms|s|m|h))+$/);
+    expect(ks.spec.interval).toMatch(/^(\d+(ms|s|m|h))+$/);
+    expect(ks.spec.path).toBe('./');
+    // AND its source is the OCIRepository, in the same namespace
+    expect(ks.spec.sourceRef).toEqual({ kind: 'OCIRepository', name: FLUX_OCI_REPOSITORY.metadata.name });
+    expect(ks.metadata.namespace).toBe(FLUX_OCI_REPOSITORY.metadata.namespace);
+    // AND it does not move the objects out of the chart's namespace
+    expect([undefined, CHART_NAMESPACE]).toContain(ks.spec.targetNamespace);
+  });
+
+  test('the commit-back variant prunes, waits and points at its GitRepository', () => {
+    // GIVEN examples/flux/commit-back.yaml
+    const git = ofKind(FLUX_COMMIT_BACK, 'GitRepository');
+    const ks = ofKind(FLUX_COMMIT_BACK, 'Kustomization');
+    // THEN it has the same guarantees as the OCI variant
+    expect(git.apiVersion).toBe('source.toolkit.fluxcd.io/v1');
+    expect(ks.apiVersion).toBe('kustomize.toolkit.fluxcd.io/v1');
+    expect(ks.spec.prune).toBe(true);
+    expect(ks.spec.wait).toBe(true);
+    expect(ks.spec.timeout).toBe(FLUX_KUSTOMIZATION.spec.timeout);
+    expect(ks.spec.sourceRef).toEqual({ kind: 'GitRepository', name: git.metadata.name });
+    expect(ks.metadata.namespace).toBe(git.metadata.namespace);
+  });
+
+  test('the synthesized Job carries no TTL, which Flux would fight', () => {
+    // GIVEN the example chart for Flux
+    // THEN the Job has no ttlSecondsAfterFinished: prune removes it, not the TTL controller
+    expect(EXAMPLE_JOB.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+  });
+});
+
+// --- Dockerfiles ---------------------------------------------------------------------------------
+
+describe('Dockerfiles', () => {
+  const service = dockerfileStages(path.join(EXAMPLES, 'docker', 'Dockerfile'));
+  const migration = dockerfileStages(path.join(EXAMPLES, 'docker', 'Dockerfile.migration'));
+
+  test('the migration image has no ENTRYPOINT and no CMD: the Job supplies the command', () => {
+    // GIVEN Dockerfile.migration
+    // THEN no stage sets an entrypoint or a default command
+    expect(instructionsOf(migration, 'ENTRYPOINT')).toEqual([]);
+    expect(instructionsOf(migration, 'CMD')).toEqual([]);
+    // AND the Job does set the command
+    expect(containerNamed(EXAMPLE_JOB.spec.template.spec, 'migrate').command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
+  });
+
+  test('the service image has the CMD the Deployment relies on', () => {
+    // GIVEN the service container, which sets no command
+    expect(containerNamed(EXAMPLE_DEPLOYMENT.spec.template.spec, 'service')).not.toHaveProperty('command');
+    // THEN the service image supplies it
+    expect(instructionsOf(service, 'CMD')).toHaveLength(1);
+  });
+
+  test('both images build FROM the same single base', () => {
+    expect(externalBases(service)).toHaveLength(1);
+    expect(externalBases(migration)).toEqual(externalBases(service));
+  });
+
+  test('both images install the same dependencies: the base and deps stages are identical', () => {
+    const stage = (stages: DockerfileStage[], name: string) => stages.find((s) => s.name === name);
+    for (const name of ['base', 'deps']) {
+      expect(stage(migration, name)).toBeDefined();
+      expect(stage(migration, name)).toEqual(stage(service, name));
+    }
+  });
+
+  test.each([
+    ['Dockerfile', service],
+    ['Dockerfile.migration', migration],
+  ])('%s runs as a numeric non-root USER', (_name, stages) => {
+    // GIVEN the final stage, which is the image
+    const users = stages[stages.length - 1].instructions.filter((i) => /^USER\s/i.test(i));
+    // THEN its last USER is a numeric UID (and GID) other than 0: the pods run with runAsNonRoot,
+    // and the kubelet can only check a numeric user
+    expect(users.length).toBeGreaterThan(0);
+    const user = users[users.length - 1].split(/\s+/)[1];
+    expect(user).toMatch(/^\d+(:\d+)?$/);
+    expect(Number(user.split(':')[0])).toBeGreaterThan(0);
+  });
+});
+
+// --- the example app, per delivery engine --------------------------------------------------------
+
+describe.each([
+  ['flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }],
+  ['argocd', { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' }],
+  ['helm', { 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0', 'helm.sh/hook-delete-policy': 'before-hook-creation' }],
+  ['kubectl', {}],
+])('the example app delivered with %s', (engine, expectedAnnotations) => {
+  // GIVEN MyAppChart from examples/app/main.ts, with deliveryFromEnv(engine)
+  // WHEN it is synthesized
+  const manifests = synthesizeExample(engine);
+  const job = ofKind(manifests, 'Job');
+  const deployment = ofKind(manifests, 'Deployment');
+
+  test('the Job carries exactly this engine\'s annotations, and no TTL', () => {
+    // THEN the engine annotations are this engine's and no other engine's
+    const annotations: { [key: string]: string } = job.metadata.annotations ?? {};
+    const engineAnnotations = Object.fromEntries(Object.entries(annotations)
+      .filter(([key]) => ENGINE_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix))));
+    expect(engineAnnotations).toEqual(expectedAnnotations);
+    expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+  });
+
+  test('the init container waits for the Job\'s exact name, and the Job precedes the Deployment', () => {
+    // THEN every pod waits for this release's Job, by name
+    const waiter = containerNamed(deployment.spec.template.spec, 'wait-for-migration');
+    expect(job.metadata.name).toMatch(/^myapp-migration-/);
+    expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
+    // AND kubectl apply or an engine that applies in order creates the Job first
+    expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
+    // AND both images carry the release's tag
+    expect(containerNamed(job.spec.template.spec, 'migrate').image).toBe(`${CHART_MIGRATION_IMAGE}:v1.2.3`);
+    expect(containerNamed(deployment.spec.template.spec, 'service').image).toBe(`${CHART_SERVICE_IMAGE}:v1.2.3`);
+  });
+});
+
+test('deliveryFromEnv rejects an engine it does not know', () => {
+  expect(() => deliveryFromEnv('spinnaker')).toThrow(/DELIVERY "spinnaker" is not one of flux, argocd, helm, kubectl/);
+});
+
+// --- the cdk8s CLI, as the pipelines run it -------------------------------------------------------
+
+describe('cdk8s synth on the example app', () => {
+  // The CLI compiles main.ts with ts-node: about 10 s per run.
+  const CLI_TIMEOUT_MS = 180_000;
+  const outputs: string[] = [];
+
+  afterAll(() => {
+    for (const dir of outputs) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** Runs `npx cdk8s synth` in examples/app, writing to a fresh temporary folder. */
+  function cdk8sSynth(imageTag: string | undefined) {
+    const output = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-example-'));
+    outputs.push(output);
+    const env = { ...process.env };
+    // The app reads these; the test decides them, not the shell that runs jest.
+    delete env.IMAGE_TAG;
+    delete env.DELIVERY;
+    if (imageTag !== undefined) {
+      env.IMAGE_TAG = imageTag;
+    }
+    const result = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', output], {
+      cwd: APP_DIR,
+      env,
+      encoding: 'utf8',
+      timeout: CLI_TIMEOUT_MS - 10_000,
+    });
+    return { result, output, log: `${result.stdout}\n${result.stderr}` };
+  }
+
+  test('with IMAGE_TAG set, writes the Job and the Deployment for that tag', () => {
+    // GIVEN IMAGE_TAG, as the pipelines set it: a short commit SHA, here one that YAML 1.2 would
+    // read as a number if it were written unquoted
+    const tag = '1e100000';
+    // WHEN the CLI synthesizes the example app
+    const { result, output, log } = cdk8sSynth(tag);
+    // THEN it succeeds and writes the chart's YAML
+    expect({ status: result.status, log }).toEqual({ status: 0, log: expect.any(String) });
+    const files = fs.readdirSync(output).filter((f) => f.endsWith('.yaml'));
+    expect(files).toEqual(['myapp.k8s.yaml']);
+    const manifests = loadYaml(path.join(output, files[0]));
+    const job = ofKind(manifests, 'Job');
+    const deployment = ofKind(manifests, 'Deployment');
+    // AND the Job is this release's, annotated for Flux (the default), before the Deployment
+    expect(job.metadata.name).toBe(`myapp-migration-${tag}`);
+    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
+    expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
+    // AND the Deployment waits for it, and both images carry the tag, as the pipelines' grep expects
+    expect(containerNamed(deployment.spec.template.spec, 'wait-for-migration').args).toEqual(['job-wr', `myapp-migration-${tag}`]);
+    const yamlText = fs.readFileSync(path.join(output, files[0]), 'utf8');
+    expect(yamlText).toMatch(new RegExp(`image: ${CHART_SERVICE_IMAGE}:${tag}$`, 'm'));
+    expect(yamlText).toMatch(new RegExp(`image: ${CHART_MIGRATION_IMAGE}:${tag}$`, 'm'));
+    // AND the tag stays a string where Kubernetes wants one (a label value, ConfigMap data)
+    expect(job.metadata.labels['app.kubernetes.io/version']).toBe(tag);
+    expect(ofKind(manifests, 'ConfigMap').data).toEqual({ IMAGE_TAG: tag });
+  }, CLI_TIMEOUT_MS);
+
+  test('without IMAGE_TAG, fails with the ImageTag.fromEnv() message and writes nothing', () => {
+    // GIVEN no IMAGE_TAG in the environment
+    // WHEN the CLI synthesizes the example app
+    const { result, output, log } = cdk8sSynth(undefined);
+    // THEN it fails, saying which variable to set
+    expect(result.status).not.toBe(0);
+    expect(log).toContain(IMAGE_TAG_NOT_SET);
+    // (the CLI empties the output folder before it runs the app, and may remove it)
+    const written = fs.existsSync(output) ? fs.readdirSync(output).filter((f) => f.endsWith('.yaml')) : [];
+    expect(written).toEqual([]);
+  }, CLI_TIMEOUT_MS);
+});
