@@ -35,6 +35,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'yaml@^2',
   ],
 
+  // Tests import the example app, which imports the package by its published name.
+  tsconfigDev: {
+    compilerOptions: { paths: { 'cdk8s-migrated-service': ['../src'] } },
+  },
+
   jestOptions: {
     // A snapshot that drifts must fail the build; update snapshots on purpose with `npx projen test:update`.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -52,6 +57,17 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   gitignore: ['/examples/*/manifests/', '/bench/results/'],
 });
+
+// ts-jest only transpiles (isolatedModules), so type errors in tests, examples and the benchmark
+// would pass unnoticed; check them before jest runs.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check the tests, the example app and the benchmark',
+  steps: [
+    { exec: 'tsc --noEmit -p test/tsconfig.json' },
+    { exec: 'tsc --noEmit -p bench/tsconfig.json' },
+  ],
+});
+project.testTask.prependSpawn(typecheck);
 
 // `npx projen synth:example` (or `npm run synth:example`) runs the example app through the cdk8s CLI,
 // exactly as a user would, and writes its manifests to examples/app/manifests (never dist/, which
