@@ -144,6 +144,10 @@ export interface MigratedServiceProps {
    * the Pod Security Standards "restricted" profile: non-root, no privilege escalation, all
    * capabilities dropped, RuntimeDefault seccomp profile, read-only root filesystem.
    *
+   * `runAsNonRoot` needs images whose `USER` is a non-zero number: with a root or named user the
+   * kubelet refuses to start the container (`CreateContainerConfigError`). Build the images with
+   * e.g. `USER 1000:1000`, or set `user` here.
+   *
    * @default - the restricted defaults above
    */
   readonly securityContext?: kplus.ContainerSecurityContextProps;
