@@ -41,6 +41,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   },
 
   jestOptions: {
+    // jest 30 resolves through unrs-resolver; see the eslint resolver pin below.
+    jestVersion: '^29',
     // A snapshot that drifts must fail the build; update snapshots on purpose with `npx projen test:update`.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
@@ -81,6 +83,13 @@ project.addTask('synth:example', {
   cwd: 'examples/app',
   exec: 'cdk8s synth --no-check-upgrade',
 });
+
+// jest 30 and eslint-import-resolver-typescript 4 resolve through unrs-resolver, whose per-platform
+// native bindings the lockfile must list. Where the registry serves only some of them, npm writes an
+// incomplete lock that `npm ci` then refuses. jest 29 and the 3.8 resolver are pure JavaScript.
+// The eslint component adds its own version of the resolver, so it is replaced after the fact.
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.addDevDeps('eslint-import-resolver-typescript@~3.8.7');
 
 // The benchmark is type-checked and linted like the tests, through a dev tsconfig of its own.
 const benchTsconfig = new javascript.TypescriptConfig(project, {
