@@ -45,6 +45,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     jestVersion: '^29',
     // A snapshot that drifts must fail the build; update snapshots on purpose with `npx projen test:update`.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // A run that finds no test is a broken run, not a passing one.
+    passWithNoTests: false,
     jestConfig: {
       // The examples import the package by its published name, as a user would.
       moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src' },
