@@ -13,6 +13,7 @@ import {
   validateInteger,
   validateLabels,
   validateObjectNames,
+  validatePositiveDuration,
 } from './validation';
 import { MigrationWaiter } from './waiter';
 
@@ -366,7 +367,7 @@ export class MigratedService extends Construct {
         kplus.Env.fromSecret(kplus.Secret.fromSecretName(this, `EnvSecret${i}`, name))),
     ];
 
-    // --- RBAC: the waiter reads this release's Job, and nothing else. ---------------------------
+    // --- The service's identity: the only one whose pods get a token. ---------------------------
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.name, labels: serviceLabels },
       // Tokens stay off for any pod that uses this account; the Deployment turns its own on.
@@ -417,6 +418,7 @@ export class MigratedService extends Construct {
       rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
     }));
 
+    // --- RBAC: the waiter reads this release's Job, and nothing else. ---------------------------
     const waiterConfig = waiter.bind(this.jobName);
     this.role = new kplus.Role(this, 'Role', {
       metadata: { name: readerName, labels: serviceLabels },
@@ -573,14 +575,6 @@ function resolveMigrationTool(owner: string, props: MigratedServiceProps): Migra
   }
   validateCommand(owner, 'migrationCommand', props.migrationCommand);
   return MigrationTool.custom(props.migrationCommand);
-}
-
-function validatePositiveDuration(owner: string, prop: string, duration: Duration): void {
-  // Duration.toSeconds() throws on fractions; read milliseconds so the error names the prop.
-  const seconds = duration.toMilliseconds() / 1000;
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw invalidProp(owner, prop, `${seconds}s`, 'it must be a whole number of seconds, at least one.');
-  }
 }
 
 function toEnvValues(env: { [name: string]: string }): { [name: string]: kplus.EnvValue } {

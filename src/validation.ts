@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import { isDnsSubdomain, isLabelValue } from './names';
 
 /** What Docker accepts as a tag. */
@@ -160,5 +161,14 @@ export function validateAnnotationKeys(owner: string, prop: string, annotations:
     if (typeof value !== 'string') {
       throw invalidProp(owner, `${prop}["${key}"]`, value, 'an annotation value is a string.');
     }
+  }
+}
+
+/** Throws unless `duration` is a whole number of seconds, at least one. */
+export function validatePositiveDuration(owner: string, prop: string, duration: Duration): void {
+  // Duration.toSeconds() throws on fractions; read milliseconds so the error names the prop.
+  const seconds = duration.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw invalidProp(owner, prop, `${seconds}s`, 'it must be a whole number of seconds, at least one.');
   }
 }

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { invalidProp, validatePinnedImage } from './validation';
+import { invalidProp, validatePinnedImage, validatePositiveDuration } from './validation';
 
 /**
  * Options shared by every waiter.
@@ -157,10 +157,7 @@ class KubectlWait extends MigrationWaiter {
     super();
     validateWaiterOptions('MigrationWaiter.kubectlWait()', options);
     this.timeout = options.timeout ?? Duration.hours(1);
-    if (this.timeout.toSeconds() < 1) {
-      throw invalidProp('MigrationWaiter.kubectlWait()', 'timeout', `${this.timeout.toSeconds()}s`,
-        'the timeout must be at least one second; a zero timeout makes kubectl wait check once and fail.');
-    }
+    validatePositiveDuration('MigrationWaiter.kubectlWait()', 'timeout', this.timeout);
   }
 
   public bind(jobName: string): MigrationWaiterConfig {

@@ -44,7 +44,8 @@ describe('bad waiter options', () => {
     [() => MigrationWaiter.kubectlWait({ image: 'registry.k8s.io/kubectl:v1 28' }), /kubectlWait\(\): image ".*" is invalid: ":v1 28" is not a Docker tag/],
     [() => MigrationWaiter.k8sWaitFor({ user: 0 }), /k8sWaitFor\(\): user 0 is invalid: the waiter runs as a non-root UID/],
     [() => MigrationWaiter.k8sWaitFor({ user: -3 }), /user -3 is invalid/],
-    [() => MigrationWaiter.kubectlWait({ timeout: Duration.seconds(0) }), /kubectlWait\(\): timeout "0s" is invalid: the timeout must be at least one second/],
+    [() => MigrationWaiter.kubectlWait({ timeout: Duration.seconds(0) }), /kubectlWait\(\): timeout "0s" is invalid: it must be a whole number of seconds, at least one/],
+    [() => MigrationWaiter.kubectlWait({ timeout: Duration.millis(1500) }), /kubectlWait\(\): timeout "1.5s" is invalid/],
   ])('is rejected (%#)', (create, message) => {
     expect(create).toThrow(message);
   });
