@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { invalidProp } from './validation';
+import { invalidProp, validateInteger } from './validation';
 
 /**
  * Values of `argocd.argoproj.io/hook-delete-policy`.
@@ -134,6 +134,24 @@ export abstract class Delivery {
   public abstract _ttlConsequence(ttl: Duration): string;
 }
 
+/**
+ * Checks what both hook engines share: the hook's order is a whole number (negative runs earlier),
+ * and the delete policy keeps the Job after it succeeds, because the new pods' waiter still needs it.
+ */
+function validateHookOptions(
+  owner: string, orderProp: string, order: number | undefined, orderMeaning: string,
+  policy: string | undefined, deletesOnSuccess: string, keepsUntilNextRelease: string,
+): void {
+  if (order !== undefined) {
+    validateInteger(owner, orderProp, order, -2147483648, 2147483647, orderMeaning);
+  }
+  if (policy === deletesOnSuccess) {
+    throw invalidProp(owner, 'hookDeletePolicy', policy,
+      `${deletesOnSuccess} deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job `
+      + `and every pod loops in Init:CrashLoopBackOff. Use ${keepsUntilNextRelease} (the default).`);
+  }
+}
+
 const WAITER_CRASH_LOOPS =
   'every pod that starts after that (scale-up, reschedule, node drain) finds no Job, and its waiter exits 1: '
   + 'the pod loops in Init:CrashLoopBackOff';
@@ -157,15 +175,8 @@ class ArgoCdDelivery extends Delivery {
 
   constructor(private readonly options: ArgoCdDeliveryOptions) {
     super();
-    const owner = 'Delivery.argoCd()';
-    if (options.syncWave !== undefined && !Number.isInteger(options.syncWave)) {
-      throw invalidProp(owner, 'syncWave', options.syncWave, 'a sync-wave is a whole number (it may be negative).');
-    }
-    if (options.hookDeletePolicy === ArgoCdHookDeletePolicy.HOOK_SUCCEEDED) {
-      throw invalidProp(owner, 'hookDeletePolicy', options.hookDeletePolicy,
-        'HookSucceeded deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job '
-        + 'and every pod loops in Init:CrashLoopBackOff. Use BeforeHookCreation (the default).');
-    }
+    validateHookOptions('Delivery.argoCd()', 'syncWave', options.syncWave, 'a sync-wave',
+      options.hookDeletePolicy, ArgoCdHookDeletePolicy.HOOK_SUCCEEDED, ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION);
   }
 
   public jobAnnotations(): { [key: string]: string } {
@@ -187,15 +198,8 @@ class HelmDelivery extends Delivery {
 
   constructor(private readonly options: HelmDeliveryOptions) {
     super();
-    const owner = 'Delivery.helm()';
-    if (options.hookWeight !== undefined && !Number.isInteger(options.hookWeight)) {
-      throw invalidProp(owner, 'hookWeight', options.hookWeight, 'a hook weight is a whole number (it may be negative).');
-    }
-    if (options.hookDeletePolicy === HelmHookDeletePolicy.HOOK_SUCCEEDED) {
-      throw invalidProp(owner, 'hookDeletePolicy', options.hookDeletePolicy,
-        'hook-succeeded deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job '
-        + 'and every pod loops in Init:CrashLoopBackOff. Use before-hook-creation (the default).');
-    }
+    validateHookOptions('Delivery.helm()', 'hookWeight', options.hookWeight, 'a hook weight',
+      options.hookDeletePolicy, HelmHookDeletePolicy.HOOK_SUCCEEDED, HelmHookDeletePolicy.BEFORE_HOOK_CREATION);
   }
 
   public jobAnnotations(): { [key: string]: string } {

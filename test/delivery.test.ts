@@ -68,8 +68,8 @@ describe('combinations that break the pattern', () => {
   });
 
   test('non-integer waves and weights are rejected', () => {
-    expect(() => Delivery.argoCd({ syncWave: 1.5 })).toThrow(/syncWave 1.5 is invalid: a sync-wave is a whole number/);
-    expect(() => Delivery.helm({ hookWeight: 0.5 })).toThrow(/hookWeight 0.5 is invalid: a hook weight is a whole number/);
+    expect(() => Delivery.argoCd({ syncWave: 1.5 })).toThrow(/syncWave 1.5 is invalid: a sync-wave must be a whole number/);
+    expect(() => Delivery.helm({ hookWeight: 0.5 })).toThrow(/hookWeight 0.5 is invalid: a hook weight must be a whole number/);
   });
 
   test.each([
