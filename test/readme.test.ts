@@ -1,8 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as cdk8s from 'cdk8s';
 import { Yaml } from 'cdk8s';
 import * as ts from 'typescript';
+import * as library from '../src';
+
+/** What the README's snippets may import; the package name resolves to this checkout. */
+const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-migrated-service': library };
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -18,7 +23,12 @@ function runSnippet(code: string, env: Record<string, string>, outdir: string): 
   const { outputText } = ts.transpileModule(code, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
   });
-  const localRequire = (id: string) => require(id === 'cdk8s-migrated-service' ? '../src' : id);
+  const localRequire = (id: string) => {
+    if (!(id in MODULES)) {
+      throw new Error(`the README snippet imports ${id}, which this test does not provide`);
+    }
+    return MODULES[id];
+  };
   const saved = { ...process.env };
   Object.assign(process.env, env, { CDK8S_OUTDIR: outdir });
   try {
