@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as cdk8s from 'cdk8s';
-import { Yaml } from 'cdk8s';
 import * as ts from 'typescript';
 import * as library from '../src';
 
@@ -50,7 +49,7 @@ test('the README usage snippet synthesizes the pattern', () => {
   // THEN it writes the Job, and the Deployment whose init container waits for it
   const files = fs.readdirSync(outdir);
   expect(files).toEqual(['myapp.k8s.yaml']);
-  const manifests = Yaml.load(path.join(outdir, files[0]));
+  const manifests = cdk8s.Yaml.load(path.join(outdir, files[0]));
   const job = manifests.find((m: any) => m.kind === 'Job');
   const deployment = manifests.find((m: any) => m.kind === 'Deployment');
   expect(job.metadata.name).toMatch(/^myapp-migration-v1-2286938253-0-[0-9a-f]{10}$/);
