@@ -127,14 +127,15 @@ export function validateCommand(owner: string, prop: string, command: string[]):
   }
 }
 
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-/** Whether `key` is a label or annotation key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+/**
+ * Whether `key` is a label or annotation key: an optional DNS-subdomain prefix, then a name that
+ * follows the label-value grammar but may not be empty.
+ */
 function isQualifiedKey(key: string): boolean {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  return (prefix === undefined || isDnsSubdomain(prefix)) && name.length <= 63 && QUALIFIED_NAME.test(name);
+  return (prefix === undefined || isDnsSubdomain(prefix)) && name !== '' && isLabelValue(name);
 }
 
 const KEY_RULE = 'a key is an optional DNS-subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends.';

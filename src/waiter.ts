@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { invalidProp, validatePinnedImage, validatePositiveDuration } from './validation';
+import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
 
 /**
  * Options shared by every waiter.
@@ -176,8 +176,8 @@ function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): 
   if (options.image !== undefined) {
     validatePinnedImage(owner, 'image', options.image);
   }
-  if (options.user !== undefined && (!Number.isInteger(options.user) || options.user < 1 || options.user > 2147483647)) {
-    throw invalidProp(owner, 'user', options.user,
-      'the waiter runs as a non-root UID: a whole number from 1 to 2147483647 (the pod sets runAsNonRoot: true).');
+  if (options.user !== undefined) {
+    validateInteger(owner, 'user', options.user, 1, 2147483647,
+      'the waiter runs as a non-root UID (the pod sets runAsNonRoot: true), which');
   }
 }
