@@ -66,11 +66,20 @@ export interface MigrationWaiterConfig {
   /** The arguments. */
   readonly args: string[];
 
+  /** Environment variables of the waiter container. */
+  readonly env: { [name: string]: string };
+
   /** The UID to run as. */
   readonly user: number;
 
   /** The verbs on this release's Job that the waiter needs. */
   readonly jobVerbs: string[];
+
+  /**
+   * The verbs on the migration's ledger ConfigMap that the waiter needs; empty when it does not
+   * read the ledger.
+   */
+  readonly ledgerVerbs: string[];
 
   /**
    * Resources of the waiter container.
@@ -81,24 +90,38 @@ export interface MigrationWaiterConfig {
 }
 
 /**
- * The init container that holds every pod of the Deployment until this release's migration Job
- * has completed.
+ * The init container that holds every gated pod until this release's migration Job has completed.
  */
-export abstract class MigrationWaiter {
+export class MigrationWaiter {
   /**
-   * `groundnuty/k8s-wait-for` in `job-wr` mode (the default waiter).
+   * `groundnuty/k8s-wait-for` in `job-wr` mode (the pattern's own waiter).
    *
    * `job-wr` keeps waiting while the Job has no succeeded pod; plain `job` mode counts a Job whose
-   * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. On a failed Job it waits
-   * forever, so the pods stay in `Init:0/1` and the previous ReplicaSet keeps serving. On a
-   * missing Job, or when the API refuses it, it exits 1 and the pod shows `Init:Error`, then
-   * `Init:CrashLoopBackOff`.
+   * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. It polls `kubectl describe`
+   * every 2 s (about 1.2 Job reads per second per waiting pod). On a failed Job it waits forever and
+   * logs nothing, so the pods stay in `Init:0/1`. On a missing Job it exits 1 and the pod loops in
+   * `Init:CrashLoopBackOff`, even when that release's migration succeeded long ago.
    *
    * The default image is `groundnuty/k8s-wait-for:no-root-v2.0`, which runs as UID 1100: the root
    * image `v2.0` cannot start in a pod with `runAsNonRoot: true`, which cdk8s-plus sets.
    */
   public static k8sWaitFor(options: K8sWaitForOptions = {}): MigrationWaiter {
-    return new K8sWaitFor(options);
+    const owner = 'MigrationWaiter.k8sWaitFor()';
+    validateWaiterOptions(owner, options);
+    return new MigrationWaiter((jobName) => ({
+      image: options.image ?? 'groundnuty/k8s-wait-for:no-root-v2.0',
+      args: ['job-wr', jobName],
+      // kubectl keeps its cache under $HOME; /tmp is the only writable path.
+      env: { HOME: '/tmp' },
+      // The UID the no-root image declares.
+      user: options.user ?? 1100,
+      // k8s-wait-for runs `kubectl describe jobs <name>`, which needs only `get`. Granting `list`
+      // would serve nothing but its fallback of describing every Job whose name starts with
+      // <name>, which we want refused.
+      jobVerbs: ['get'],
+      ledgerVerbs: [],
+      resources: options.resources,
+    }));
   }
 
   /**
@@ -108,67 +131,33 @@ export abstract class MigrationWaiter {
    * timeout, then exits 1; on a missing Job it exits 1 at once. Either way the kubelet restarts it.
    */
   public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
-    return new KubectlWait(options);
+    const owner = 'MigrationWaiter.kubectlWait()';
+    validateWaiterOptions(owner, options);
+    const timeout = options.timeout ?? Duration.hours(1);
+    validatePositiveDuration(owner, 'timeout', timeout);
+    return new MigrationWaiter((jobName) => ({
+      image: options.image ?? 'registry.k8s.io/kubectl:v1.28.15',
+      command: ['kubectl'],
+      args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${timeout.toSeconds()}s`],
+      env: { HOME: '/tmp' },
+      // The distroless "nonroot" UID.
+      user: options.user ?? 65532,
+      // `kubectl wait` gets the Job, then lists and watches it with a `metadata.name` field
+      // selector; `resourceNames` allows exactly those requests and refuses any list of other Jobs.
+      jobVerbs: ['get', 'list', 'watch'],
+      ledgerVerbs: [],
+      resources: options.resources,
+    }));
   }
+
+  private constructor(private readonly configure: (jobName: string, ledgerName: string) => MigrationWaiterConfig) {}
 
   /**
-   * Describes the waiter container for the Job named `jobName`.
+   * Describes the waiter container for the Job named `jobName`, whose migration records its
+   * successes in the ConfigMap `ledgerName`.
    */
-  public abstract bind(jobName: string): MigrationWaiterConfig;
-}
-
-// k8s-wait-for runs `kubectl describe jobs <name>`, which needs only `get`. Granting `list` would
-// serve nothing but its fallback of describing every Job whose name starts with <name>, which we
-// want refused.
-const K8S_WAIT_FOR_VERBS = ['get'];
-// `kubectl wait` gets the Job, then lists and watches it with a `metadata.name` field selector;
-// `resourceNames` allows exactly those requests and refuses any list of other Jobs.
-const KUBECTL_WAIT_VERBS = ['get', 'list', 'watch'];
-
-class K8sWaitFor extends MigrationWaiter {
-  public static readonly DEFAULT_IMAGE = 'groundnuty/k8s-wait-for:no-root-v2.0';
-  // The UID the no-root image declares.
-  public static readonly DEFAULT_USER = 1100;
-
-  constructor(private readonly options: K8sWaitForOptions) {
-    super();
-    validateWaiterOptions('MigrationWaiter.k8sWaitFor()', options);
-  }
-
-  public bind(jobName: string): MigrationWaiterConfig {
-    return {
-      image: this.options.image ?? K8sWaitFor.DEFAULT_IMAGE,
-      args: ['job-wr', jobName],
-      user: this.options.user ?? K8sWaitFor.DEFAULT_USER,
-      jobVerbs: K8S_WAIT_FOR_VERBS,
-      resources: this.options.resources,
-    };
-  }
-}
-
-class KubectlWait extends MigrationWaiter {
-  public static readonly DEFAULT_IMAGE = 'registry.k8s.io/kubectl:v1.28.15';
-  // The distroless "nonroot" UID.
-  public static readonly DEFAULT_USER = 65532;
-
-  private readonly timeout: Duration;
-
-  constructor(private readonly options: KubectlWaitOptions) {
-    super();
-    validateWaiterOptions('MigrationWaiter.kubectlWait()', options);
-    this.timeout = options.timeout ?? Duration.hours(1);
-    validatePositiveDuration('MigrationWaiter.kubectlWait()', 'timeout', this.timeout);
-  }
-
-  public bind(jobName: string): MigrationWaiterConfig {
-    return {
-      image: this.options.image ?? KubectlWait.DEFAULT_IMAGE,
-      command: ['kubectl'],
-      args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${this.timeout.toSeconds()}s`],
-      user: this.options.user ?? KubectlWait.DEFAULT_USER,
-      jobVerbs: KUBECTL_WAIT_VERBS,
-      resources: this.options.resources,
-    };
+  public bind(jobName: string, ledgerName: string): MigrationWaiterConfig {
+    return this.configure(jobName, ledgerName);
   }
 }
 

@@ -609,7 +609,7 @@ describe.each([
 
   test('the init container waits for the Job\'s exact name, and the Job precedes the Deployment', () => {
     // THEN every pod waits for this release's Job, by name
-    const waiter = containerNamed(deployment.spec.template.spec, 'wait-for-migration');
+    const waiter = containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration');
     expect(job.metadata.name).toMatch(/^myapp-migration-/);
     expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
     // AND kubectl apply or an engine that applies in order creates the Job first
@@ -675,7 +675,7 @@ describe('cdk8s synth on the example app', () => {
     expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
     // AND the Deployment waits for it, and both images carry the tag, as the pipelines' grep expects
-    expect(containerNamed(deployment.spec.template.spec, 'wait-for-migration').args).toEqual(['job-wr', `myapp-migration-${tag}`]);
+    expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').args).toEqual(['job-wr', `myapp-migration-${tag}`]);
     const yamlText = fs.readFileSync(path.join(output, files[0]), 'utf8');
     expect(yamlText).toMatch(new RegExp(`image: ${CHART_SERVICE_IMAGE}:${tag}$`, 'm'));
     expect(yamlText).toMatch(new RegExp(`image: ${CHART_MIGRATION_IMAGE}:${tag}$`, 'm'));

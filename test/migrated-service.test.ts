@@ -68,7 +68,7 @@ describe('the pattern document example', () => {
 
   test('every replica waits for exactly this Job with the non-root k8s-wait-for image', () => {
     expect(servicePod.initContainers).toHaveLength(1);
-    const waiter = container(servicePod, 'wait-for-migration');
+    const waiter = container(servicePod, 'wait-for-myapp-migration');
     expect(waiter.image).toBe('groundnuty/k8s-wait-for:no-root-v2.0');
     expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
     // The root image cannot start under runAsNonRoot; the UID is explicit so the kubelet can check it.
@@ -138,7 +138,7 @@ describe('labels and selectors', () => {
     expect(second.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v2');
   });
 
-  test('every object carries the standard labels; the Job is the migration component', () => {
+  test('every object carries the standard labels; the Job and its RBAC are the migration component', () => {
     const { manifests } = synthesize({ ...MINIMAL, partOf: 'shop' });
     for (const manifest of manifests) {
       expect(manifest.metadata.labels).toMatchObject({
@@ -147,7 +147,7 @@ describe('labels and selectors', () => {
         'app.kubernetes.io/version': 'v1.0.0',
         'app.kubernetes.io/part-of': 'shop',
         'app.kubernetes.io/managed-by': 'cdk8s',
-        'app.kubernetes.io/component': manifest.kind === 'Job' ? 'migration' : 'service',
+        'app.kubernetes.io/component': ['Job', 'Role', 'RoleBinding'].includes(manifest.kind) ? 'migration' : 'service',
       });
     }
     expect(oneOfKind(manifests, 'Job').spec.template.metadata.labels['app.kubernetes.io/component']).toBe('migration');
@@ -199,12 +199,12 @@ describe('defaults', () => {
 
   test('the waiter is small, pinned, and has a writable home for kubectl', () => {
     const pod = deployment.spec.template.spec;
-    const waiter = container(pod, 'wait-for-migration');
+    const waiter = container(pod, 'wait-for-myapp-migration');
     expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
     expect(waiter.imagePullPolicy).toBe('IfNotPresent');
     expect(waiter.env).toEqual([{ name: 'HOME', value: '/tmp' }]);
-    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-migration-tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'wait-for-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' }]);
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]));
   });
 
   test('every container meets the restricted profile', () => {
@@ -264,7 +264,7 @@ describe('the name prop', () => {
   });
 
   test('the longest allowed name still yields names of at most 63 characters', () => {
-    const name = `a${'b'.repeat(41)}`;
+    const name = `a${'b'.repeat(62)}`;
     const { manifests } = synthesize({ ...MINIMAL, name, imageTag: 'X'.repeat(128), deploymentVariables: true });
     for (const manifest of manifests) {
       expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
@@ -328,18 +328,26 @@ describe('escape hatches', () => {
     expect(service.startupProbe.failureThreshold).toBe(30);
   });
 
-  test('pod labels and annotations reach both pod templates without overriding the construct\'s labels', () => {
+  test('pod labels and annotations reach both pod templates', () => {
     const { manifests } = synthesize({
       ...MINIMAL,
-      podLabels: { 'team': 'payments', 'app.kubernetes.io/name': 'hijack' },
+      podLabels: { 'team': 'payments', 'app.kubernetes.io/role': 'api' },
       podAnnotations: { 'prometheus.io/scrape': 'true' },
     });
     for (const workload of [oneOfKind(manifests, 'Job'), oneOfKind(manifests, 'Deployment')]) {
       const metadata = workload.spec.template.metadata;
       expect(metadata.labels.team).toBe('payments');
+      expect(metadata.labels['app.kubernetes.io/role']).toBe('api');
       expect(metadata.labels['app.kubernetes.io/name']).toBe('myapp');
       expect(metadata.annotations['prometheus.io/scrape']).toBe('true');
     }
+  });
+
+  test('a pod label the construct sets itself is refused, not silently overridden', () => {
+    // GIVEN pod labels that would replace the construct's own name label (which the selector uses)
+    const build = () => synthesize({ ...MINIMAL, podLabels: { 'app.kubernetes.io/name': 'hijack' } });
+    // THEN construction fails, naming the construct, the key and the alternative
+    expect(build).toThrow(/MigratedService "test\/myapp": podLabels key "app.kubernetes.io\/name" is invalid: the construct sets .*itself/);
   });
 
   test('an image pull secret applies to both pods', () => {
@@ -354,7 +362,7 @@ describe('escape hatches', () => {
       ...MINIMAL,
       waiter: MigrationWaiter.k8sWaitFor({ image: 'mirror.example.com/k8s-wait-for:no-root-v2.0', user: 2000 }),
     });
-    const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+    const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
     expect(waiter.image).toBe('mirror.example.com/k8s-wait-for:no-root-v2.0');
     expect(waiter.securityContext.runAsUser).toBe(2000);
   });
@@ -393,7 +401,7 @@ describe('ttlAfterFinished (opt-in)', () => {
       expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
       expect(service.warnings).toHaveLength(1);
       expect(service.warnings[0]).toMatch(/ttlAfterFinished.*Flux re-creates.*migration runs again.*Init:CrashLoopBackOff/);
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] MigratedService "test\/myapp": ttlAfterFinished/));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
     } finally {
       warn.mockRestore();
     }
@@ -474,7 +482,7 @@ describe('bad input', () => {
     ['my_app', /name "my_app" is invalid/],
     ['my.app', /name "my.app" is invalid/],
     ['app-', /name "app-" is invalid/],
-    ['a'.repeat(43), /name "a{43}" is invalid: .*at most 42 characters/],
+    ['a'.repeat(64), /name "a{64}" is invalid: .*at most 63 characters/],
     ['', /name "" is invalid/],
   ])('name %j is rejected', (name, message) => {
     expect(build({ name })).toThrow(message);

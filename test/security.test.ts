@@ -237,7 +237,7 @@ describe('secrets are referenced by name, never written', () => {
     const { manifests } = build('shop');
     const pods = [one(manifests, 'Job'), one(manifests, 'Deployment')].map((o) => o.spec.template.spec);
     for (const pod of pods) {
-      const containers = [...(pod.initContainers ?? []), ...pod.containers].filter((c: any) => c.name !== 'wait-for-migration');
+      const containers = [...(pod.initContainers ?? []), ...pod.containers].filter((c: any) => c.name !== 'wait-for-myapp-migration');
       // THEN the pod pulls with the named pull secret
       expect(pod.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
       for (const container of containers) {

@@ -4,11 +4,13 @@ import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
 
 describe('k8s-wait-for (default)', () => {
   test('waits in job-wr mode: plain job mode counts a Job with no pod yet as done', () => {
-    expect(MigrationWaiter.k8sWaitFor().bind('app-migration-v1')).toEqual({
+    expect(MigrationWaiter.k8sWaitFor().bind('app-migration-v1', 'app-migration-ledger')).toEqual({
       image: 'groundnuty/k8s-wait-for:no-root-v2.0',
       args: ['job-wr', 'app-migration-v1'],
+      env: { HOME: '/tmp' },
       user: 1100,
       jobVerbs: ['get'],
+      ledgerVerbs: [],
       resources: undefined,
     });
   });
@@ -18,7 +20,7 @@ describe('kubectl wait', () => {
   // GIVEN the kubectl waiter with a timeout
   const { manifests } = synthesize({ ...MINIMAL, waiter: MigrationWaiter.kubectlWait({ timeout: Duration.minutes(20) }) });
   const job = oneOfKind(manifests, 'Job');
-  const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+  const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
 
   test('waits for the Complete condition of this release\'s Job, with a timeout', () => {
     expect(waiter.image).toBe('registry.k8s.io/kubectl:v1.28.15');
@@ -34,7 +36,7 @@ describe('kubectl wait', () => {
   });
 
   test('the default timeout is an hour', () => {
-    expect(MigrationWaiter.kubectlWait().bind('j').args).toContain('--timeout=3600s');
+    expect(MigrationWaiter.kubectlWait().bind('j', 'l').args).toContain('--timeout=3600s');
   });
 });
 

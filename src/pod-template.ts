@@ -1,0 +1,64 @@
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/**
+ * Where each workload kind keeps its pod spec, in the object's JSON.
+ */
+const POD_SPEC_PATHS: { [kind: string]: string[] } = {
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  Pod: ['spec'],
+};
+
+/** The kinds `gate()` accepts, for error messages. */
+export const GATEABLE_KINDS = Object.keys(POD_SPEC_PATHS);
+
+/**
+ * The single ApiObject that `construct` synthesizes: the construct itself when it is one (an L1
+ * object, `cdk8s import` class or an object of an `Include`), else its default child (every
+ * cdk8s-plus resource, of any major version). Undefined when there is none.
+ */
+export function apiObjectOf(construct: IConstruct): ApiObject | undefined {
+  try {
+    return ApiObject.of(construct);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether objects of `kind` carry a pod template that `gate()` can add a waiter to. */
+export function hasPodTemplate(kind: string): boolean {
+  return POD_SPEC_PATHS[kind] !== undefined;
+}
+
+/** The pod spec inside a workload's JSON, created empty where the path is missing. */
+export function podSpecOf(json: any): any {
+  let node = json;
+  for (const key of POD_SPEC_PATHS[json.kind]) {
+    node[key] = node[key] ?? {};
+    node = node[key];
+  }
+  return node;
+}
+
+/**
+ * Runs `mutate` on the object's JSON as it is written out, after every serializer has run.
+ *
+ * JSON patches cannot do this safely: on L1 classes (cdk8s-plus's own, `cdk8s import`'s) they apply
+ * *before* the generated `toJson_Kube...Props` serializer, which silently drops any value not in its
+ * own shape, e.g. a resource quantity given as a plain string or an IntOrString. Mutating the
+ * output works the same on L2, L1 and plain ApiObjects, and lets the caller read what the user
+ * ended up with (the service account, existing init containers, the rollout strategy).
+ */
+export function afterSerialization(apiObject: ApiObject, mutate: (json: any) => void): void {
+  const serialize = apiObject.toJson.bind(apiObject);
+  apiObject.toJson = () => {
+    const json = serialize();
+    mutate(json);
+    return json;
+  };
+}
