@@ -1,14 +1,14 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { envFromNames, mountWritablePaths, toEnvValues } from './containers';
 import { Delivery } from './delivery';
 import { MigrationGate } from './gate';
 import { recommendedLabels } from './labels';
+import { migrationJob } from './migration-job';
+import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
-import { restrictedSecurityContext } from './security-context';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp } from './validation';
 import { MigrationWaiter } from './waiter';
@@ -210,6 +210,12 @@ export class DatabaseMigration extends Construct {
   /** The delivery engine the manifests are annotated for. */
   public readonly delivery: Delivery;
 
+  /**
+   * Where the migration records its success, for waiters that still start pods after the Job is
+   * gone; present when the waiter reads it (`MigrationWaiter.watch()`).
+   */
+  public readonly ledger?: MigrationLedger;
+
   /** The waiter every gated pod runs. */
   public readonly waiter: MigrationWaiter;
 
@@ -245,49 +251,50 @@ export class DatabaseMigration extends Construct {
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
-
-    this.job = new kplus.Job(this, 'Job', {
-      metadata: { name: this.jobName, labels, annotations: this.delivery.jobAnnotations() },
-      podMetadata: { labels: { ...props.podLabels, ...labels }, annotations: props.podAnnotations },
-      select: false,
-      // A failed migration must fail the release, not be retried against a half-migrated schema.
-      backoffLimit: 0,
-      activeDeadline: this.migrationTimeout,
-      ttlAfterFinished: props.ttlAfterFinished,
-      // The migration never calls the Kubernetes API: its pod gets no service-account token.
-      automountServiceAccountToken: false,
-      dockerRegistryAuth: props.imagePullSecretName !== undefined
-        ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
-        : undefined,
-    });
-    this.migrationContainer = this.job.addContainer({
-      name: 'migrate',
-      image: `${props.image}:${props.imageTag}`,
-      command: migrationTool.command,
-      envFrom: envFromNames(this, props.configMapNames, props.secretNames),
-      envVariables: { ...toEnvValues(migrationTool.env), ...props.env },
-      resources: props.resources,
-      securityContext: restrictedSecurityContext(props.securityContext),
-      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
-    });
-    // The root filesystem is read-only; migration tools write temporary files, caches and logs.
-    mountWritablePaths(this, this.migrationContainer, migrationTool.writablePaths, 'Migration', 'writable', Size.gibibytes(1));
-    // A node drain evicts the migration pod with a DisruptionTarget condition. With backoffLimit 0
-    // that would fail the Job and the release; ignoring such failures lets the Job start a new pod.
-    ApiObject.of(this.job).addJsonPatch(JsonPatch.add('/spec/podFailurePolicy', {
-      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
-    }));
-
     const waiterConfig = this.waiter.bind(this.jobName, this.ledgerName);
+    // Only a waiter that reads the ledger needs the migration to record its success there.
+    const recordsSuccess = waiterConfig.ledgerVerbs.length > 0;
+
+    ({ job: this.job, migrationContainer: this.migrationContainer } = migrationJob(this, 'Job', props, {
+      name: this.jobName,
+      labels,
+      annotations: this.delivery.jobAnnotations(),
+      command: migrationTool.command,
+      toolEnv: migrationTool.env,
+      writablePaths: migrationTool.writablePaths,
+      timeout: this.migrationTimeout,
+      migrateFirst: recordsSuccess,
+    }));
+    if (recordsSuccess) {
+      this.ledger = new MigrationLedger(this, 'Ledger', {
+        name: this.ledgerName,
+        recorderName: derivedName('', this.name, '-migration-recorder'),
+        labels,
+        job: this.job,
+        jobName: this.jobName,
+        recorder: this.waiter._program('record', {}),
+        prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
+        ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
+      });
+    }
+
     const readerName = derivedName('', this.name, '-migration-reader');
     this.role = new kplus.Role(this, 'Role', { metadata: { name: readerName, labels } });
     // A cdk8s-plus Job as the resource yields `resourceNames: [<job name>]`: the waiters may read
-    // this release's Job and no other.
+    // this release's Job and no other, and the ledger only by its name.
     this.role.allow(waiterConfig.jobVerbs, this.job);
+    if (waiterConfig.ledgerVerbs.length > 0) {
+      this.role.allow(waiterConfig.ledgerVerbs, kplus.ConfigMap.fromConfigMapName(this, 'LedgerName', this.ledgerName));
+    }
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: readerName, labels }, role: this.role });
     this.roleBinding.node.addDependency(this.role);
 
-    refuseDuplicateObjects(this.owner, this, [ApiObject.of(this.job), ApiObject.of(this.role), ApiObject.of(this.roleBinding)]);
+    refuseDuplicateObjects(this.owner, this, [
+      ApiObject.of(this.job), ApiObject.of(this.role), ApiObject.of(this.roleBinding),
+      ...(this.ledger !== undefined
+        ? [this.ledger.configMap, ApiObject.of(this.ledger.serviceAccount), ApiObject.of(this.ledger.role), ApiObject.of(this.ledger.roleBinding)]
+        : []),
+    ]);
     if (props.ttlAfterFinished !== undefined) {
       this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
         + (waiterConfig.ledgerVerbs.length > 0 ? '' : ' Until the next release, every pod that starts after that (scale-up, '
@@ -318,6 +325,7 @@ export class DatabaseMigration extends Construct {
     const gate = MigrationGate._apply(workload, {
       owner: this.owner,
       namespace: this.namespace,
+      jobName: this.jobName,
       waiterContainerName: this.waiterContainerName,
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
       waiter: this.waiter.bind(this.jobName, this.ledgerName),

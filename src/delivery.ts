@@ -88,7 +88,7 @@ export class Delivery {
    */
   public static flux(): Delivery {
     const force = { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' };
-    return new Delivery('flux', force, force, (ttl) =>
+    return new Delivery('flux', false, force, force, (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Flux re-creates every object `
       + 'of the source that is missing from the cluster at its next reconcile: the migration runs again every interval. '
       + 'Leave ttlAfterFinished unset: prune removes the previous release\'s Job, and the ledger keeps the evidence of its success.');
@@ -107,7 +107,7 @@ export class Delivery {
       'argocd.argoproj.io/hook-delete-policy': options.hookDeletePolicy ?? ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION,
       ...(options.syncWave !== undefined ? { 'argocd.argoproj.io/sync-wave': `${options.syncWave}` } : {}),
     });
-    return new Delivery('argocd', hook('PreSync'), hook('PostSync'), (ttl) =>
+    return new Delivery('argocd', true, hook('PreSync'), hook('PostSync'), (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; Argo CD creates hooks only during a sync. `
       + 'Leave ttlAfterFinished unset: BeforeHookCreation replaces the Job at the next sync.');
   }
@@ -131,7 +131,7 @@ export class Delivery {
       'helm.sh/hook-weight': `${options.hookWeight ?? 0}`,
       'helm.sh/hook-delete-policy': options.hookDeletePolicy ?? HelmHookDeletePolicy.BEFORE_HOOK_CREATION,
     });
-    return new Delivery('helm', hook('pre-install,pre-upgrade'), hook('post-install,post-upgrade'), (ttl) =>
+    return new Delivery('helm', true, hook('pre-install,pre-upgrade'), hook('post-install,post-upgrade'), (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; Helm runs hooks only during install and upgrade.`);
   }
 
@@ -140,13 +140,14 @@ export class Delivery {
    * output. Earlier releases' Jobs stay until you delete them (or apply with `--prune`).
    */
   public static kubectl(): Delivery {
-    return new Delivery('kubectl', {}, {}, (ttl) =>
+    return new Delivery('kubectl', false, {}, {}, (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; it comes back only with the next kubectl apply, which runs the migration again.`);
   }
 
   private constructor(
     /** The engine's name: `flux`, `argocd`, `helm` or `kubectl`. */
     public readonly engine: string,
+    private readonly runsJobAsHook: boolean,
     private readonly preDeployAnnotations: { [key: string]: string },
     private readonly postDeployAnnotations: { [key: string]: string },
     private readonly ttlConsequence: (ttl: Duration) => string,
@@ -160,6 +161,27 @@ export class Delivery {
   /** The annotations this engine needs on the post-deploy migration Job. */
   public postDeployJobAnnotations(): { [key: string]: string } {
     return { ...this.postDeployAnnotations };
+  }
+
+  /**
+   * Annotations of the objects the pre-deploy Job's pod needs (its ServiceAccount and RBAC). A hook
+   * engine runs the Job before it applies the release's other objects, so they are hooks too, of
+   * the same phase and order: within one, both engines create ServiceAccounts and RBAC before Jobs.
+   *
+   * @internal
+   */
+  public _jobPrerequisiteAnnotations(): { [key: string]: string } {
+    return this.runsJobAsHook ? this.jobAnnotations() : {};
+  }
+
+  /**
+   * How long the Job's recorder waits for the ledger ConfigMap. On the first install, a hook engine
+   * creates it only after the Job; elsewhere it is applied before the Job.
+   *
+   * @internal
+   */
+  public _ledgerWaitSeconds(): number {
+    return this.runsJobAsHook ? 10 : 120;
   }
 
   /**

@@ -101,6 +101,8 @@ export interface GateSpec {
   readonly owner: string;
   /** The migration's namespace, which every gated workload must share. */
   readonly namespace?: string;
+  /** The Job every gated pod waits for. */
+  readonly jobName: string;
   readonly waiterContainerName: string;
   /** The emptyDir mounted on the waiter's /tmp. */
   readonly waiterVolumeName: string;
@@ -142,7 +144,9 @@ function waiterContainer(spec: GateSpec, volumeName: string): any {
     image: waiter.image,
     ...(waiter.command !== undefined ? { command: waiter.command } : {}),
     args: waiter.args,
-    env: Object.entries(waiter.env).map(([name, value]) => ({ name, value })),
+    // Every waiter names its Job in MIGRATION_JOB too: the post-deploy migration's rollout waiter
+    // recognises a pod template of this release by it, whatever the waiter.
+    env: Object.entries({ MIGRATION_JOB: spec.jobName, ...waiter.env }).map(([name, value]) => ({ name, value })),
     resources: resourcesJson(waiter.resources ?? WAITER_RESOURCES),
     securityContext: restrictedSecurityContextJson(waiter.user),
     // The waiter image is pinned; pulling it at every pod start invites registry rate limits.

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
+import { migrationWaiterScript } from './waiter-script';
 
 /**
  * Options shared by every waiter.
@@ -35,6 +36,11 @@ export interface MigrationWaiterOptions {
  * Options for `MigrationWaiter.k8sWaitFor()`.
  */
 export interface K8sWaitForOptions extends MigrationWaiterOptions {}
+
+/**
+ * Options for `MigrationWaiter.watch()`.
+ */
+export interface WatchWaiterOptions extends MigrationWaiterOptions {}
 
 /**
  * Options for `MigrationWaiter.kubectlWait()`.
@@ -94,6 +100,40 @@ export interface MigrationWaiterConfig {
  */
 export class MigrationWaiter {
   /**
+   * The library's own waiter (the default): a small program shipped in this package
+   * (`waiter/migration-waiter.js`), run by the official Node.js image, that watches this release's
+   * Job.
+   *
+   * - **Fast:** it watches the Job instead of polling, so it exits as soon as the Job is Complete.
+   * - **Loud:** on a Failed Job it exits 1 at once, with the Job's reason and message and the
+   *   command to read the migration's logs; the pod shows `Init:Error`, and a re-created Job that
+   *   succeeds lets the next restart through.
+   * - **Durable:** when the Job is gone (TTL, prune, deleted by hand), it reads the migration's
+   *   ledger ConfigMap, in which the migration Job records its success: a pod of a release that
+   *   migrated still starts. A Job that does not exist yet means "keep waiting", never "fail".
+   * - **Cheap:** one watch per pod, no requests while nothing changes.
+   *
+   * The program's text is embedded in the pod spec, so no image has to be built or published.
+   * The default image is `node:24.11.0-alpine3.22` (multi-arch, Node.js 24 LTS), run as its
+   * numeric non-root user 1000.
+   */
+  public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
+    validateWaiterOptions('MigrationWaiter.watch()', options);
+    return new MigrationWaiter((jobName, ledgerName) => ({
+      image: options.image ?? WATCH_WAITER_IMAGE,
+      command: ['node', '-e', migrationWaiterScript()],
+      args: ['job'],
+      env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
+      user: options.user ?? WATCH_WAITER_USER,
+      // It lists and watches the Job with a `metadata.name` field selector, which a rule with
+      // `resourceNames` allows for that Job alone, and gets the ledger only when the Job is gone.
+      jobVerbs: ['get', 'list', 'watch'],
+      ledgerVerbs: ['get'],
+      resources: options.resources,
+    }), options.image ?? WATCH_WAITER_IMAGE, options.user ?? WATCH_WAITER_USER);
+  }
+
+  /**
    * `groundnuty/k8s-wait-for` in `job-wr` mode (the pattern's own waiter).
    *
    * `job-wr` keeps waiting while the Job has no succeeded pod; plain `job` mode counts a Job whose
@@ -150,7 +190,12 @@ export class MigrationWaiter {
     }));
   }
 
-  private constructor(private readonly configure: (jobName: string, ledgerName: string) => MigrationWaiterConfig) {}
+  private constructor(
+    private readonly configure: (jobName: string, ledgerName: string) => MigrationWaiterConfig,
+    /** The Node.js image that runs the library's own program, for the ledger and rollout helpers. */
+    private readonly nodeImage: string = WATCH_WAITER_IMAGE,
+    private readonly nodeUser: number = WATCH_WAITER_USER,
+  ) {}
 
   /**
    * Describes the waiter container for the Job named `jobName`, whose migration records its
@@ -159,7 +204,29 @@ export class MigrationWaiter {
   public bind(jobName: string, ledgerName: string): MigrationWaiterConfig {
     return this.configure(jobName, ledgerName);
   }
+
+  /**
+   * The library's program in `mode` (`record` or `rollout`), run by this waiter's Node.js image.
+   *
+   * @internal
+   */
+  public _program(mode: string, env: { [name: string]: string }): MigrationWaiterConfig {
+    return {
+      image: this.nodeImage,
+      command: ['node', '-e', migrationWaiterScript()],
+      args: [mode],
+      env,
+      user: this.nodeUser,
+      jobVerbs: [],
+      ledgerVerbs: [],
+    };
+  }
 }
+
+// The official Node.js image: multi-arch, maintained, pinned to a release. Node.js 24 is LTS until
+// April 2028 and Alpine 3.22 supported until May 2027. Its `node` user is UID 1000.
+const WATCH_WAITER_IMAGE = 'node:24.11.0-alpine3.22';
+const WATCH_WAITER_USER = 1000;
 
 function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
   if (options.image !== undefined) {

@@ -202,7 +202,7 @@ describe('defaults', () => {
     const waiter = container(pod, 'wait-for-myapp-migration');
     expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
     expect(waiter.imagePullPolicy).toBe('IfNotPresent');
-    expect(waiter.env).toEqual([{ name: 'HOME', value: '/tmp' }]);
+    expect(waiter.env).toEqual([{ name: 'MIGRATION_JOB', value: job.metadata.name }, { name: 'HOME', value: '/tmp' }]);
     expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' }]);
     expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]));
   });
