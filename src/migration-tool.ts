@@ -231,6 +231,9 @@ export interface RailsOptions {
 
 // npx and npm write their cache and logs under $HOME, which is read-only in the Job.
 const NPM_ENV = { HOME: '/tmp', npm_config_cache: '/tmp/.npm', npm_config_update_notifier: 'false' };
+// Prisma writes its command history under $HOME/.config (7.x did not finish with an unwritable HOME)
+// and, unless disabled, calls checkpoint.prisma.io and caches the answer under $HOME/.cache.
+const PRISMA_ENV = { ...NPM_ENV, CHECKPOINT_DISABLE: '1' };
 // Python writes __pycache__ next to the sources unless told not to.
 const PYTHON_ENV = { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
 // The JVM writes hsperfdata to /tmp; tools write caches under $HOME.
@@ -247,14 +250,15 @@ const JVM_ENV = { HOME: '/tmp' };
  */
 export class MigrationTool {
   /**
-   * `npx prisma migrate deploy`: applies pending migrations, never creates new ones.
+   * `npx prisma migrate deploy`: applies pending migrations, never creates new ones. For Prisma 5, 6
+   * and 7; on 7 the image needs `prisma.config.ts` (and what it imports) in the working directory.
    *
    * No post-deploy phase: `prisma migrate deploy` applies every pending migration of one folder and
    * has no option to select some of them. For expand/contract, give your own two commands to
    * `MigrationTool.custom()`.
    */
   public static prisma(): MigrationTool {
-    return new MigrationTool('prisma', ['npx', 'prisma', 'migrate', 'deploy'], { env: NPM_ENV });
+    return new MigrationTool('prisma', ['npx', 'prisma', 'migrate', 'deploy'], { env: PRISMA_ENV });
   }
 
   /**
