@@ -359,7 +359,7 @@ export class MigrationTool {
     requireDistinct(owner, 'postDeployPath', trimSlashes(postDeployPath!), trimSlashes(path), 'path');
     if (postDeployDatabaseUrlEnv === databaseUrlEnv) {
       throw invalidProp(owner, 'postDeployDatabaseUrlEnv', postDeployDatabaseUrlEnv,
-        `it is databaseUrlEnv too: golang-migrate keeps one version per migrations table, so the post-deploy run needs a URL of its own, `
+        'it is databaseUrlEnv too: golang-migrate keeps one version per migrations table, so the post-deploy run needs a URL of its own, '
         + 'e.g. the same URL with "x-migrations-table=schema_migrations_post_deploy" added to its query, in another variable.');
     }
     return new MigrationTool('golang-migrate', command, {
