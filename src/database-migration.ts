@@ -6,9 +6,10 @@ import { MigrationGate } from './gate';
 import { recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
-import { resolveMigrationTool, validateMigrationProps } from './migration-props';
+import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
+import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp } from './validation';
 import { MigrationWaiter } from './waiter';
@@ -161,6 +162,30 @@ export interface DatabaseMigrationProps {
   readonly migrationTimeout?: Duration;
 
   /**
+   * The command that applies the post-deploy (contract) migrations: dropping what the previous
+   * release still used, backfills, tightened constraints. It runs in a second Job,
+   * `<name>-post-migration-<tag>`, only once every workload gated by this migration has rolled out
+   * this release completely. The pre-deploy command must leave these migrations out.
+   *
+   * Give it with `migrationCommand` or `MigrationTool.custom()`. A preset whose tool can split the
+   * phases takes its own post-deploy option instead (e.g. `MigrationTool.flyway({ locations,
+   * postDeployLocations })`); a preset that cannot would run the contract migrations in the
+   * pre-deploy Job too, so it is refused here.
+   *
+   * @default - the post-deploy command of `migrationTool`, if it has one; else no post-deploy Job
+   */
+  readonly postDeployMigrationCommand?: string[];
+
+  /**
+   * How long the post-deploy migration may run once the rollout is complete. The post-deploy Job's
+   * own deadline adds the time the rollout may take: the pre-deploy `migrationTimeout` and 10
+   * minutes of start-up.
+   *
+   * @default - `migrationTimeout`
+   */
+  readonly postDeployMigrationTimeout?: Duration;
+
+  /**
    * The larger application this migration is part of (`app.kubernetes.io/part-of`).
    *
    * @default - no part-of label
@@ -225,6 +250,12 @@ export class DatabaseMigration extends Construct {
   /** The name of the init container that waits, in every gated pod. */
   public readonly waiterContainerName: string;
 
+  /**
+   * The post-deploy (contract) migration, when there is one: its Job runs once every gated
+   * workload has rolled out this release.
+   */
+  public readonly postDeploy?: PostDeployMigration;
+
   /** The workloads gated so far. */
   public readonly gates: MigrationGate[] = [];
 
@@ -277,6 +308,8 @@ export class DatabaseMigration extends Construct {
         ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
       });
     }
+
+    this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
 
     const readerName = derivedName('', this.name, '-migration-reader');
     this.role = new kplus.Role(this, 'Role', { metadata: { name: readerName, labels } });
@@ -337,6 +370,7 @@ export class DatabaseMigration extends Construct {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path, 'this workload is already gated by this migration; gate it once.');
     }
     this.gates.push(gate);
+    this.postDeploy?._waitFor(gate);
     if (!this.boundAccounts.has(gate.serviceAccountName)) {
       this.boundAccounts.add(gate.serviceAccountName);
       this.roleBinding.addSubjects(new ServiceAccountSubject(this, `Subject${this.boundAccounts.size}`, gate.serviceAccountName, this.namespace));
@@ -346,6 +380,36 @@ export class DatabaseMigration extends Construct {
       workload.node.addDependency(gate.serviceAccount);
     }
     return gate;
+  }
+
+  private createPostDeployMigration(
+    props: DatabaseMigrationProps, migrationTool: MigrationTool, labels: { [key: string]: string },
+  ): PostDeployMigration | undefined {
+    const phase = resolvePostDeployPhase(this.owner, props, migrationTool);
+    if (phase === undefined) {
+      return undefined;
+    }
+    const timeout = props.postDeployMigrationTimeout ?? this.migrationTimeout;
+    const { job } = migrationJob(this, 'PostDeployJob', props, {
+      name: versionedResourceName(this.name, '-post-migration-', props.imageTag),
+      labels,
+      annotations: this.delivery.postDeployJobAnnotations(),
+      command: phase.command,
+      toolEnv: phase.env,
+      writablePaths: migrationTool.writablePaths,
+      // The Job's clock starts before the rollout: the rollout waits for the pre-deploy migration
+      // and the pods' start-up, then the contract migration gets its own timeout.
+      timeout: Duration.seconds(this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds() + timeout.toSeconds()),
+      migrateFirst: false,
+    });
+    return new PostDeployMigration(this, 'PostDeploy', {
+      job,
+      readerName: derivedName('', this.name, '-post-migration'),
+      labels,
+      releaseJobName: this.jobName,
+      rolloutWaiter: (env) => this.waiter._program('rollout', env),
+      owner: this.owner,
+    });
   }
 
   private serviceAccountFor(workloadName: string): kplus.ServiceAccount {

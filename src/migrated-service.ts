@@ -9,6 +9,7 @@ import { recommendedLabels, selectorLabels } from './labels';
 import { validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { derivedName, LONGEST_NAME_SUFFIX } from './names';
+import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
 import { refuseDuplicateObjects } from './unique-objects';
 import { validateImageRepository, validateInteger, validatePositiveDuration, validateWritablePaths } from './validation';
@@ -246,6 +247,22 @@ export interface MigratedServiceProps {
   readonly migrationTimeout?: Duration;
 
   /**
+   * The command that applies the post-deploy (contract) migrations, in a Job that runs once the
+   * Deployment (and every other workload gated by `migration`) has rolled out this release. See
+   * `DatabaseMigrationProps.postDeployMigrationCommand`.
+   *
+   * @default - the post-deploy command of `migrationTool`, if it has one; else no post-deploy Job
+   */
+  readonly postDeployMigrationCommand?: string[];
+
+  /**
+   * How long the post-deploy migration may run once the rollout is complete.
+   *
+   * @default - `migrationTimeout`
+   */
+  readonly postDeployMigrationTimeout?: Duration;
+
+  /**
    * The larger application this service is part of (`app.kubernetes.io/part-of`).
    *
    * @default - no part-of label
@@ -348,7 +365,7 @@ export class MigratedService extends Construct {
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      progressDeadline: props.progressDeadline ?? Duration.seconds(migrationTimeout.toSeconds() + STARTUP_ALLOWANCE.toSeconds()),
+      progressDeadline: props.progressDeadline ?? Duration.seconds(migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
       dockerRegistryAuth: props.imagePullSecretName !== undefined
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,
@@ -392,6 +409,7 @@ export class MigratedService extends Construct {
         data: { IMAGE_TAG: props.imageTag },
       });
       this.job.node.addDependency(this.deploymentVariablesConfigMap);
+      this.migration.postDeploy?.job.node.addDependency(this.deploymentVariablesConfigMap);
       ownObjects.push(this.deploymentVariablesConfigMap);
     }
     refuseDuplicateObjects(owner, this, ownObjects.map((resource) => ApiObject.of(resource)));
@@ -426,13 +444,12 @@ export class MigratedService extends Construct {
       delivery: props.delivery,
       ttlAfterFinished: props.ttlAfterFinished,
       migrationTimeout: props.migrationTimeout,
+      postDeployMigrationCommand: props.postDeployMigrationCommand,
+      postDeployMigrationTimeout: props.postDeployMigrationTimeout,
       partOf: props.partOf,
     };
   }
 }
-
-// How long new pods may take to start once the migration is done: image pull, start-up probes.
-const STARTUP_ALLOWANCE = Duration.minutes(10);
 
 function validateServiceProps(owner: string, props: MigratedServiceProps): void {
   if (props.migrationImage !== undefined) {

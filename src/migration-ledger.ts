@@ -1,7 +1,7 @@
 import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { afterSerialization, podSpecOf } from './pod-template';
+import { afterSerialization, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContext } from './security-context';
 import { MigrationWaiterConfig } from './waiter';
 
@@ -28,11 +28,6 @@ export interface MigrationLedgerProps {
    */
   readonly ledgerWaitSeconds: number;
 }
-
-// The token of the recording container only, mounted where the in-cluster client looks for it. The
-// pod does not automount one: the migration container runs the application's code and needs none.
-const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
-const TOKEN_VOLUME = 'recorder-token';
 
 /**
  * Evidence of a migration's success that outlives its Job.
@@ -110,18 +105,7 @@ export class MigrationLedger extends Construct {
     afterSerialization(jobObject, (json) => {
       const pod = podSpecOf(json);
       pod.serviceAccountName = props.recorderName;
-      pod.volumes = [...(pod.volumes ?? []), {
-        name: TOKEN_VOLUME,
-        projected: {
-          sources: [
-            { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
-            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-            { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-          ],
-        },
-      }];
-      const container = pod.containers.find((c: any) => c.name === 'record-success');
-      container.volumeMounts = [...(container.volumeMounts ?? []), { name: TOKEN_VOLUME, mountPath: TOKEN_PATH, readOnly: true }];
+      mountTokenInto(pod, 'record-success', 'recorder-token');
     });
     props.job.node.addDependency(this.configMap, this.serviceAccount, this.role, this.roleBinding);
   }

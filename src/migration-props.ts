@@ -37,13 +37,16 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   }
   validateImageTag(owner, 'imageTag', props.imageTag);
   validateImageRepository(owner, 'image', props.image);
-  resolveMigrationTool(owner, props);
+  resolvePostDeployPhase(owner, props, resolveMigrationTool(owner, props));
   validateObjectNames(owner, 'configMapNames', props.configMapNames ?? [], 'ConfigMap');
   validateObjectNames(owner, 'secretNames', props.secretNames ?? [], 'Secret');
   if (props.imagePullSecretName !== undefined) {
     validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
   }
   validatePositiveDuration(owner, 'migrationTimeout', props.migrationTimeout ?? Duration.hours(1));
+  if (props.postDeployMigrationTimeout !== undefined) {
+    validatePositiveDuration(owner, 'postDeployMigrationTimeout', props.postDeployMigrationTimeout);
+  }
   if (props.ttlAfterFinished !== undefined) {
     validatePositiveDuration(owner, 'ttlAfterFinished', props.ttlAfterFinished);
   }
@@ -85,3 +88,33 @@ export function resolveMigrationTool(owner: string, props: DatabaseMigrationProp
   return MigrationTool.custom(props.migrationCommand);
 }
 
+
+/** The command and environment of the post-deploy run, when there is one. */
+export interface PostDeployPhase {
+  readonly command: string[];
+  readonly env: { [name: string]: string };
+}
+
+/**
+ * The post-deploy run: the tool's own, or the explicit `postDeployMigrationCommand` with a custom
+ * command. A preset that cannot split the phases runs every migration, contract ones included, in
+ * the pre-deploy Job, so an explicit post-deploy command next to it is refused.
+ */
+export function resolvePostDeployPhase(owner: string, props: DatabaseMigrationProps, tool: MigrationTool): PostDeployPhase | undefined {
+  const explicit = props.postDeployMigrationCommand;
+  if (explicit === undefined) {
+    return tool.postDeployCommand !== undefined ? { command: tool.postDeployCommand, env: tool.postDeployEnv } : undefined;
+  }
+  validateCommand(owner, 'postDeployMigrationCommand', explicit);
+  if (tool.postDeployCommand !== undefined) {
+    throw invalidProp(owner, 'postDeployMigrationCommand', explicit,
+      `migrationTool (${tool.toolName}) already has a post-deploy command (${JSON.stringify(tool.postDeployCommand)}); give one of them, not both.`);
+  }
+  if (props.migrationTool !== undefined && tool.toolName !== 'custom') {
+    throw invalidProp(owner, 'postDeployMigrationCommand', explicit,
+      `MigrationTool.${tool.toolName}() runs every pending migration, contract ones included, in the pre-deploy Job, which would break the `
+      + 'previous release\'s pods before the post-deploy Job runs. Use the preset\'s own post-deploy option where it has one, or give both '
+      + 'commands yourself: MigrationTool.custom(expandCommand, { postDeployCommand }) or migrationCommand with postDeployMigrationCommand.');
+  }
+  return { command: explicit, env: tool.env };
+}

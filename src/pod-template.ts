@@ -62,3 +62,26 @@ export function afterSerialization(apiObject: ApiObject, mutate: (json: any) => 
     return json;
   };
 }
+
+// Where the in-cluster client looks for the token, CA and namespace.
+const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Gives one container of a pod spec (JSON) a service-account token, and no other container: the
+ * pod does not automount one, so the migration container next to it, which runs the
+ * application's code, never sees it. The projected volume is what automounting would create.
+ */
+export function mountTokenInto(pod: any, containerName: string, volumeName: string): void {
+  pod.volumes = [...(pod.volumes ?? []), {
+    name: volumeName,
+    projected: {
+      sources: [
+        { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  }];
+  const container = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c: any) => c.name === containerName);
+  container.volumeMounts = [...(container.volumeMounts ?? []), { name: volumeName, mountPath: SERVICE_ACCOUNT_PATH, readOnly: true }];
+}
