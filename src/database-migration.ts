@@ -360,6 +360,7 @@ export class DatabaseMigration extends Construct {
       namespace: this.namespace,
       jobName: this.jobName,
       waiterContainerName: this.waiterContainerName,
+      verifierContainerName: derivedName('check-', this.name, '-migration'),
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
       waiter: this.waiter.bind(this.jobName, this.ledgerName),
       migrationTimeout: this.migrationTimeout,

@@ -69,16 +69,17 @@ export class MigrationGate {
     pod.automountServiceAccountToken = true;
 
     const containerNames = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((c: any) => c.name);
-    if (containerNames.includes(spec.waiterContainerName)) {
+    const taken = [spec.waiterContainerName, spec.verifierContainerName].find((name) => containerNames.includes(name));
+    if (taken !== undefined) {
       throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
-        `the pod already has a container named "${spec.waiterContainerName}": gate each workload once per migration.`);
+        `the pod already has a container named "${taken}": gate each workload once per migration.`);
     }
     const volumeName = spec.waiterVolumeName;
     if ((pod.volumes ?? []).some((v: any) => v.name === volumeName)) {
       throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath, `the pod already has a volume named "${volumeName}".`);
     }
     // The waiter runs first: init containers that the user added may already need the new schema.
-    pod.initContainers = [waiterContainer(spec, volumeName), ...(pod.initContainers ?? [])];
+    pod.initContainers = [...waiterContainers(spec, volumeName), ...(pod.initContainers ?? [])];
     pod.volumes = [...(pod.volumes ?? []), { name: volumeName, emptyDir: { sizeLimit: '64Mi' } }];
 
     if (!this.warned) {
@@ -104,6 +105,8 @@ export interface GateSpec {
   /** The Job every gated pod waits for. */
   readonly jobName: string;
   readonly waiterContainerName: string;
+  /** The second init container of a waiter that needs one (`verifyArgs`). */
+  readonly verifierContainerName: string;
   /** The emptyDir mounted on the waiter's /tmp. */
   readonly waiterVolumeName: string;
   readonly waiter: MigrationWaiterConfig;
@@ -137,13 +140,13 @@ function existingServiceAccountName(workload: IConstruct, apiObject: ApiObject):
   return pod.serviceAccountName ?? pod.serviceAccount;
 }
 
-function waiterContainer(spec: GateSpec, volumeName: string): any {
+function waiterContainers(spec: GateSpec, volumeName: string): any[] {
   const waiter = spec.waiter;
-  return {
-    name: spec.waiterContainerName,
+  const container = (name: string, args: string[]) => ({
+    name,
     image: waiter.image,
     ...(waiter.command !== undefined ? { command: waiter.command } : {}),
-    args: waiter.args,
+    args,
     // Every waiter names its Job in MIGRATION_JOB too: the post-deploy migration's rollout waiter
     // recognises a pod template of this release by it, whatever the waiter.
     env: Object.entries({ MIGRATION_JOB: spec.jobName, ...waiter.env }).map(([name, value]) => ({ name, value })),
@@ -152,7 +155,11 @@ function waiterContainer(spec: GateSpec, volumeName: string): any {
     // The waiter image is pinned; pulling it at every pod start invites registry rate limits.
     imagePullPolicy: 'IfNotPresent',
     volumeMounts: [{ name: volumeName, mountPath: '/tmp' }],
-  };
+  });
+  return [
+    container(spec.waiterContainerName, waiter.args),
+    ...(waiter.verifyArgs !== undefined ? [container(spec.verifierContainerName, waiter.verifyArgs)] : []),
+  ];
 }
 
 // The waiter watches one object and does nothing else. cdk8s-plus would give it a full CPU. Init

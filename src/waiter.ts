@@ -78,6 +78,15 @@ export interface MigrationWaiterConfig {
   /** The UID to run as. */
   readonly user: number;
 
+  /**
+   * Arguments of a second init container, with the same image and command, that runs after the
+   * first and exits non-zero unless the Job completed: for a waiter whose first container returns
+   * on either outcome and cannot tell them apart itself.
+   *
+   * @default - no second container
+   */
+  readonly verifyArgs?: string[];
+
   /** The verbs on this release's Job that the waiter needs. */
   readonly jobVerbs: string[];
 
@@ -165,10 +174,16 @@ export class MigrationWaiter {
   }
 
   /**
-   * `kubectl wait --for=condition=complete` from the official `registry.k8s.io/kubectl` image.
+   * `kubectl wait` from the official `registry.k8s.io/kubectl` image, in two init containers.
    *
-   * It watches instead of polling, so it adds no delay. On a failed Job it waits until the
-   * timeout, then exits 1; on a missing Job it exits 1 at once. Either way the kubelet restarts it.
+   * `kubectl wait` takes one condition, and `--for=condition=complete` alone would wait out its
+   * whole timeout on a failed Job. So the first container waits, watching, for a JSONPath that
+   * concatenates the Job's `Complete` and `Failed` statuses, which is `True` on either outcome;
+   * the second checks once (`--timeout=0s`) for `Complete` and exits 1 on a failed Job, so the pod
+   * shows `Init:Error` at once. The image has no shell to do both in one container.
+   *
+   * On a missing Job it exits 1 at once (`NotFound`): it has no ledger, so a pod that restarts
+   * after its release's Job is gone loops in `Init:CrashLoopBackOff`.
    */
   public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
     const owner = 'MigrationWaiter.kubectlWait()';
@@ -178,7 +193,8 @@ export class MigrationWaiter {
     return new MigrationWaiter((jobName) => ({
       image: options.image ?? 'registry.k8s.io/kubectl:v1.28.15',
       command: ['kubectl'],
-      args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${timeout.toSeconds()}s`],
+      args: ['wait', `--for=jsonpath=${EITHER_OUTCOME}=True`, `job/${jobName}`, `--timeout=${timeout.toSeconds()}s`],
+      verifyArgs: ['wait', '--for=condition=complete', `job/${jobName}`, '--timeout=0s'],
       env: { HOME: '/tmp' },
       // The distroless "nonroot" UID.
       user: options.user ?? 65532,
@@ -222,6 +238,9 @@ export class MigrationWaiter {
     };
   }
 }
+
+// True once the Job has either completed or failed: exactly one of the two conditions is ever True.
+const EITHER_OUTCOME = '{.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}';
 
 // The official Node.js image: multi-arch, maintained, pinned to a release. Node.js 24 is LTS until
 // April 2028 and Alpine 3.22 supported until May 2027. Its `node` user is UID 1000.

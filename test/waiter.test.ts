@@ -22,11 +22,28 @@ describe('kubectl wait', () => {
   const job = oneOfKind(manifests, 'Job');
   const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
 
-  test('waits for the Complete condition of this release\'s Job, with a timeout', () => {
+  test('waits, watching, for either outcome of this release\'s Job, with a timeout', () => {
     expect(waiter.image).toBe('registry.k8s.io/kubectl:v1.28.15');
     expect(waiter.command).toEqual(['kubectl']);
-    expect(waiter.args).toEqual(['wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=1200s']);
+    // `kubectl wait` takes one condition: Complete and Failed statuses concatenated are "True" on either outcome
+    expect(waiter.args).toEqual([
+      'wait',
+      '--for=jsonpath={.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}=True',
+      `job/${job.metadata.name}`,
+      '--timeout=1200s',
+    ]);
     expect(waiter.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+  });
+
+  test('then fails at once, loudly, unless the Job completed', () => {
+    // GIVEN the second init container, which runs only after the first returned
+    const pod = oneOfKind(manifests, 'Deployment').spec.template.spec;
+    const check = container(pod, 'check-myapp-migration');
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-myapp-migration', 'check-myapp-migration']);
+    // THEN it checks once for Complete: on a failed Job it exits 1 and the pod shows Init:Error
+    expect(check.image).toBe(waiter.image);
+    expect(check.args).toEqual(['wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=0s']);
+    expect(check.securityContext).toEqual(waiter.securityContext);
   });
 
   test('the Role allows the get, list and watch kubectl wait uses, on this Job only', () => {
