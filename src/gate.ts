@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { afterSerialization, apiObjectOf, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
+import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
@@ -142,14 +142,14 @@ function existingServiceAccountName(workload: IConstruct, apiObject: ApiObject):
 
 function waiterContainers(spec: GateSpec, volumeName: string): any[] {
   const waiter = spec.waiter;
-  const container = (name: string, args: string[]) => ({
-    name,
+  const container = (containerName: string, args: string[]) => ({
+    name: containerName,
     image: waiter.image,
     ...(waiter.command !== undefined ? { command: waiter.command } : {}),
     args,
     // Every waiter names its Job in MIGRATION_JOB too: the post-deploy migration's rollout waiter
     // recognises a pod template of this release by it, whatever the waiter.
-    env: Object.entries({ MIGRATION_JOB: spec.jobName, ...waiter.env }).map(([name, value]) => ({ name, value })),
+    env: envJson({ MIGRATION_JOB: spec.jobName, ...waiter.env }),
     resources: resourcesJson(waiter.resources ?? WAITER_RESOURCES),
     securityContext: restrictedSecurityContextJson(waiter.user),
     // The waiter image is pinned; pulling it at every pod start invites registry rate limits.

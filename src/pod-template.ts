@@ -85,3 +85,8 @@ export function mountTokenInto(pod: any, containerName: string, volumeName: stri
   const container = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c: any) => c.name === containerName);
   container.volumeMounts = [...(container.volumeMounts ?? []), { name: volumeName, mountPath: SERVICE_ACCOUNT_PATH, readOnly: true }];
 }
+
+/** Environment variables as container JSON, in the order given. */
+export function envJson(env: { [name: string]: string }): { name: string; value: string }[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}

@@ -2,7 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MigrationGate } from './gate';
-import { afterSerialization, mountTokenInto, podSpecOf } from './pod-template';
+import { afterSerialization, envJson, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
 import { MigrationWaiterConfig } from './waiter';
 
@@ -88,7 +88,7 @@ export class PostDeployMigration extends Construct {
         image: waiter.image,
         command: waiter.command,
         args: waiter.args,
-        env: Object.entries(waiter.env).map(([name, value]) => ({ name, value })),
+        env: envJson(waiter.env),
         resources: { limits: { cpu: '200m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } },
         securityContext: restrictedSecurityContextJson(waiter.user),
         imagePullPolicy: 'IfNotPresent',
