@@ -129,7 +129,7 @@ export interface DatabaseMigrationProps {
   /**
    * The init container that holds every gated pod until the migration Job has completed.
    *
-   * @default MigrationWaiter.k8sWaitFor()
+   * @default MigrationWaiter.watch()
    */
   readonly waiter?: MigrationWaiter;
 
@@ -276,7 +276,7 @@ export class DatabaseMigration extends Construct {
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
     this.delivery = props.delivery ?? Delivery.flux();
-    this.waiter = props.waiter ?? MigrationWaiter.k8sWaitFor();
+    this.waiter = props.waiter ?? MigrationWaiter.watch();
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
     this.namespace = Chart.of(this).namespace;
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);

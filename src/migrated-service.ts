@@ -185,7 +185,7 @@ export interface MigratedServiceProps {
   /**
    * The init container that holds every pod until the migration Job has completed.
    *
-   * @default MigrationWaiter.k8sWaitFor()
+   * @default MigrationWaiter.watch()
    */
   readonly waiter?: MigrationWaiter;
 

@@ -59,8 +59,24 @@ export function afterSerialization(apiObject: ApiObject, mutate: (json: any) => 
   apiObject.toJson = () => {
     const json = serialize();
     mutate(json);
-    return json;
+    // cdk8s writes keys sorted (unless CDK8S_DISABLE_SORT is set), apiVersion, kind and metadata
+    // first; what was added is sorted the same way, so the YAML reads as if cdk8s wrote it.
+    if (process.env.CDK8S_DISABLE_SORT) {
+      return json;
+    }
+    const { apiVersion, kind, metadata, ...rest } = sortKeys(json);
+    return { apiVersion, kind, metadata, ...rest };
   };
+}
+
+function sortKeys(value: any): any {
+  if (Array.isArray(value)) {
+    return value.map(sortKeys);
+  }
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
 }
 
 // Where the in-cluster client looks for the token, CA and namespace.

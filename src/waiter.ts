@@ -143,7 +143,7 @@ export class MigrationWaiter {
   }
 
   /**
-   * `groundnuty/k8s-wait-for` in `job-wr` mode (the pattern's own waiter).
+   * `groundnuty/k8s-wait-for` in `job-wr` mode, the pattern's own waiter.
    *
    * `job-wr` keeps waiting while the Job has no succeeded pod; plain `job` mode counts a Job whose
    * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. It polls `kubectl describe`

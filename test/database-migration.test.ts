@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool } from '../src';
 import { isDnsLabel } from '../src/names';
 import { checkAll, checkApiServerRules, roleAllows } from './support/conformance';
-import { allOfKind, container, MINIMAL, oneOfKind } from './support/manifests';
+import { allOfKind, container, MINIMAL, named, oneOfKind, waitedJob } from './support/manifests';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',
@@ -93,7 +93,7 @@ describe('gating every workload kind', () => {
     const pod = podSpec(manifest);
     // THEN the waiter is the first init container and waits for exactly this Job
     expect(pod.initContainers[0].name).toBe('wait-for-shop-migration');
-    expect(pod.initContainers[0].args).toEqual(['job-wr', migration.jobName]);
+    expect(waitedJob(pod.initContainers[0])).toBe(migration.jobName);
     // AND the pod can authenticate as its own ServiceAccount, never the namespace's default
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.serviceAccountName).toBeDefined();
@@ -129,8 +129,8 @@ describe('gating every workload kind', () => {
   });
 
   test('one Role names the Job; one RoleBinding binds it to every gated account, namespace explicit', () => {
-    expect(allOfKind(manifests, 'Role')).toHaveLength(1);
-    const binding = oneOfKind(manifests, 'RoleBinding');
+    expect(allOfKind(manifests, 'Role').map((r) => r.metadata.name)).toEqual(['shop-migration-recorder', 'shop-migration-reader']);
+    const binding = named(manifests, 'RoleBinding', 'shop-migration-reader');
     expect(binding.subjects.map((s: any) => s.name).sort()).toEqual(
       ['agent', 'debug', 'legacy', 'nightly', 'once', 'search', 'web', 'worker']);
     for (const subject of binding.subjects) {
@@ -139,7 +139,7 @@ describe('gating every workload kind', () => {
   });
 
   test('each gated account may read this release\'s Job, and nothing else', () => {
-    const role = oneOfKind(manifests, 'Role');
+    const role = named(manifests, 'Role', 'shop-migration-reader');
     expect(roleAllows(role, { verb: 'get', apiGroup: 'batch', resource: 'jobs', name: migration.jobName })).toBe(true);
     for (const request of [
       { verb: 'get', apiGroup: 'batch', resource: 'jobs', name: 'shop-migration-v1-2-2-0000000000' },
@@ -185,7 +185,7 @@ describe('two migrations on one workload (two databases)', () => {
   test('the pod waits for both Jobs, in containers of distinct names', () => {
     const pod = podSpec(byName(manifests, 'Deployment', 'web'));
     const waiters = pod.initContainers.filter((c: any) => c.name.startsWith('wait-for-'));
-    expect(waiters.map((c: any) => [c.name, c.args[1]]).sort()).toEqual([
+    expect(waiters.map((c: any) => [c.name, waitedJob(c)]).sort()).toEqual([
       ['wait-for-billing-migration', billing.jobName],
       ['wait-for-orders-migration', orders.jobName],
     ]);
@@ -218,10 +218,10 @@ describe('MigratedService is a DatabaseMigration gating a Deployment', () => {
     const manifests = Testing.synth(chart);
     // THEN it waits for the service's own Job, after which it is ordered
     const pod = podSpec(byName(manifests, 'Deployment', 'shop-worker'));
-    expect(container(pod, svc.migration.waiterContainerName).args).toEqual(['job-wr', svc.jobName]);
+    expect(waitedJob(container(pod, svc.migration.waiterContainerName))).toBe(svc.jobName);
     expect(position(manifests, 'Job', svc.jobName)).toBeLessThan(position(manifests, 'Deployment', 'shop-worker'));
     // AND the one RoleBinding now names both accounts
-    expect(oneOfKind(manifests, 'RoleBinding').subjects.map((s: any) => s.name)).toEqual(['shop', gate.serviceAccountName]);
+    expect(named(manifests, 'RoleBinding', 'shop-migration-reader').subjects.map((s: any) => s.name)).toEqual(['shop', gate.serviceAccountName]);
     // AND a worker that cannot lose capacity is not warned about
     expect(svc.warnings).toEqual([]);
   });
@@ -324,7 +324,7 @@ describe('names', () => {
       for (const named of [...pod.initContainers, ...pod.volumes]) {
         expect(isDnsLabel(named.name)).toBe(true);
       }
-      expect(container(pod, migration.waiterContainerName).args[1]).toBe(oneOfKind(manifests, 'Job').metadata.name);
+      expect(waitedJob(container(pod, migration.waiterContainerName))).toBe(oneOfKind(manifests, 'Job').metadata.name);
     }), { numRuns: 100 });
   });
 

@@ -611,7 +611,7 @@ describe.each([
     // THEN every pod waits for this release's Job, by name
     const waiter = containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration');
     expect(job.metadata.name).toMatch(/^myapp-migration-/);
-    expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
+    expect(waiter.env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
     // AND kubectl apply or an engine that applies in order creates the Job first
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
     // AND both images carry the release's tag
@@ -675,13 +675,14 @@ describe('cdk8s synth on the example app', () => {
     expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
     // AND the Deployment waits for it, and both images carry the tag, as the pipelines' grep expects
-    expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').args).toEqual(['job-wr', `myapp-migration-${tag}`]);
+    expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').env)
+      .toContainEqual({ name: 'MIGRATION_JOB', value: `myapp-migration-${tag}` });
     const yamlText = fs.readFileSync(path.join(output, files[0]), 'utf8');
     expect(yamlText).toMatch(new RegExp(`image: ${CHART_SERVICE_IMAGE}:${tag}$`, 'm'));
     expect(yamlText).toMatch(new RegExp(`image: ${CHART_MIGRATION_IMAGE}:${tag}$`, 'm'));
     // AND the tag stays a string where Kubernetes wants one (a label value, ConfigMap data)
     expect(job.metadata.labels['app.kubernetes.io/version']).toBe(tag);
-    expect(ofKind(manifests, 'ConfigMap').data).toEqual({ IMAGE_TAG: tag });
+    expect(manifests.find((m: any) => m.kind === 'ConfigMap' && m.metadata.name === 'myapp-deployment-variables').data).toEqual({ IMAGE_TAG: tag });
   }, CLI_TIMEOUT_MS);
 
   test('without IMAGE_TAG, fails with the ImageTag.fromEnv() message and writes nothing', () => {

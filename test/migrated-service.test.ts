@@ -1,7 +1,8 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService, MigrationWaiter } from '../src';
-import { allOfKind, container, MINIMAL, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+import { migrationWaiterScript } from '../src/waiter-script';
+import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
 const PATTERN_JOB_NAME = 'myapp-migration-v1-2286938253-0-9ae7bb2475';
 
@@ -15,14 +16,31 @@ describe('the pattern document example', () => {
   const servicePod = deployment.spec.template.spec;
 
   test('matches the snapshot', () => {
-    // THEN the YAML is what was reviewed (a change must be accepted on purpose)
-    expect(manifests).toMatchSnapshot();
+    // THEN the YAML is what was reviewed (a change must be accepted on purpose); the waiter
+    // program's text is checked on its own, so that the snapshot shows the manifests' shape
+    const scripts = manifests.flatMap((m) => [...(m.spec?.template?.spec?.initContainers ?? []), ...(m.spec?.template?.spec?.containers ?? [])])
+      .filter((c: any) => c.command?.[0] === 'node');
+    expect(scripts.map((c: any) => c.name)).toEqual(['record-success', 'wait-for-myapp-migration']);
+    for (const c of scripts) {
+      expect(c.command).toEqual(['node', '-e', migrationWaiterScript()]);
+    }
+    expect(JSON.parse(JSON.stringify(manifests).split(JSON.stringify(migrationWaiterScript())).join('"<waiter/migration-waiter.js>"')))
+      .toMatchSnapshot();
   });
 
-  test('emits exactly the objects of the pattern, and a Service for the port', () => {
-    expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['Deployment', 'Job', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
-    );
+  test('emits exactly the objects of the pattern, a Service for the port, and the ledger with its recorder\'s RBAC', () => {
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/myapp-migration-ledger',
+      'Deployment/myapp',
+      `Job/${PATTERN_JOB_NAME}`,
+      'Role/myapp-migration-reader',
+      'Role/myapp-migration-recorder',
+      'RoleBinding/myapp-migration-reader',
+      'RoleBinding/myapp-migration-recorder',
+      'Service/myapp',
+      'ServiceAccount/myapp',
+      'ServiceAccount/myapp-migration-recorder',
+    ]);
   });
 
   test('names the Job after the tag, made a DNS label, and exposes that name', () => {
@@ -41,11 +59,12 @@ describe('the pattern document example', () => {
     expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
   });
 
-  test('the migration container runs the migration image of the same tag', () => {
+  test('the migration container runs the migration image of the same tag, before the recorder', () => {
     const migrate = container(jobPod, 'migrate');
     expect(migrate.image).toBe('registry.example.com/myapp-migration:v1.2286938253.0');
     expect(migrate.command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
-    expect(jobPod.containers).toHaveLength(1);
+    expect(jobPod.initContainers.map((c: any) => c.name)).toEqual(['migrate']);
+    expect(jobPod.containers.map((c: any) => c.name)).toEqual(['record-success']);
   });
 
   test('the Job and the service read the same ConfigMap and Secret', () => {
@@ -54,9 +73,11 @@ describe('the pattern document example', () => {
     expect(container(servicePod, 'service').envFrom).toEqual(expected);
   });
 
-  test('the Job pod gets no service-account token', () => {
+  test('the migration container gets no service-account token; only the recorder does', () => {
+    const mountsToken = (c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
     expect(jobPod.automountServiceAccountToken).toBe(false);
-    expect(jobPod).not.toHaveProperty('serviceAccountName');
+    expect(mountsToken(container(jobPod, 'migrate'))).toBe(false);
+    expect(mountsToken(container(jobPod, 'record-success'))).toBe(true);
   });
 
   test('the Deployment runs the service image of the same tag with the requested replicas', () => {
@@ -66,39 +87,45 @@ describe('the pattern document example', () => {
     expect(container(servicePod, 'service').ports).toEqual([{ containerPort: 3000 }]);
   });
 
-  test('every replica waits for exactly this Job with the non-root k8s-wait-for image', () => {
+  test('every replica waits for exactly this Job with the library\'s waiter, as a numeric non-root user', () => {
     expect(servicePod.initContainers).toHaveLength(1);
     const waiter = container(servicePod, 'wait-for-myapp-migration');
-    expect(waiter.image).toBe('groundnuty/k8s-wait-for:no-root-v2.0');
-    expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
-    // The root image cannot start under runAsNonRoot; the UID is explicit so the kubelet can check it.
+    expect(waiter.image).toBe('node:24.11.0-alpine3.22');
+    expect(waiter.args).toEqual(['job']);
+    expect(waiter.env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
+    // runAsNonRoot needs a numeric UID the kubelet can check; the image's `node` user is 1000.
     expect(waiter.securityContext.runAsNonRoot).toBe(true);
-    expect(waiter.securityContext.runAsUser).toBe(1100);
+    expect(waiter.securityContext.runAsUser).toBe(1000);
   });
 
   test('the waiter has a token, through the construct\'s ServiceAccount', () => {
     expect(servicePod.automountServiceAccountToken).toBe(true);
     expect(servicePod.serviceAccountName).toBe('myapp');
-    expect(oneOfKind(manifests, 'ServiceAccount').metadata.name).toBe('myapp');
+    expect(named(manifests, 'ServiceAccount', 'myapp').automountServiceAccountToken).toBe(false);
   });
 
-  test('the Role lets the waiter read this release\'s Job and nothing else', () => {
-    const role = oneOfKind(manifests, 'Role');
+  test('the Role lets the waiter read this release\'s Job and the ledger, by name, and nothing else', () => {
+    const role = named(manifests, 'Role', 'myapp-migration-reader');
     expect(role.rules).toEqual([{
       apiGroups: ['batch'],
       resources: ['jobs'],
       resourceNames: [PATTERN_JOB_NAME],
-      // k8s-wait-for only gets the Job; `list` would serve only its prefix-match fallback.
+      // get, and list and watch with a metadata.name field selector, which resourceNames allows.
+      verbs: ['get', 'list', 'watch'],
+    }, {
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: ['myapp-migration-ledger'],
       verbs: ['get'],
     }]);
   });
 
   test('the RoleBinding binds that Role to the ServiceAccount, namespace explicit', () => {
-    const binding = oneOfKind(manifests, 'RoleBinding');
+    const binding = named(manifests, 'RoleBinding', 'myapp-migration-reader');
     expect(binding.roleRef).toEqual({
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'Role',
-      name: oneOfKind(manifests, 'Role').metadata.name,
+      name: 'myapp-migration-reader',
     });
     expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp', namespace: 'shop' }]);
   });
@@ -107,10 +134,12 @@ describe('the pattern document example', () => {
     expect(manifests.map((m) => m.metadata.namespace)).toEqual(manifests.map(() => 'shop'));
   });
 
-  test('the ServiceAccount, Role, RoleBinding and Job come before the Deployment', () => {
-    const position = (kind: string) => manifests.findIndex((m) => m.kind === kind);
-    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'Job']) {
-      expect(position(kind)).toBeLessThan(position('Deployment'));
+  test('the ledger, the ServiceAccounts, Roles, RoleBindings and the Job come before the Deployment', () => {
+    const deploymentAt = manifests.findIndex((m) => m.kind === 'Deployment');
+    for (const [index, manifest] of manifests.entries()) {
+      if (['ConfigMap', 'ServiceAccount', 'Role', 'RoleBinding', 'Job'].includes(manifest.kind)) {
+        expect(index).toBeLessThan(deploymentAt);
+      }
     }
   });
 
@@ -147,7 +176,7 @@ describe('labels and selectors', () => {
         'app.kubernetes.io/version': 'v1.0.0',
         'app.kubernetes.io/part-of': 'shop',
         'app.kubernetes.io/managed-by': 'cdk8s',
-        'app.kubernetes.io/component': ['Job', 'Role', 'RoleBinding'].includes(manifest.kind) ? 'migration' : 'service',
+        'app.kubernetes.io/component': manifest.metadata.name.includes('-migration') ? 'migration' : 'service',
       });
     }
     expect(oneOfKind(manifests, 'Job').spec.template.metadata.labels['app.kubernetes.io/component']).toBe('migration');
@@ -179,7 +208,7 @@ describe('defaults', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(allOfKind(manifests, 'Service')).toEqual([]);
     expect(service.service).toBeUndefined();
-    expect(allOfKind(manifests, 'ConfigMap')).toEqual([]);
+    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger']);
   });
 
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
@@ -194,21 +223,25 @@ describe('defaults', () => {
     const migrate = container(pod, 'migrate');
     expect(migrate.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(migrate.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } }]);
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } });
   });
 
-  test('the waiter is small, pinned, and has a writable home for kubectl', () => {
+  test('the waiter is small, pinned, and has a writable /tmp', () => {
     const pod = deployment.spec.template.spec;
     const waiter = container(pod, 'wait-for-myapp-migration');
     expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
     expect(waiter.imagePullPolicy).toBe('IfNotPresent');
-    expect(waiter.env).toEqual([{ name: 'MIGRATION_JOB', value: job.metadata.name }, { name: 'HOME', value: '/tmp' }]);
+    expect(waiter.env).toEqual([
+      { name: 'MIGRATION_JOB', value: job.metadata.name },
+      { name: 'MIGRATION_LEDGER', value: 'myapp-migration-ledger' },
+    ]);
     expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' }]);
     expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]));
   });
 
   test('every container meets the restricted profile', () => {
     const containers = [
+      ...job.spec.template.spec.initContainers,
       ...job.spec.template.spec.containers,
       ...deployment.spec.template.spec.containers,
       ...deployment.spec.template.spec.initContainers,
@@ -242,7 +275,9 @@ describe('a chart without a namespace', () => {
     for (const manifest of manifests) {
       expect(manifest.metadata).not.toHaveProperty('namespace');
     }
-    expect(oneOfKind(manifests, 'RoleBinding').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp' }]);
+    for (const binding of allOfKind(manifests, 'RoleBinding')) {
+      expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: binding.metadata.name.replace(/-reader$/, '').replace(/-migration$/, '') }]);
+    }
   });
 });
 
@@ -251,16 +286,19 @@ describe('the name prop', () => {
     // GIVEN a name that differs from the construct id
     const { manifests } = synthesize({ ...MINIMAL, name: 'orders', port: 8080, deploymentVariables: true });
     // THEN every object is named after it
-    const names = Object.fromEntries(manifests.map((m) => [m.kind, m.metadata.name]));
-    expect(names).toEqual({
-      ServiceAccount: 'orders',
-      Role: 'orders-migration-reader',
-      RoleBinding: 'orders-migration-reader',
-      ConfigMap: 'orders-deployment-variables',
-      Job: 'orders-migration-v1-0-0-2485f4d55a',
-      Deployment: 'orders',
-      Service: 'orders',
-    });
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/orders-deployment-variables',
+      'ConfigMap/orders-migration-ledger',
+      'Deployment/orders',
+      'Job/orders-migration-v1-0-0-2485f4d55a',
+      'Role/orders-migration-reader',
+      'Role/orders-migration-recorder',
+      'RoleBinding/orders-migration-reader',
+      'RoleBinding/orders-migration-recorder',
+      'Service/orders',
+      'ServiceAccount/orders',
+      'ServiceAccount/orders-migration-recorder',
+    ]);
   });
 
   test('the longest allowed name still yields names of at most 63 characters', () => {
@@ -369,7 +407,7 @@ describe('escape hatches', () => {
 
   test('the deployment variables ConfigMap records the tag and precedes the Job', () => {
     const { manifests } = synthesize({ ...MINIMAL, deploymentVariables: true });
-    const configMap = oneOfKind(manifests, 'ConfigMap');
+    const configMap = named(manifests, 'ConfigMap', 'myapp-deployment-variables');
     expect(configMap.metadata.name).toBe('myapp-deployment-variables');
     expect(configMap.data).toEqual({ IMAGE_TAG: 'v1.0.0' });
     expect(manifests.indexOf(configMap)).toBeLessThan(manifests.findIndex((m) => m.kind === 'Job'));
@@ -384,7 +422,7 @@ describe('escape hatches', () => {
     expect(container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service').env).toEqual([
       { name: 'FEATURE_FLAGS', value: 'beta' },
     ]);
-    expect(oneOfKind(manifests, 'ServiceAccount').metadata.annotations).toEqual({
+    expect(named(manifests, 'ServiceAccount', 'myapp').metadata.annotations).toEqual({
       'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/myapp',
     });
   });
@@ -396,7 +434,7 @@ describe('ttlAfterFinished (opt-in)', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       // WHEN the construct is created
-      const { service, manifests } = synthesize({ ...MINIMAL, ttlAfterFinished: Duration.hours(1) });
+      const { service, manifests } = synthesize({ ...MINIMAL, ttlAfterFinished: Duration.hours(1), waiter: MigrationWaiter.k8sWaitFor() });
       // THEN the Job has the TTL, and the user is told what it costs
       expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
       expect(service.warnings).toHaveLength(1);

@@ -2,7 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { MigratedService } from '../src';
 import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/names';
-import { container, oneOfKind } from './support/manifests';
+import { container, named, oneOfKind, waitedJob } from './support/manifests';
 
 /** Any tag Docker accepts, except the one the construct refuses. */
 const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((tag) => tag !== 'latest');
@@ -48,8 +48,8 @@ describe('names for any valid tag and base name', () => {
         const job = oneOfKind(manifests, 'Job');
         const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, service.migration.waiterContainerName);
         expect(isDnsLabel(waiter.name)).toBe(true);
-        expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
-        expect(oneOfKind(manifests, 'Role').rules[0].resourceNames).toEqual([job.metadata.name]);
+        expect(waitedJob(waiter)).toBe(job.metadata.name);
+        expect(named(manifests, 'Role', service.migration.role.name).rules[0].resourceNames).toEqual([job.metadata.name]);
         // AND the version label is a valid label value
         expect(isLabelValue(job.metadata.labels['app.kubernetes.io/version'])).toBe(true);
       }),
