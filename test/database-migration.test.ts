@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool } from '../src';
 import { isDnsLabel } from '../src/names';
 import { checkAll, checkApiServerRules, roleAllows } from './support/conformance';
-import { allOfKind, container, MINIMAL, named, oneOfKind, waitedJob } from './support/manifests';
+import { allOfKind, container, MINIMAL, named, oneOfKind, positionOf, waitedJob } from './support/manifests';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',
@@ -23,16 +23,6 @@ function shopChart(app: App = Testing.app()): Chart {
 function podSpec(manifest: any): any {
   return manifest.kind === 'CronJob' ? manifest.spec.jobTemplate.spec.template.spec
     : manifest.kind === 'Pod' ? manifest.spec : manifest.spec.template.spec;
-}
-
-function byName(manifests: any[], kind: string, name: string): any {
-  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
-  expect(found).toHaveLength(1);
-  return found[0];
-}
-
-function position(manifests: any[], kind: string, name: string): number {
-  return manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
 }
 
 const image = 'registry.example.com/shop:v1.2.3';
@@ -87,7 +77,7 @@ describe('gating every workload kind', () => {
   const migration = new DatabaseMigration(chart, 'shop', SHOP);
   const gates = Object.values(workloads).map((workload) => migration.gate(workload));
   const manifests = Testing.synth(chart);
-  const gated = Object.values(workloads).map((w) => ApiObject.of(w)).map((o) => byName(manifests, o.kind, o.name));
+  const gated = Object.values(workloads).map((w) => ApiObject.of(w)).map((o) => named(manifests, o.kind, o.name));
 
   test.each(gated.map((m) => [`${m.kind} ${m.metadata.name}`, m]))('%s waits for this release\'s Job, first, with a token', (_label, manifest) => {
     const pod = podSpec(manifest);
@@ -102,15 +92,15 @@ describe('gating every workload kind', () => {
 
   test('the Job, Role and RoleBinding come before every gated workload, although the workloads were created first', () => {
     for (const manifest of gated) {
-      const at = position(manifests, manifest.kind, manifest.metadata.name);
-      expect(position(manifests, 'Job', migration.jobName)).toBeLessThan(at);
-      expect(position(manifests, 'Role', 'shop-migration-reader')).toBeLessThan(at);
-      expect(position(manifests, 'RoleBinding', 'shop-migration-reader')).toBeLessThan(at);
+      const at = positionOf(manifests, manifest.kind, manifest.metadata.name);
+      expect(positionOf(manifests, 'Job', migration.jobName)).toBeLessThan(at);
+      expect(positionOf(manifests, 'Role', 'shop-migration-reader')).toBeLessThan(at);
+      expect(positionOf(manifests, 'RoleBinding', 'shop-migration-reader')).toBeLessThan(at);
     }
   });
 
   test('an L1 object keeps its own init containers and serializes its values untouched', () => {
-    const pod = podSpec(byName(manifests, 'Deployment', 'legacy'));
+    const pod = podSpec(named(manifests, 'Deployment', 'legacy'));
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-shop-migration', 'warm-cache']);
     expect(pod.containers[0].resources).toEqual({ limits: { cpu: '1', memory: '1Gi' } });
     expect(pod.serviceAccountName).toBe('legacy');
@@ -122,10 +112,10 @@ describe('gating every workload kind', () => {
     const worker = gates[1];
     expect(worker.serviceAccount).toBeDefined();
     expect(worker.serviceAccountName).toBe('worker');
-    const account = byName(manifests, 'ServiceAccount', 'worker');
+    const account = named(manifests, 'ServiceAccount', 'worker');
     expect(account.automountServiceAccountToken).toBe(false);
-    expect(podSpec(byName(manifests, 'Deployment', 'worker')).serviceAccountName).toBe('worker');
-    expect(position(manifests, 'ServiceAccount', 'worker')).toBeLessThan(position(manifests, 'Deployment', 'worker'));
+    expect(podSpec(named(manifests, 'Deployment', 'worker')).serviceAccountName).toBe('worker');
+    expect(positionOf(manifests, 'ServiceAccount', 'worker')).toBeLessThan(positionOf(manifests, 'Deployment', 'worker'));
   });
 
   test('one Role names the Job; one RoleBinding binds it to every gated account, namespace explicit', () => {
@@ -166,7 +156,7 @@ describe('gating every workload kind', () => {
     expect(warnings).toMatch(/DaemonSet "shop\/agent": maxUnavailable/);
     // the L1 Deployment already rolls out without losing capacity
     expect(warnings).not.toMatch(/shop\/legacy"/);
-    expect(byName(manifests, 'Deployment', 'web').spec.strategy.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: '25%' });
+    expect(named(manifests, 'Deployment', 'web').spec.strategy.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: '25%' });
   });
 });
 
@@ -183,7 +173,7 @@ describe('two migrations on one workload (two databases)', () => {
   const manifests = Testing.synth(chart);
 
   test('the pod waits for both Jobs, in containers of distinct names', () => {
-    const pod = podSpec(byName(manifests, 'Deployment', 'web'));
+    const pod = podSpec(named(manifests, 'Deployment', 'web'));
     const waiters = pod.initContainers.filter((c: any) => c.name.startsWith('wait-for-'));
     expect(waiters.map((c: any) => [c.name, waitedJob(c)]).sort()).toEqual([
       ['wait-for-billing-migration', billing.jobName],
@@ -195,9 +185,9 @@ describe('two migrations on one workload (two databases)', () => {
 
   test('each migration binds its own Role to the workload\'s account', () => {
     for (const migration of [orders, billing]) {
-      const binding = byName(manifests, 'RoleBinding', `${migration.name}-migration-reader`);
+      const binding = named(manifests, 'RoleBinding', `${migration.name}-migration-reader`);
       expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'web', namespace: 'shop' }]);
-      expect(byName(manifests, 'Role', `${migration.name}-migration-reader`).rules[0].resourceNames).toEqual([migration.jobName]);
+      expect(named(manifests, 'Role', `${migration.name}-migration-reader`).rules[0].resourceNames).toEqual([migration.jobName]);
     }
   });
 });
@@ -217,9 +207,9 @@ describe('MigratedService is a DatabaseMigration gating a Deployment', () => {
     const gate = svc.migration.gate(worker);
     const manifests = Testing.synth(chart);
     // THEN it waits for the service's own Job, after which it is ordered
-    const pod = podSpec(byName(manifests, 'Deployment', 'shop-worker'));
+    const pod = podSpec(named(manifests, 'Deployment', 'shop-worker'));
     expect(waitedJob(container(pod, svc.migration.waiterContainerName))).toBe(svc.jobName);
-    expect(position(manifests, 'Job', svc.jobName)).toBeLessThan(position(manifests, 'Deployment', 'shop-worker'));
+    expect(positionOf(manifests, 'Job', svc.jobName)).toBeLessThan(positionOf(manifests, 'Deployment', 'shop-worker'));
     // AND the one RoleBinding now names both accounts
     expect(named(manifests, 'RoleBinding', 'shop-migration-reader').subjects.map((s: any) => s.name)).toEqual(['shop', gate.serviceAccountName]);
     // AND a worker that cannot lose capacity is not warned about
@@ -320,9 +310,9 @@ describe('names', () => {
       for (const manifest of manifests) {
         expect(isDnsLabel(manifest.metadata.name)).toBe(true);
       }
-      const pod = podSpec(byName(manifests, 'Deployment', 'web'));
-      for (const named of [...pod.initContainers, ...pod.volumes]) {
-        expect(isDnsLabel(named.name)).toBe(true);
+      const pod = podSpec(named(manifests, 'Deployment', 'web'));
+      for (const entry of [...pod.initContainers, ...pod.volumes]) {
+        expect(isDnsLabel(entry.name)).toBe(true);
       }
       expect(waitedJob(container(pod, migration.waiterContainerName))).toBe(oneOfKind(manifests, 'Job').metadata.name);
     }), { numRuns: 100 });

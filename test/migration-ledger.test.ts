@@ -2,7 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool, MigrationWaiter } from '../src';
 import { checkAll, roleAllows } from './support/conformance';
-import { container, MINIMAL } from './support/manifests';
+import { container, MINIMAL, named, positionOf } from './support/manifests';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',
@@ -27,20 +27,13 @@ function synthShop(props: DatabaseMigrationProps = SHOP) {
   return { migration, manifests: Testing.synth(chart) };
 }
 
-function find(manifests: any[], kind: string, name: string): any {
-  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
-  expect(found).toHaveLength(1);
-  return found[0];
-}
-
-const at = (manifests: any[], kind: string, name: string) => manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
 
 const mountsToken = (c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === TOKEN_PATH);
 
 describe('with the watch waiter, the migration records its success in a ledger', () => {
   // GIVEN a migration whose waiter reads the ledger
   const { migration, manifests } = synthShop();
-  const job = find(manifests, 'Job', migration.jobName);
+  const job = named(manifests, 'Job', migration.jobName);
   const pod = job.spec.template.spec;
 
   test('the migration runs first; a recorder runs only after it has succeeded', () => {
@@ -66,28 +59,28 @@ describe('with the watch waiter, the migration records its success in a ledger',
   });
 
   test('the ledger has no data of the construct\'s, so no engine owns the entries the recorder writes', () => {
-    const ledger = find(manifests, 'ConfigMap', 'shop-migration-ledger');
+    const ledger = named(manifests, 'ConfigMap', 'shop-migration-ledger');
     expect(ledger).not.toHaveProperty('data');
     expect(ledger.metadata.annotations ?? {}).toEqual({});
   });
 
   test('the ledger and the recorder\'s RBAC come before the Job', () => {
-    const jobAt = at(manifests, 'Job', migration.jobName);
+    const jobAt = positionOf(manifests, 'Job', migration.jobName);
     for (const [kind, name] of [['ConfigMap', 'shop-migration-ledger'], ['ServiceAccount', 'shop-migration-recorder'],
       ['Role', 'shop-migration-recorder'], ['RoleBinding', 'shop-migration-recorder']]) {
-      expect(at(manifests, kind, name)).toBeLessThan(jobAt);
+      expect(positionOf(manifests, kind, name)).toBeLessThan(jobAt);
     }
   });
 
   test('the recorder may read and update the ledger, and nothing else', () => {
-    const role = find(manifests, 'Role', 'shop-migration-recorder');
+    const role = named(manifests, 'Role', 'shop-migration-recorder');
     expect(role.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['shop-migration-ledger'], verbs: ['get', 'update'] }]);
-    expect(find(manifests, 'RoleBinding', 'shop-migration-recorder').subjects)
+    expect(named(manifests, 'RoleBinding', 'shop-migration-recorder').subjects)
       .toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'shop-migration-recorder', namespace: 'shop' }]);
   });
 
   test('the waiters may read the Job (and watch it) and the ledger, by name, and write nothing', () => {
-    const role = find(manifests, 'Role', 'shop-migration-reader');
+    const role = named(manifests, 'Role', 'shop-migration-reader');
     for (const verb of ['get', 'list', 'watch']) {
       expect(roleAllows(role, { verb, apiGroup: 'batch', resource: 'jobs', name: migration.jobName })).toBe(true);
     }
@@ -103,7 +96,7 @@ describe('with the watch waiter, the migration records its success in a ledger',
   });
 
   test('the gated pod runs the watch waiter, as a numeric non-root user, and everything passes the checks', () => {
-    const waiter = container(find(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-shop-migration');
+    const waiter = container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-shop-migration');
     expect(waiter.image).toBe('node:24.11.0-alpine3.22');
     expect(waiter.command.slice(0, 2)).toEqual(['node', '-e']);
     expect(waiter.args).toEqual(['job']);
@@ -128,16 +121,16 @@ describe('the ledger under each engine', () => {
     // THEN the recorder's prerequisites carry the Job's hook annotations (a hook engine runs the
     // Job before the release's other objects exist)
     for (const kind of ['ServiceAccount', 'Role', 'RoleBinding']) {
-      const annotations = find(manifests, kind, 'shop-migration-recorder').metadata.annotations ?? {};
+      const annotations = named(manifests, kind, 'shop-migration-recorder').metadata.annotations ?? {};
       expect(annotations).toMatchObject(hook);
       if (Object.keys(hook).length === 0) {
         expect(annotations).toEqual({});
       }
     }
     // AND the ledger is an ordinary object, so that no hook delete policy wipes the evidence
-    expect(find(manifests, 'ConfigMap', 'shop-migration-ledger').metadata.annotations ?? {}).toEqual({});
+    expect(named(manifests, 'ConfigMap', 'shop-migration-ledger').metadata.annotations ?? {}).toEqual({});
     // AND the recorder waits less for a ledger that a hook engine creates only after the Job
-    expect(container(find(manifests, 'Job', migration.jobName).spec.template.spec, 'record-success').env)
+    expect(container(named(manifests, 'Job', migration.jobName).spec.template.spec, 'record-success').env)
       .toContainEqual({ name: 'LEDGER_WAIT_SECONDS', value: wait });
   });
 });
@@ -147,7 +140,7 @@ describe('with a waiter that needs the Job itself', () => {
     const { migration, manifests } = synthShop({ ...SHOP, waiter: MigrationWaiter.k8sWaitFor() });
     expect(migration.ledger).toBeUndefined();
     expect(manifests.filter((m) => m.kind === 'ConfigMap')).toEqual([]);
-    const pod = find(manifests, 'Job', migration.jobName).spec.template.spec;
+    const pod = named(manifests, 'Job', migration.jobName).spec.template.spec;
     expect(pod.containers.map((c: any) => c.name)).toEqual(['migrate']);
     expect(pod).not.toHaveProperty('serviceAccountName');
   });

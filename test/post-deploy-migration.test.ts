@@ -4,7 +4,7 @@ import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool } from '../src';
 import { isDnsLabel } from '../src/names';
 import { checkAll, roleAllows } from './support/conformance';
-import { container, MINIMAL } from './support/manifests';
+import { container, MINIMAL, named, positionOf } from './support/manifests';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',
@@ -15,13 +15,6 @@ const SHOP: DatabaseMigrationProps = {
 
 const image = 'registry.example.com/shop:v1.2.3';
 
-function find(manifests: any[], kind: string, name: string): any {
-  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
-  expect(found).toHaveLength(1);
-  return found[0];
-}
-
-const at = (manifests: any[], kind: string, name: string) => manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
 
 /** A web Deployment, a search StatefulSet and a nightly CronJob, created before the migration. */
 function shop(props: DatabaseMigrationProps = SHOP) {
@@ -51,7 +44,7 @@ describe('a post-deploy migration', () => {
   // GIVEN a Flyway migration split into expand and contract locations, gating three workloads
   const { migration, manifests } = shop();
   const postJobName = migration.postDeploy!.jobName;
-  const postJob = find(manifests, 'Job', postJobName);
+  const postJob = named(manifests, 'Job', postJobName);
   const pod = postJob.spec.template.spec;
 
   test('is a second Job, named <name>-post-migration-<tag>, of component post-migration', () => {
@@ -61,7 +54,7 @@ describe('a post-deploy migration', () => {
   });
 
   test('the pre-deploy Job runs only the expand migrations and the post-deploy Job the contract ones', () => {
-    const pre = find(manifests, 'Job', migration.jobName).spec.template.spec;
+    const pre = named(manifests, 'Job', migration.jobName).spec.template.spec;
     expect(container(pre, 'migrate').command).toEqual(
       ['flyway', 'migrate', '-locations=filesystem:/flyway/sql/expand', '-ignoreMigrationPatterns=*:missing,*:future']);
     expect(container(pod, 'migrate').command).toEqual(
@@ -89,7 +82,7 @@ describe('a post-deploy migration', () => {
   });
 
   test('its account may read exactly the gated workloads, and its pod is the only one that runs as it', () => {
-    const role = find(manifests, 'Role', 'shop-post-migration');
+    const role = named(manifests, 'Role', 'shop-post-migration');
     for (const [resource, name] of [['deployments', 'web'], ['statefulsets', 'search']]) {
       for (const verb of ['get', 'list', 'watch']) {
         expect(roleAllows(role, { verb, apiGroup: 'apps', resource, name })).toBe(true);
@@ -104,7 +97,7 @@ describe('a post-deploy migration', () => {
     ]) {
       expect(roleAllows(role, request)).toBe(false);
     }
-    expect(find(manifests, 'RoleBinding', 'shop-post-migration').subjects).toEqual(
+    expect(named(manifests, 'RoleBinding', 'shop-post-migration').subjects).toEqual(
       [{ apiGroup: '', kind: 'ServiceAccount', name: 'shop-post-migration', namespace: 'shop' }]);
     const runAs = manifests.filter((m) => JSON.stringify(m).includes('"serviceAccountName":"shop-post-migration"'));
     expect(runAs.map((m) => m.metadata.name)).toEqual([postJobName]);
@@ -112,7 +105,7 @@ describe('a post-deploy migration', () => {
 
   test('comes after every gated workload in the YAML, although they were created before the migration', () => {
     for (const [kind, name] of [['Deployment', 'web'], ['StatefulSet', 'search'], ['CronJob', 'nightly']]) {
-      expect(at(manifests, kind, name)).toBeLessThan(at(manifests, 'Job', postJobName));
+      expect(positionOf(manifests, kind, name)).toBeLessThan(positionOf(manifests, 'Job', postJobName));
     }
   });
 
@@ -135,7 +128,7 @@ describe('per engine', () => {
     [Delivery.helm({ hookWeight: 5 }), { 'helm.sh/hook': 'post-install,post-upgrade', 'helm.sh/hook-weight': '5', 'helm.sh/hook-delete-policy': 'before-hook-creation' }],
   ])('%#: the engine\'s post-deploy annotations, and the rollout waiter whatever the engine', (delivery, annotations) => {
     const { migration, manifests } = shop({ ...SHOP, delivery });
-    const postJob = find(manifests, 'Job', migration.postDeploy!.jobName);
+    const postJob = named(manifests, 'Job', migration.postDeploy!.jobName);
     expect(postJob.metadata.annotations ?? {}).toEqual(annotations);
     expect(postJob.spec.template.spec.initContainers[0].name).toBe('wait-for-rollout');
   });
@@ -152,7 +145,7 @@ describe('choosing the post-deploy command', () => {
       migrationCommand: ['npx', 'prisma', 'migrate', 'deploy', '--schema', 'prisma/expand/schema.prisma'],
       postDeployMigrationCommand: ['npx', 'prisma', 'migrate', 'deploy', '--schema', 'prisma/contract/schema.prisma'],
     });
-    expect(container(find(manifests, 'Job', migration.postDeploy!.jobName).spec.template.spec, 'migrate').command)
+    expect(container(named(manifests, 'Job', migration.postDeploy!.jobName).spec.template.spec, 'migrate').command)
       .toEqual(['npx', 'prisma', 'migrate', 'deploy', '--schema', 'prisma/contract/schema.prisma']);
   });
 
@@ -188,11 +181,11 @@ describe('through MigratedService', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const svc = new MigratedService(chart, 'myapp', { ...MINIMAL, postDeployMigrationCommand: ['./contract'], deploymentVariables: true });
     const manifests = Testing.synth(chart);
-    const postJob = find(manifests, 'Job', svc.migration.postDeploy!.jobName);
+    const postJob = named(manifests, 'Job', svc.migration.postDeploy!.jobName);
     const env = Object.fromEntries(postJob.spec.template.spec.initContainers[0].env.map((e: any) => [e.name, e.value]));
     expect(JSON.parse(env.ROLLOUT_WORKLOADS)).toEqual([{ kind: 'Deployment', name: 'myapp' }]);
-    expect(at(manifests, 'ConfigMap', 'myapp-deployment-variables')).toBeLessThan(at(manifests, 'Job', postJob.metadata.name));
-    expect(at(manifests, 'Deployment', 'myapp')).toBeLessThan(at(manifests, 'Job', postJob.metadata.name));
+    expect(positionOf(manifests, 'ConfigMap', 'myapp-deployment-variables')).toBeLessThan(positionOf(manifests, 'Job', postJob.metadata.name));
+    expect(positionOf(manifests, 'Deployment', 'myapp')).toBeLessThan(positionOf(manifests, 'Job', postJob.metadata.name));
   });
 });
 

@@ -254,12 +254,12 @@ describe('secrets are referenced by name, never written', () => {
         .filter((c: any) => !['wait-for-myapp-migration', 'record-success'].includes(c.name));
       // THEN the pod pulls with the named pull secret
       expect(pod.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
-      for (const container of containers) {
+      for (const appContainer of containers) {
         // AND the password comes from a secretKeyRef by name and key, with no inline value
-        const password = container.env.find((e: any) => e.name === 'DB_PASSWORD');
+        const password = appContainer.env.find((e: any) => e.name === 'DB_PASSWORD');
         expect(password).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: ENV_SECRET_NAME, key: 'password' } } });
         // AND the envFrom Secret is a secretRef by name
-        expect(container.envFrom).toContainEqual({ secretRef: { name: ENVFROM_SECRET_NAME } });
+        expect(appContainer.envFrom).toContainEqual({ secretRef: { name: ENVFROM_SECRET_NAME } });
       }
     }
     // AND the waiter and the recorder, which need no secret, get none

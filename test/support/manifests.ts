@@ -66,3 +66,8 @@ export function named(manifests: any[], kind: string, name: string): any {
 export function waitedJob(waiter: any): string | undefined {
   return (waiter.env ?? []).find((e: any) => e.name === 'MIGRATION_JOB')?.value;
 }
+
+/** Where the manifest of `kind` named `name` stands in the synthesized order; -1 when absent. */
+export function positionOf(manifests: any[], kind: string, name: string): number {
+  return manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
+}
