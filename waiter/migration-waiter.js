@@ -311,6 +311,7 @@ async function recordSuccess() {
   // and with it a Helm or Argo CD release. So every way out exits 0, with a WARNING when it failed.
   const consequence = `The migration succeeded, but once Job ${api.namespace}/${name} is deleted, new pods of this release will wait for it`;
   let failures = 0;
+  let conflicts = 0;
   let problem = '';
   for (;;) {
     try {
@@ -334,7 +335,10 @@ async function recordSuccess() {
     if (Date.now() >= deadline) {
       return finish(0, `WARNING: could not record the migration's success in ${ref} within LEDGER_WAIT_SECONDS=${waitSeconds}: ${problem === 'missing' ? 'it does not exist' : problem}. ${consequence}`);
     }
-    await sleep(Math.min(problem === 'missing' ? 5000 : 30000, backoffMs(++failures), Math.max(deadline - Date.now(), 0)));
+    // A conflict means another writer just succeeded: read again soon, unless it keeps happening.
+    const conflict = problem.startsWith('HTTP 409') && ++conflicts <= 5;
+    const pause = conflict ? 100 + Math.random() * 200 : Math.min(problem === 'missing' ? 5000 : 30000, backoffMs(++failures));
+    await sleep(Math.min(pause, Math.max(deadline - Date.now(), 0)));
   }
 }
 
