@@ -3,11 +3,12 @@
  * embedded text> <mode>`, against a fake API server that speaks the real GET/LIST/WATCH/404/403/410
  * semantics. "Fast" and "cheap" are proven by the requests the waiter makes, never by timing it.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import * as vm from 'vm';
+import * as fc from 'fast-check';
 import { migrationWaiterScript } from '../src/waiter-script';
 import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './support/fake-api-server';
 
@@ -121,13 +122,55 @@ describe('the embedded text', () => {
     expect(text).not.toMatch(/\n\s*\n/);
     expect(Buffer.byteLength(text)).toBeLessThan(24 * 1024);
     // AND it compiles, and when loaded as a module it defines its helpers without calling main()
-    const module = { exports: {} as Record<string, unknown> };
-    new vm.Script(text).runInNewContext({ module, require, process, __filename: '/lib/migration-waiter.js', Buffer });
-    expect(Object.keys(module.exports)).toEqual(expect.arrayContaining(['rolloutProgress', 'withEntry']));
+    expect(() => new vm.Script(text)).not.toThrow();
+    expect(Object.keys(waiterModule())).toEqual(expect.arrayContaining(['rolloutProgress', 'withEntry']));
   });
 
   test('is memoized', () => {
     expect(migrationWaiterScript()).toBe(migrationWaiterScript());
+  });
+
+  test('ships in the npm package, one level above lib/ where the compiled module looks for it', () => {
+    // GIVEN the package as npm would pack it
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    // THEN it contains the program
+    const files: string[] = JSON.parse(packed.stdout)[0].files.map((file: { path: string }) => file.path);
+    expect(files).toContain('waiter/migration-waiter.js');
+  });
+});
+
+/** The program's helpers, loaded from the embedded text as a module (main() does not run then). */
+function waiterModule(): Record<string, any> {
+  const module = { exports: {} as Record<string, any> };
+  new vm.Script(migrationWaiterScript()).runInNewContext({ module, require, process, __filename: '/lib/migration-waiter.js', Buffer });
+  return module.exports;
+}
+
+describe('the ledger\'s bound', () => {
+  const { withEntry } = waiterModule();
+  const jobName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/);
+  const time = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }).map((ms) => new Date(ms).toISOString());
+
+  test('keeps this entry and the newest others up to the limit, and every key that is not an entry', () => {
+    fc.assert(fc.property(
+      fc.dictionary(jobName, time, { maxKeys: 30 }),
+      fc.dictionary(fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/), fc.string({ maxLength: 10 }), { maxKeys: 5 }),
+      jobName, fc.integer({ min: 1, max: 25 }),
+      (entries, foreign, name, max) => {
+        // GIVEN a ledger of entries plus keys of someone else's (values that are not entries)
+        const data: Record<string, string> = { ...foreign };
+        for (const [key, succeededAt] of Object.entries(entries)) data[key] = JSON.stringify({ succeededAt });
+        const others = Object.keys(entries).filter((key) => key !== name);
+        // WHEN this Job's success is added with a limit of max entries
+        const result: Record<string, string> = withEntry(data, name, { succeededAt: '2031-01-01T00:00:00.000Z' }, max);
+        // THEN this entry is there, the non-entries are untouched, and the kept entries are the newest
+        expect(JSON.parse(result[name]).succeededAt).toBe('2031-01-01T00:00:00.000Z');
+        for (const [key, value] of Object.entries(foreign)) if (key !== name && !(key in entries)) expect(result[key]).toBe(value);
+        const kept = others.filter((key) => key in result);
+        expect(kept.length).toBe(Math.min(others.length, max - 1));
+        const oldestKept = Math.min(...kept.map((key) => Date.parse(entries[key])));
+        for (const dropped of others.filter((key) => !(key in result))) expect(Date.parse(entries[dropped])).toBeLessThanOrEqual(oldestKept);
+      }));
   });
 });
 
