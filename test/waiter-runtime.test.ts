@@ -470,7 +470,8 @@ describe('configuration errors exit 2 with a clear message', () => {
     ['no token', 'job', { WAITER_TOKEN_FILE: '/nonexistent/token', MIGRATION_JOB: JOB }, 'automountServiceAccountToken: true'],
     ['no Job name', 'job', {}, 'MIGRATION_JOB is not set'],
     ['a CronJob among the workloads', 'rollout', { RELEASE_MIGRATION_JOB: JOB, ROLLOUT_WORKLOADS: '[{"kind":"CronJob","name":"report"}]' }, 'ROLLOUT_WORKLOADS must be a JSON array'],
-    ['a negative ledger size', 'record', { MIGRATION_JOB: JOB, MIGRATION_LEDGER: LEDGER, LEDGER_MAX_ENTRIES: '-1' }, 'LEDGER_MAX_ENTRIES must be a whole number'],
+    ['an empty ledger size', 'record', { MIGRATION_JOB: JOB, MIGRATION_LEDGER: LEDGER, LEDGER_MAX_ENTRIES: '0' }, 'LEDGER_MAX_ENTRIES must be a whole number >= 1, got "0"'],
+    ['a wait that is not a number', 'record', { MIGRATION_JOB: JOB, MIGRATION_LEDGER: LEDGER, LEDGER_WAIT_SECONDS: '2m' }, 'LEDGER_WAIT_SECONDS must be a whole number >= 0'],
   ])('%s', async (_what, mode, env, message) => {
     const waiter = start(mode, env);
     expect(await waiter.exitCode()).toBe(2);
@@ -683,6 +684,29 @@ describe('rollout mode', () => {
     const waiter = startRollout([WEB]);
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain(`needs list and watch on deployments (API group apps) named web in namespace ${NS}`);
+  });
+
+  describe('the rule per kind, with counters missing from the status counted as 0', () => {
+    const { rolloutProgress } = waiterModule();
+    const at = (kind: string, spec: KubeObject, status: KubeObject) =>
+      rolloutProgress(kind, 'w', { metadata: { generation: 3 }, spec: { ...spec, template: gatedTemplate(RELEASE) }, status: { observedGeneration: 3, ...status } }, RELEASE);
+    test.each([
+      ['Deployment, replicas defaulting to 1', 'Deployment', {}, { updatedReplicas: 1, replicas: 1, availableReplicas: 1 }, true],
+      ['Deployment with no status counters yet', 'Deployment', { replicas: 2 }, {}, false],
+      ['Deployment scaled to 0', 'Deployment', { replicas: 0 }, {}, true],
+      ['Deployment with an old pod left', 'Deployment', { replicas: 2 }, { updatedReplicas: 2, replicas: 3, availableReplicas: 2 }, false],
+      ['Deployment with an updated pod not yet available', 'Deployment', { replicas: 2 }, { updatedReplicas: 2, replicas: 2, availableReplicas: 1 }, false],
+      ['Deployment whose controller lags a generation', 'Deployment', {}, { observedGeneration: 2, updatedReplicas: 1, replicas: 1, availableReplicas: 1 }, false],
+      ['DaemonSet done', 'DaemonSet', {}, { desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }, true],
+      ['DaemonSet with a pod unavailable', 'DaemonSet', {}, { desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, numberUnavailable: 1 }, false],
+      ['DaemonSet with an old pod', 'DaemonSet', {}, { desiredNumberScheduled: 3, updatedNumberScheduled: 2, numberAvailable: 3 }, false],
+      ['StatefulSet not ready', 'StatefulSet', { replicas: 2 },
+        { replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 1, currentRevision: 'r2', updateRevision: 'r2' }, false],
+      ['StatefulSet partitioned (revisions differ)', 'StatefulSet', { replicas: 2, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } },
+        { replicas: 2, updatedReplicas: 1, availableReplicas: 2, readyReplicas: 2, currentRevision: 'r1', updateRevision: 'r2' }, false],
+    ])('%s', (_what, kind, spec, status, done) => {
+      expect(at(kind, spec, status).done).toBe(done);
+    });
   });
 
   test('unrestricted RBAC is not needed, but works', async () => {

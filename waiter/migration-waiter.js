@@ -290,17 +290,17 @@ function withEntry(data, name, entry, max) {
   return result;
 }
 
-function count(name, fallback) {
+function count(name, fallback, min) {
   const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isInteger(value) || value < 0) finish(2, `${name} must be a whole number >= 0, got ${JSON.stringify(env[name])}`);
+  if (!Number.isInteger(value) || value < min) finish(2, `${name} must be a whole number >= ${min}, got ${JSON.stringify(env[name])}`);
   return value;
 }
 
 async function recordSuccess() {
   const name = required('MIGRATION_JOB');
   const ledger = required('MIGRATION_LEDGER');
-  const max = Math.max(count('LEDGER_MAX_ENTRIES', 20), 1);
-  const waitSeconds = count('LEDGER_WAIT_SECONDS', 120);
+  const max = count('LEDGER_MAX_ENTRIES', 20, 1);
+  const waitSeconds = count('LEDGER_WAIT_SECONDS', 120, 0);
   if (finishing) return;
   const ref = `ledger ConfigMap ${api.namespace}/${ledger}`;
   const path = `/api/v1/namespaces/${api.namespace}/configmaps/${ledger}`;
