@@ -116,4 +116,10 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+project.addTask('bench:waiter', {
+  description: 'Benchmark the waiter against the fake API server: exit latency after Complete or Failed, API requests while waiting',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/waiter.ts',
+  receiveArgs: true,
+});
+
 project.synth();
