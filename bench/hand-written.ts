@@ -113,6 +113,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
     envVariables: {
       MIGRATION_JOB: kplus.EnvValue.fromValue(jobName),
       MIGRATION_LEDGER: kplus.EnvValue.fromValue(ledgerName),
+      MIGRATION_IMAGE: kplus.EnvValue.fromValue(`${spec.image}:${imageTag}`),
       LEDGER_WAIT_SECONDS: kplus.EnvValue.fromValue('120'),
     },
     resources: SMALL,
@@ -142,7 +143,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   job.node.addDependency(ledgerConfigMap, recorderAccount, recorderRole, recorderBinding);
 
   const role = new kplus.Role(migration, 'Role', { metadata: { name: readerName, labels: migrationLabels } });
-  role.allow(['get', 'list', 'watch'], job);
+  role.allow(['list', 'watch'], job);
   role.allow(['get'], kplus.ConfigMap.fromConfigMapName(migration, 'LedgerName', ledgerName));
   const roleBinding = new kplus.RoleBinding(migration, 'RoleBinding', {
     metadata: { name: readerName, labels: migrationLabels },

@@ -303,6 +303,7 @@ export class DatabaseMigration extends Construct {
         labels,
         job: this.job,
         jobName: this.jobName,
+        migrationImage: `${props.image}:${props.imageTag}`,
         recorder: this.waiter._program('record', {}),
         prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
         ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),

@@ -15,6 +15,8 @@ export interface MigrationLedgerProps {
   /** The migration Job, whose main container records its success. */
   readonly job: kplus.Job;
   readonly jobName: string;
+  /** The migration's image and tag. */
+  readonly migrationImage: string;
   /** The program that records, from the waiter's image. */
   readonly recorder: MigrationWaiterConfig;
   /**
@@ -91,6 +93,8 @@ export class MigrationLedger extends Construct {
         ...recorder.env,
         MIGRATION_JOB: props.jobName,
         MIGRATION_LEDGER: props.name,
+        // For people reading the ledger: which image the recorded migration ran.
+        MIGRATION_IMAGE: props.migrationImage,
         LEDGER_WAIT_SECONDS: `${props.ledgerWaitSeconds}`,
       }).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
       resources: {

@@ -114,8 +114,9 @@ export class PostDeployMigration extends Construct {
       return;
     }
     this.waitsFor.push({ kind: gate.workload.kind, name: gate.workload.name });
-    // A Deployment is named in the rule, so the waiter may read those workloads and no others.
-    this.role.allow(['get', 'list', 'watch'], { apiGroup: 'apps', resourceType: resource, resourceName: gate.workload.name });
+    // The waiter lists and watches each workload with a `metadata.name` field selector; naming the
+    // workload in the rule allows exactly that, for those workloads and no others.
+    this.role.allow(['list', 'watch'], { apiGroup: 'apps', resourceType: resource, resourceName: gate.workload.name });
     this.job.node.addDependency(gate.workload);
   }
 }

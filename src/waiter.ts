@@ -136,7 +136,7 @@ export class MigrationWaiter {
       user: options.user ?? WATCH_WAITER_USER,
       // It lists and watches the Job with a `metadata.name` field selector, which a rule with
       // `resourceNames` allows for that Job alone, and gets the ledger only when the Job is gone.
-      jobVerbs: ['get', 'list', 'watch'],
+      jobVerbs: ['list', 'watch'],
       ledgerVerbs: ['get'],
       resources: options.resources,
     }), options.image ?? WATCH_WAITER_IMAGE, options.user ?? WATCH_WAITER_USER);

@@ -130,7 +130,7 @@ describe('gating every workload kind', () => {
 
   test('each gated account may read this release\'s Job, and nothing else', () => {
     const role = named(manifests, 'Role', 'shop-migration-reader');
-    expect(roleAllows(role, { verb: 'get', apiGroup: 'batch', resource: 'jobs', name: migration.jobName })).toBe(true);
+    expect(roleAllows(role, { verb: 'watch', apiGroup: 'batch', resource: 'jobs', name: migration.jobName })).toBe(true);
     for (const request of [
       { verb: 'get', apiGroup: 'batch', resource: 'jobs', name: 'shop-migration-v1-2-2-0000000000' },
       { verb: 'list', apiGroup: 'batch', resource: 'jobs', name: '' },

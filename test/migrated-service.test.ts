@@ -110,8 +110,8 @@ describe('the pattern document example', () => {
       apiGroups: ['batch'],
       resources: ['jobs'],
       resourceNames: [PATTERN_JOB_NAME],
-      // get, and list and watch with a metadata.name field selector, which resourceNames allows.
-      verbs: ['get', 'list', 'watch'],
+      // list and watch with a metadata.name field selector, which resourceNames allows.
+      verbs: ['list', 'watch'],
     }, {
       apiGroups: [''],
       resources: ['configmaps'],

@@ -10,14 +10,14 @@ import { container, named } from './support/manifests';
 /**
  * What each waiter actually calls on the API server (see the field notes and waiter/README.md):
  * - the library's watch waiter lists and watches the Job with the field selector
- *   `metadata.name=<name>`, and gets the ledger ConfigMap by name when the Job is gone.
+ *   `metadata.name=<name>` (no GET), and gets the ledger ConfigMap by name when the Job is gone.
  * - k8s-wait-for runs `kubectl describe jobs <name>`: a GET of the named Job. `list` would only
  *   serve the prefix-match fallback, which must stay forbidden; it never watches.
  * - `kubectl wait ... job/<name>` gets, then lists and watches with the field selector
  *   `metadata.name=<name>`.
  */
 const WAITERS: { label: string; factory: () => MigrationWaiter; verbs: string[]; ledgerVerbs: string[] }[] = [
-  { label: 'MigrationWaiter.watch()', factory: () => MigrationWaiter.watch(), verbs: ['get', 'list', 'watch'], ledgerVerbs: ['get'] },
+  { label: 'MigrationWaiter.watch()', factory: () => MigrationWaiter.watch(), verbs: ['list', 'watch'], ledgerVerbs: ['get'] },
   { label: 'MigrationWaiter.k8sWaitFor()', factory: () => MigrationWaiter.k8sWaitFor(), verbs: ['get'], ledgerVerbs: [] },
   { label: 'MigrationWaiter.kubectlWait()', factory: () => MigrationWaiter.kubectlWait(), verbs: ['get', 'list', 'watch'], ledgerVerbs: [] },
 ];
