@@ -247,6 +247,16 @@ function expectExactImageCheck(script: string, vars: { [name: string]: string })
     .toContain(`${vars.REGISTRY}/other:${tag}`);
 }
 
+/** A Go duration as Flux writes it (`75m`, `1h30m`, `90s`), in seconds. */
+function durationSeconds(duration: string): number {
+  const parts = [...duration.matchAll(/(\d+)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== duration) {
+    throw new Error(`"${duration}" is not a Go duration`);
+  }
+  const unit: { [u: string]: number } = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
+}
+
 /** The CDK8S_APP_DIR used to prove that every path follows the setting. */
 const MOVED_APP_DIR = 'services/api/deploy';
 
@@ -923,6 +933,21 @@ describe('Flux objects', () => {
     expect(ks.spec.timeout).toBe(FLUX_KUSTOMIZATION.spec.timeout);
     expect(ks.spec.sourceRef).toEqual({ kind: 'GitRepository', name: git.metadata.name });
     expect(ks.metadata.namespace).toBe(git.metadata.namespace);
+  });
+
+  test.each([
+    ['kustomization.yaml', () => FLUX_KUSTOMIZATION],
+    ['commit-back.yaml', () => ofKind(FLUX_COMMIT_BACK, 'Kustomization')],
+  ])('the timeout of %s covers the Deployment\'s progress deadline, which covers the migration\'s', (_name, kustomization) => {
+    // GIVEN the example app's synthesized Deployment and Job, and the Kustomization that waits for them
+    const progressDeadline: number = EXAMPLE_DEPLOYMENT.spec.progressDeadlineSeconds ?? 600;
+    const migrationDeadline: number = EXAMPLE_JOB.spec.activeDeadlineSeconds;
+    const timeout = durationSeconds(kustomization().spec.timeout);
+    // THEN Flux waits at least as long as the rollout may take to progress, so a migration that
+    // runs within its own deadline never fails the health check
+    expect(timeout).toBeGreaterThanOrEqual(progressDeadline);
+    expect(timeout).toBeGreaterThanOrEqual(migrationDeadline);
+    expect(durationSeconds('1h30m')).toBe(5400);
   });
 
   test('the synthesized Job carries no TTL, which Flux would fight', () => {
