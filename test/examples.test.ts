@@ -13,7 +13,7 @@ const REPO = path.resolve(__dirname, '..');
 const EXAMPLES = path.join(REPO, 'examples');
 const APP_DIR = path.join(EXAMPLES, 'app');
 // The app's synthesized output (gitignored) and installed packages are not examples.
-const NOT_EXAMPLES = [path.join(APP_DIR, 'manifests')];
+const NOT_EXAMPLES = [path.join(APP_DIR, 'manifests'), path.join(APP_DIR, 'chart')];
 
 const ENGINE_ANNOTATION_PREFIXES = ['kustomize.toolkit.fluxcd.io/', 'argocd.argoproj.io/', 'helm.sh/'];
 const IMAGE_TAG_NOT_SET = 'ImageTag.fromEnv(): the environment variable IMAGE_TAG is not set';
@@ -1161,6 +1161,53 @@ describe('cdk8s synth on the example app', () => {
     // AND the tag stays a string where Kubernetes wants one (a label value, ConfigMap data)
     expect(job.metadata.labels['app.kubernetes.io/version']).toBe(tag);
     expect(ofKind(manifests, 'ConfigMap').data).toEqual({ IMAGE_TAG: tag });
+  }, CLI_TIMEOUT_MS);
+
+  test('the Helm variant (npx projen synth:example:helm) writes a valid chart whose migration Job is the hook', () => {
+    // GIVEN the projen task's command and environment, writing to a temporary folder instead of chart/
+    const task = JSON.parse(fs.readFileSync(path.join(REPO, '.projen', 'tasks.json'), 'utf8')).tasks['synth:example:helm'];
+    expect(task.cwd).toBe('examples/app');
+    const command: string = task.steps[0].exec;
+    expect(command).toMatch(/^cdk8s synth --no-check-upgrade --format helm --chart-version \S+ --output chart$/);
+    const output = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-helm-'));
+    outputs.push(output);
+    const args = command.split(' ').slice(1, -1).concat(output);
+    const env = { ...process.env, ...task.env, IMAGE_TAG: 'v1.2.3' };
+    // WHEN the cdk8s CLI runs it
+    const result = spawnSync('npx', ['cdk8s', ...args], { cwd: APP_DIR, env, encoding: 'utf8', timeout: CLI_TIMEOUT_MS - 10_000 });
+    expect({ status: result.status, log: `${result.stdout}\n${result.stderr}` }).toEqual({ status: 0, log: expect.any(String) });
+    // THEN Chart.yaml is a Helm 3 chart: apiVersion v2, a valid name, a SemVer 2 version
+    const chart = loadOne(path.join(output, 'Chart.yaml'));
+    expect(chart.apiVersion).toBe('v2');
+    expect(chart.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(chart.version).toBe(args[args.indexOf('--chart-version') + 1]);
+    expect(chart.version).toMatch(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
+    // AND the templates hold the chart's objects, with nothing Helm's template engine would evaluate
+    const templates = fs.readdirSync(path.join(output, 'templates')).filter((f) => f.endsWith('.yaml'));
+    expect(templates).toEqual(['myapp.k8s.yaml']);
+    const text = fs.readFileSync(path.join(output, 'templates', templates[0]), 'utf8');
+    expect(text).not.toContain('{{');
+    const objects = loadYaml(path.join(output, 'templates', templates[0]));
+    const job = ofKind(objects, 'Job');
+    // AND the migration Job, and only it, is a pre-install/pre-upgrade hook that is kept until the next release
+    expect(job.metadata.annotations).toEqual({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-weight': '0',
+      'helm.sh/hook-delete-policy': 'before-hook-creation',
+    });
+    for (const other of objects.filter((o) => o !== job)) {
+      expect([other.kind, Object.keys(other.metadata.annotations ?? {}).filter((k) => k.startsWith('helm.sh/'))]).toEqual([other.kind, []]);
+    }
+    // AND the Deployment's pods wait for that Job by name
+    const deployment = ofKind(objects, 'Deployment');
+    expect(containerNamed(deployment.spec.template.spec, 'wait-for-migration').args).toEqual(['job-wr', job.metadata.name]);
+    // AND the objects the hook Job reads are not in the chart: they must exist before the hook runs
+    const jobReads = containerNamed(job.spec.template.spec, 'migrate').envFrom
+      .map((source: any) => source.configMapRef?.name ?? source.secretRef?.name);
+    expect(jobReads).toEqual(['myapp-config', 'myapp-secrets']);
+    for (const name of jobReads) {
+      expect(objects.filter((o) => ['ConfigMap', 'Secret'].includes(o.kind) && o.metadata.name === name)).toEqual([]);
+    }
   }, CLI_TIMEOUT_MS);
 
   test('without IMAGE_TAG, fails with the ImageTag.fromEnv() message and writes nothing', () => {
