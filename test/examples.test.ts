@@ -1103,6 +1103,19 @@ describe('Dockerfiles', () => {
     expect(last).toEqual(expect.arrayContaining(['prisma.config.ts', 'prisma']));
   });
 
+  test('the .dockerignore template keeps out what the README says, since the build stage copies the whole context', () => {
+    // GIVEN the service Dockerfile's `COPY . .` and the .dockerignore template next to it
+    expect(contextCopySources(service)).toContain('.');
+    const ignored = fs.readFileSync(path.join(EXAMPLES, 'docker', '.dockerignore'), 'utf8')
+      .split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    // THEN it excludes every path the README names, and the cdk8s app's output
+    const readmeRow = fs.readFileSync(path.join(EXAMPLES, 'docker', 'README.md'), 'utf8').split('\n').find((line) => line.startsWith('| `.dockerignore`'))!;
+    const named = [...readmeRow.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((p) => p !== '.dockerignore');
+    expect(named).toEqual(['node_modules', 'dist', '.env', 'cdk8s/manifests']);
+    expect(ignored).toEqual(expect.arrayContaining(named));
+    expect(ignored).toContain(`${loadOne(GITLAB_CI_FILE).variables.CDK8S_APP_DIR}/${CDK8S_CONFIG.output}`);
+  });
+
   test('the service runs the entry point the README documents, which its build stage writes', () => {
     const cmd = instructionsOf(service, 'CMD')[0];
     expect(JSON.parse(cmd.replace(/^CMD\s+/, ''))).toEqual(['node', 'dist/main.js']);
