@@ -264,9 +264,9 @@ describe('defaults', () => {
 
   test('the service container has a writable /tmp of its own, with a size limit', () => {
     const pod = deployment.spec.template.spec;
-    const service = container(pod, 'service');
-    expect(service.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(service.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+    const serviceContainer = container(pod, 'service');
+    expect(serviceContainer.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(serviceContainer.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
     expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } });
   });
 
