@@ -187,6 +187,8 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
       await sleep(options.idleSeconds * 1000);
       round.requestsPerPodPerSecond = (server.count() - before) / n / options.idleSeconds;
     }
+    // A random phase: a poller's latency depends on when the change lands between two polls.
+    await sleep(Math.random() * 2000);
     const t0 = performance.now();
     const t0Epoch = Date.now();
     if (outcome === 'Complete') server.setJobCondition(NS, JOB, 'Complete');
