@@ -148,6 +148,7 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
   server.tokens.set(TOKEN, FULL_ACCESS);
   server.apply('jobs', NS, { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } });
   const exits = new Map<number, number>();
+  const closed = new Set<number>();
   const lastLines = new Map<number, string>();
   const children: ChildProcess[] = [];
   const started = performance.now();
@@ -165,6 +166,8 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
       },
     });
     child.on('exit', () => exits.set(i, performance.now()));
+    // 'exit' may come before the last output is read; 'close' comes after it.
+    child.on('close', () => closed.add(i));
     // The last line's ISO timestamp says when the process decided to exit, whatever the harness's
     // own event loop was doing when the exit was reported (it serves the API for every process).
     const keep = (chunk: Buffer) => {
@@ -195,6 +198,7 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
     else server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     const grace = outcome === 'Failed' && !impl.exitsOnFailure ? options.failureGraceSeconds : 60;
     await until(() => exits.size === n, grace, 'every process to exit').catch(() => undefined);
+    await until(() => [...exits.keys()].every((i) => closed.has(i)), 10, 'the output of every exited process').catch(() => undefined);
     round.exited = exits.size;
     round.latencies = [...exits.values()].map((t) => t - t0).sort((a, b) => a - b);
     round.decided = [...exits.keys()].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
