@@ -32,7 +32,7 @@ function poll() {
     let text = ''; res.on('data', (d) => (text += d));
     res.on('end', () => {
       const job = JSON.parse(text); const s = job.status || {};
-      if ((s.succeeded || 0) > 0 && !s.active) process.exit(0);
+      if ((s.succeeded || 0) > 0 && !s.active) { console.log(new Date().toISOString() + ' complete'); process.exit(0); }
       setTimeout(poll, 2000);
     });
   });
@@ -48,14 +48,15 @@ const base = '/apis/batch/v1/namespaces/' + e.WAITER_NAMESPACE + '/jobs?fieldSel
 const get = (path, onData, onEnd) => https.request({ host: e.KUBERNETES_SERVICE_HOST, port: e.KUBERNETES_SERVICE_PORT, ca, path,
   headers: { Authorization: 'Bearer ' + token } }, (res) => { res.setEncoding('utf8'); res.on('data', onData); res.on('end', onEnd || (() => {})); }).end();
 const complete = (job) => ((job && job.status && job.status.conditions) || []).some((c) => c.type === 'Complete' && c.status === 'True');
+const done = () => { console.log(new Date().toISOString() + ' complete'); process.exit(0); };
 let text = '';
 get(base, (d) => (text += d), () => {
   const list = JSON.parse(text);
-  if (complete(list.items[0])) process.exit(0);
+  if (complete(list.items[0])) done();
   let buffer = '';
   get(base + '&watch=1&resourceVersion=' + list.metadata.resourceVersion, (d) => {
     buffer += d; let nl;
-    while ((nl = buffer.indexOf('\\n')) >= 0) { const ev = JSON.parse(buffer.slice(0, nl)); buffer = buffer.slice(nl + 1); if (complete(ev.object)) process.exit(0); }
+    while ((nl = buffer.indexOf('\\n')) >= 0) { const ev = JSON.parse(buffer.slice(0, nl)); buffer = buffer.slice(nl + 1); if (complete(ev.object)) done(); }
   });
 });
 `;
@@ -76,6 +77,8 @@ const IMPLS: Impl[] = [
 
 interface Options {
   sizes: number[];
+  /** Rounds per (implementation, N, outcome); their samples are pooled. */
+  reps: number;
   idleSeconds: number;
   impls: string[];
   /** How long an implementation that ignores Failed gets before it counts as "waits forever". */
@@ -86,25 +89,32 @@ interface Round {
   impl: string;
   n: number;
   outcome: 'Complete' | 'Failed';
+  /** Processes started, over all rounds pooled here. */
+  started: number;
   exited: number;
+  /** Milliseconds from setting the condition to each process's exit, as the harness saw it. */
   latencies: number[];
+  /** Milliseconds from setting the condition to the timestamp of each process's last log line. */
+  decided: number[];
   requestsPerPodPerSecond?: number;
   rssMb?: number;
   startupSeconds: number;
 }
 
 const HELP = `npm run bench:waiter -- [options]
-  --sizes 50,200            numbers of waiting processes N (each uses about 40 MB)
+  --sizes 1,50,200          numbers of waiting processes N (each uses about 45 MB)
+  --reps 1                  rounds per waiter, N and outcome, pooled (the idle load is measured in the first)
   --idle-seconds 10         how long to count requests while nothing changes
   --impls migration-waiter,k8s-wait-for,kubectl-wait
   --failure-grace-seconds 5 how long a waiter that ignores Failed is given to exit`;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [50, 200], idleSeconds: 10, impls: IMPLS.map((i) => i.name), failureGraceSeconds: 5 };
+  const options: Options = { sizes: [1, 50, 200], reps: 1, idleSeconds: 10, impls: IMPLS.map((i) => i.name), failureGraceSeconds: 5 };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
       case '--sizes': options.sizes = value.split(',').map(Number); i++; break;
+      case '--reps': options.reps = Number(value); i++; break;
       case '--idle-seconds': options.idleSeconds = Number(value); i++; break;
       case '--impls': options.impls = value.split(',').map((v) => IMPLS.find((impl) => impl.name.startsWith(v))!.name); i++; break;
       case '--failure-grace-seconds': options.failureGraceSeconds = Number(value); i++; break;
@@ -133,16 +143,18 @@ function rssMb(pids: number[]): number {
   return kb / 1024 / pids.length;
 }
 
-async function runRound(impl: Impl, n: number, outcome: Round['outcome'], options: Options, dir: string): Promise<Round> {
+async function runRound(impl: Impl, n: number, outcome: Round['outcome'], options: Options, dir: string, measureIdle: boolean): Promise<Round> {
   const server = await FakeApiServer.start();
   server.tokens.set(TOKEN, FULL_ACCESS);
   server.apply('jobs', NS, { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } });
   const exits = new Map<number, number>();
+  const closed = new Set<number>();
+  const lastLines = new Map<number, string>();
   const children: ChildProcess[] = [];
   const started = performance.now();
   for (let i = 0; i < n; i++) {
     const child = spawn(process.execPath, impl.args(), {
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         PATH: process.env.PATH,
         KUBERNETES_SERVICE_HOST: '127.0.0.1',
@@ -154,13 +166,23 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
       },
     });
     child.on('exit', () => exits.set(i, performance.now()));
+    // 'exit' may come before the last output is read; 'close' comes after it.
+    child.on('close', () => closed.add(i));
+    // The last line's ISO timestamp says when the process decided to exit, whatever the harness's
+    // own event loop was doing when the exit was reported (it serves the API for every process).
+    const keep = (chunk: Buffer) => {
+      const lines = chunk.toString().trim().split('\n');
+      lastLines.set(i, lines[lines.length - 1]);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     children.push(child);
   }
-  const round: Round = { impl: impl.name, n, outcome, exited: 0, latencies: [], startupSeconds: 0 };
+  const round: Round = { impl: impl.name, n, outcome, started: n, exited: 0, latencies: [], decided: [], startupSeconds: 0 };
   try {
     await until(() => impl.waiting(server, n), 300, `${n} waiting processes`);
     round.startupSeconds = (performance.now() - started) / 1000;
-    if (outcome === 'Complete') {
+    if (outcome === 'Complete' && measureIdle) {
       // Let the last starters settle, then count requests over a quiet period.
       await sleep(2000);
       round.rssMb = rssMb(children.map((c) => c.pid!));
@@ -168,13 +190,18 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
       await sleep(options.idleSeconds * 1000);
       round.requestsPerPodPerSecond = (server.count() - before) / n / options.idleSeconds;
     }
+    // A random phase: a poller's latency depends on when the change lands between two polls.
+    await sleep(Math.random() * 2000);
     const t0 = performance.now();
+    const t0Epoch = Date.now();
     if (outcome === 'Complete') server.setJobCondition(NS, JOB, 'Complete');
     else server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     const grace = outcome === 'Failed' && !impl.exitsOnFailure ? options.failureGraceSeconds : 60;
     await until(() => exits.size === n, grace, 'every process to exit').catch(() => undefined);
+    await until(() => [...exits.keys()].every((i) => closed.has(i)), 10, 'the output of every exited process').catch(() => undefined);
     round.exited = exits.size;
     round.latencies = [...exits.values()].map((t) => t - t0).sort((a, b) => a - b);
+    round.decided = [...exits.keys()].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.on('exit', r))));
@@ -189,9 +216,11 @@ function quantile(sorted: number[], q: number): number {
 
 function row(r: Round): string[] {
   const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
-  const latency = r.exited === r.n ? [ms(quantile(r.latencies, 0.5)), ms(quantile(r.latencies, 0.95)), ms(r.latencies[r.n - 1])] : ['-', '-', '-'];
+  const spread = (values: number[]) => (r.exited === r.started && values.every(Number.isFinite)
+    ? [ms(quantile(values, 0.5)), ms(quantile(values, 0.95)), ms(values[values.length - 1])]
+    : ['-', '-', '-']);
   return [
-    r.impl, String(r.n), r.outcome, `${r.exited}/${r.n}`, ...latency,
+    r.impl, String(r.n), r.outcome, `${r.exited}/${r.started}`, ...spread(r.decided), ...spread(r.latencies),
     r.requestsPerPodPerSecond === undefined ? '' : r.requestsPerPodPerSecond.toFixed(3),
     r.rssMb === undefined ? '' : r.rssMb.toFixed(0),
     r.startupSeconds.toFixed(1),
@@ -199,7 +228,7 @@ function row(r: Round): string[] {
 }
 
 function table(rows: string[][]): string {
-  const header = ['waiter', 'N', 'outcome', 'exited', 'p50 ms', 'p95 ms', 'max ms', 'req/pod/s idle', 'RSS MB', 'startup s'];
+  const header = ['waiter', 'N', 'outcome', 'exited', 'log p50', 'log p95', 'log max', 'exit p50', 'exit p95', 'exit max', 'req/pod/s idle', 'RSS MB', 'startup s'];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
@@ -216,7 +245,14 @@ async function main(): Promise<void> {
     for (const n of options.sizes) {
       for (const impl of IMPLS.filter((i) => options.impls.includes(i.name))) {
         for (const outcome of ['Complete', 'Failed'] as const) {
-          const round = await runRound(impl, n, outcome, options, dir);
+          const round = await runRound(impl, n, outcome, options, dir, true);
+          for (let rep = 1; rep < options.reps; rep++) {
+            const more = await runRound(impl, n, outcome, options, dir, false);
+            round.started += more.started;
+            round.exited += more.exited;
+            round.latencies = [...round.latencies, ...more.latencies].sort((a, b) => a - b);
+            round.decided = [...round.decided, ...more.decided].sort((a, b) => a - b);
+          }
           rows.push(row(round));
           console.log(table(rows.slice(-1)).split('\n')[2]);
         }
@@ -225,7 +261,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nLatency: from the harness setting the condition to each process's exit, seen by the harness.
+  console.log(`\nLatencies in ms from the harness setting the condition: "log" to the timestamp of each process's last
+log line (when it decided to exit), "exit" to its exit as the harness saw it (the harness also serves the API).
 "exited" counts the processes that exited (within ${options.failureGraceSeconds} s of Failed for waiters that ignore it).
 req/pod/s idle: requests to the fake API server per waiting process per second over ${options.idleSeconds} s with nothing changing.\n`);
   console.log(table(rows));

@@ -161,8 +161,9 @@ async function follow(group, plural, name, onChange, onDenied) {
     try {
       if (!resourceVersion) {
         const list = await send('GET', base);
-        resourceVersion = list.metadata.resourceVersion;
+        if (!list.metadata || !list.metadata.resourceVersion) throw new Error('the LIST answer has no resourceVersion');
         onChange((list.items || [])[0] || null);
+        resourceVersion = list.metadata.resourceVersion;
       }
       const opened = Date.now();
       const query = `&watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_SECONDS}&resourceVersion=${resourceVersion}`;
