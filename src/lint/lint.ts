@@ -38,7 +38,7 @@ function suppressionsOf(object: K8sObject, invalid: Finding[]): Suppression[] {
   const found: Suppression[] = [];
   const line = object.lineOf(['metadata', 'annotations', SUPPRESSION_ANNOTATION]);
   const report = (message: string) => invalid.push({ rule: ruleById('MS023'), object, line, message, related: [] });
-  for (const entry of value.split(/[;\n]/).map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of suppressionEntries(value)) {
     const match = /^([A-Za-z0-9-]+)\s*(?::\s*(.*))?$/s.exec(entry);
     const rule = match ? findRule(match[1]) : undefined;
     const reason = match?.[2]?.trim() ?? '';
@@ -51,6 +51,27 @@ function suppressionsOf(object: K8sObject, invalid: Finding[]): Suppression[] {
     }
   }
   return found;
+}
+
+/**
+ * Splits an annotation into `RULE: reason` entries, at new lines and at `;` followed by a rule
+ * reference, so that a reason may itself contain `;`.
+ */
+export function suppressionEntries(value: string): string[] {
+  const entries: string[] = [];
+  for (const piece of value.split(/([;\n])/)) {
+    const startsEntry = /^\s*([A-Za-z]{2}\d{3}\b|[a-z]+(-[a-z]+)+\s*(:|$))/.test(piece);
+    if (piece === ';' || piece === '\n') {
+      entries.push(piece);
+    } else if (entries.length === 0 || entries[entries.length - 1] === '\n' || (entries[entries.length - 1] === ';' && startsEntry)) {
+      entries.push(piece);
+    } else {
+      // A `;` inside a reason: glue the piece back on.
+      const separator = entries.pop()!;
+      entries[entries.length - 1] += separator + piece;
+    }
+  }
+  return entries.filter((e) => e !== ';' && e !== '\n').map((e) => e.trim()).filter((e) => e !== '');
 }
 
 export function lint(objects: readonly K8sObject[], options: LintOptions): LintResult {
