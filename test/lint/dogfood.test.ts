@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Duration, Testing } from 'cdk8s';
+import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import {
   ArgoCdHookDeletePolicy,
   Delivery,
@@ -9,7 +10,6 @@ import {
   MigrationWaiter,
 } from '../../src';
 import { Finding } from '../../src/lint/rules';
-import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
 
 // The library's output is the reference implementation of the pattern: the linter must find
 // nothing in it but the library's own known gaps, listed here so that each one is a decision.
@@ -65,9 +65,15 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
           // GIVEN the library's manifests for this engine and waiter
           const chart = new Chart(Testing.app(), 'test', { namespace });
           new MigratedService(chart, 'myapp', {
-            imageTag: 'v1.2.3', image: 'registry.example.com/myapp', migrationTool: MigrationTool.prisma(),
-            configMapNames: ['myapp-config'], secretNames: ['myapp-secrets'], port: 3000, deploymentVariables: true,
-            delivery: delivery(), waiter: waiter(),
+            imageTag: 'v1.2.3',
+            image: 'registry.example.com/myapp',
+            migrationTool: MigrationTool.prisma(),
+            configMapNames: ['myapp-config'],
+            secretNames: ['myapp-secrets'],
+            port: 3000,
+            deploymentVariables: true,
+            delivery: delivery(),
+            waiter: waiter(),
           });
           // WHEN they are linted at every severity
           const result = lintText(chartYaml(chart), 'myapp.k8s.yaml');
@@ -83,8 +89,11 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
     // GIVEN one chart with a service per preset, alternating the waiters
     const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
     TOOLS.forEach(([name, tool], i) => new MigratedService(chart, name.toLowerCase(), {
-      imageTag: `v1.${i}.0`, image: `registry.example.com/${name.toLowerCase()}`, migrationTool: tool(),
-      secretNames: [`${name.toLowerCase()}-db`], env: {},
+      imageTag: `v1.${i}.0`,
+      image: `registry.example.com/${name.toLowerCase()}`,
+      migrationTool: tool(),
+      secretNames: [`${name.toLowerCase()}-db`],
+      env: {},
     }));
     // WHEN linted
     const result = lintText(chartYaml(chart));
@@ -99,8 +108,10 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     new MigratedService(chart, 'myapp', {
-      imageTag: 'v1.2.3', image: 'registry.example.com/myapp', migrationCommand: ['./migrate'],
-      ttlAfterFinished: require('cdk8s').Duration.hours(1),
+      imageTag: 'v1.2.3',
+      image: 'registry.example.com/myapp',
+      migrationCommand: ['./migrate'],
+      ttlAfterFinished: Duration.hours(1),
     });
     warn.mockRestore();
     // WHEN linted THEN the linter agrees with the library's warning
