@@ -1,6 +1,9 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
+import { parse } from 'yaml';
 import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
+import { deliveryFromEnv, MyAppChart } from '../../examples/app/main';
 import {
   ArgoCdHookDeletePolicy,
   Delivery,
@@ -116,6 +119,25 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
     warn.mockRestore();
     // WHEN linted THEN the linter agrees with the library's warning
     expect(ruleIds(lintText(chartYaml(chart)))).toContain('MS005');
+  });
+});
+
+describe('the example app and its pipelines', () => {
+  test.each(['flux', 'argocd', 'helm', 'kubectl'])('the example app for %s lints clean but for the known gaps', (engine) => {
+    // GIVEN the example app's manifests, which the pipelines lint before delivering them
+    const chart = new MyAppChart(Testing.app(), 'myapp', { imageTag: 'v1.2.3', delivery: deliveryFromEnv(engine) });
+    // WHEN linted THEN only the library's known gaps are found
+    expect(unexpected(lintText(chartYaml(chart)).findings, 'k8sWaitFor')).toEqual([]);
+  });
+
+  test('both pipelines lint the synthesized manifests before delivering them', () => {
+    // GIVEN the pipeline examples
+    const examples = path.join(__dirname, '..', '..', 'examples');
+    const gitlab = parse(fs.readFileSync(path.join(examples, 'gitlab-ci', '.gitlab-ci.yml'), 'utf8'));
+    const github = parse(fs.readFileSync(path.join(examples, 'github-actions', 'deploy.yml'), 'utf8'));
+    // THEN the synth job of each runs the lint command on the manifests it just wrote
+    expect(gitlab.synth.script).toContain('npx cdk8s-migrated-service lint manifests/');
+    expect(github.jobs.synth.steps.map((s: any) => s.run)).toContain('npx cdk8s-migrated-service lint manifests/');
   });
 });
 
