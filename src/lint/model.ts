@@ -346,6 +346,8 @@ export function ruleAllows(r: PolicyRule, p: Permission): boolean {
 export class Rbac {
   private readonly roles = new Map<string, RoleInfo[]>();
   private readonly bindings: BindingInfo[] = [];
+  /** Bindings by the name of a ServiceAccount subject; group subjects under the empty string. */
+  private readonly bindingsBySubject = new Map<string, BindingInfo[]>();
   private readonly serviceAccounts = new Map<string, K8sObject[]>();
 
   constructor(objects: readonly K8sObject[]) {
@@ -358,11 +360,16 @@ export class Rbac {
         const key = `${o.kind}/${o.name}`;
         this.roles.set(key, [...(this.roles.get(key) ?? []), role]);
       } else if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
-        this.bindings.push({
+        const binding: BindingInfo = {
           object: o,
           roleRef: { kind: String(o.raw.roleRef?.kind ?? ''), name: String(o.raw.roleRef?.name ?? '') },
           subjects: Array.isArray(o.raw.subjects) ? o.raw.subjects : [],
-        });
+        };
+        this.bindings.push(binding);
+        const keys = new Set(binding.subjects.map((s: any) => (s?.kind === 'ServiceAccount' ? String(s.name) : '')));
+        for (const key of keys) {
+          this.bindingsBySubject.set(key, [...(this.bindingsBySubject.get(key) ?? []), binding]);
+        }
       } else if (o.kind === 'ServiceAccount') {
         this.serviceAccounts.set(o.name, [...(this.serviceAccounts.get(o.name) ?? []), o]);
       }
@@ -408,10 +415,17 @@ export class Rbac {
     });
   }
 
+  /** The bindings that may name the account: by its name, or through a group. */
+  private bindingsNaming(account: Account): BindingInfo[] {
+    const byName = this.bindingsBySubject.get(account.name) ?? [];
+    const byGroup = this.bindingsBySubject.get('') ?? [];
+    return byGroup.length === 0 ? byName : [...new Set([...byName, ...byGroup])];
+  }
+
   /** The bindings, roles and rules that grant `account` the permission. */
   public grants(account: Account, permission: Permission): Grant[] {
     const found: Grant[] = [];
-    for (const binding of this.bindings) {
+    for (const binding of this.bindingsNaming(account)) {
       if (!this.bindingReaches(binding, permission.namespace) || !this.bindsAccount(binding, account)) {
         continue;
       }
@@ -431,15 +445,14 @@ export class Rbac {
    * with a wrong subject is still the waiter's role.
    */
   public rolesMeantFor(account: Account, namespace: string | undefined, permission: Permission): Array<{ binding: BindingInfo; role: RoleInfo }> {
-    const reaching = this.bindings.filter((b) => this.bindingReaches(b, namespace));
     const withRole = (bs: BindingInfo[]) => bs
       .map((binding) => ({ binding, role: this.roleOf(binding) }))
       .filter((x): x is { binding: BindingInfo; role: RoleInfo } => x.role !== undefined && x.role.rules.some((r) => ruleAllows(r, permission)));
-    const bound = withRole(reaching.filter((b) => this.bindsAccount(b, account)));
+    const bound = withRole(this.bindingsNaming(account).filter((b) => this.bindingReaches(b, namespace) && this.bindsAccount(b, account)));
     if (bound.length > 0) {
       return bound;
     }
-    return withRole(reaching.filter((b) => b.subjects.some((s) => s?.kind === 'ServiceAccount'
+    return withRole(this.bindings.filter((b) => this.bindingReaches(b, namespace) && b.subjects.some((s) => s?.kind === 'ServiceAccount'
       && sameNamespace(s.namespace ?? (b.object.kind === 'RoleBinding' ? b.object.namespace : undefined), account.namespace))));
   }
 
