@@ -462,7 +462,10 @@ export class Rbac {
     const granting = [...this.roles.values()].flat()
       .filter((role) => sameNamespace(role.namespace, permission.namespace) && role.rules.some((r) => ruleAllows(r, permission)));
     if (granting.length === 0) {
-      return `no Role in the manifests grants ${what}`;
+      const elsewhere = [...this.roles.values()].flat().filter((role) => role.rules.some((r) => ruleAllows(r, permission)));
+      return elsewhere.length > 0
+        ? `only ${elsewhere.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')} grants ${what}, in another namespace than ${permission.namespace}`
+        : `no Role in the manifests grants ${what}`;
     }
     const bindings = this.bindings.filter((b) => this.bindingReaches(b, permission.namespace)
       && granting.some((role) => this.roleOf(b) === role));

@@ -217,6 +217,14 @@ describe('RBAC', () => {
     expect(lintText(text).findings.map((f) => f.message).join()).toContain('no Role in the manifests grants get on batch jobs "myapp-migration-v1-2-3"');
   });
 
+  test('a Role and RoleBinding in another namespace than the Job are named as such', () => {
+    const text = variant((objects) => {
+      roleOf(objects).metadata.namespace = 'other';
+      objects.find((o) => o.kind === 'RoleBinding').metadata.namespace = 'other';
+    });
+    expect(lintText(text).findings.map((f) => f.message).join()).toContain('only Role other/myapp-migration-reader grants get on batch jobs "myapp-migration-v1-2-3", in another namespace than shop');
+  });
+
   test('a Role without a binding is named as such', () => {
     const text = variant((objects) => {
       objects.splice(objects.findIndex((o) => o.kind === 'RoleBinding'), 1);
