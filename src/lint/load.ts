@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isMap, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
+import { text } from './model';
 
 /** Where an object came from: the file (`<stdin>` for `-`) and the line its mapping starts on. */
 export interface Source {
@@ -140,12 +141,12 @@ function toObject(raw: any, node: Node, file: string, order: number, lineAt: (of
   const objectLine = node.range ? lineAt(node.range[0]) : 1;
   const annotations: { [key: string]: string } = {};
   for (const [key, value] of Object.entries(metadata.annotations ?? {})) {
-    annotations[key] = String(value);
+    annotations[key] = text(value);
   }
   return {
     apiVersion: raw.apiVersion,
     kind: raw.kind,
-    name: typeof metadata.name === 'string' ? metadata.name : String(metadata.name ?? ''),
+    name: text(metadata.name),
     namespace: typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined,
     annotations,
     raw,

@@ -56,6 +56,20 @@ export interface MigrationJob {
   readonly waiters: Waiter[];
 }
 
+/**
+ * Any YAML value as text, for names and messages. `String()` would call a mapping's own `toString`
+ * key, which a manifest may define, and throw.
+ */
+export function text(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return value === undefined || value === null ? '' : JSON.stringify(value) ?? '';
+}
+
 /** Two namespaces can be the same unless both are written out and differ. */
 export function sameNamespace(a: string | undefined, b: string | undefined): boolean {
   return a === undefined || b === undefined || a === b;
@@ -85,7 +99,7 @@ export function containersOf(podSpec: any, field: 'containers' | 'initContainers
 /** The literal value of a container's environment variable. */
 export function envValue(container: any, name: string): string | undefined {
   const entry = (Array.isArray(container.env) ? container.env : []).find((e: any) => e?.name === name);
-  return entry !== undefined && entry.value !== undefined && entry.value !== null ? String(entry.value) : undefined;
+  return entry !== undefined && entry.value !== undefined && entry.value !== null ? text(entry.value) : undefined;
 }
 
 const JOB_RESOURCES = new Set(['job', 'jobs', 'job.batch', 'jobs.batch', 'job.v1.batch', 'jobs.v1.batch']);
@@ -188,16 +202,16 @@ function conditionSeesFailure(condition: string): boolean {
 export function waitersOf(workload: Workload, container: any, containerIndex: number): Waiter[] {
   const found: FoundWait[] = [];
   const migrationJob = envValue(container, 'MIGRATION_JOB');
-  const args: string[] = (Array.isArray(container.args) ? container.args : []).map((a: unknown) => expandVariables(String(a), container));
+  const args: string[] = (Array.isArray(container.args) ? container.args : []).map((a: unknown) => expandVariables(text(a), container));
   const command: string[] | undefined = Array.isArray(container.command)
-    ? container.command.map((a: unknown) => expandVariables(String(a), container))
+    ? container.command.map((a: unknown) => expandVariables(text(a), container))
     : undefined;
   // The library's own waiter is recognised by its variable, whatever the image. In `rollout` mode it
   // waits for workloads (a post-deploy migration), not for a Job.
   if (migrationJob !== undefined && args[0] !== 'rollout' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
     found.push({ kind: 'library', jobName: migrationJob, conditions: [] });
   }
-  const image = String(container.image ?? '');
+  const image = text(container.image);
   // Without a command the image's entrypoint runs: wait_for.sh in k8s-wait-for, kubectl in kubectl images.
   const entrypoint = /k8s-wait-for/.test(image) ? ['wait_for.sh'] : /(^|\/)kubectl(:|@|$)/.test(image) ? ['kubectl'] : [];
   const argv = command !== undefined ? [...command, ...args] : [...entrypoint, ...args];
@@ -248,8 +262,8 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
 
 /** Whether an init container waits for a rollout (a post-deploy Job), not for a migration Job. */
 export function waitsForRollout(container: any): boolean {
-  const args = Array.isArray(container.args) ? container.args.map(String) : [];
-  const argv = [...(Array.isArray(container.command) ? container.command.map(String) : []), ...args];
+  const args = strings(container.args);
+  const argv = [...strings(container.command), ...args];
   return args[0] === 'rollout' || envValue(container, 'ROLLOUT_WORKLOADS') !== undefined
     || commandsOf(argv).some((words) => {
       const k = words.findIndex((w) => basename(w) === 'kubectl');
@@ -266,8 +280,8 @@ export function looksLikeMigration(job: K8sObject): boolean {
   }
   const spec = podSpecOf(job)?.podSpec;
   return containersOf(spec, 'containers').some((c) =>
-    MIGRATION_COMMAND.test(String(c.name ?? ''))
-    || MIGRATION_COMMAND.test([...(c.command ?? []), ...(c.args ?? [])].map(String).join(' ')));
+    MIGRATION_COMMAND.test(text(c.name))
+    || MIGRATION_COMMAND.test([...strings(c.command), ...strings(c.args)].join(' ')));
 }
 
 // --- RBAC ---------------------------------------------------------------------------------------
@@ -320,7 +334,7 @@ const BUILT_IN_CLUSTER_ROLES: { readonly [name: string]: PolicyRule[] } = {
 };
 
 function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
+  return Array.isArray(value) ? value.map(text) : [];
 }
 
 function toRules(raw: any): PolicyRule[] {
@@ -362,11 +376,11 @@ export class Rbac {
       } else if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
         const binding: BindingInfo = {
           object: o,
-          roleRef: { kind: String(o.raw.roleRef?.kind ?? ''), name: String(o.raw.roleRef?.name ?? '') },
+          roleRef: { kind: text(o.raw.roleRef?.kind), name: text(o.raw.roleRef?.name) },
           subjects: Array.isArray(o.raw.subjects) ? o.raw.subjects : [],
         };
         this.bindings.push(binding);
-        const keys = new Set(binding.subjects.map((s: any) => (s?.kind === 'ServiceAccount' ? String(s.name) : '')));
+        const keys = new Set(binding.subjects.map((s: any) => (s?.kind === 'ServiceAccount' ? text(s.name) : '')));
         for (const key of keys) {
           this.bindingsBySubject.set(key, [...(this.bindingsBySubject.get(key) ?? []), binding]);
         }
@@ -474,7 +488,7 @@ export class Rbac {
       return `${roleNames} grants ${what}, but no binding in its namespace refers to it`;
     }
     const subjects = bindings.map((b) => `${describe(b.object)} binds ${b.subjects.map((s) =>
-      `${s?.kind} ${s?.namespace ?? (b.object.kind === 'RoleBinding' ? b.object.namespace ?? '' : '')}${(s?.namespace ?? b.object.namespace) ? '/' : ''}${s?.name}`).join(', ') || 'no subject'}`);
+      `${text(s?.kind)} ${text(s?.namespace ?? (b.object.kind === 'RoleBinding' ? b.object.namespace : ''))}${(s?.namespace ?? b.object.namespace) ? '/' : ''}${text(s?.name)}`).join(', ') || 'no subject'}`);
     return `${what} is granted by ${roleNames}, but ${subjects.join('; ')}, not ServiceAccount ${account.namespace ? `${account.namespace}/` : ''}${account.name}`;
   }
 }

@@ -13,6 +13,7 @@ import {
   Waiter,
   waitersOf,
   waitsForRollout,
+  text,
   Workload,
 } from './model';
 
@@ -159,7 +160,7 @@ function isZero(value: unknown): boolean {
 
 function accountOf(workload: Workload): Account {
   const spec = workload.podSpec;
-  return { name: String(spec.serviceAccountName ?? spec.serviceAccount ?? 'default'), namespace: workload.object.namespace };
+  return { name: text(spec.serviceAccountName ?? spec.serviceAccount ?? 'default'), namespace: workload.object.namespace };
 }
 
 function accountName(account: Account): string {
@@ -249,7 +250,7 @@ function checkWaiters(m: Manifests, report: Report): void {
   for (const waiter of m.waiters) {
     const w = waiter.workload.object;
     const at = (...path: Array<string | number>) => w.lineOf([...containerPath(waiter), ...path]);
-    const who = `${describe(w)} (init container ${waiter.container.name})`;
+    const who = `${describe(w)} (init container ${text(waiter.container.name)})`;
     const named = m.jobsNamed(waiter.jobName);
     const jobs = m.jobsOf(waiter);
     if (named.length === 0) {
@@ -277,7 +278,7 @@ function checkWaiters(m: Manifests, report: Report): void {
 }
 
 function checkWaiterImage(waiter: Waiter, who: string, at: (...path: Array<string | number>) => number, report: Report): void {
-  const image = String(waiter.container.image ?? '');
+  const image = text(waiter.container.image);
   if (waiter.kind !== 'k8s-wait-for' || !/k8s-wait-for/.test(image) || image.includes('@')) {
     return;
   }
@@ -306,7 +307,7 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
   // The token.
   const podSetting = waiter.workload.podSpec.automountServiceAccountToken;
   const mountsOwnToken = (Array.isArray(waiter.container.volumeMounts) ? waiter.container.volumeMounts : [])
-    .some((v: any) => String(v?.mountPath ?? '').replace(/\/+$/, '') === TOKEN_PATH);
+    .some((v: any) => text(v?.mountPath).replace(/\/+$/, '') === TOKEN_PATH);
   if (!mountsOwnToken && (podSetting === false || (podSetting === undefined && sa?.raw.automountServiceAccountToken === false))) {
     const where = podSetting === false ? 'the pod spec sets automountServiceAccountToken: false'
       : `${describe(sa!)} sets automountServiceAccountToken: false and the pod spec does not turn it on`;
@@ -385,7 +386,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     const workloads = [...new Set(waiters.map((w) => w.workload.object))];
     if (spec.ttlSecondsAfterFinished !== undefined && spec.ttlSecondsAfterFinished !== null) {
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
-        `${describe(job)}, waited for by ${waitedBy}, is deleted ${spec.ttlSecondsAfterFinished}s after it finishes: `
+        `${describe(job)}, waited for by ${waitedBy}, is deleted ${text(spec.ttlSecondsAfterFinished)}s after it finishes: `
         + 'pods that start later crash-loop, and Flux re-creates the Job and runs the migration again', workloads);
     }
     const postHook = [...h.helm.filter((x) => x === 'post-install' || x === 'post-upgrade'), ...h.argo.filter((x) => x === 'PostSync')];
@@ -429,18 +430,18 @@ function envSourcesOf(containers: any[]): EnvSources {
   for (const c of containers) {
     for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
       if (e?.configMapRef?.name) {
-        envFrom.add(`ConfigMap ${e.configMapRef.name}`);
+        envFrom.add(`ConfigMap ${text(e.configMapRef.name)}`);
       }
       if (e?.secretRef?.name) {
-        envFrom.add(`Secret ${e.secretRef.name}`);
+        envFrom.add(`Secret ${text(e.secretRef.name)}`);
       }
     }
     for (const e of Array.isArray(c.env) ? c.env : []) {
       if (typeof e?.name === 'string' && DATABASE_VARIABLE.test(e.name)) {
         const from = e.valueFrom ?? {};
-        const source = from.secretKeyRef ? `Secret ${from.secretKeyRef.name} key ${from.secretKeyRef.key}`
-          : from.configMapKeyRef ? `ConfigMap ${from.configMapKeyRef.name} key ${from.configMapKeyRef.key}`
-            : `value ${JSON.stringify(e.value ?? '')}`;
+        const source = from.secretKeyRef ? `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}`
+          : from.configMapKeyRef ? `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}`
+            : `value ${JSON.stringify(text(e.value))}`;
         databaseVariables.set(e.name, source);
       }
     }
@@ -488,14 +489,14 @@ function checkWaitingWorkloads(m: Manifests, report: Report): void {
       } else if (!isZero(strategy.rollingUpdate?.maxUnavailable)) {
         const value = strategy.rollingUpdate?.maxUnavailable;
         report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
-          `${describe(o)} has maxUnavailable ${value ?? '25% (the default)'}: old pods stop while new ones wait for the migration`);
+          `${describe(o)} has maxUnavailable ${value === undefined ? '25% (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
       }
     } else if (o.kind === 'DaemonSet') {
       const strategy = spec.updateStrategy ?? {};
       if (strategy.type !== 'OnDelete' && !isZero(strategy.rollingUpdate?.maxUnavailable)) {
         const value = strategy.rollingUpdate?.maxUnavailable;
         report('MS015', o, o.lineOf(['spec', 'updateStrategy']),
-          `${describe(o)} has maxUnavailable ${value ?? '1 (the default)'}: old pods stop while new ones wait for the migration`);
+          `${describe(o)} has maxUnavailable ${value === undefined ? '1 (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
       }
     }
   }
