@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isMap, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
-import { text } from './model';
+import { text as asText } from './model';
 
 /** Where an object came from: the file (`<stdin>` for `-`) and the line its mapping starts on. */
 export interface Source {
@@ -141,12 +141,12 @@ function toObject(raw: any, node: Node, file: string, order: number, lineAt: (of
   const objectLine = node.range ? lineAt(node.range[0]) : 1;
   const annotations: { [key: string]: string } = {};
   for (const [key, value] of Object.entries(metadata.annotations ?? {})) {
-    annotations[key] = text(value);
+    annotations[key] = asText(value);
   }
   return {
     apiVersion: raw.apiVersion,
     kind: raw.kind,
-    name: text(metadata.name),
+    name: asText(metadata.name),
     namespace: typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined,
     annotations,
     raw,
