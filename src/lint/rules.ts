@@ -3,17 +3,13 @@ import {
   Account,
   containersOf,
   describe,
-  looksLikeMigration,
-  MigrationJob,
+  Manifests,
   podSpecOf,
   PolicyRule,
-  Rbac,
   ruleCovers,
-  sameNamespace,
-  Waiter,
-  waitersOf,
-  waitsForRollout,
   text,
+  Waiter,
+  waitsForRollout,
   Workload,
 } from './model';
 
@@ -174,56 +170,6 @@ const hooks = (job: K8sObject) => ({
   argoDelete: (job.annotations['argocd.argoproj.io/hook-delete-policy'] ?? '').split(',').map((s) => s.trim()),
   flux: Object.keys(job.annotations).some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/')),
 });
-
-/** The model every rule reads. */
-export class Manifests {
-  public readonly workloads: Workload[] = [];
-  public readonly waiters: Waiter[] = [];
-  public readonly migrationJobs: MigrationJob[] = [];
-  public readonly rbac: Rbac;
-  private readonly jobsByName = new Map<string, K8sObject[]>();
-
-  constructor(public readonly objects: readonly K8sObject[]) {
-    this.rbac = new Rbac(objects);
-    const jobsByName = this.jobsByName;
-    for (const o of objects) {
-      const workload = podSpecOf(o);
-      if (workload) {
-        this.workloads.push(workload);
-        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i)));
-      }
-      if (o.kind === 'Job') {
-        jobsByName.set(o.name, [...(jobsByName.get(o.name) ?? []), o]);
-      }
-    }
-    const byJob = new Map<K8sObject, MigrationJob>();
-    for (const waiter of this.waiters) {
-      for (const job of this.jobsOf(waiter)) {
-        const entry = byJob.get(job) ?? { job, waiters: [] };
-        entry.waiters.push(waiter);
-        byJob.set(job, entry);
-      }
-    }
-    for (const jobs of jobsByName.values()) {
-      for (const job of jobs) {
-        const entry = byJob.get(job) ?? (looksLikeMigration(job) ? { job, waiters: [] } : undefined);
-        if (entry) {
-          this.migrationJobs.push(entry);
-        }
-      }
-    }
-    this.migrationJobs.sort((a, b) => a.job.order - b.job.order);
-  }
-
-  /** The Jobs of that name that the waiter can see. */
-  public jobsOf(waiter: Waiter): K8sObject[] {
-    return (this.jobsByName.get(waiter.jobName) ?? []).filter((job) => sameNamespace(job.namespace, waiter.namespace));
-  }
-
-  public jobsNamed(name: string): K8sObject[] {
-    return this.jobsByName.get(name) ?? [];
-  }
-}
 
 export function check(objects: readonly K8sObject[]): Finding[] {
   const m = new Manifests(objects);

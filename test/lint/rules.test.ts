@@ -3,7 +3,8 @@ import * as path from 'path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { FIXTURES, lintText, ruleIds } from './support';
 import { parseManifests } from '../../src/lint/load';
-import { Manifests, RULES } from '../../src/lint/rules';
+import { Manifests } from '../../src/lint/model';
+import { RULES } from '../../src/lint/rules';
 
 const RULE_FIXTURES = path.join(FIXTURES, 'rules');
 const read = (name: string) => fs.readFileSync(path.join(RULE_FIXTURES, name), 'utf8');
