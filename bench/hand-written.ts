@@ -1,13 +1,14 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { migrationWaiterScript } from '../src/waiter-script';
 
 /**
  * The inputs of one benchmarked service. Both the library and the hand-written baseline take
  * exactly these, so that they build the same manifests (test/bench-baseline.test.ts checks it).
  */
 export interface BenchServiceSpec {
-  /** Base name of every object; must be a DNS-1035 label of at most 42 characters. */
+  /** Base name of every object; a DNS-1035 label of at most 42 characters, so that derived names keep it verbatim. */
   readonly name: string;
   /** Must already be a lowercase DNS label, so that the Job name is `<name>-migration-<tag>` verbatim. */
   readonly imageTag: string;
@@ -30,12 +31,18 @@ const RESTRICTED: kplus.ContainerSecurityContextProps = {
   seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
 };
 
-const WAITER_IMAGE = 'groundnuty/k8s-wait-for:no-root-v2.0';
-const WAITER_UID = 1100;
+// The library's waiter program, as a user without the library would paste it into the manifests.
+const WAITER_PROGRAM = ['node', '-e', migrationWaiterScript()];
+const WAITER_IMAGE = 'node:24.11.0-alpine3.22';
+const WAITER_UID = 1000;
+const SMALL: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+  memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+};
 
 /**
- * The objects `new MigratedService(scope, id, spec)` emits with its defaults (Flux delivery,
- * k8s-wait-for waiter, no TTL, one-hour deadline, two replicas), written directly with
+ * The objects `new MigratedService(scope, id, spec)` emits with its defaults (Flux delivery, the
+ * watch waiter with its ledger, no TTL, one-hour deadline, two replicas), written directly with
  * cdk8s-plus-28. Construct ids match the library's so that path-derived labels match too.
  */
 export function handWrittenService(scope: Construct, id: string, spec: BenchServiceSpec): Construct {
@@ -44,6 +51,8 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   const namespace = Chart.of(root).namespace;
   const jobName = `${name}-migration-${imageTag}`;
   const readerName = `${name}-migration-reader`;
+  const recorderName = `${name}-migration-recorder`;
+  const ledgerName = `${name}-migration-ledger`;
 
   const labels = (component: string): { [key: string]: string } => ({
     'app.kubernetes.io/name': name,
@@ -60,50 +69,96 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
     'app.kubernetes.io/instance': name,
     'app.kubernetes.io/component': 'service',
   };
-
-  const envFrom = [
-    ...(spec.configMapNames ?? []).map((n, i) => kplus.Env.fromConfigMap(kplus.ConfigMap.fromConfigMapName(root, `EnvConfigMap${i}`, n))),
-    ...(spec.secretNames ?? []).map((n, i) => kplus.Env.fromSecret(kplus.Secret.fromSecretName(root, `EnvSecret${i}`, n))),
+  const envFrom = (envScope: Construct) => [
+    ...(spec.configMapNames ?? []).map((n, i) => kplus.Env.fromConfigMap(kplus.ConfigMap.fromConfigMapName(envScope, `EnvConfigMap${i}`, n))),
+    ...(spec.secretNames ?? []).map((n, i) => kplus.Env.fromSecret(kplus.Secret.fromSecretName(envScope, `EnvSecret${i}`, n))),
   ];
 
-  const serviceAccount = new kplus.ServiceAccount(root, 'ServiceAccount', {
-    metadata: { name, labels: serviceLabels },
-    automountToken: false,
+  const migration = new Construct(root, 'Migration');
+  const ledger = new Construct(migration, 'Ledger');
+  const ledgerConfigMap = new ApiObject(ledger, 'ConfigMap', {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ledgerName, labels: migrationLabels },
   });
+  const recorderMetadata = { name: recorderName, labels: migrationLabels, annotations: {} };
+  const recorderAccount = new kplus.ServiceAccount(ledger, 'ServiceAccount', { metadata: recorderMetadata, automountToken: false });
+  const recorderRole = new kplus.Role(ledger, 'Role', { metadata: recorderMetadata });
+  recorderRole.allow(['get', 'update'], kplus.ConfigMap.fromConfigMapName(ledger, 'Ledger', ledgerName));
+  const recorderBinding = new kplus.RoleBinding(ledger, 'RoleBinding', { metadata: recorderMetadata, role: recorderRole });
+  recorderBinding.addSubjects(recorderAccount);
+  recorderBinding.node.addDependency(recorderAccount, recorderRole);
 
-  const job = new kplus.Job(root, 'Job', {
+  const job = new kplus.Job(migration, 'Job', {
     metadata: { name: jobName, labels: migrationLabels, annotations: { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' } },
-    podMetadata: { labels: { ...migrationLabels } },
+    podMetadata: { labels: { ...migrationLabels }, annotations: { 'kubectl.kubernetes.io/default-container': 'migrate' } },
     select: false,
     backoffLimit: 0,
     activeDeadline: Duration.hours(1),
     automountServiceAccountToken: false,
   });
-  const migrate = job.addContainer({
+  const migrate = job.addInitContainer({
     name: 'migrate',
     image: `${spec.image}:${imageTag}`,
     command: spec.migrationCommand,
-    envFrom,
+    envFrom: envFrom(job),
     envVariables: {},
     securityContext: RESTRICTED,
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
   });
-  migrate.mount('/tmp', kplus.Volume.fromEmptyDir(root, 'MigrationVolume0', 'tmp', { sizeLimit: Size.gibibytes(1) }));
-  ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/podFailurePolicy', {
-    rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
-  }));
+  migrate.mount('/tmp', kplus.Volume.fromEmptyDir(job, 'MigrationVolume0', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+  job.addContainer({
+    name: 'record-success',
+    image: WAITER_IMAGE,
+    command: WAITER_PROGRAM,
+    args: ['record'],
+    envVariables: {
+      MIGRATION_JOB: kplus.EnvValue.fromValue(jobName),
+      MIGRATION_LEDGER: kplus.EnvValue.fromValue(ledgerName),
+      MIGRATION_IMAGE: kplus.EnvValue.fromValue(`${spec.image}:${imageTag}`),
+      LEDGER_WAIT_SECONDS: kplus.EnvValue.fromValue('120'),
+    },
+    resources: SMALL,
+    securityContext: { ...RESTRICTED, user: WAITER_UID, group: WAITER_UID },
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+  });
+  // Written in the L1 serializer's own shape (`downwardApi`), since patches apply before it.
+  ApiObject.of(job).addJsonPatch(
+    JsonPatch.add('/spec/podFailurePolicy', {
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+    }),
+    JsonPatch.add('/spec/template/spec/serviceAccountName', recorderName),
+    JsonPatch.add('/spec/template/spec/volumes/-', {
+      name: 'recorder-token',
+      projected: {
+        sources: [
+          { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardApi: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+      },
+    }),
+    JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [
+      { name: 'recorder-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ]),
+  );
+  job.node.addDependency(ledgerConfigMap, recorderAccount, recorderRole, recorderBinding);
 
-  const role = new kplus.Role(root, 'Role', { metadata: { name: readerName, labels: serviceLabels } });
-  role.allow(['get'], job);
-  const roleBinding = new kplus.RoleBinding(root, 'RoleBinding', {
-    metadata: { name: readerName, labels: serviceLabels },
+  const role = new kplus.Role(migration, 'Role', { metadata: { name: readerName, labels: migrationLabels } });
+  role.allow(['list', 'watch'], job);
+  role.allow(['get'], kplus.ConfigMap.fromConfigMapName(migration, 'LedgerName', ledgerName));
+  const roleBinding = new kplus.RoleBinding(migration, 'RoleBinding', {
+    metadata: { name: readerName, labels: migrationLabels },
     role,
   });
+  // Without a namespace, the subject must not name one: fromServiceAccountName would write "default".
   roleBinding.addSubjects(namespace !== undefined
-    ? kplus.ServiceAccount.fromServiceAccountName(root, 'Subject', name, { namespaceName: namespace })
-    : serviceAccount);
-  roleBinding.node.addDependency(serviceAccount, role);
+    ? kplus.ServiceAccount.fromServiceAccountName(migration, 'Subject', name, { namespaceName: namespace })
+    : new SubjectInOwnNamespace(migration, 'Subject', name));
+  roleBinding.node.addDependency(role);
 
+  const serviceAccount = new kplus.ServiceAccount(root, 'ServiceAccount', {
+    metadata: { name, labels: serviceLabels },
+    automountToken: false,
+  });
   const deployment = new kplus.Deployment(root, 'Deployment', {
     metadata: { name, labels: serviceLabels },
     podMetadata: {
@@ -114,42 +169,58 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
     replicas: 2,
     serviceAccount,
     automountServiceAccountToken: true,
+    strategy: kplus.DeploymentStrategy.rollingUpdate({
+      maxSurge: kplus.PercentOrAbsolute.percent(25),
+      maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+    }),
+    progressDeadline: Duration.minutes(70),
   });
   deployment.select(kplus.LabelSelector.of({ labels: selectorLabels }));
-
-  const waiter = deployment.addInitContainer({
-    name: 'wait-for-migration',
-    image: WAITER_IMAGE,
-    args: ['job-wr', jobName],
-    envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
-    resources: {
-      cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
-      memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-    },
-    securityContext: { ...RESTRICTED, user: WAITER_UID, group: WAITER_UID },
-    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-  });
-  waiter.mount('/tmp', kplus.Volume.fromEmptyDir(root, 'WaiterTmp', 'wait-for-migration-tmp', { sizeLimit: Size.mebibytes(64) }));
-
-  deployment.addContainer({
+  const service = deployment.addContainer({
     name: 'service',
     image: `${spec.image}:${imageTag}`,
     portNumber: spec.port,
-    envFrom,
+    envFrom: envFrom(root),
     securityContext: RESTRICTED,
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
   });
-  deployment.node.addDependency(serviceAccount, role, roleBinding, job);
+  service.mount('/tmp', kplus.Volume.fromEmptyDir(root, 'ServiceVolume0', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+  const waiter = deployment.addInitContainer({
+    name: `wait-for-${name}-migration`,
+    image: WAITER_IMAGE,
+    command: WAITER_PROGRAM,
+    args: ['job'],
+    envVariables: {
+      MIGRATION_JOB: kplus.EnvValue.fromValue(jobName),
+      MIGRATION_LEDGER: kplus.EnvValue.fromValue(ledgerName),
+    },
+    resources: SMALL,
+    securityContext: { ...RESTRICTED, user: WAITER_UID, group: WAITER_UID },
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+  });
+  waiter.mount('/tmp', kplus.Volume.fromEmptyDir(root, 'WaiterTmp', `wait-for-${name}-migration-tmp`, { sizeLimit: Size.mebibytes(64) }));
+  deployment.node.addDependency(job, role, roleBinding, serviceAccount);
 
   if (spec.port !== undefined) {
-    const service = new kplus.Service(root, 'Service', {
+    const svc = new kplus.Service(root, 'Service', {
       metadata: { name, labels: serviceLabels },
       ports: [{ port: spec.port, targetPort: spec.port }],
     });
     for (const [key, value] of Object.entries(selectorLabels)) {
-      service.selectLabel(key, value);
+      svc.selectLabel(key, value);
     }
-    service.node.addDependency(deployment);
+    svc.node.addDependency(deployment);
   }
   return root;
+}
+
+/** A ServiceAccount subject that Kubernetes resolves in the binding's own namespace. */
+class SubjectInOwnNamespace extends Construct implements kplus.ISubject {
+  constructor(scope: Construct, id: string, private readonly accountName: string) {
+    super(scope, id);
+  }
+
+  public toSubjectConfiguration(): kplus.SubjectConfiguration {
+    return { kind: 'ServiceAccount', name: this.accountName, apiGroup: '' };
+  }
 }

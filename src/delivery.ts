@@ -76,7 +76,7 @@ export interface HelmDeliveryOptions {
  * Whatever the engine, every pod of the Deployment still waits for the Job in its init container:
  * a pod restarted on another node must never start against a schema that is not migrated yet.
  */
-export abstract class Delivery {
+export class Delivery {
   /**
    * FluxCD's kustomize-controller (the default).
    *
@@ -87,21 +87,36 @@ export abstract class Delivery {
    * next release removes it from the source.
    */
   public static flux(): Delivery {
-    return new FluxDelivery();
+    const force = { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' };
+    return new Delivery('flux', false, force, force, (ttl) =>
+      `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Flux re-creates every object `
+      + 'of the source that is missing from the cluster at its next reconcile: the migration runs again every interval. '
+      + 'Leave ttlAfterFinished unset: prune removes the previous release\'s Job, and the ledger keeps the evidence of its success.');
   }
 
   /**
    * Argo CD: the Job is a `PreSync` hook, so the sync applies the Deployment only after the
    * migration has succeeded. `BeforeHookCreation` keeps the running release's Job until the next
-   * sync, so pods started later still find it.
+   * sync, so pods started later still find it. A post-deploy migration is a `PostSync` hook.
    */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
-    return new ArgoCdDelivery(options);
+    validateHookOptions('Delivery.argoCd()', 'syncWave', options.syncWave, 'a sync-wave',
+      options.hookDeletePolicy, ArgoCdHookDeletePolicy.HOOK_SUCCEEDED, ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION);
+    const hook = (phase: string) => ({
+      'argocd.argoproj.io/hook': phase,
+      'argocd.argoproj.io/hook-delete-policy': options.hookDeletePolicy ?? ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION,
+      ...(options.syncWave !== undefined ? { 'argocd.argoproj.io/sync-wave': `${options.syncWave}` } : {}),
+    });
+    return new Delivery('argocd', true, hook('PreSync'), hook('PostSync'), (ttl) =>
+      `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; Argo CD creates hooks only during a sync. `
+      + 'Leave ttlAfterFinished unset: BeforeHookCreation replaces the Job at the next sync.');
   }
 
   /**
    * Helm: the Job is a `pre-install,pre-upgrade` hook, so the release applies the Deployment only
-   * after the migration has succeeded, and a failed migration fails the release.
+   * after the migration has succeeded, and a failed migration fails the release. A post-deploy
+   * migration is a `post-install,post-upgrade` hook, which runs after the workloads are ready only
+   * under `helm install/upgrade --wait`.
    *
    * Hooks are not part of the release, and `before-hook-creation` deletes only a hook of the same
    * name: the versioned Jobs of earlier releases stay until you delete them. ConfigMaps and Secrets
@@ -109,7 +124,15 @@ export abstract class Delivery {
    * of lower weight).
    */
   public static helm(options: HelmDeliveryOptions = {}): Delivery {
-    return new HelmDelivery(options);
+    validateHookOptions('Delivery.helm()', 'hookWeight', options.hookWeight, 'a hook weight',
+      options.hookDeletePolicy, HelmHookDeletePolicy.HOOK_SUCCEEDED, HelmHookDeletePolicy.BEFORE_HOOK_CREATION);
+    const hook = (phases: string) => ({
+      'helm.sh/hook': phases,
+      'helm.sh/hook-weight': `${options.hookWeight ?? 0}`,
+      'helm.sh/hook-delete-policy': options.hookDeletePolicy ?? HelmHookDeletePolicy.BEFORE_HOOK_CREATION,
+    });
+    return new Delivery('helm', true, hook('pre-install,pre-upgrade'), hook('post-install,post-upgrade'), (ttl) =>
+      `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; Helm runs hooks only during install and upgrade.`);
   }
 
   /**
@@ -117,21 +140,58 @@ export abstract class Delivery {
    * output. Earlier releases' Jobs stay until you delete them (or apply with `--prune`).
    */
   public static kubectl(): Delivery {
-    return new KubectlDelivery();
+    return new Delivery('kubectl', false, {}, {}, (ttl) =>
+      `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; it comes back only with the next kubectl apply, which runs the migration again.`);
   }
 
-  /** The engine's name: `flux`, `argocd`, `helm` or `kubectl`. */
-  public abstract readonly engine: string;
+  private constructor(
+    /** The engine's name: `flux`, `argocd`, `helm` or `kubectl`. */
+    public readonly engine: string,
+    private readonly runsJobAsHook: boolean,
+    private readonly preDeployAnnotations: { [key: string]: string },
+    private readonly postDeployAnnotations: { [key: string]: string },
+    private readonly ttlConsequence: (ttl: Duration) => string,
+  ) {}
 
-  /** The annotations this engine needs on the migration Job. */
-  public abstract jobAnnotations(): { [key: string]: string };
+  /** The annotations this engine needs on the (pre-deploy) migration Job. */
+  public jobAnnotations(): { [key: string]: string } {
+    return { ...this.preDeployAnnotations };
+  }
+
+  /** The annotations this engine needs on the post-deploy migration Job. */
+  public postDeployJobAnnotations(): { [key: string]: string } {
+    return { ...this.postDeployAnnotations };
+  }
+
+  /**
+   * Annotations of the objects the pre-deploy Job's pod needs (its ServiceAccount and RBAC). A hook
+   * engine runs the Job before it applies the release's other objects, so they are hooks too, of
+   * the same phase and order: within one, both engines create ServiceAccounts and RBAC before Jobs.
+   *
+   * @internal
+   */
+  public _jobPrerequisiteAnnotations(): { [key: string]: string } {
+    return this.runsJobAsHook ? this.jobAnnotations() : {};
+  }
+
+  /**
+   * How long the Job's recorder waits for the ledger ConfigMap. On the first install, a hook engine
+   * creates it only after the Job; elsewhere it is applied before the Job.
+   *
+   * @internal
+   */
+  public _ledgerWaitSeconds(): number {
+    return this.runsJobAsHook ? 10 : 120;
+  }
 
   /**
    * What goes wrong with this engine when the Job is deleted `ttl` after it finishes.
    *
    * @internal
    */
-  public abstract _ttlConsequence(ttl: Duration): string;
+  public _ttlConsequence(ttl: Duration): string {
+    return this.ttlConsequence(ttl);
+  }
 }
 
 /**
@@ -149,81 +209,5 @@ function validateHookOptions(
     throw invalidProp(owner, 'hookDeletePolicy', policy,
       `${deletesOnSuccess} deletes the migration Job as soon as it succeeds, before the new pods start: their waiter finds no Job `
       + `and every pod loops in Init:CrashLoopBackOff. Use ${keepsUntilNextRelease} (the default).`);
-  }
-}
-
-const WAITER_CRASH_LOOPS =
-  'every pod that starts after that (scale-up, reschedule, node drain) finds no Job, and its waiter exits 1: '
-  + 'the pod loops in Init:CrashLoopBackOff';
-
-class FluxDelivery extends Delivery {
-  public readonly engine = 'flux';
-
-  public jobAnnotations(): { [key: string]: string } {
-    return { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' };
-  }
-
-  public _ttlConsequence(ttl: Duration): string {
-    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Flux re-creates every object `
-      + 'of the source that is missing from the cluster at its next reconcile: the migration runs again every interval, and '
-      + `until the re-created Job completes, ${WAITER_CRASH_LOOPS}. Leave ttlAfterFinished unset: prune removes the previous release's Job.`;
-  }
-}
-
-class ArgoCdDelivery extends Delivery {
-  public readonly engine = 'argocd';
-
-  constructor(private readonly options: ArgoCdDeliveryOptions) {
-    super();
-    validateHookOptions('Delivery.argoCd()', 'syncWave', options.syncWave, 'a sync-wave',
-      options.hookDeletePolicy, ArgoCdHookDeletePolicy.HOOK_SUCCEEDED, ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION);
-  }
-
-  public jobAnnotations(): { [key: string]: string } {
-    return {
-      'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': this.options.hookDeletePolicy ?? ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION,
-      ...(this.options.syncWave !== undefined ? { 'argocd.argoproj.io/sync-wave': `${this.options.syncWave}` } : {}),
-    };
-  }
-
-  public _ttlConsequence(ttl: Duration): string {
-    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Argo CD creates hooks only during a sync: `
-      + `until the next sync, ${WAITER_CRASH_LOOPS}. Leave ttlAfterFinished unset: BeforeHookCreation replaces the Job at the next sync.`;
-  }
-}
-
-class HelmDelivery extends Delivery {
-  public readonly engine = 'helm';
-
-  constructor(private readonly options: HelmDeliveryOptions) {
-    super();
-    validateHookOptions('Delivery.helm()', 'hookWeight', options.hookWeight, 'a hook weight',
-      options.hookDeletePolicy, HelmHookDeletePolicy.HOOK_SUCCEEDED, HelmHookDeletePolicy.BEFORE_HOOK_CREATION);
-  }
-
-  public jobAnnotations(): { [key: string]: string } {
-    return {
-      'helm.sh/hook': 'pre-install,pre-upgrade',
-      'helm.sh/hook-weight': `${this.options.hookWeight ?? 0}`,
-      'helm.sh/hook-delete-policy': this.options.hookDeletePolicy ?? HelmHookDeletePolicy.BEFORE_HOOK_CREATION,
-    };
-  }
-
-  public _ttlConsequence(ttl: Duration): string {
-    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Helm runs hooks only during install and upgrade: `
-      + `until the next release, ${WAITER_CRASH_LOOPS}.`;
-  }
-}
-
-class KubectlDelivery extends Delivery {
-  public readonly engine = 'kubectl';
-
-  public jobAnnotations(): { [key: string]: string } {
-    return {};
-  }
-
-  public _ttlConsequence(ttl: Duration): string {
-    return `the TTL controller deletes the finished Job after ${ttl.toHumanString()}: until the next kubectl apply, ${WAITER_CRASH_LOOPS}.`;
   }
 }

@@ -1,3 +1,5 @@
+export * from './database-migration';
+export * from './gate';
 export * from './migrated-service';
 export * from './waiter';
 export * from './delivery';

@@ -1,20 +1,18 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { envFromNames, mountWritablePaths } from './containers';
+import { DatabaseMigration, DatabaseMigrationProps } from './database-migration';
 import { Delivery } from './delivery';
+import { MigrationGate } from './gate';
+import { recommendedLabels, selectorLabels } from './labels';
+import { validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { isDns1035Label, LONGEST_NAME_SUFFIX, MAX_BASE_NAME_LENGTH, versionedName, versionLabelValue } from './names';
-import {
-  invalidProp,
-  validateAnnotationKeys,
-  validateCommand,
-  validateImageRepository,
-  validateImageTag,
-  validateInteger,
-  validateLabels,
-  validateObjectNames,
-  validatePositiveDuration,
-} from './validation';
+import { derivedName, LONGEST_NAME_SUFFIX } from './names';
+import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
+import { restrictedSecurityContext } from './security-context';
+import { refuseDuplicateObjects } from './unique-objects';
+import { validateImageRepository, validateInteger, validatePositiveDuration, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 
 /**
@@ -59,8 +57,9 @@ export interface MigratedServiceProps {
   /**
    * The base name of every object: the Deployment, ServiceAccount and Service are named `<name>`,
    * the Job `<name>-migration-<tag>`, the Role and RoleBinding `<name>-migration-reader`. A DNS-1035
-   * label (lowercase letters, digits and `-`, starting with a letter) of at most 42 characters, so
-   * that every derived name fits the 63-character limit.
+   * label (lowercase letters, digits and `-`, starting with a letter) of at most 63 characters. Up
+   * to 42 characters it is used verbatim in every derived name; longer names are shortened with a
+   * hash there, so that every name fits the 63-character limit.
    *
    * @default - the construct id
    */
@@ -155,6 +154,7 @@ export interface MigratedServiceProps {
 
   /**
    * Labels added to the pods of the Job and the Deployment, e.g. for a workload identity webhook.
+   * The construct's own `app.kubernetes.io/` labels are refused: the selectors depend on them.
    *
    * @default - none besides the construct's own
    */
@@ -185,9 +185,36 @@ export interface MigratedServiceProps {
   /**
    * The init container that holds every pod until the migration Job has completed.
    *
-   * @default MigrationWaiter.k8sWaitFor()
+   * @default MigrationWaiter.watch()
    */
   readonly waiter?: MigrationWaiter;
+
+  /**
+   * How the Deployment replaces its pods. While new pods wait for the migration, they are not
+   * ready; the default never takes a serving pod down for one of them (`maxUnavailable: 0`) and
+   * surges new pods instead, so a failed migration costs no serving capacity.
+   *
+   * @default - rolling update with maxSurge 25% (at least 1 pod) and maxUnavailable 0
+   */
+  readonly strategy?: kplus.DeploymentStrategy;
+
+  /**
+   * How long a rollout may make no progress before the Deployment reports
+   * `ProgressDeadlineExceeded` (and Flux's health check fails). New pods wait for the migration,
+   * so the deadline must cover the migration and the pods' start-up; a shorter one is reported as
+   * a warning.
+   *
+   * @default - migrationTimeout plus 10 minutes
+   */
+  readonly progressDeadline?: Duration;
+
+  /**
+   * Absolute paths the service writes to, besides `/tmp`. The service container has a read-only
+   * root filesystem, so each path gets its own emptyDir volume; `/tmp` always has one.
+   *
+   * @default - none besides /tmp
+   */
+  readonly writablePaths?: string[];
 
   /**
    * The tool that applies the manifests; it decides the Job's annotations.
@@ -220,6 +247,22 @@ export interface MigratedServiceProps {
   readonly migrationTimeout?: Duration;
 
   /**
+   * The command that applies the post-deploy (contract) migrations, in a Job that runs once the
+   * Deployment (and every other workload gated by `migration`) has rolled out this release. See
+   * `DatabaseMigrationProps.postDeployMigrationCommand`.
+   *
+   * @default - the post-deploy command of `migrationTool`, if it has one; else no post-deploy Job
+   */
+  readonly postDeployMigrationCommand?: string[];
+
+  /**
+   * How long the post-deploy migration may run once the rollout is complete.
+   *
+   * @default - `migrationTimeout`
+   */
+  readonly postDeployMigrationTimeout?: Duration;
+
+  /**
    * The larger application this service is part of (`app.kubernetes.io/part-of`).
    *
    * @default - no part-of label
@@ -237,16 +280,21 @@ export interface MigratedServiceProps {
 
 /**
  * A database-backed service whose schema migrations run once per release, before any replica of
- * the new release starts:
+ * the new release starts: a `DatabaseMigration` gating a Deployment.
  *
  * - a migration Job named `<name>-migration-<tag>`, one per release;
  * - a Deployment whose pods wait for exactly that Job in an init container;
  * - a ServiceAccount, Role and RoleBinding that let the waiter read that Job, and nothing else;
  * - one image tag shared by all of them, and one namespace: the chart's.
+ *
+ * `migration.gate(worker)` makes more workloads wait for the same Job.
  */
 export class MigratedService extends Construct {
   /** The base name of every object. */
   public readonly name: string;
+
+  /** The migration: its Job, its RBAC, and `gate()` for more workloads. */
+  public readonly migration: DatabaseMigration;
 
   /** The name of this release's migration Job, which the init container waits for. */
   public readonly jobName: string;
@@ -257,23 +305,17 @@ export class MigratedService extends Construct {
   /** The service Deployment. */
   public readonly deployment: kplus.Deployment;
 
-  /** The ServiceAccount of the service pods, bound to `role`. */
+  /** The gate that holds the Deployment's pods until the migration has succeeded. */
+  public readonly gate: MigrationGate;
+
+  /** The ServiceAccount of the service pods, bound to the migration's Role. */
   public readonly serviceAccount: kplus.ServiceAccount;
-
-  /** The Role that lets the waiter read this release's Job. */
-  public readonly role: kplus.Role;
-
-  /** The RoleBinding of `role` to `serviceAccount`. */
-  public readonly roleBinding: kplus.RoleBinding;
 
   /** The service container. */
   public readonly serviceContainer: kplus.Container;
 
   /** The migration container of the Job. */
   public readonly migrationContainer: kplus.Container;
-
-  /** The init container that waits for the Job. */
-  public readonly waiterContainer: kplus.Container;
 
   /**
    * The ClusterIP Service, when `port` is given.
@@ -288,295 +330,138 @@ export class MigratedService extends Construct {
   /** The delivery engine the manifests are annotated for. */
   public readonly delivery: Delivery;
 
-  /**
-   * Warnings about opted-in traps (such as a TTL on the Job). Each is also printed when the
-   * construct is created.
-   */
-  public readonly warnings: string[] = [];
-
   constructor(scope: Construct, id: string, props: MigratedServiceProps) {
     super(scope, id);
     const owner = `MigratedService "${this.node.path}"`;
-
     this.name = props.name ?? id;
-    validateBaseName(owner, props.name === undefined, this.name);
-    validateImageTag(owner, 'imageTag', props.imageTag);
-    validateImageRepository(owner, 'image', props.image);
-    const migrationImage = props.migrationImage ?? props.image;
-    if (props.migrationImage !== undefined) {
-      validateImageRepository(owner, 'migrationImage', props.migrationImage);
-    }
-    const migrationTool = resolveMigrationTool(owner, props);
-    const replicas = props.replicas ?? 2;
-    validateInteger(owner, 'replicas', replicas, 0, 2147483647, 'the number of replicas');
-    if (props.port !== undefined) {
-      validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
-    }
-    validateObjectNames(owner, 'configMapNames', props.configMapNames ?? [], 'ConfigMap');
-    validateObjectNames(owner, 'secretNames', props.secretNames ?? [], 'Secret');
-    if (props.imagePullSecretName !== undefined) {
-      validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
-    }
+    const migrationProps = this.migrationProps(props);
+    validateServiceProps(owner, props);
+    validateMigrationProps(owner, this.name, props.name === undefined, migrationProps);
     const migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
-    validatePositiveDuration(owner, 'migrationTimeout', migrationTimeout);
-    if (props.ttlAfterFinished !== undefined) {
-      validatePositiveDuration(owner, 'ttlAfterFinished', props.ttlAfterFinished);
-    }
-    validateLabels(owner, 'podLabels', props.podLabels ?? {});
-    validateAnnotationKeys(owner, 'podAnnotations', props.podAnnotations ?? {});
-    if (props.partOf !== undefined) {
-      validateLabels(owner, 'partOf', { 'app.kubernetes.io/part-of': props.partOf });
-    }
+    const labels = recommendedLabels(this.name, props.imageTag, 'service', props.partOf);
+    const selector = selectorLabels(this.name, 'service');
 
-    this.delivery = props.delivery ?? Delivery.flux();
-    const waiter = props.waiter ?? MigrationWaiter.k8sWaitFor();
-    const imagePullPolicy = props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT;
-    const securityContext = restrictedSecurityContext(props.securityContext);
-    const namespace = Chart.of(this).namespace;
-    const dockerRegistryAuth = props.imagePullSecretName !== undefined
-      ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
-      : undefined;
+    this.migration = new DatabaseMigration(this, 'Migration', migrationProps);
+    this.jobName = this.migration.jobName;
+    this.job = this.migration.job;
+    this.migrationContainer = this.migration.migrationContainer;
+    this.delivery = this.migration.delivery;
 
-    this.jobName = versionedName(`${this.name}-migration-`, props.imageTag);
-    const readerName = `${this.name}-migration-reader`;
-
-    const labelsFor = (component: string): { [key: string]: string } => ({
-      'app.kubernetes.io/name': this.name,
-      'app.kubernetes.io/instance': this.name,
-      'app.kubernetes.io/version': versionLabelValue(props.imageTag),
-      'app.kubernetes.io/component': component,
-      ...(props.partOf !== undefined ? { 'app.kubernetes.io/part-of': props.partOf } : {}),
-      'app.kubernetes.io/managed-by': 'cdk8s',
-    });
-    const serviceLabels = labelsFor('service');
-    const migrationLabels = labelsFor('migration');
-    // The Deployment's selector is immutable, so it selects on labels that stay the same from one
-    // release to the next: never the version, never a path-derived hash.
-    const selectorLabels = {
-      'app.kubernetes.io/name': this.name,
-      'app.kubernetes.io/instance': this.name,
-      'app.kubernetes.io/component': 'service',
-    };
-
-    // The same envFrom objects serve both containers: the migration must reach the same database,
-    // with the same credentials, as the service it prepares.
-    const envFrom = [
-      ...(props.configMapNames ?? []).map((name, i) =>
-        kplus.Env.fromConfigMap(kplus.ConfigMap.fromConfigMapName(this, `EnvConfigMap${i}`, name))),
-      ...(props.secretNames ?? []).map((name, i) =>
-        kplus.Env.fromSecret(kplus.Secret.fromSecretName(this, `EnvSecret${i}`, name))),
-    ];
-
-    // --- The service's identity: the only one whose pods get a token. ---------------------------
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: this.name, labels: serviceLabels },
-      // Tokens stay off for any pod that uses this account; the Deployment turns its own on.
+      metadata: { name: this.name, labels },
+      // Tokens stay off for any pod that uses this account; the gate turns the Deployment's on.
       automountToken: false,
     });
-
-    // --- The migration Job. ------------------------------------------------------------------------
-    this.job = new kplus.Job(this, 'Job', {
-      metadata: {
-        name: this.jobName,
-        labels: migrationLabels,
-        annotations: this.delivery.jobAnnotations(),
-      },
-      podMetadata: {
-        labels: { ...props.podLabels, ...migrationLabels },
-        annotations: props.podAnnotations,
-      },
-      select: false,
-      // A failed migration must fail the release, not be retried against a half-migrated schema.
-      backoffLimit: 0,
-      activeDeadline: migrationTimeout,
-      ttlAfterFinished: props.ttlAfterFinished,
-      // The migration never calls the Kubernetes API: its pod gets no service-account token.
-      automountServiceAccountToken: false,
-      dockerRegistryAuth,
-    });
-    this.migrationContainer = this.job.addContainer({
-      name: 'migrate',
-      image: `${migrationImage}:${props.imageTag}`,
-      command: migrationTool.command,
-      envFrom,
-      envVariables: { ...toEnvValues(migrationTool.env), ...props.env },
-      resources: props.migrationResources ?? props.resources,
-      securityContext,
-      imagePullPolicy,
-    });
-    // The root filesystem is read-only; migration tools write temporary files, caches and logs.
-    const writablePaths = ['/tmp', ...migrationTool.writablePaths.filter((path) => path !== '/tmp')];
-    writablePaths.forEach((path, i) => {
-      const volumeName = i === 0 ? 'tmp' : `writable-${i}`;
-      this.migrationContainer.mount(path, kplus.Volume.fromEmptyDir(this, `MigrationVolume${i}`, volumeName, {
-        sizeLimit: Size.gibibytes(1),
-      }));
-    });
-    // A node drain evicts the migration pod with a DisruptionTarget condition. With backoffLimit 0
-    // that would fail the Job and the release; ignoring such failures lets the Job start a new pod.
-    ApiObject.of(this.job).addJsonPatch(JsonPatch.add('/spec/podFailurePolicy', {
-      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
-    }));
-
-    // --- RBAC: the waiter reads this release's Job, and nothing else. ---------------------------
-    const waiterConfig = waiter.bind(this.jobName);
-    this.role = new kplus.Role(this, 'Role', {
-      metadata: { name: readerName, labels: serviceLabels },
-    });
-    // A cdk8s-plus Job as the resource yields `resourceNames: [<job name>]`.
-    this.role.allow(waiterConfig.jobVerbs, this.job);
-
-    this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', {
-      metadata: { name: readerName, labels: serviceLabels },
-      role: this.role,
-    });
-    // cdk8s-plus writes ServiceAccount subjects without a namespace. Kubernetes then reads the
-    // binding's own namespace, which is right; when the chart names its namespace we write it out.
-    this.roleBinding.addSubjects(namespace !== undefined
-      ? kplus.ServiceAccount.fromServiceAccountName(this, 'Subject', this.name, { namespaceName: namespace })
-      : this.serviceAccount);
-    this.roleBinding.node.addDependency(this.serviceAccount, this.role);
-
-    // --- The Deployment. ---------------------------------------------------------------------------
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: this.name, labels: serviceLabels },
+      metadata: { name: this.name, labels },
       podMetadata: {
-        labels: { ...props.podLabels, ...serviceLabels },
+        labels: { ...props.podLabels, ...labels },
         annotations: { ...props.podAnnotations, 'kubectl.kubernetes.io/default-container': 'service' },
       },
       select: false,
-      replicas,
+      replicas: props.replicas ?? 2,
       serviceAccount: this.serviceAccount,
-      // cdk8s-plus turns tokens off by default; the waiter needs one to read the Job.
-      automountServiceAccountToken: true,
-      dockerRegistryAuth,
+      strategy: props.strategy ?? kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.percent(25),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      progressDeadline: props.progressDeadline ?? Duration.seconds(migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
+      dockerRegistryAuth: props.imagePullSecretName !== undefined
+        ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
+        : undefined,
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: selectorLabels }));
-
-    this.waiterContainer = this.deployment.addInitContainer({
-      name: 'wait-for-migration',
-      image: waiterConfig.image,
-      command: waiterConfig.command,
-      args: waiterConfig.args,
-      // Both waiters keep kubectl's cache under $HOME; /tmp is the non-root image's home.
-      envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
-      resources: waiterConfig.resources ?? WAITER_RESOURCES,
-      securityContext: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT, user: waiterConfig.user, group: waiterConfig.user },
-      // The waiter image is pinned; pulling it from Docker Hub at every pod start invites rate limits.
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-    });
-    this.waiterContainer.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'WaiterTmp', 'wait-for-migration-tmp', {
-      sizeLimit: Size.mebibytes(64),
-    }));
-
+    this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
     this.serviceContainer = this.deployment.addContainer({
       name: 'service',
       image: `${props.image}:${props.imageTag}`,
       portNumber: props.port,
-      envFrom,
+      // The same ConfigMaps and Secrets as the migration: it must reach the same database.
+      envFrom: envFromNames(this, props.configMapNames, props.secretNames),
       envVariables: props.env,
       resources: props.resources,
       readiness: props.readiness,
       liveness: props.liveness,
       startup: props.startup,
-      securityContext,
-      imagePullPolicy,
+      securityContext: restrictedSecurityContext(props.securityContext),
+      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });
+    // The root filesystem is read-only; Node, Python, Ruby and the JVM all write temporary files.
+    mountWritablePaths(this, this.serviceContainer, validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []), 'Service', 'writable', Size.gibibytes(1));
+    this.gate = this.migration.gate(this.deployment);
+    this.deployment.node.addDependency(this.serviceAccount);
 
-    // The Job and the RBAC come before the Deployment in the synthesized YAML, so that kubectl
-    // apply and GitOps engines that apply in order create them first.
-    this.deployment.node.addDependency(this.serviceAccount, this.role, this.roleBinding, this.job);
-
+    const ownObjects: kplus.Resource[] = [this.deployment, this.serviceAccount];
     if (props.port !== undefined) {
       this.service = new kplus.Service(this, 'Service', {
-        metadata: { name: this.name, labels: serviceLabels },
+        metadata: { name: this.name, labels },
         ports: [{ port: props.port, targetPort: props.port }],
       });
       // Select the pods by the Deployment's own stable labels, not by cdk8s's path-derived label.
-      for (const [key, value] of Object.entries(selectorLabels)) {
+      for (const [key, value] of Object.entries(selector)) {
         this.service.selectLabel(key, value);
       }
       this.service.node.addDependency(this.deployment);
+      ownObjects.push(this.service);
     }
-
     if (props.deploymentVariables) {
       this.deploymentVariablesConfigMap = new kplus.ConfigMap(this, 'DeploymentVariables', {
-        metadata: { name: `${this.name}${LONGEST_NAME_SUFFIX}`, labels: serviceLabels },
+        metadata: { name: derivedName('', this.name, LONGEST_NAME_SUFFIX), labels },
         data: { IMAGE_TAG: props.imageTag },
       });
       this.job.node.addDependency(this.deploymentVariablesConfigMap);
+      this.migration.postDeploy?.job.node.addDependency(this.deploymentVariablesConfigMap);
+      ownObjects.push(this.deploymentVariablesConfigMap);
     }
-
-    if (props.ttlAfterFinished !== undefined) {
-      this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`);
-    }
+    refuseDuplicateObjects(owner, this, ownObjects.map((resource) => ApiObject.of(resource)));
   }
 
-  private warn(message: string): void {
-    const warning = `MigratedService "${this.node.path}": ${message}`;
-    this.warnings.push(warning);
-    console.warn(`[WARNING] ${warning}`);
+  /**
+   * Warnings about opted-in traps (such as a TTL on the Job) and gated workloads that can lose
+   * capacity. Each is also printed.
+   */
+  public get warnings(): string[] {
+    return this.migration.warnings;
   }
-}
 
-/** The Pod Security Standards "restricted" profile, for every container the construct emits. */
-const RESTRICTED_CONTAINER_SECURITY_CONTEXT: kplus.ContainerSecurityContextProps = {
-  ensureNonRoot: true,
-  privileged: false,
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: [kplus.Capability.ALL] },
-  seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-};
-
-/**
- * The restricted defaults with the user's overrides laid over them. Capabilities merge field by
- * field: adding NET_BIND_SERVICE, which the restricted profile allows, must not lose `drop: [ALL]`.
- */
-function restrictedSecurityContext(overrides: kplus.ContainerSecurityContextProps = {}): kplus.ContainerSecurityContextProps {
-  return {
-    ...RESTRICTED_CONTAINER_SECURITY_CONTEXT,
-    ...overrides,
-    capabilities: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT.capabilities, ...overrides.capabilities },
-  };
-}
-
-// The waiter runs kubectl every few seconds and nothing else. cdk8s-plus would give it a full CPU.
-const WAITER_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
-  memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-};
-
-function validateBaseName(owner: string, fromId: boolean, name: string): void {
-  if (!isDns1035Label(name) || name.length > MAX_BASE_NAME_LENGTH) {
-    const source = fromId
-      ? 'name (defaulted from the construct id)'
-      : 'name';
-    const fix = fromId ? ' Pass a valid `name` prop, or use such an id.' : '';
-    throw invalidProp(owner, source, name,
-      'the base name of every object is a DNS-1035 label: lowercase letters, digits and "-", starting with a letter, '
-      + `ending with a letter or digit, at most ${MAX_BASE_NAME_LENGTH} characters (so that "<name>${LONGEST_NAME_SUFFIX}" `
-      + `and the Job name fit in 63).${fix}`);
+  private migrationProps(props: MigratedServiceProps): DatabaseMigrationProps {
+    return {
+      imageTag: props.imageTag,
+      image: props.migrationImage ?? props.image,
+      migrationCommand: props.migrationCommand,
+      migrationTool: props.migrationTool,
+      name: this.name,
+      configMapNames: props.configMapNames,
+      secretNames: props.secretNames,
+      env: props.env,
+      // The migration runs the service's code and runtime, so it takes the service's resources.
+      resources: props.migrationResources ?? props.resources,
+      securityContext: props.securityContext,
+      podLabels: props.podLabels,
+      podAnnotations: props.podAnnotations,
+      imagePullPolicy: props.imagePullPolicy,
+      imagePullSecretName: props.imagePullSecretName,
+      waiter: props.waiter,
+      delivery: props.delivery,
+      ttlAfterFinished: props.ttlAfterFinished,
+      migrationTimeout: props.migrationTimeout,
+      postDeployMigrationCommand: props.postDeployMigrationCommand,
+      postDeployMigrationTimeout: props.postDeployMigrationTimeout,
+      partOf: props.partOf,
+    };
   }
 }
 
-function resolveMigrationTool(owner: string, props: MigratedServiceProps): MigrationTool {
-  if (props.migrationCommand !== undefined && props.migrationTool !== undefined) {
-    throw invalidProp(owner, 'migrationCommand', props.migrationCommand,
-      `give migrationCommand or migrationTool, not both (migrationTool is ${props.migrationTool.toolName}, with its own command). `
-      + 'For your own command with a tool\'s needs, use MigrationTool.custom(command, options).');
+function validateServiceProps(owner: string, props: MigratedServiceProps): void {
+  if (props.migrationImage !== undefined) {
+    validateImageRepository(owner, 'migrationImage', props.migrationImage);
   }
-  if (props.migrationTool !== undefined) {
-    return props.migrationTool;
+  validateImageRepository(owner, 'image', props.image);
+  validateInteger(owner, 'replicas', props.replicas ?? 2, 0, 2147483647, 'the number of replicas');
+  if (props.port !== undefined) {
+    validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
   }
-  if (props.migrationCommand === undefined) {
-    throw invalidProp(owner, 'migrationCommand', undefined,
-      'the Job needs a command: set migrationCommand (e.g. ["npx", "prisma", "migrate", "deploy"]) or migrationTool (e.g. MigrationTool.prisma()).');
+  if (props.progressDeadline !== undefined) {
+    validatePositiveDuration(owner, 'progressDeadline', props.progressDeadline);
   }
-  validateCommand(owner, 'migrationCommand', props.migrationCommand);
-  return MigrationTool.custom(props.migrationCommand);
-}
-
-function toEnvValues(env: { [name: string]: string }): { [name: string]: kplus.EnvValue } {
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)]));
+  validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []);
 }

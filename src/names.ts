@@ -9,8 +9,15 @@ export const MAX_DNS_LABEL_LENGTH = 63;
 /** The longest suffix appended to the base name: `<name>-deployment-variables`. */
 export const LONGEST_NAME_SUFFIX = '-deployment-variables';
 
-/** A base name must leave room for every suffix the construct appends to it. */
-export const MAX_BASE_NAME_LENGTH = MAX_DNS_LABEL_LENGTH - LONGEST_NAME_SUFFIX.length;
+/**
+ * A base name up to this length is copied verbatim into every name derived from it, since even the
+ * longest suffix then fits in 63. A longer base (any DNS-1035 label up to 63 characters is
+ * accepted) is shortened with a hash in derived names only.
+ */
+export const MAX_VERBATIM_BASE_LENGTH = MAX_DNS_LABEL_LENGTH - LONGEST_NAME_SUFFIX.length;
+
+/** Length of the hex digest that keeps shortened base names distinct. */
+const BASE_HASH_LENGTH = 8;
 
 /** Length of the hex digest appended when a tag cannot be copied into a name unchanged. */
 export const TAG_HASH_LENGTH = 10;
@@ -39,13 +46,43 @@ export function isLabelValue(value: string): boolean {
   return value.length <= MAX_DNS_LABEL_LENGTH && LABEL_VALUE.test(value);
 }
 
-function shortHash(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, TAG_HASH_LENGTH);
+function shortHash(value: string, length: number = TAG_HASH_LENGTH): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, length);
+}
+
+/**
+ * `base` itself when it has at most `maxLength` characters; otherwise its beginning and a hash of
+ * the whole, so that two long bases that share a beginning still give distinct names.
+ */
+function fitBase(base: string, maxLength: number): string {
+  if (base.length <= maxLength) {
+    return base;
+  }
+  const readable = base.slice(0, Math.max(maxLength - BASE_HASH_LENGTH - 1, 0)).replace(/-+$/, '');
+  const hash = shortHash(base, BASE_HASH_LENGTH);
+  return readable ? `${readable}-${hash}` : hash;
+}
+
+/**
+ * `<prefix><base><suffix>` as a DNS label of at most 63 characters. Bases of up to 42 characters are
+ * kept verbatim; longer ones are shortened with a hash (see `fitBase`).
+ */
+export function derivedName(prefix: string, base: string, suffix: string): string {
+  return `${prefix}${fitBase(base, Math.min(MAX_VERBATIM_BASE_LENGTH, MAX_DNS_LABEL_LENGTH - prefix.length - suffix.length))}${suffix}`;
+}
+
+/**
+ * `<base><infix><tag>` as a DNS label of at most 63 characters, e.g. `myapp-migration-3f2a9c1`.
+ * The base is shortened like `derivedName` when the infix and a hashed tag would not fit otherwise.
+ */
+export function versionedResourceName(base: string, infix: string, tag: string): string {
+  const stem = fitBase(base, Math.min(MAX_VERBATIM_BASE_LENGTH, MAX_DNS_LABEL_LENGTH - infix.length - TAG_HASH_LENGTH));
+  return versionedName(`${stem}${infix}`, tag);
 }
 
 /**
  * Appends an image tag to `prefix` (which ends with `-`) so that the result is a DNS label of at
- * most 63 characters.
+ * most 63 characters; `prefix` leaves room for at least the tag's hash.
  *
  * A tag that is already lowercase `[a-z0-9-]`, ends alphanumeric and fits is copied unchanged, so
  * `myapp-migration-3f2a9c1` reads exactly like the pattern. Any other tag (uppercase, `_`, `.`,

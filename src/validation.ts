@@ -173,3 +173,21 @@ export function validatePositiveDuration(owner: string, prop: string, duration: 
     throw invalidProp(owner, prop, `${seconds}s`, 'it must be a whole number of seconds, at least one.');
   }
 }
+
+/**
+ * Normalises and checks writable paths: absolute, without "..", not "/" itself, each once ("/a/" and
+ * "/a" are one directory, and a container cannot mount two volumes on one path).
+ */
+export function validateWritablePaths(owner: string, prop: string, paths: string[]): string[] {
+  for (const path of paths) {
+    if (typeof path !== 'string' || !/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
+      throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
+    }
+  }
+  const normalized = paths.map((path) => path.replace(/(.)\/+$/, '$1'));
+  const duplicate = normalized.find((path, i) => normalized.indexOf(path) !== i);
+  if (duplicate !== undefined) {
+    throw invalidProp(owner, prop, duplicate, 'each path is listed once: a container cannot mount two volumes on one path.');
+  }
+  return normalized;
+}

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
+import { migrationWaiterScript } from './waiter-script';
 
 /**
  * Options shared by every waiter.
@@ -37,6 +38,11 @@ export interface MigrationWaiterOptions {
 export interface K8sWaitForOptions extends MigrationWaiterOptions {}
 
 /**
+ * Options for `MigrationWaiter.watch()`.
+ */
+export interface WatchWaiterOptions extends MigrationWaiterOptions {}
+
+/**
  * Options for `MigrationWaiter.kubectlWait()`.
  */
 export interface KubectlWaitOptions extends MigrationWaiterOptions {
@@ -66,11 +72,29 @@ export interface MigrationWaiterConfig {
   /** The arguments. */
   readonly args: string[];
 
+  /** Environment variables of the waiter container. */
+  readonly env: { [name: string]: string };
+
   /** The UID to run as. */
   readonly user: number;
 
+  /**
+   * Arguments of a second init container, with the same image and command, that runs after the
+   * first and exits non-zero unless the Job completed: for a waiter whose first container returns
+   * on either outcome and cannot tell them apart itself.
+   *
+   * @default - no second container
+   */
+  readonly verifyArgs?: string[];
+
   /** The verbs on this release's Job that the waiter needs. */
   readonly jobVerbs: string[];
+
+  /**
+   * The verbs on the migration's ledger ConfigMap that the waiter needs; empty when it does not
+   * read the ledger.
+   */
+  readonly ledgerVerbs: string[];
 
   /**
    * Resources of the waiter container.
@@ -81,96 +105,147 @@ export interface MigrationWaiterConfig {
 }
 
 /**
- * The init container that holds every pod of the Deployment until this release's migration Job
- * has completed.
+ * The init container that holds every gated pod until this release's migration Job has completed.
  */
-export abstract class MigrationWaiter {
+export class MigrationWaiter {
   /**
-   * `groundnuty/k8s-wait-for` in `job-wr` mode (the default waiter).
+   * The library's own waiter (the default): a small program shipped in this package
+   * (`waiter/migration-waiter.js`), run by the official Node.js image, that watches this release's
+   * Job.
+   *
+   * - **Fast:** it watches the Job instead of polling, so it exits as soon as the Job is Complete.
+   * - **Loud:** on a Failed Job it exits 1 at once, with the Job's reason and message and the
+   *   command to read the migration's logs; the pod shows `Init:Error`, and a re-created Job that
+   *   succeeds lets the next restart through.
+   * - **Durable:** when the Job is gone (TTL, prune, deleted by hand), it reads the migration's
+   *   ledger ConfigMap, in which the migration Job records its success: a pod of a release that
+   *   migrated still starts. A Job that does not exist yet means "keep waiting", never "fail".
+   * - **Cheap:** one watch per pod, no requests while nothing changes.
+   *
+   * The program's text is embedded in the pod spec, so no image has to be built or published.
+   * The default image is `node:24.11.0-alpine3.22` (multi-arch, Node.js 24 LTS), run as its
+   * numeric non-root user 1000.
+   */
+  public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
+    validateWaiterOptions('MigrationWaiter.watch()', options);
+    return new MigrationWaiter((jobName, ledgerName) => ({
+      image: options.image ?? WATCH_WAITER_IMAGE,
+      command: ['node', '-e', migrationWaiterScript()],
+      args: ['job'],
+      env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
+      user: options.user ?? WATCH_WAITER_USER,
+      // It lists and watches the Job with a `metadata.name` field selector, which a rule with
+      // `resourceNames` allows for that Job alone, and gets the ledger only when the Job is gone.
+      jobVerbs: ['list', 'watch'],
+      ledgerVerbs: ['get'],
+      resources: options.resources,
+    }), options.image ?? WATCH_WAITER_IMAGE, options.user ?? WATCH_WAITER_USER);
+  }
+
+  /**
+   * `groundnuty/k8s-wait-for` in `job-wr` mode, the pattern's own waiter.
    *
    * `job-wr` keeps waiting while the Job has no succeeded pod; plain `job` mode counts a Job whose
-   * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. On a failed Job it waits
-   * forever, so the pods stay in `Init:0/1` and the previous ReplicaSet keeps serving. On a
-   * missing Job, or when the API refuses it, it exits 1 and the pod shows `Init:Error`, then
-   * `Init:CrashLoopBackOff`.
+   * pod has not started yet (0 active, 0 succeeded, 0 failed) as done. It polls `kubectl describe`
+   * every 2 s (about 1.2 Job reads per second per waiting pod). On a failed Job it waits forever and
+   * logs nothing, so the pods stay in `Init:0/1`. On a missing Job it exits 1 and the pod loops in
+   * `Init:CrashLoopBackOff`, even when that release's migration succeeded long ago.
    *
    * The default image is `groundnuty/k8s-wait-for:no-root-v2.0`, which runs as UID 1100: the root
    * image `v2.0` cannot start in a pod with `runAsNonRoot: true`, which cdk8s-plus sets.
    */
   public static k8sWaitFor(options: K8sWaitForOptions = {}): MigrationWaiter {
-    return new K8sWaitFor(options);
+    const owner = 'MigrationWaiter.k8sWaitFor()';
+    validateWaiterOptions(owner, options);
+    return new MigrationWaiter((jobName) => ({
+      image: options.image ?? 'groundnuty/k8s-wait-for:no-root-v2.0',
+      args: ['job-wr', jobName],
+      // kubectl keeps its cache under $HOME; /tmp is the only writable path.
+      env: { HOME: '/tmp' },
+      // The UID the no-root image declares.
+      user: options.user ?? 1100,
+      // k8s-wait-for runs `kubectl describe jobs <name>`, which needs only `get`. Granting `list`
+      // would serve nothing but its fallback of describing every Job whose name starts with
+      // <name>, which we want refused.
+      jobVerbs: ['get'],
+      ledgerVerbs: [],
+      resources: options.resources,
+    }));
   }
 
   /**
-   * `kubectl wait --for=condition=complete` from the official `registry.k8s.io/kubectl` image.
+   * `kubectl wait` from the official `registry.k8s.io/kubectl` image, in two init containers.
    *
-   * It watches instead of polling, so it adds no delay. On a failed Job it waits until the
-   * timeout, then exits 1; on a missing Job it exits 1 at once. Either way the kubelet restarts it.
+   * `kubectl wait` takes one condition, and `--for=condition=complete` alone would wait out its
+   * whole timeout on a failed Job. So the first container waits, watching, for a JSONPath that
+   * concatenates the Job's `Complete` and `Failed` statuses, which is `True` on either outcome;
+   * the second checks once (`--timeout=0s`) for `Complete` and exits 1 on a failed Job, so the pod
+   * shows `Init:Error` at once. The image has no shell to do both in one container.
+   *
+   * On a missing Job it exits 1 at once (`NotFound`): it has no ledger, so a pod that restarts
+   * after its release's Job is gone loops in `Init:CrashLoopBackOff`.
    */
   public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
-    return new KubectlWait(options);
+    const owner = 'MigrationWaiter.kubectlWait()';
+    validateWaiterOptions(owner, options);
+    const timeout = options.timeout ?? Duration.hours(1);
+    validatePositiveDuration(owner, 'timeout', timeout);
+    return new MigrationWaiter((jobName) => ({
+      image: options.image ?? 'registry.k8s.io/kubectl:v1.28.15',
+      command: ['kubectl'],
+      args: ['wait', `--for=jsonpath=${EITHER_OUTCOME}=True`, `job/${jobName}`, `--timeout=${timeout.toSeconds()}s`],
+      verifyArgs: ['wait', '--for=condition=complete', `job/${jobName}`, '--timeout=0s'],
+      env: { HOME: '/tmp' },
+      // The distroless "nonroot" UID.
+      user: options.user ?? 65532,
+      // `kubectl wait` gets the Job, then lists and watches it with a `metadata.name` field
+      // selector; `resourceNames` allows exactly those requests and refuses any list of other Jobs.
+      jobVerbs: ['get', 'list', 'watch'],
+      ledgerVerbs: [],
+      resources: options.resources,
+    }));
+  }
+
+  private constructor(
+    private readonly configure: (jobName: string, ledgerName: string) => MigrationWaiterConfig,
+    /** The Node.js image that runs the library's own program, for the ledger and rollout helpers. */
+    private readonly nodeImage: string = WATCH_WAITER_IMAGE,
+    private readonly nodeUser: number = WATCH_WAITER_USER,
+  ) {}
+
+  /**
+   * Describes the waiter container for the Job named `jobName`, whose migration records its
+   * successes in the ConfigMap `ledgerName`.
+   */
+  public bind(jobName: string, ledgerName: string): MigrationWaiterConfig {
+    return this.configure(jobName, ledgerName);
   }
 
   /**
-   * Describes the waiter container for the Job named `jobName`.
+   * The library's program in `mode` (`record` or `rollout`), run by this waiter's Node.js image.
+   *
+   * @internal
    */
-  public abstract bind(jobName: string): MigrationWaiterConfig;
-}
-
-// k8s-wait-for runs `kubectl describe jobs <name>`, which needs only `get`. Granting `list` would
-// serve nothing but its fallback of describing every Job whose name starts with <name>, which we
-// want refused.
-const K8S_WAIT_FOR_VERBS = ['get'];
-// `kubectl wait` gets the Job, then lists and watches it with a `metadata.name` field selector;
-// `resourceNames` allows exactly those requests and refuses any list of other Jobs.
-const KUBECTL_WAIT_VERBS = ['get', 'list', 'watch'];
-
-class K8sWaitFor extends MigrationWaiter {
-  public static readonly DEFAULT_IMAGE = 'groundnuty/k8s-wait-for:no-root-v2.0';
-  // The UID the no-root image declares.
-  public static readonly DEFAULT_USER = 1100;
-
-  constructor(private readonly options: K8sWaitForOptions) {
-    super();
-    validateWaiterOptions('MigrationWaiter.k8sWaitFor()', options);
-  }
-
-  public bind(jobName: string): MigrationWaiterConfig {
+  public _program(mode: string, env: { [name: string]: string }): MigrationWaiterConfig {
     return {
-      image: this.options.image ?? K8sWaitFor.DEFAULT_IMAGE,
-      args: ['job-wr', jobName],
-      user: this.options.user ?? K8sWaitFor.DEFAULT_USER,
-      jobVerbs: K8S_WAIT_FOR_VERBS,
-      resources: this.options.resources,
+      image: this.nodeImage,
+      command: ['node', '-e', migrationWaiterScript()],
+      args: [mode],
+      env,
+      user: this.nodeUser,
+      jobVerbs: [],
+      ledgerVerbs: [],
     };
   }
 }
 
-class KubectlWait extends MigrationWaiter {
-  public static readonly DEFAULT_IMAGE = 'registry.k8s.io/kubectl:v1.28.15';
-  // The distroless "nonroot" UID.
-  public static readonly DEFAULT_USER = 65532;
+// True once the Job has either completed or failed: exactly one of the two conditions is ever True.
+const EITHER_OUTCOME = '{.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}';
 
-  private readonly timeout: Duration;
-
-  constructor(private readonly options: KubectlWaitOptions) {
-    super();
-    validateWaiterOptions('MigrationWaiter.kubectlWait()', options);
-    this.timeout = options.timeout ?? Duration.hours(1);
-    validatePositiveDuration('MigrationWaiter.kubectlWait()', 'timeout', this.timeout);
-  }
-
-  public bind(jobName: string): MigrationWaiterConfig {
-    return {
-      image: this.options.image ?? KubectlWait.DEFAULT_IMAGE,
-      command: ['kubectl'],
-      args: ['wait', '--for=condition=complete', `job/${jobName}`, `--timeout=${this.timeout.toSeconds()}s`],
-      user: this.options.user ?? KubectlWait.DEFAULT_USER,
-      jobVerbs: KUBECTL_WAIT_VERBS,
-      resources: this.options.resources,
-    };
-  }
-}
+// The official Node.js image: multi-arch, maintained, pinned to a release. Node.js 24 is LTS until
+// April 2028 and Alpine 3.22 supported until May 2027. Its `node` user is UID 1000.
+const WATCH_WAITER_IMAGE = 'node:24.11.0-alpine3.22';
+const WATCH_WAITER_USER = 1000;
 
 function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
   if (options.image !== undefined) {

@@ -48,18 +48,18 @@ describe('benchmark baseline', () => {
 
     // THEN the YAML is byte for byte the same, and holds every object of every service
     expect(handYaml).toEqual(libYaml);
-    expect(libYaml.join('').match(/^kind: /gm)).toHaveLength(3 * 6);
+    expect(libYaml.join('').match(/^kind: /gm)).toHaveLength(3 * 10);
   });
 
-  test('the benchmark workload emits the objects the issue names, plus the Service', () => {
+  test('the benchmark workload emits the objects of the pattern, the Service, and the ledger with its recorder\'s RBAC', () => {
     // GIVEN one benchmark service
     const { lib } = synthBoth(benchSpec(0), 'bench');
 
     // WHEN its kinds are listed
     const kinds = lib.map((o) => o.kind).sort();
 
-    // THEN the Job, Deployment (with its init container) and RBAC are all there
-    expect(kinds).toEqual(['Deployment', 'Job', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    // THEN the Job, Deployment (with its init container), the RBAC and the ledger are all there
+    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Job', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount']);
     const deployment = lib.find((o) => o.kind === 'Deployment');
     expect(deployment.spec.template.spec.initContainers).toHaveLength(1);
   });

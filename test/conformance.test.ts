@@ -74,9 +74,16 @@ const TOOLS: Option[] = [
     migrationTool: MigrationTool.custom(['sqitch', 'deploy'], { env: { SQITCH_USER: 'deploy' }, writablePaths: ['/var/cache/sqitch', '/tmp'] }),
   }),
   opt('migrationCommand', { migrationCommand: ['npm', 'run', 'migrate'] }),
+  opt('migrationCommand with postDeployMigrationCommand', { migrationCommand: ['./expand'], postDeployMigrationCommand: ['./contract'] }),
+  opt('MigrationTool.flyway(locations, postDeployLocations)', {
+    migrationTool: MigrationTool.flyway({ locations: ['filesystem:/flyway/expand'], postDeployLocations: ['filesystem:/flyway/contract'] }),
+  }),
+  opt('MigrationTool.rails(skipPostDeployMigrationsEnv)', { migrationTool: MigrationTool.rails({ skipPostDeployMigrationsEnv: 'SKIP_POST_DEPLOYMENT_MIGRATIONS' }) }),
 ];
 
 const WAITERS: Option[] = [
+  opt('MigrationWaiter.watch()', { waiter: MigrationWaiter.watch() }),
+  opt('MigrationWaiter.watch(image, user)', { waiter: MigrationWaiter.watch({ image: 'registry.example.com/mirror/node:24.11.0-alpine3.22', user: 1001 }) }),
   opt('MigrationWaiter.k8sWaitFor()', { waiter: MigrationWaiter.k8sWaitFor() }),
   opt('MigrationWaiter.kubectlWait()', { waiter: MigrationWaiter.kubectlWait() }),
   opt('MigrationWaiter.k8sWaitFor(image, user, resources)', {
@@ -260,8 +267,9 @@ describe.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, testCase) =>
   test('every pod template meets the Pod Security Standards "restricted" profile', () => {
     // GIVEN / WHEN the synthesized objects of this combination
     const manifests = manifestsOf(testCase);
-    // THEN both pod templates (Job and Deployment) are checked, and neither breaks a rule
-    expect(manifests.filter((o) => o.kind === 'Job' || o.kind === 'Deployment')).toHaveLength(2);
+    // THEN every pod template (the Job, the post-deploy Job if any, and the Deployment) is checked, and none breaks a rule
+    const postDeploy = manifests.some((o) => o.kind === 'Job' && o.metadata.name.includes('-post-migration-'));
+    expect(manifests.filter((o) => o.kind === 'Job' || o.kind === 'Deployment')).toHaveLength(postDeploy ? 3 : 2);
     expect(checkPodSecurityRestricted(manifests)).toEqual([]);
   });
 });
@@ -429,9 +437,10 @@ describe('the checkers reject bad manifests', () => {
     const spec = podSpec(manifests, 'Deployment');
     spec.initContainers[0].name = 'service';
     const job = podSpec(manifests, 'Job');
-    job.containers[0].name = 'Migrate_DB';
-    job.containers[0].volumeMounts.push({ name: 'nowhere', mountPath: '/x' }, { name: 'tmp', mountPath: '/tmp' });
-    job.containers[0].resources = { requests: { cpu: '2' }, limits: { cpu: '1500m' } };
+    const migrate = [...(job.initContainers ?? []), ...job.containers].find((c: any) => c.name === 'migrate');
+    migrate.name = 'Migrate_DB';
+    migrate.volumeMounts.push({ name: 'nowhere', mountPath: '/x' }, { name: 'tmp', mountPath: '/tmp' });
+    migrate.resources = { requests: { cpu: '2' }, limits: { cpu: '1500m' } };
     // WHEN
     const violations = checkWorkloads(manifests);
     // THEN

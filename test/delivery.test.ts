@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { ArgoCdHookDeletePolicy, Delivery, HelmHookDeletePolicy } from '../src';
-import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
+import { ArgoCdHookDeletePolicy, Delivery, HelmHookDeletePolicy, MigrationWaiter } from '../src';
+import { container, MINIMAL, oneOfKind, synthesize, waitedJob } from './support/manifests';
 
 const FLUX_FORCE = 'kustomize.toolkit.fluxcd.io/force';
 
@@ -20,7 +20,7 @@ describe.each([
     const { manifests, job, deployment } = jobAndDeployment(delivery);
     // THEN the pods still wait for this release's Job, which precedes the Deployment
     expect(delivery.engine).toBe(engine);
-    expect(container(deployment.spec.template.spec, 'wait-for-migration').args).toEqual(['job-wr', job.metadata.name]);
+    expect(waitedJob(container(deployment.spec.template.spec, 'wait-for-myapp-migration'))).toBe(job.metadata.name);
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
     expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
   });
@@ -74,15 +74,17 @@ describe('combinations that break the pattern', () => {
 
   test.each([
     [Delivery.flux(), /Flux re-creates .*the migration runs again every interval/],
-    [Delivery.argoCd(), /Argo CD creates hooks only during a sync: until the next sync/],
+    [Delivery.argoCd(), /Argo CD creates hooks only during a sync/],
     [Delivery.helm(), /Helm runs hooks only during install and upgrade/],
-    [Delivery.kubectl(), /until the next kubectl apply/],
+    [Delivery.kubectl(), /comes back only with the next kubectl apply/],
   ])('a TTL is allowed but flagged with what it breaks for the engine (%#)', (delivery, consequence) => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const { service } = synthesize({ ...MINIMAL, delivery, ttlAfterFinished: Duration.minutes(30) });
+      const { service } = synthesize({ ...MINIMAL, delivery, ttlAfterFinished: Duration.minutes(30), waiter: MigrationWaiter.k8sWaitFor() });
       expect(service.warnings).toEqual([expect.stringMatching(consequence)]);
       expect(service.warnings[0]).toMatch(/after 30 minutes/);
+      // AND with a waiter that needs the Job itself, what that costs every later pod
+      expect(service.warnings[0]).toMatch(/waiter exits 1: the pod loops in Init:CrashLoopBackOff/);
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {
       warn.mockRestore();

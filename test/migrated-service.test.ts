@@ -1,7 +1,8 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService, MigrationWaiter } from '../src';
-import { allOfKind, container, MINIMAL, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+import { migrationWaiterScript } from '../src/waiter-script';
+import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
 const PATTERN_JOB_NAME = 'myapp-migration-v1-2286938253-0-9ae7bb2475';
 
@@ -15,14 +16,31 @@ describe('the pattern document example', () => {
   const servicePod = deployment.spec.template.spec;
 
   test('matches the snapshot', () => {
-    // THEN the YAML is what was reviewed (a change must be accepted on purpose)
-    expect(manifests).toMatchSnapshot();
+    // THEN the YAML is what was reviewed (a change must be accepted on purpose); the waiter
+    // program's text is checked on its own, so that the snapshot shows the manifests' shape
+    const scripts = manifests.flatMap((m) => [...(m.spec?.template?.spec?.initContainers ?? []), ...(m.spec?.template?.spec?.containers ?? [])])
+      .filter((c: any) => c.command?.[0] === 'node');
+    expect(scripts.map((c: any) => c.name)).toEqual(['record-success', 'wait-for-myapp-migration']);
+    for (const c of scripts) {
+      expect(c.command).toEqual(['node', '-e', migrationWaiterScript()]);
+    }
+    expect(JSON.parse(JSON.stringify(manifests).split(JSON.stringify(migrationWaiterScript())).join('"<waiter/migration-waiter.js>"')))
+      .toMatchSnapshot();
   });
 
-  test('emits exactly the objects of the pattern, and a Service for the port', () => {
-    expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['Deployment', 'Job', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
-    );
+  test('emits exactly the objects of the pattern, a Service for the port, and the ledger with its recorder\'s RBAC', () => {
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/myapp-migration-ledger',
+      'Deployment/myapp',
+      `Job/${PATTERN_JOB_NAME}`,
+      'Role/myapp-migration-reader',
+      'Role/myapp-migration-recorder',
+      'RoleBinding/myapp-migration-reader',
+      'RoleBinding/myapp-migration-recorder',
+      'Service/myapp',
+      'ServiceAccount/myapp',
+      'ServiceAccount/myapp-migration-recorder',
+    ]);
   });
 
   test('names the Job after the tag, made a DNS label, and exposes that name', () => {
@@ -41,11 +59,12 @@ describe('the pattern document example', () => {
     expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
   });
 
-  test('the migration container runs the migration image of the same tag', () => {
+  test('the migration container runs the migration image of the same tag, before the recorder', () => {
     const migrate = container(jobPod, 'migrate');
     expect(migrate.image).toBe('registry.example.com/myapp-migration:v1.2286938253.0');
     expect(migrate.command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
-    expect(jobPod.containers).toHaveLength(1);
+    expect(jobPod.initContainers.map((c: any) => c.name)).toEqual(['migrate']);
+    expect(jobPod.containers.map((c: any) => c.name)).toEqual(['record-success']);
   });
 
   test('the Job and the service read the same ConfigMap and Secret', () => {
@@ -54,9 +73,11 @@ describe('the pattern document example', () => {
     expect(container(servicePod, 'service').envFrom).toEqual(expected);
   });
 
-  test('the Job pod gets no service-account token', () => {
+  test('the migration container gets no service-account token; only the recorder does', () => {
+    const mountsToken = (c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
     expect(jobPod.automountServiceAccountToken).toBe(false);
-    expect(jobPod).not.toHaveProperty('serviceAccountName');
+    expect(mountsToken(container(jobPod, 'migrate'))).toBe(false);
+    expect(mountsToken(container(jobPod, 'record-success'))).toBe(true);
   });
 
   test('the Deployment runs the service image of the same tag with the requested replicas', () => {
@@ -66,39 +87,45 @@ describe('the pattern document example', () => {
     expect(container(servicePod, 'service').ports).toEqual([{ containerPort: 3000 }]);
   });
 
-  test('every replica waits for exactly this Job with the non-root k8s-wait-for image', () => {
+  test('every replica waits for exactly this Job with the library\'s waiter, as a numeric non-root user', () => {
     expect(servicePod.initContainers).toHaveLength(1);
-    const waiter = container(servicePod, 'wait-for-migration');
-    expect(waiter.image).toBe('groundnuty/k8s-wait-for:no-root-v2.0');
-    expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
-    // The root image cannot start under runAsNonRoot; the UID is explicit so the kubelet can check it.
+    const waiter = container(servicePod, 'wait-for-myapp-migration');
+    expect(waiter.image).toBe('node:24.11.0-alpine3.22');
+    expect(waiter.args).toEqual(['job']);
+    expect(waiter.env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
+    // runAsNonRoot needs a numeric UID the kubelet can check; the image's `node` user is 1000.
     expect(waiter.securityContext.runAsNonRoot).toBe(true);
-    expect(waiter.securityContext.runAsUser).toBe(1100);
+    expect(waiter.securityContext.runAsUser).toBe(1000);
   });
 
   test('the waiter has a token, through the construct\'s ServiceAccount', () => {
     expect(servicePod.automountServiceAccountToken).toBe(true);
     expect(servicePod.serviceAccountName).toBe('myapp');
-    expect(oneOfKind(manifests, 'ServiceAccount').metadata.name).toBe('myapp');
+    expect(named(manifests, 'ServiceAccount', 'myapp').automountServiceAccountToken).toBe(false);
   });
 
-  test('the Role lets the waiter read this release\'s Job and nothing else', () => {
-    const role = oneOfKind(manifests, 'Role');
+  test('the Role lets the waiter read this release\'s Job and the ledger, by name, and nothing else', () => {
+    const role = named(manifests, 'Role', 'myapp-migration-reader');
     expect(role.rules).toEqual([{
       apiGroups: ['batch'],
       resources: ['jobs'],
       resourceNames: [PATTERN_JOB_NAME],
-      // k8s-wait-for only gets the Job; `list` would serve only its prefix-match fallback.
+      // list and watch with a metadata.name field selector, which resourceNames allows.
+      verbs: ['list', 'watch'],
+    }, {
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: ['myapp-migration-ledger'],
       verbs: ['get'],
     }]);
   });
 
   test('the RoleBinding binds that Role to the ServiceAccount, namespace explicit', () => {
-    const binding = oneOfKind(manifests, 'RoleBinding');
+    const binding = named(manifests, 'RoleBinding', 'myapp-migration-reader');
     expect(binding.roleRef).toEqual({
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'Role',
-      name: oneOfKind(manifests, 'Role').metadata.name,
+      name: 'myapp-migration-reader',
     });
     expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp', namespace: 'shop' }]);
   });
@@ -107,10 +134,12 @@ describe('the pattern document example', () => {
     expect(manifests.map((m) => m.metadata.namespace)).toEqual(manifests.map(() => 'shop'));
   });
 
-  test('the ServiceAccount, Role, RoleBinding and Job come before the Deployment', () => {
-    const position = (kind: string) => manifests.findIndex((m) => m.kind === kind);
-    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'Job']) {
-      expect(position(kind)).toBeLessThan(position('Deployment'));
+  test('the ledger, the ServiceAccounts, Roles, RoleBindings and the Job come before the Deployment', () => {
+    const deploymentAt = manifests.findIndex((m) => m.kind === 'Deployment');
+    for (const [index, manifest] of manifests.entries()) {
+      if (['ConfigMap', 'ServiceAccount', 'Role', 'RoleBinding', 'Job'].includes(manifest.kind)) {
+        expect(index).toBeLessThan(deploymentAt);
+      }
     }
   });
 
@@ -138,7 +167,7 @@ describe('labels and selectors', () => {
     expect(second.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v2');
   });
 
-  test('every object carries the standard labels; the Job is the migration component', () => {
+  test('every object carries the standard labels; the Job and its RBAC are the migration component', () => {
     const { manifests } = synthesize({ ...MINIMAL, partOf: 'shop' });
     for (const manifest of manifests) {
       expect(manifest.metadata.labels).toMatchObject({
@@ -147,7 +176,7 @@ describe('labels and selectors', () => {
         'app.kubernetes.io/version': 'v1.0.0',
         'app.kubernetes.io/part-of': 'shop',
         'app.kubernetes.io/managed-by': 'cdk8s',
-        'app.kubernetes.io/component': manifest.kind === 'Job' ? 'migration' : 'service',
+        'app.kubernetes.io/component': manifest.metadata.name.includes('-migration') ? 'migration' : 'service',
       });
     }
     expect(oneOfKind(manifests, 'Job').spec.template.metadata.labels['app.kubernetes.io/component']).toBe('migration');
@@ -179,7 +208,7 @@ describe('defaults', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(allOfKind(manifests, 'Service')).toEqual([]);
     expect(service.service).toBeUndefined();
-    expect(allOfKind(manifests, 'ConfigMap')).toEqual([]);
+    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger']);
   });
 
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
@@ -194,21 +223,25 @@ describe('defaults', () => {
     const migrate = container(pod, 'migrate');
     expect(migrate.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(migrate.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } }]);
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } });
   });
 
-  test('the waiter is small, pinned, and has a writable home for kubectl', () => {
+  test('the waiter is small, pinned, and has a writable /tmp', () => {
     const pod = deployment.spec.template.spec;
-    const waiter = container(pod, 'wait-for-migration');
+    const waiter = container(pod, 'wait-for-myapp-migration');
     expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
     expect(waiter.imagePullPolicy).toBe('IfNotPresent');
-    expect(waiter.env).toEqual([{ name: 'HOME', value: '/tmp' }]);
-    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-migration-tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'wait-for-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    expect(waiter.env).toEqual([
+      { name: 'MIGRATION_JOB', value: job.metadata.name },
+      { name: 'MIGRATION_LEDGER', value: 'myapp-migration-ledger' },
+    ]);
+    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' }]);
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]));
   });
 
   test('every container meets the restricted profile', () => {
     const containers = [
+      ...job.spec.template.spec.initContainers,
       ...job.spec.template.spec.containers,
       ...deployment.spec.template.spec.containers,
       ...deployment.spec.template.spec.initContainers,
@@ -242,7 +275,9 @@ describe('a chart without a namespace', () => {
     for (const manifest of manifests) {
       expect(manifest.metadata).not.toHaveProperty('namespace');
     }
-    expect(oneOfKind(manifests, 'RoleBinding').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'myapp' }]);
+    for (const binding of allOfKind(manifests, 'RoleBinding')) {
+      expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: binding.metadata.name.replace(/-reader$/, '').replace(/-migration$/, '') }]);
+    }
   });
 });
 
@@ -251,20 +286,23 @@ describe('the name prop', () => {
     // GIVEN a name that differs from the construct id
     const { manifests } = synthesize({ ...MINIMAL, name: 'orders', port: 8080, deploymentVariables: true });
     // THEN every object is named after it
-    const names = Object.fromEntries(manifests.map((m) => [m.kind, m.metadata.name]));
-    expect(names).toEqual({
-      ServiceAccount: 'orders',
-      Role: 'orders-migration-reader',
-      RoleBinding: 'orders-migration-reader',
-      ConfigMap: 'orders-deployment-variables',
-      Job: 'orders-migration-v1-0-0-2485f4d55a',
-      Deployment: 'orders',
-      Service: 'orders',
-    });
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/orders-deployment-variables',
+      'ConfigMap/orders-migration-ledger',
+      'Deployment/orders',
+      'Job/orders-migration-v1-0-0-2485f4d55a',
+      'Role/orders-migration-reader',
+      'Role/orders-migration-recorder',
+      'RoleBinding/orders-migration-reader',
+      'RoleBinding/orders-migration-recorder',
+      'Service/orders',
+      'ServiceAccount/orders',
+      'ServiceAccount/orders-migration-recorder',
+    ]);
   });
 
   test('the longest allowed name still yields names of at most 63 characters', () => {
-    const name = `a${'b'.repeat(41)}`;
+    const name = `a${'b'.repeat(62)}`;
     const { manifests } = synthesize({ ...MINIMAL, name, imageTag: 'X'.repeat(128), deploymentVariables: true });
     for (const manifest of manifests) {
       expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
@@ -328,18 +366,26 @@ describe('escape hatches', () => {
     expect(service.startupProbe.failureThreshold).toBe(30);
   });
 
-  test('pod labels and annotations reach both pod templates without overriding the construct\'s labels', () => {
+  test('pod labels and annotations reach both pod templates', () => {
     const { manifests } = synthesize({
       ...MINIMAL,
-      podLabels: { 'team': 'payments', 'app.kubernetes.io/name': 'hijack' },
+      podLabels: { 'team': 'payments', 'app.kubernetes.io/role': 'api' },
       podAnnotations: { 'prometheus.io/scrape': 'true' },
     });
     for (const workload of [oneOfKind(manifests, 'Job'), oneOfKind(manifests, 'Deployment')]) {
       const metadata = workload.spec.template.metadata;
       expect(metadata.labels.team).toBe('payments');
+      expect(metadata.labels['app.kubernetes.io/role']).toBe('api');
       expect(metadata.labels['app.kubernetes.io/name']).toBe('myapp');
       expect(metadata.annotations['prometheus.io/scrape']).toBe('true');
     }
+  });
+
+  test('a pod label the construct sets itself is refused, not silently overridden', () => {
+    // GIVEN pod labels that would replace the construct's own name label (which the selector uses)
+    const build = () => synthesize({ ...MINIMAL, podLabels: { 'app.kubernetes.io/name': 'hijack' } });
+    // THEN construction fails, naming the construct, the key and the alternative
+    expect(build).toThrow(/MigratedService "test\/myapp": podLabels key "app.kubernetes.io\/name" is invalid: the construct sets .*itself/);
   });
 
   test('an image pull secret applies to both pods', () => {
@@ -354,14 +400,14 @@ describe('escape hatches', () => {
       ...MINIMAL,
       waiter: MigrationWaiter.k8sWaitFor({ image: 'mirror.example.com/k8s-wait-for:no-root-v2.0', user: 2000 }),
     });
-    const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+    const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
     expect(waiter.image).toBe('mirror.example.com/k8s-wait-for:no-root-v2.0');
     expect(waiter.securityContext.runAsUser).toBe(2000);
   });
 
   test('the deployment variables ConfigMap records the tag and precedes the Job', () => {
     const { manifests } = synthesize({ ...MINIMAL, deploymentVariables: true });
-    const configMap = oneOfKind(manifests, 'ConfigMap');
+    const configMap = named(manifests, 'ConfigMap', 'myapp-deployment-variables');
     expect(configMap.metadata.name).toBe('myapp-deployment-variables');
     expect(configMap.data).toEqual({ IMAGE_TAG: 'v1.0.0' });
     expect(manifests.indexOf(configMap)).toBeLessThan(manifests.findIndex((m) => m.kind === 'Job'));
@@ -376,7 +422,7 @@ describe('escape hatches', () => {
     expect(container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service').env).toEqual([
       { name: 'FEATURE_FLAGS', value: 'beta' },
     ]);
-    expect(oneOfKind(manifests, 'ServiceAccount').metadata.annotations).toEqual({
+    expect(named(manifests, 'ServiceAccount', 'myapp').metadata.annotations).toEqual({
       'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/myapp',
     });
   });
@@ -388,12 +434,12 @@ describe('ttlAfterFinished (opt-in)', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       // WHEN the construct is created
-      const { service, manifests } = synthesize({ ...MINIMAL, ttlAfterFinished: Duration.hours(1) });
+      const { service, manifests } = synthesize({ ...MINIMAL, ttlAfterFinished: Duration.hours(1), waiter: MigrationWaiter.k8sWaitFor() });
       // THEN the Job has the TTL, and the user is told what it costs
       expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
       expect(service.warnings).toHaveLength(1);
       expect(service.warnings[0]).toMatch(/ttlAfterFinished.*Flux re-creates.*migration runs again.*Init:CrashLoopBackOff/);
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] MigratedService "test\/myapp": ttlAfterFinished/));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
     } finally {
       warn.mockRestore();
     }
@@ -474,7 +520,7 @@ describe('bad input', () => {
     ['my_app', /name "my_app" is invalid/],
     ['my.app', /name "my.app" is invalid/],
     ['app-', /name "app-" is invalid/],
-    ['a'.repeat(43), /name "a{43}" is invalid: .*at most 42 characters/],
+    ['a'.repeat(64), /name "a{64}" is invalid: .*at most 63 characters/],
     ['', /name "" is invalid/],
   ])('name %j is rejected', (name, message) => {
     expect(build({ name })).toThrow(message);

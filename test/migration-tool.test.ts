@@ -25,7 +25,8 @@ describe('presets give the canonical deploy-time command', () => {
     expect(migrate.command).toEqual(command);
     const mounted = migrate.volumeMounts.map((m: any) => m.mountPath);
     expect(mounted).toEqual(['/tmp', ...tool.writablePaths]);
-    expect(pod.volumes.map((v: any) => Object.keys(v))).toEqual(mounted.map(() => ['emptyDir', 'name']));
+    const volumesOfMigrate = pod.volumes.filter((v: any) => migrate.volumeMounts.some((m: any) => m.name === v.name));
+    expect(volumesOfMigrate.map((v: any) => Object.keys(v))).toEqual(mounted.map(() => ['emptyDir', 'name']));
     for (const [name, value] of Object.entries(tool.env)) {
       expect(migrate.env).toContainEqual({ name, value });
     }
@@ -34,6 +35,15 @@ describe('presets give the canonical deploy-time command', () => {
 
 test('npm-based tools keep their cache and logs under the writable /tmp', () => {
   expect(MigrationTool.prisma().env).toMatchObject({ HOME: '/tmp', npm_config_cache: '/tmp/.npm' });
+});
+
+test('Prisma writes its state under HOME=/tmp and makes no telemetry call from the Job', () => {
+  // GIVEN the Prisma preset (Prisma 7 writes $HOME/.config/prisma-nodejs, and its checkpoint cache under $HOME/.cache)
+  const tool = MigrationTool.prisma();
+  // THEN HOME is the writable /tmp, and the checkpoint call is disabled
+  expect(tool.env).toEqual({ HOME: '/tmp', npm_config_cache: '/tmp/.npm', npm_config_update_notifier: 'false', CHECKPOINT_DISABLE: '1' });
+  expect(tool.command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
+  expect(tool.writablePaths).toEqual([]);
 });
 
 test('Rails gets writable tmp/ and log/ under its app root', () => {

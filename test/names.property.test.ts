@@ -1,14 +1,14 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { MigratedService } from '../src';
-import { isDnsLabel, isLabelValue, MAX_BASE_NAME_LENGTH, versionedName, versionLabelValue } from '../src/names';
-import { container, oneOfKind } from './support/manifests';
+import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/names';
+import { container, named, oneOfKind, waitedJob } from './support/manifests';
 
 /** Any tag Docker accepts, except the one the construct refuses. */
 const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((tag) => tag !== 'latest');
 
-/** Any valid base name: a DNS-1035 label short enough for every suffix. */
-const baseName = fc.stringMatching(new RegExp(`^[a-z]([-a-z0-9]{0,${MAX_BASE_NAME_LENGTH - 2}}[a-z0-9])?$`));
+/** Any valid base name: any DNS-1035 label, up to 63 characters. */
+const baseName = fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
 
 /**
  * A tag and a different tag that sanitising alone would confuse with it: the same characters with
@@ -35,7 +35,7 @@ describe('names for any valid tag and base name', () => {
       fc.property(dockerTag, baseName, (imageTag, name) => {
         // GIVEN any valid tag and name
         const chart = new Chart(Testing.app(), 'test');
-        new MigratedService(chart, 'svc', {
+        const service = new MigratedService(chart, 'svc', {
           name, imageTag, image: 'registry.example.com/app', migrationCommand: ['migrate'], port: 80, deploymentVariables: true,
         });
         // WHEN synthesized
@@ -46,9 +46,10 @@ describe('names for any valid tag and base name', () => {
         }
         // AND the waiter and the Role name exactly the Job that exists
         const job = oneOfKind(manifests, 'Job');
-        const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
-        expect(waiter.args).toEqual(['job-wr', job.metadata.name]);
-        expect(oneOfKind(manifests, 'Role').rules[0].resourceNames).toEqual([job.metadata.name]);
+        const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, service.migration.waiterContainerName);
+        expect(isDnsLabel(waiter.name)).toBe(true);
+        expect(waitedJob(waiter)).toBe(job.metadata.name);
+        expect(named(manifests, 'Role', service.migration.role.name).rules[0].resourceNames).toEqual([job.metadata.name]);
         // AND the version label is a valid label value
         expect(isLabelValue(job.metadata.labels['app.kubernetes.io/version'])).toBe(true);
       }),

@@ -53,8 +53,9 @@ test('the README usage snippet synthesizes the pattern', () => {
   const job = manifests.find((m: any) => m.kind === 'Job');
   const deployment = manifests.find((m: any) => m.kind === 'Deployment');
   expect(job.metadata.name).toMatch(/^myapp-migration-v1-2286938253-0-[0-9a-f]{10}$/);
-  expect(deployment.spec.template.spec.initContainers[0].args).toEqual(['job-wr', job.metadata.name]);
-  expect(job.spec.template.spec.containers[0].command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
+  const waiterEnv = deployment.spec.template.spec.initContainers[0].env;
+  expect(waiterEnv).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
+  expect(job.spec.template.spec.initContainers[0].command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
 });
 
 test('the README usage snippet fails clearly without IMAGE_TAG', () => {

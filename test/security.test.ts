@@ -2,20 +2,24 @@ import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService, MigratedServiceProps, MigrationTool, MigrationWaiter } from '../src';
 import { Manifest, ResourceRequest, roleAllows, ruleAllows } from './support/conformance';
+import { container, named } from './support/manifests';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // Manifests are plain JSON read back from the synthesized output.
 
 /**
- * What each waiter actually calls on the API server (see the field notes):
+ * What each waiter actually calls on the API server (see the field notes and waiter/README.md):
+ * - the library's watch waiter lists and watches the Job with the field selector
+ *   `metadata.name=<name>` (no GET), and gets the ledger ConfigMap by name when the Job is gone.
  * - k8s-wait-for runs `kubectl describe jobs <name>`: a GET of the named Job. `list` would only
  *   serve the prefix-match fallback, which must stay forbidden; it never watches.
- * - `kubectl wait --for=condition=complete job/<name>` gets, then lists and watches with the field
- *   selector `metadata.name=<name>`.
+ * - `kubectl wait ... job/<name>` gets, then lists and watches with the field selector
+ *   `metadata.name=<name>`.
  */
-const WAITERS: { label: string; factory: () => MigrationWaiter; verbs: string[] }[] = [
-  { label: 'MigrationWaiter.k8sWaitFor()', factory: () => MigrationWaiter.k8sWaitFor(), verbs: ['get'] },
-  { label: 'MigrationWaiter.kubectlWait()', factory: () => MigrationWaiter.kubectlWait(), verbs: ['get', 'list', 'watch'] },
+const WAITERS: { label: string; factory: () => MigrationWaiter; verbs: string[]; ledgerVerbs: string[] }[] = [
+  { label: 'MigrationWaiter.watch()', factory: () => MigrationWaiter.watch(), verbs: ['list', 'watch'], ledgerVerbs: ['get'] },
+  { label: 'MigrationWaiter.k8sWaitFor()', factory: () => MigrationWaiter.k8sWaitFor(), verbs: ['get'], ledgerVerbs: [] },
+  { label: 'MigrationWaiter.kubectlWait()', factory: () => MigrationWaiter.kubectlWait(), verbs: ['get', 'list', 'watch'], ledgerVerbs: [] },
 ];
 const READ_VERBS = ['get', 'list', 'watch'];
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate'];
@@ -50,26 +54,29 @@ const one = (manifests: Manifest[], kind: string): Manifest => {
 };
 
 describe.each(NAMESPACES.map((ns) => [ns ?? '(no namespace)', ns] as const))('service-account tokens, namespace %s', (_label, namespace) => {
-  test('only the Deployment pods get a token; the Job pod and the ServiceAccount default have none', () => {
+  test('only the Deployment pods and the Job\'s recorder get a token; the migration and the accounts\' defaults have none', () => {
     // GIVEN a MigratedService
     // WHEN it is synthesized
     const { service, manifests } = synth(namespace);
-    const sa = one(manifests, 'ServiceAccount');
+    const sa = named(manifests, 'ServiceAccount', service.name);
     const jobPod = one(manifests, 'Job').spec.template.spec;
     const deploymentPod = one(manifests, 'Deployment').spec.template.spec;
 
-    // THEN the ServiceAccount does not hand out tokens by default
-    expect(sa.metadata.name).toBe(service.name);
-    expect(sa.automountServiceAccountToken).toBe(false);
-    // AND the Job pod (which never calls the API) mounts no token and uses no dedicated account
+    // THEN no ServiceAccount hands out tokens by default
+    for (const account of byKind(manifests, 'ServiceAccount')) {
+      expect(account.automountServiceAccountToken).toBe(false);
+    }
+    // AND the Job pod mounts no token by default; one projected token reaches the recorder alone
     expect(jobPod.automountServiceAccountToken).toBe(false);
-    expect(jobPod.serviceAccountName).toBeUndefined();
-    expect(jobPod.serviceAccount).toBeUndefined();
+    expect(jobPod.serviceAccountName).toBe(`${service.name}-migration-recorder`);
+    const tokenVolumes = jobPod.volumes.filter((v: any) => JSON.stringify(v).includes('serviceAccountToken'));
+    expect(tokenVolumes.map((v: any) => v.name)).toEqual(['recorder-token']);
+    const mountsOf = (c: any) => (c.volumeMounts ?? []).map((m: any) => m.name);
+    expect(mountsOf(container(jobPod, 'record-success'))).toContain('recorder-token');
+    expect(mountsOf(container(jobPod, 'migrate'))).not.toContain('recorder-token');
     // AND the Deployment pods, whose waiter reads the Job, mount the token of exactly that account
     expect(deploymentPod.automountServiceAccountToken).toBe(true);
     expect(deploymentPod.serviceAccountName).toBe(sa.metadata.name);
-    // AND no projected token volume sneaks a token into the Job pod another way
-    expect(JSON.stringify(jobPod)).not.toMatch(/serviceAccountToken/);
   });
 });
 
@@ -85,14 +92,17 @@ describe.each(WAITERS.flatMap((w) => NAMESPACES.map((ns) => [w.label, ns ?? '(no
       expect(byKind(manifests, 'ClusterRoleBinding')).toEqual([]);
     });
 
-    test('the Role has exactly one rule: read verbs on this release\'s Job, by name, nothing else', () => {
+    test('the reader Role: read verbs on this release\'s Job, by name, and the ledger only for a waiter that reads it', () => {
       // GIVEN / WHEN
       const { service, manifests } = build();
-      const role = one(manifests, 'Role');
+      const role = named(manifests, 'Role', `${service.name}-migration-reader`);
 
-      // THEN there is one rule, on batch/jobs, restricted to this release's Job
-      expect(role.rules).toHaveLength(1);
-      const [rule] = role.rules;
+      // THEN the first rule is on batch/jobs, restricted to this release's Job
+      expect(role.rules).toHaveLength(waiter.ledgerVerbs.length > 0 ? 2 : 1);
+      const [rule, ledgerRule] = role.rules;
+      if (ledgerRule !== undefined) {
+        expect(ledgerRule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: [`${service.name}-migration-ledger`], verbs: waiter.ledgerVerbs });
+      }
       expect(rule.apiGroups).toEqual(['batch']);
       expect(rule.resources).toEqual(['jobs']);
       expect(rule.resourceNames).toEqual([service.jobName]);
@@ -108,7 +118,7 @@ describe.each(WAITERS.flatMap((w) => NAMESPACES.map((ns) => [w.label, ns ?? '(no
     test('the Role grants exactly the verbs this waiter calls, no more and no fewer', () => {
       // GIVEN / WHEN
       const { manifests } = build();
-      const [rule] = one(manifests, 'Role').rules;
+      const [rule] = named(manifests, 'Role', 'myapp-migration-reader').rules;
       // THEN
       expect([...rule.verbs].sort()).toEqual([...waiter.verbs].sort());
     });
@@ -116,12 +126,13 @@ describe.each(WAITERS.flatMap((w) => NAMESPACES.map((ns) => [w.label, ns ?? '(no
     test('evaluated like the RBAC authorizer, the Role allows the waiter\'s requests and nothing broader', () => {
       // GIVEN the Role and every request the waiter could make, or an attacker with its token could try
       const { service, manifests } = build();
-      const role = one(manifests, 'Role');
+      const role = named(manifests, 'Role', `${service.name}-migration-reader`);
+      const ledger = `${service.name}-migration-ledger`;
       const requests: ResourceRequest[] = [];
       for (const verb of ALL_VERBS) {
         for (const [apiGroup, resource] of [['batch', 'jobs'], ['batch', 'jobs/status'], ['batch', 'cronjobs'], ['', 'pods'], ['', 'pods/log'],
           ['', 'secrets'], ['', 'configmaps'], ['', 'serviceaccounts/token'], ['apps', 'deployments'], ['rbac.authorization.k8s.io', 'roles']]) {
-          for (const name of [service.jobName, `${service.jobName}-other`, 'myapp-migration-v1.2.2', '']) {
+          for (const name of [service.jobName, `${service.jobName}-other`, 'myapp-migration-v1.2.2', ledger, '']) {
             requests.push({ verb, apiGroup, resource, name });
           }
         }
@@ -133,17 +144,18 @@ describe.each(WAITERS.flatMap((w) => NAMESPACES.map((ns) => [w.label, ns ?? '(no
         expect(allowed).toContainEqual({ verb, apiGroup: 'batch', resource: 'jobs', name: service.jobName });
       }
       // ...and every allowed request reads this release's Job, by name (whether every read verb is
-      // needed by this waiter is the previous test's business)
+      // needed by this waiter is the previous test's business), or gets the ledger if it reads it
       expect(allowed.filter((r) => !(r.apiGroup === 'batch' && r.resource === 'jobs' && r.name === service.jobName
-        && READ_VERBS.includes(r.verb)))).toEqual([]);
+        && READ_VERBS.includes(r.verb))
+        && !(r.apiGroup === '' && r.resource === 'configmaps' && r.name === ledger && waiter.ledgerVerbs.includes(r.verb)))).toEqual([]);
     });
 
     test('the RoleBinding binds that Role to that ServiceAccount only, all in one namespace', () => {
       // GIVEN / WHEN
       const { manifests } = build();
-      const role = one(manifests, 'Role');
-      const binding = one(manifests, 'RoleBinding');
-      const sa = one(manifests, 'ServiceAccount');
+      const role = named(manifests, 'Role', 'myapp-migration-reader');
+      const binding = named(manifests, 'RoleBinding', 'myapp-migration-reader');
+      const sa = named(manifests, 'ServiceAccount', 'myapp');
       // THEN the binding refers to the Role by kind, group and name
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
       // AND its only subject is the ServiceAccount, in the binding's own namespace
@@ -220,10 +232,11 @@ describe('secrets are referenced by name, never written', () => {
     const { manifests } = build(namespace);
     // THEN it emits no Secret...
     expect(byKind(manifests, 'Secret')).toEqual([]);
-    // ...no stringData anywhere, and data only in the deployment-variables ConfigMap, holding the tag alone
+    // ...no stringData anywhere, and data only in the deployment-variables ConfigMap, holding the tag
+    // alone (the ledger ConfigMap is emitted empty: the recorder adds Job names and times)
     for (const obj of manifests) {
       expect([obj.kind, obj.stringData]).toEqual([obj.kind, undefined]);
-      if (obj.kind === 'ConfigMap') {
+      if (obj.kind === 'ConfigMap' && obj.metadata.name === 'myapp-deployment-variables') {
         expect(obj.data).toEqual({ IMAGE_TAG: 'v1.2.3' });
         expect(obj.binaryData).toBeUndefined();
       } else {
@@ -237,20 +250,22 @@ describe('secrets are referenced by name, never written', () => {
     const { manifests } = build('shop');
     const pods = [one(manifests, 'Job'), one(manifests, 'Deployment')].map((o) => o.spec.template.spec);
     for (const pod of pods) {
-      const containers = [...(pod.initContainers ?? []), ...pod.containers].filter((c: any) => c.name !== 'wait-for-migration');
+      const containers = [...(pod.initContainers ?? []), ...pod.containers]
+        .filter((c: any) => !['wait-for-myapp-migration', 'record-success'].includes(c.name));
       // THEN the pod pulls with the named pull secret
       expect(pod.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
-      for (const container of containers) {
+      for (const appContainer of containers) {
         // AND the password comes from a secretKeyRef by name and key, with no inline value
-        const password = container.env.find((e: any) => e.name === 'DB_PASSWORD');
+        const password = appContainer.env.find((e: any) => e.name === 'DB_PASSWORD');
         expect(password).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: ENV_SECRET_NAME, key: 'password' } } });
         // AND the envFrom Secret is a secretRef by name
-        expect(container.envFrom).toContainEqual({ secretRef: { name: ENVFROM_SECRET_NAME } });
+        expect(appContainer.envFrom).toContainEqual({ secretRef: { name: ENVFROM_SECRET_NAME } });
       }
     }
-    // AND the waiter, which needs no secret, gets none
+    // AND the waiter and the recorder, which need no secret, get none
     const waiter = one(manifests, 'Deployment').spec.template.spec.initContainers[0];
     expect(JSON.stringify(waiter)).not.toMatch(/sentinel-|secretKeyRef|secretRef/);
+    expect(JSON.stringify(container(one(manifests, 'Job').spec.template.spec, 'record-success'))).not.toMatch(/sentinel-|secretKeyRef|secretRef/);
   });
 
   test('the sentinel names appear only as references, and the secret value nowhere', () => {

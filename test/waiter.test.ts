@@ -4,11 +4,13 @@ import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
 
 describe('k8s-wait-for (default)', () => {
   test('waits in job-wr mode: plain job mode counts a Job with no pod yet as done', () => {
-    expect(MigrationWaiter.k8sWaitFor().bind('app-migration-v1')).toEqual({
+    expect(MigrationWaiter.k8sWaitFor().bind('app-migration-v1', 'app-migration-ledger')).toEqual({
       image: 'groundnuty/k8s-wait-for:no-root-v2.0',
       args: ['job-wr', 'app-migration-v1'],
+      env: { HOME: '/tmp' },
       user: 1100,
       jobVerbs: ['get'],
+      ledgerVerbs: [],
       resources: undefined,
     });
   });
@@ -18,13 +20,30 @@ describe('kubectl wait', () => {
   // GIVEN the kubectl waiter with a timeout
   const { manifests } = synthesize({ ...MINIMAL, waiter: MigrationWaiter.kubectlWait({ timeout: Duration.minutes(20) }) });
   const job = oneOfKind(manifests, 'Job');
-  const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-migration');
+  const waiter = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
 
-  test('waits for the Complete condition of this release\'s Job, with a timeout', () => {
+  test('waits, watching, for either outcome of this release\'s Job, with a timeout', () => {
     expect(waiter.image).toBe('registry.k8s.io/kubectl:v1.28.15');
     expect(waiter.command).toEqual(['kubectl']);
-    expect(waiter.args).toEqual(['wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=1200s']);
+    // `kubectl wait` takes one condition: Complete and Failed statuses concatenated are "True" on either outcome
+    expect(waiter.args).toEqual([
+      'wait',
+      '--for=jsonpath={.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}=True',
+      `job/${job.metadata.name}`,
+      '--timeout=1200s',
+    ]);
     expect(waiter.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+  });
+
+  test('then fails at once, loudly, unless the Job completed', () => {
+    // GIVEN the second init container, which runs only after the first returned
+    const pod = oneOfKind(manifests, 'Deployment').spec.template.spec;
+    const check = container(pod, 'check-myapp-migration');
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-myapp-migration', 'check-myapp-migration']);
+    // THEN it checks once for Complete: on a failed Job it exits 1 and the pod shows Init:Error
+    expect(check.image).toBe(waiter.image);
+    expect(check.args).toEqual(['wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=0s']);
+    expect(check.securityContext).toEqual(waiter.securityContext);
   });
 
   test('the Role allows the get, list and watch kubectl wait uses, on this Job only', () => {
@@ -34,7 +53,7 @@ describe('kubectl wait', () => {
   });
 
   test('the default timeout is an hour', () => {
-    expect(MigrationWaiter.kubectlWait().bind('j').args).toContain('--timeout=3600s');
+    expect(MigrationWaiter.kubectlWait().bind('j', 'l').args).toContain('--timeout=3600s');
   });
 });
 

@@ -114,7 +114,8 @@ const K8S_API_NEEDS: { readonly [kind in WaiterKind]: readonly string[] } = {
   'k8s-wait-for': ['get'],
   // `kubectl wait` gets, then lists and watches with a metadata.name field selector.
   'kubectl-wait': ['get', 'list', 'watch'],
-  'library': ['get', 'list', 'watch'],
+  // It lists and watches the Job with a metadata.name field selector; it never gets it.
+  'library': ['list', 'watch'],
 };
 
 /** Kubernetes expands `$(VAR)` in command and args from the container's own variables. */
@@ -158,6 +159,7 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
   const positional: string[] = [];
   const conditions: string[] = [];
   let namespace: string | undefined;
+  let checksOnce = false;
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i];
     if (w.startsWith('-')) {
@@ -165,6 +167,10 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
       const value = inline ?? (KUBECTL_VALUE_FLAGS.has(flag) ? rest[++i] : undefined);
       if (flag === '--for' && value !== undefined) {
         conditions.push(value);
+      } else if (flag === '--timeout' && value !== undefined && /^0+(\.0*)?[a-z]*$/.test(value)) {
+        // `--timeout=0` checks once and exits 1 unless the condition holds: it never waits on a
+        // failed Job.
+        checksOnce = true;
       } else if ((flag === '-n' || flag === '--namespace') && value !== undefined) {
         namespace = value;
       } else if (/^-n./.test(w) && inline === undefined) {
@@ -190,12 +196,15 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
       break;
     }
   }
-  return names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions }));
+  return names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions }));
 }
 
-/** Whether a `--for` expression can be met by a Job that failed. */
+// Stands for a `kubectl wait --timeout=0` among the conditions: it ends at once on a failed Job.
+const FAILS_AT_ONCE = '(timeout 0)';
+
+/** Whether a `--for` expression can be met by a Job that failed, or the wait does not wait. */
 function conditionSeesFailure(condition: string): boolean {
-  return /failed/i.test(condition);
+  return condition === FAILS_AT_ONCE || /failed/i.test(condition);
 }
 
 /** The Jobs an init container waits for, however it waits. */
@@ -206,9 +215,10 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
   const command: string[] | undefined = Array.isArray(container.command)
     ? container.command.map((a: unknown) => expandVariables(text(a), container))
     : undefined;
-  // The library's own waiter is recognised by its variable, whatever the image. In `rollout` mode it
-  // waits for workloads (a post-deploy migration), not for a Job.
-  if (migrationJob !== undefined && args[0] !== 'rollout' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
+  // The library's own waiter is recognised by its variable, whatever the image, in its `job` mode.
+  // Its other modes are not waiters: `rollout` waits for workloads (a post-deploy migration),
+  // `record` writes the ledger.
+  if (migrationJob !== undefined && (args[0] ?? 'job') === 'job' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
     found.push({ kind: 'library', jobName: migrationJob, conditions: [] });
   }
   const image = text(container.image);

@@ -396,7 +396,9 @@ function envSourcesOf(containers: any[]): EnvSources {
 }
 
 function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report): void {
-  const j = envSourcesOf(containersOf(jobPodSpec, 'containers'));
+  // The migration may run in an init container of the Job (the library's does, before a container
+  // that records its success), so all of the Job's containers count.
+  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')]);
   const w = envSourcesOf(containersOf(workload.podSpec, 'containers'));
   const differences: string[] = [];
   const onlyJob = [...j.envFrom].filter((s) => !w.envFrom.has(s));

@@ -1,32 +1,30 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Testing } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { parse } from 'yaml';
 import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import { deliveryFromEnv, MyAppChart } from '../../examples/app/main';
 import {
   ArgoCdHookDeletePolicy,
+  DatabaseMigration,
   Delivery,
   HelmHookDeletePolicy,
   MigratedService,
   MigrationTool,
   MigrationWaiter,
 } from '../../src';
+import { parseManifests } from '../../src/lint/load';
+import { Manifests } from '../../src/lint/model';
 import { Finding } from '../../src/lint/rules';
 
 // The library's output is the reference implementation of the pattern: the linter must find
 // nothing in it but the library's own known gaps, listed here so that each one is a decision.
 //
-// KNOWN GAPS of the library at this commit (remove each exception once the library is fixed):
-// - MS015: the Deployment keeps cdk8s-plus's default rolling update (maxUnavailable 25%), so a
-//   rollout whose pods wait for a failed migration loses a quarter of the serving capacity. The
-//   library is to default to maxUnavailable: 0.
-// - MS020: MigrationWaiter.kubectlWait() runs `kubectl wait --for=condition=complete`, which waits
-//   until its timeout on a failed Job. It is to wait on a jsonpath that ends on Complete or Failed.
-const KNOWN_GAPS: { readonly [rule: string]: string } = {
-  MS015: 'Deployment keeps the default maxUnavailable (25%)',
-  MS020: 'kubectlWait() waits for condition=complete only',
-};
+// KNOWN GAPS of the library at this commit: none. (Before the watch waiter, maxUnavailable: 0 and
+// a kubectlWait() that notices failure, they were MS015 on every Deployment and MS020 for
+// kubectlWait().) A gap added here must say why, and which rule finds it.
+const KNOWN_GAPS: { readonly [rule: string]: string } = {};
 
 const ENGINES: Array<[string, () => Delivery]> = [
   ['flux', () => Delivery.flux()],
@@ -37,6 +35,7 @@ const ENGINES: Array<[string, () => Delivery]> = [
   ['kubectl', () => Delivery.kubectl()],
 ];
 const WAITERS: Array<[string, () => MigrationWaiter]> = [
+  ['watch (default)', () => MigrationWaiter.watch()],
   ['k8sWaitFor', () => MigrationWaiter.k8sWaitFor()],
   ['kubectlWait', () => MigrationWaiter.kubectlWait()],
 ];
@@ -54,10 +53,8 @@ const TOOLS: Array<[string, () => MigrationTool]> = [
   ['custom', () => MigrationTool.custom(['./migrate', 'up'], { writablePaths: ['/var/cache/app'] })],
 ];
 
-function unexpected(findings: Finding[], waiter: string): string[] {
-  return findings
-    .filter((f) => !(f.rule.id in KNOWN_GAPS) || (f.rule.id === 'MS020' && waiter !== 'kubectlWait'))
-    .map((f) => `${f.rule.id} ${f.message}`);
+function unexpected(findings: Finding[]): string[] {
+  return findings.filter((f) => !(f.rule.id in KNOWN_GAPS)).map((f) => `${f.rule.id} ${f.message}`);
 }
 
 describe('the library\'s own output lints clean but for its known gaps', () => {
@@ -80,9 +77,10 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
           });
           // WHEN they are linted at every severity
           const result = lintText(chartYaml(chart), 'myapp.k8s.yaml');
-          // THEN only known gaps are found, and each gap is still there (so its exception can go when fixed)
-          expect(unexpected(result.findings, waiterName)).toEqual([]);
-          expect(ruleIds(result)).toEqual(waiterName === 'kubectlWait' ? ['MS015', 'MS020'] : ['MS015']);
+          // THEN nothing is found
+          expect(unexpected(result.findings)).toEqual([]);
+          expect(result.findings.map((f) => f.rule.id)).toEqual([]);
+          expect(result.suppressed).toEqual([]);
         });
       }
     }
@@ -100,10 +98,85 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
     }));
     // WHEN linted
     const result = lintText(chartYaml(chart));
-    // THEN no service's RBAC, Job or waiter trips a rule; only each Deployment's known capacity gap
-    expect(unexpected(result.findings, 'k8sWaitFor')).toEqual([]);
-    expect(result.findings.filter((f) => f.rule.id === 'MS015').map((f) => f.object.name).sort())
-      .toEqual(TOOLS.map(([name]) => name.toLowerCase()).sort());
+    // THEN no service's RBAC, Job or waiter trips a rule of another's
+    expect(unexpected(result.findings)).toEqual([]);
+  });
+
+  test.each(WAITERS)('a post-deploy migration, with the %s waiter, is neither a waiter nor an unwaited migration', (_name, waiter) => {
+    // GIVEN the library with a post-deploy (contract) migration, whose Job waits for the rollout
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
+    new MigratedService(chart, 'myapp', {
+      imageTag: 'v1.2.3',
+      image: 'registry.example.com/myapp',
+      migrationCommand: ['./migrate', 'expand'],
+      postDeployMigrationCommand: ['./migrate', 'contract'],
+      waiter: waiter(),
+    });
+    // WHEN linted at every severity THEN nothing is found
+    const result = lintText(chartYaml(chart));
+    expect(result.objects).toBeGreaterThan(6);
+    expect(unexpected(result.findings)).toEqual([]);
+  });
+
+  test('a DatabaseMigration gating a workload of every kind', () => {
+    // GIVEN one migration that gates a Deployment, StatefulSet, DaemonSet, CronJob, Job and Pod,
+    // which read the migration's Secret, and whose Deployment and DaemonSet keep their capacity,
+    // as gate() asks
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
+    const image = 'registry.example.com/shop:v1.2.3';
+    const envFrom = [kplus.Env.fromSecret(kplus.Secret.fromSecretName(chart, 'shop-secrets', 'shop-secrets'))];
+    const web = new kplus.Deployment(chart, 'web', {
+      metadata: { name: 'web' },
+      strategy: kplus.DeploymentStrategy.rollingUpdate({ maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
+    });
+    web.addContainer({ name: 'web', image, envFrom });
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    search.addContainer({ name: 'search', image, envFrom });
+    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
+    agent.addContainer({ name: 'agent', image, envFrom });
+    ApiObject.of(agent).addJsonPatch(JsonPatch.add('/spec/updateStrategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: { value: 0 }, maxSurge: { value: 1 } } }));
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    nightly.addContainer({ name: 'report', image, envFrom });
+    const once = new kplus.Job(chart, 'once', { metadata: { name: 'once' } });
+    once.addContainer({ name: 'once', image, envFrom });
+    const debug = new kplus.Pod(chart, 'debug', { metadata: { name: 'debug' } });
+    debug.addContainer({ name: 'debug', image, envFrom });
+    const migration = new DatabaseMigration(chart, 'shop', {
+      imageTag: 'v1.2.3', image: 'registry.example.com/shop-migration', migrationTool: MigrationTool.prisma(), secretNames: ['shop-secrets'],
+    });
+    for (const workload of [web, search, agent, nightly, once, debug]) {
+      migration.gate(workload);
+    }
+    // (gate() warns that the default progressDeadlineSeconds is shorter than the migration timeout)
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const text = chartYaml(chart);
+    warn.mockRestore();
+    // WHEN linted at every severity
+    const result = lintText(text);
+    // THEN every workload is seen waiting, and nothing is found
+    expect(unexpected(result.findings)).toEqual([]);
+    const waiting = new Manifests(parseManifests(text, 'x.yaml')).waiters.map((w) => w.workload.object.kind).sort();
+    expect(waiting).toEqual(['CronJob', 'DaemonSet', 'Deployment', 'Job', 'Pod', 'StatefulSet']);
+  });
+
+  test('a gated Deployment and DaemonSet that keep their default updates are reported, as gate() warns', () => {
+    // GIVEN gated workloads with the default rolling updates
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
+    const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' } });
+    web.addContainer({ name: 'web', image: 'registry.example.com/shop:v1.2.3' });
+    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
+    agent.addContainer({ name: 'agent', image: 'registry.example.com/shop:v1.2.3' });
+    const migration = new DatabaseMigration(chart, 'shop', { imageTag: 'v1.2.3', image: 'registry.example.com/shop-migration', migrationCommand: ['./migrate'] });
+    const gates = [migration.gate(web), migration.gate(agent)];
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const text = chartYaml(chart);
+    warn.mockRestore();
+    // WHEN linted THEN both lose capacity, which is what the library warns about
+    expect(gates.flatMap((gate) => gate.warnings).filter((w) => w.includes('maxUnavailable'))).toHaveLength(2);
+    expect(lintText(text).findings.map((f) => `${f.rule.id} ${f.object.kind}`)).toEqual(['MS015 Deployment', 'MS015 DaemonSet']);
   });
 
   test('a TTL the user opts into is reported, as the library warns about it', () => {
@@ -127,7 +200,7 @@ describe('the example app and its pipelines', () => {
     // GIVEN the example app's manifests, which the pipelines lint before delivering them
     const chart = new MyAppChart(Testing.app(), 'myapp', { imageTag: 'v1.2.3', delivery: deliveryFromEnv(engine) });
     // WHEN linted THEN only the library's known gaps are found
-    expect(unexpected(lintText(chartYaml(chart)).findings, 'k8sWaitFor')).toEqual([]);
+    expect(unexpected(lintText(chartYaml(chart)).findings)).toEqual([]);
   });
 
   test('both pipelines lint the synthesized manifests before delivering them', () => {
@@ -135,9 +208,17 @@ describe('the example app and its pipelines', () => {
     const examples = path.join(__dirname, '..', '..', 'examples');
     const gitlab = parse(fs.readFileSync(path.join(examples, 'gitlab-ci', '.gitlab-ci.yml'), 'utf8'));
     const github = parse(fs.readFileSync(path.join(examples, 'github-actions', 'deploy.yml'), 'utf8'));
-    // THEN the synth job of each runs the lint command on the manifests it just wrote
-    expect(gitlab.synth.script).toContain('npx cdk8s-migrated-service lint manifests/');
-    expect(github.jobs.synth.steps.map((s: any) => s.run)).toContain('npx cdk8s-migrated-service lint manifests/');
+    // THEN each lints the manifests synth wrote: GitLab in a job that both deliver jobs need,
+    // GitHub in the synth job, before the manifests are uploaded for delivery
+    expect(gitlab['lint:manifests'].script).toContain('npx cdk8s-migrated-service lint "${CDK8S_APP_DIR}/manifests/"');
+    expect(gitlab['lint:manifests'].needs).toEqual([{ job: 'synth', artifacts: true }]);
+    for (const deliver of ['deliver:oci', 'commit:manifests']) {
+      expect(gitlab[deliver].needs).toContain('lint:manifests');
+    }
+    const steps: any[] = github.jobs.synth.steps;
+    const lintStep = steps.findIndex((s) => s.run === 'npx cdk8s-migrated-service lint manifests/');
+    expect(lintStep).toBeGreaterThan(steps.findIndex((s) => s.run?.includes('cdk8s synth')));
+    expect(lintStep).toBeLessThan(steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@')));
   });
 });
 

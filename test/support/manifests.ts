@@ -52,3 +52,22 @@ export function container(podSpec: any, name: string): any {
   }
   return found[0];
 }
+
+/** The single manifest of `kind` named `name`; fails when there are none or several. */
+export function named(manifests: any[], kind: string, name: string): any {
+  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${kind} named ${name}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** The Job a waiter init container waits for: every waiter names it in MIGRATION_JOB. */
+export function waitedJob(waiter: any): string | undefined {
+  return (waiter.env ?? []).find((e: any) => e.name === 'MIGRATION_JOB')?.value;
+}
+
+/** Where the manifest of `kind` named `name` stands in the synthesized order; -1 when absent. */
+export function positionOf(manifests: any[], kind: string, name: string): number {
+  return manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
+}

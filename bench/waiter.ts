@@ -1,0 +1,238 @@
+/**
+ * Waiter benchmark: N processes wait on one migration Job served by the fake API server
+ * (test/support/fake-api-server.ts); the harness then marks the Job Complete (or Failed) and
+ * measures how long each process takes to exit, and how many API requests each made while waiting.
+ *
+ * `npm run bench:waiter -- --help` lists the options. Timings are printed, never asserted.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { cpus, loadavg, tmpdir } from 'os';
+import { join } from 'path';
+import { performance } from 'perf_hooks';
+import { migrationWaiterScript } from '../src/waiter-script';
+import { CA_FILE, FakeApiServer, FULL_ACCESS } from '../test/support/fake-api-server';
+
+const NS = 'bench';
+const JOB = 'web-migration-4f2a9c';
+const TOKEN = 'bench-token';
+
+/**
+ * What each implementation runs. Besides the library's waiter, two emulations for comparison:
+ * k8s-wait-for polls the Job every WAIT_TIME=2 s with a new kubectl process (so a new connection),
+ * and `kubectl wait --for=condition=complete` LISTs then WATCHes, ignoring Failed.
+ */
+const POLL_EMULATION = `
+const https = require('https'); const fs = require('fs'); const e = process.env;
+const ca = fs.readFileSync(e.WAITER_CA_FILE);
+function poll() {
+  const token = fs.readFileSync(e.WAITER_TOKEN_FILE, 'utf8').trim();
+  const req = https.request({ host: e.KUBERNETES_SERVICE_HOST, port: e.KUBERNETES_SERVICE_PORT, ca, agent: false,
+    path: '/apis/batch/v1/namespaces/' + e.WAITER_NAMESPACE + '/jobs/' + e.MIGRATION_JOB, headers: { Authorization: 'Bearer ' + token } }, (res) => {
+    let text = ''; res.on('data', (d) => (text += d));
+    res.on('end', () => {
+      const job = JSON.parse(text); const s = job.status || {};
+      if ((s.succeeded || 0) > 0 && !s.active) process.exit(0);
+      setTimeout(poll, 2000);
+    });
+  });
+  req.on('error', () => setTimeout(poll, 2000)); req.end();
+}
+poll();
+`;
+
+const WATCH_EMULATION = `
+const https = require('https'); const fs = require('fs'); const e = process.env;
+const ca = fs.readFileSync(e.WAITER_CA_FILE); const token = fs.readFileSync(e.WAITER_TOKEN_FILE, 'utf8').trim();
+const base = '/apis/batch/v1/namespaces/' + e.WAITER_NAMESPACE + '/jobs?fieldSelector=metadata.name%3D' + e.MIGRATION_JOB;
+const get = (path, onData, onEnd) => https.request({ host: e.KUBERNETES_SERVICE_HOST, port: e.KUBERNETES_SERVICE_PORT, ca, path,
+  headers: { Authorization: 'Bearer ' + token } }, (res) => { res.setEncoding('utf8'); res.on('data', onData); res.on('end', onEnd || (() => {})); }).end();
+const complete = (job) => ((job && job.status && job.status.conditions) || []).some((c) => c.type === 'Complete' && c.status === 'True');
+let text = '';
+get(base, (d) => (text += d), () => {
+  const list = JSON.parse(text);
+  if (complete(list.items[0])) process.exit(0);
+  let buffer = '';
+  get(base + '&watch=1&resourceVersion=' + list.metadata.resourceVersion, (d) => {
+    buffer += d; let nl;
+    while ((nl = buffer.indexOf('\\n')) >= 0) { const ev = JSON.parse(buffer.slice(0, nl)); buffer = buffer.slice(nl + 1); if (complete(ev.object)) process.exit(0); }
+  });
+});
+`;
+
+interface Impl {
+  readonly name: string;
+  readonly args: () => string[];
+  /** Whether it is waiting: its watch is open, or it has made its first poll. */
+  readonly waiting: (server: FakeApiServer, n: number) => boolean;
+  readonly exitsOnFailure: boolean;
+}
+
+const IMPLS: Impl[] = [
+  { name: 'migration-waiter', args: () => ['-e', migrationWaiterScript(), 'job'], waiting: (s, n) => s.openWatches('jobs') >= n, exitsOnFailure: true },
+  { name: 'k8s-wait-for (emulated)', args: () => ['-e', POLL_EMULATION], waiting: (s, n) => s.count('get', 'jobs') >= n, exitsOnFailure: false },
+  { name: 'kubectl wait (emulated)', args: () => ['-e', WATCH_EMULATION], waiting: (s, n) => s.openWatches('jobs') >= n, exitsOnFailure: false },
+];
+
+interface Options {
+  sizes: number[];
+  idleSeconds: number;
+  impls: string[];
+  /** How long an implementation that ignores Failed gets before it counts as "waits forever". */
+  failureGraceSeconds: number;
+}
+
+interface Round {
+  impl: string;
+  n: number;
+  outcome: 'Complete' | 'Failed';
+  exited: number;
+  latencies: number[];
+  requestsPerPodPerSecond?: number;
+  rssMb?: number;
+  startupSeconds: number;
+}
+
+const HELP = `npm run bench:waiter -- [options]
+  --sizes 50,200            numbers of waiting processes N (each uses about 40 MB)
+  --idle-seconds 10         how long to count requests while nothing changes
+  --impls migration-waiter,k8s-wait-for,kubectl-wait
+  --failure-grace-seconds 5 how long a waiter that ignores Failed is given to exit`;
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { sizes: [50, 200], idleSeconds: 10, impls: IMPLS.map((i) => i.name), failureGraceSeconds: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case '--sizes': options.sizes = value.split(',').map(Number); i++; break;
+      case '--idle-seconds': options.idleSeconds = Number(value); i++; break;
+      case '--impls': options.impls = value.split(',').map((v) => IMPLS.find((impl) => impl.name.startsWith(v))!.name); i++; break;
+      case '--failure-grace-seconds': options.failureGraceSeconds = Number(value); i++; break;
+      default: console.log(HELP); process.exit(argv[i] === '--help' ? 0 : 1);
+    }
+  }
+  return options;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function rssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    kb += match ? Number(match[1]) : 0;
+  }
+  return kb / 1024 / pids.length;
+}
+
+async function runRound(impl: Impl, n: number, outcome: Round['outcome'], options: Options, dir: string): Promise<Round> {
+  const server = await FakeApiServer.start();
+  server.tokens.set(TOKEN, FULL_ACCESS);
+  server.apply('jobs', NS, { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } });
+  const exits = new Map<number, number>();
+  const children: ChildProcess[] = [];
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const child = spawn(process.execPath, impl.args(), {
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH,
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: String(server.port),
+        WAITER_TOKEN_FILE: join(dir, 'token'),
+        WAITER_CA_FILE: CA_FILE,
+        WAITER_NAMESPACE: NS,
+        MIGRATION_JOB: JOB,
+      },
+    });
+    child.on('exit', () => exits.set(i, performance.now()));
+    children.push(child);
+  }
+  const round: Round = { impl: impl.name, n, outcome, exited: 0, latencies: [], startupSeconds: 0 };
+  try {
+    await until(() => impl.waiting(server, n), 300, `${n} waiting processes`);
+    round.startupSeconds = (performance.now() - started) / 1000;
+    if (outcome === 'Complete') {
+      // Let the last starters settle, then count requests over a quiet period.
+      await sleep(2000);
+      round.rssMb = rssMb(children.map((c) => c.pid!));
+      const before = server.count();
+      await sleep(options.idleSeconds * 1000);
+      round.requestsPerPodPerSecond = (server.count() - before) / n / options.idleSeconds;
+    }
+    const t0 = performance.now();
+    if (outcome === 'Complete') server.setJobCondition(NS, JOB, 'Complete');
+    else server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    const grace = outcome === 'Failed' && !impl.exitsOnFailure ? options.failureGraceSeconds : 60;
+    await until(() => exits.size === n, grace, 'every process to exit').catch(() => undefined);
+    round.exited = exits.size;
+    round.latencies = [...exits.values()].map((t) => t - t0).sort((a, b) => a - b);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.on('exit', r))));
+    await server.close();
+  }
+  return round;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+function row(r: Round): string[] {
+  const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const latency = r.exited === r.n ? [ms(quantile(r.latencies, 0.5)), ms(quantile(r.latencies, 0.95)), ms(r.latencies[r.n - 1])] : ['-', '-', '-'];
+  return [
+    r.impl, String(r.n), r.outcome, `${r.exited}/${r.n}`, ...latency,
+    r.requestsPerPodPerSecond === undefined ? '' : r.requestsPerPodPerSecond.toFixed(3),
+    r.rssMb === undefined ? '' : r.rssMb.toFixed(0),
+    r.startupSeconds.toFixed(1),
+  ];
+}
+
+function table(rows: string[][]): string {
+  const header = ['waiter', 'N', 'outcome', 'exited', 'p50 ms', 'p95 ms', 'max ms', 'req/pod/s idle', 'RSS MB', 'startup s'];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'waiter-bench-'));
+  writeFileSync(join(dir, 'token'), TOKEN);
+  console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0].model}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const rows: string[][] = [];
+  try {
+    for (const n of options.sizes) {
+      for (const impl of IMPLS.filter((i) => options.impls.includes(i.name))) {
+        for (const outcome of ['Complete', 'Failed'] as const) {
+          const round = await runRound(impl, n, outcome, options, dir);
+          rows.push(row(round));
+          console.log(table(rows.slice(-1)).split('\n')[2]);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nLatency: from the harness setting the condition to each process's exit, seen by the harness.
+"exited" counts the processes that exited (within ${options.failureGraceSeconds} s of Failed for waiters that ignore it).
+req/pod/s idle: requests to the fake API server per waiting process per second over ${options.idleSeconds} s with nothing changing.\n`);
+  console.log(table(rows));
+  console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

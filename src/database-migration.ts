@@ -1,0 +1,452 @@
+import { ApiObject, Chart, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { Delivery } from './delivery';
+import { MigrationGate } from './gate';
+import { recommendedLabels } from './labels';
+import { migrationJob } from './migration-job';
+import { MigrationLedger } from './migration-ledger';
+import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
+import { MigrationTool } from './migration-tool';
+import { derivedName, versionedResourceName } from './names';
+import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
+import { refuseDuplicateObjects } from './unique-objects';
+import { invalidProp } from './validation';
+import { MigrationWaiter } from './waiter';
+
+/**
+ * Props of `DatabaseMigration`.
+ */
+export interface DatabaseMigrationProps {
+  /**
+   * The image tag of this release. The migration image is tagged with it, and the Job's name is
+   * derived from it, so that each release runs its own migration once. Any Docker tag except
+   * `latest`.
+   */
+  readonly imageTag: string;
+
+  /**
+   * The migration image repository, without tag or digest, e.g.
+   * `registry.example.com/myapp-migration`. It is tagged with `imageTag`.
+   */
+  readonly image: string;
+
+  /**
+   * The command that applies pending migrations, e.g. `['npx', 'prisma', 'migrate', 'deploy']`.
+   * Give this or `migrationTool`, not both.
+   *
+   * @default - the command of `migrationTool`
+   */
+  readonly migrationCommand?: string[];
+
+  /**
+   * A migration tool preset: its command, and the environment and writable paths it needs under a
+   * read-only root filesystem. Give this or `migrationCommand`, not both.
+   *
+   * @default - `MigrationTool.custom(migrationCommand)`
+   */
+  readonly migrationTool?: MigrationTool;
+
+  /**
+   * The base name of the migration's objects: the Job is named `<name>-migration-<tag>`, the Role
+   * and RoleBinding `<name>-migration-reader`. A DNS-1035 label (lowercase letters, digits and `-`,
+   * starting with a letter) of at most 63 characters. Up to 42 characters it is used verbatim;
+   * longer names are shortened with a hash in derived names, so that every name fits in 63.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * ConfigMaps exposed as environment variables (`envFrom`) of the migration. Give the gated
+   * workloads the same ones, so that the migration reaches the database they use.
+   *
+   * @default - none
+   */
+  readonly configMapNames?: string[];
+
+  /**
+   * Secrets exposed as environment variables (`envFrom`) of the migration, typically the one
+   * holding `DATABASE_URL`. Only the names reach the YAML.
+   *
+   * @default - none
+   */
+  readonly secretNames?: string[];
+
+  /**
+   * Environment variables of the migration container.
+   *
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+
+  /**
+   * Resources of the migration container.
+   *
+   * @default - cdk8s-plus defaults: cpu 1000m request / 1500m limit, memory 512Mi / 2048Mi
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Security context of the migration container, laid over the defaults, which meet the Pod
+   * Security Standards "restricted" profile. `runAsNonRoot` needs an image whose `USER` is a
+   * non-zero number (e.g. `USER 1000:1000`), or set `user` here.
+   *
+   * @default - the restricted profile, with a read-only root filesystem
+   */
+  readonly securityContext?: kplus.ContainerSecurityContextProps;
+
+  /**
+   * Labels added to the migration's pod, e.g. for a workload identity webhook. Keys under
+   * `app.kubernetes.io/` are the construct's own and are refused.
+   *
+   * @default - none besides the construct's own
+   */
+  readonly podLabels?: { [key: string]: string };
+
+  /**
+   * Annotations added to the migration's pod.
+   *
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+
+  /**
+   * Pull policy of the migration image. The tag names one release and is never reused, so a node
+   * that has the image need not ask the registry again.
+   *
+   * @default kplus.ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+
+  /**
+   * A `kubernetes.io/dockerconfigjson` Secret used to pull the migration image.
+   *
+   * @default - none
+   */
+  readonly imagePullSecretName?: string;
+
+  /**
+   * The init container that holds every gated pod until the migration Job has completed.
+   *
+   * @default MigrationWaiter.watch()
+   */
+  readonly waiter?: MigrationWaiter;
+
+  /**
+   * The tool that applies the manifests; it decides the Job's annotations.
+   *
+   * @default Delivery.flux()
+   */
+  readonly delivery?: Delivery;
+
+  /**
+   * Deletes the Job this long after it finishes (`ttlSecondsAfterFinished`).
+   *
+   * Unset by default, deliberately: under Flux the deleted Job is re-created at the next reconcile
+   * and the migration runs again every interval, and waiters that need the Job (k8s-wait-for,
+   * kubectl wait) loop in `Init:CrashLoopBackOff` in every pod that starts afterwards. The
+   * construct warns when it is set.
+   *
+   * @default - the Job is kept until the next release replaces it
+   */
+  readonly ttlAfterFinished?: Duration;
+
+  /**
+   * How long the migration may run before Kubernetes stops it and marks the Job failed
+   * (`activeDeadlineSeconds`, reason `DeadlineExceeded`), so that a hung migration fails visibly
+   * instead of holding the release forever.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly migrationTimeout?: Duration;
+
+  /**
+   * The command that applies the post-deploy (contract) migrations: dropping what the previous
+   * release still used, backfills, tightened constraints. It runs in a second Job,
+   * `<name>-post-migration-<tag>`, only once every workload gated by this migration has rolled out
+   * this release completely. The pre-deploy command must leave these migrations out.
+   *
+   * Give it with `migrationCommand` or `MigrationTool.custom()`. A preset whose tool can split the
+   * phases takes its own post-deploy option instead (e.g. `MigrationTool.flyway({ locations,
+   * postDeployLocations })`); a preset that cannot would run the contract migrations in the
+   * pre-deploy Job too, so it is refused here.
+   *
+   * @default - the post-deploy command of `migrationTool`, if it has one; else no post-deploy Job
+   */
+  readonly postDeployMigrationCommand?: string[];
+
+  /**
+   * How long the post-deploy migration may run once the rollout is complete. The post-deploy Job's
+   * own deadline adds the time the rollout may take: the pre-deploy `migrationTimeout` and 10
+   * minutes of start-up.
+   *
+   * @default - `migrationTimeout`
+   */
+  readonly postDeployMigrationTimeout?: Duration;
+
+  /**
+   * The larger application this migration is part of (`app.kubernetes.io/part-of`).
+   *
+   * @default - no part-of label
+   */
+  readonly partOf?: string;
+}
+
+/**
+ * A database migration that runs once per release, and holds every workload it gates until it has
+ * succeeded:
+ *
+ * - a migration Job named `<name>-migration-<tag>`, one per release;
+ * - `gate(workload)`: an init container in that workload's pods that waits for exactly that Job;
+ * - a Role that lets the waiters read that Job and nothing else, bound to each gated workload's
+ *   ServiceAccount;
+ * - the Job and the RBAC ordered before every gated workload in the YAML.
+ *
+ * @example
+ * const migration = new DatabaseMigration(chart, 'shop', {
+ *   imageTag: 'v1.2.3',
+ *   image: 'registry.example.com/shop-migration',
+ *   migrationTool: MigrationTool.prisma(),
+ *   secretNames: ['shop-secrets'],
+ * });
+ * migration.gate(web);
+ * migration.gate(worker);
+ */
+export class DatabaseMigration extends Construct {
+  /** The base name of the migration's objects. */
+  public readonly name: string;
+
+  /** The name of this release's migration Job, which every gated pod waits for. */
+  public readonly jobName: string;
+
+  /** The migration Job. */
+  public readonly job: kplus.Job;
+
+  /** The migration container of the Job. */
+  public readonly migrationContainer: kplus.Container;
+
+  /** The Role that lets the waiters read this release's Job. */
+  public readonly role: kplus.Role;
+
+  /** The RoleBinding of `role` to the ServiceAccount of every gated workload. */
+  public readonly roleBinding: kplus.RoleBinding;
+
+  /** The delivery engine the manifests are annotated for. */
+  public readonly delivery: Delivery;
+
+  /**
+   * Where the migration records its success, for waiters that still start pods after the Job is
+   * gone; present when the waiter reads it (`MigrationWaiter.watch()`).
+   */
+  public readonly ledger?: MigrationLedger;
+
+  /** The waiter every gated pod runs. */
+  public readonly waiter: MigrationWaiter;
+
+  /** How long the migration may run. */
+  public readonly migrationTimeout: Duration;
+
+  /** The name of the init container that waits, in every gated pod. */
+  public readonly waiterContainerName: string;
+
+  /**
+   * The post-deploy (contract) migration, when there is one: its Job runs once every gated
+   * workload has rolled out this release.
+   */
+  public readonly postDeploy?: PostDeployMigration;
+
+  /** The workloads gated so far. */
+  public readonly gates: MigrationGate[] = [];
+
+  /**
+   * Warnings about opted-in traps (such as a TTL on the Job) and about gated workloads that can
+   * lose capacity while they wait. Each is also printed.
+   */
+  public readonly warnings: string[] = [];
+
+  private readonly owner: string;
+  private readonly namespace?: string;
+  private readonly boundAccounts = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
+    super(scope, id);
+    this.owner = `DatabaseMigration "${this.node.path}"`;
+    this.name = props.name ?? id;
+    validateMigrationProps(this.owner, this.name, props.name === undefined, props);
+    const migrationTool = resolveMigrationTool(this.owner, props);
+    this.delivery = props.delivery ?? Delivery.flux();
+    this.waiter = props.waiter ?? MigrationWaiter.watch();
+    this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
+    this.namespace = Chart.of(this).namespace;
+    this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
+    this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
+    const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
+    const waiterConfig = this.waiter.bind(this.jobName, this.ledgerName);
+    // Only a waiter that reads the ledger needs the migration to record its success there.
+    const recordsSuccess = waiterConfig.ledgerVerbs.length > 0;
+
+    ({ job: this.job, migrationContainer: this.migrationContainer } = migrationJob(this, 'Job', props, {
+      name: this.jobName,
+      labels,
+      annotations: this.delivery.jobAnnotations(),
+      command: migrationTool.command,
+      toolEnv: migrationTool.env,
+      writablePaths: migrationTool.writablePaths,
+      timeout: this.migrationTimeout,
+      migrateFirst: recordsSuccess,
+    }));
+    if (recordsSuccess) {
+      this.ledger = new MigrationLedger(this, 'Ledger', {
+        name: this.ledgerName,
+        recorderName: derivedName('', this.name, '-migration-recorder'),
+        labels,
+        job: this.job,
+        jobName: this.jobName,
+        migrationImage: `${props.image}:${props.imageTag}`,
+        recorder: this.waiter._program('record', {}),
+        prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
+        ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
+      });
+    }
+
+    this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
+
+    const readerName = derivedName('', this.name, '-migration-reader');
+    this.role = new kplus.Role(this, 'Role', { metadata: { name: readerName, labels } });
+    // A cdk8s-plus Job as the resource yields `resourceNames: [<job name>]`: the waiters may read
+    // this release's Job and no other, and the ledger only by its name.
+    this.role.allow(waiterConfig.jobVerbs, this.job);
+    if (waiterConfig.ledgerVerbs.length > 0) {
+      this.role.allow(waiterConfig.ledgerVerbs, kplus.ConfigMap.fromConfigMapName(this, 'LedgerName', this.ledgerName));
+    }
+    this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: readerName, labels }, role: this.role });
+    this.roleBinding.node.addDependency(this.role);
+
+    refuseDuplicateObjects(this.owner, this, [
+      ApiObject.of(this.job), ApiObject.of(this.role), ApiObject.of(this.roleBinding),
+      ...(this.ledger !== undefined
+        ? [this.ledger.configMap, ApiObject.of(this.ledger.serviceAccount), ApiObject.of(this.ledger.role), ApiObject.of(this.ledger.roleBinding)]
+        : []),
+    ]);
+    if (props.ttlAfterFinished !== undefined) {
+      this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
+        + (waiterConfig.ledgerVerbs.length > 0 ? '' : ' Until the next release, every pod that starts after that (scale-up, '
+          + 'reschedule, node drain) finds no Job, and its waiter exits 1: the pod loops in Init:CrashLoopBackOff.'));
+    }
+  }
+
+  /** The ConfigMap in which the migration records its successes, for waiters that outlive the Job. */
+  public get ledgerName(): string {
+    return derivedName('', this.name, '-migration-ledger');
+  }
+
+  /**
+   * Holds every pod of `workload` until this release's migration Job has completed: adds the
+   * waiter init container, turns the pod's service-account token on, lets the workload's
+   * ServiceAccount read the Job (and nothing else), and orders the Job and RBAC before the
+   * workload in the YAML, whatever order they were created in.
+   *
+   * `workload` is any construct that synthesizes one object with a pod template: a cdk8s-plus
+   * Deployment, StatefulSet, DaemonSet, Job, CronJob (every run waits) or Pod, or an L1 object of
+   * those kinds (`cdk8s import`, `ApiObject`, an object of an `Include`). A workload without a
+   * ServiceAccount gets one named after it: a gated pod never runs as the namespace's `default`.
+   *
+   * The workload's rollout strategy is left as it is; a warning says when it can lose serving
+   * capacity while new pods wait.
+   */
+  public gate(workload: IConstruct): MigrationGate {
+    const gate = MigrationGate._apply(workload, {
+      owner: this.owner,
+      namespace: this.namespace,
+      jobName: this.jobName,
+      waiterContainerName: this.waiterContainerName,
+      verifierContainerName: derivedName('check-', this.name, '-migration'),
+      waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
+      waiter: this.waiter.bind(this.jobName, this.ledgerName),
+      migrationTimeout: this.migrationTimeout,
+      serviceAccountFor: (workloadName) => this.serviceAccountFor(workloadName),
+      warn: (message) => this.warn(message),
+    });
+    if (this.gates.some((existing) => existing.workload === gate.workload)) {
+      throw invalidProp(this.owner, 'gate(workload)', workload.node.path, 'this workload is already gated by this migration; gate it once.');
+    }
+    this.gates.push(gate);
+    this.postDeploy?._waitFor(gate);
+    if (!this.boundAccounts.has(gate.serviceAccountName)) {
+      this.boundAccounts.add(gate.serviceAccountName);
+      this.roleBinding.addSubjects(new ServiceAccountSubject(this, `Subject${this.boundAccounts.size}`, gate.serviceAccountName, this.namespace));
+    }
+    workload.node.addDependency(this.job, this.role, this.roleBinding);
+    if (gate.serviceAccount !== undefined) {
+      workload.node.addDependency(gate.serviceAccount);
+    }
+    return gate;
+  }
+
+  private createPostDeployMigration(
+    props: DatabaseMigrationProps, migrationTool: MigrationTool, labels: { [key: string]: string },
+  ): PostDeployMigration | undefined {
+    const phase = resolvePostDeployPhase(this.owner, props, migrationTool);
+    if (phase === undefined) {
+      return undefined;
+    }
+    const timeout = props.postDeployMigrationTimeout ?? this.migrationTimeout;
+    const { job } = migrationJob(this, 'PostDeployJob', props, {
+      name: versionedResourceName(this.name, '-post-migration-', props.imageTag),
+      labels,
+      annotations: this.delivery.postDeployJobAnnotations(),
+      command: phase.command,
+      toolEnv: phase.env,
+      writablePaths: migrationTool.writablePaths,
+      // The Job's clock starts before the rollout: the rollout waits for the pre-deploy migration
+      // and the pods' start-up, then the contract migration gets its own timeout.
+      timeout: Duration.seconds(this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds() + timeout.toSeconds()),
+      migrateFirst: false,
+    });
+    return new PostDeployMigration(this, 'PostDeploy', {
+      job,
+      readerName: derivedName('', this.name, '-post-migration'),
+      labels,
+      releaseJobName: this.jobName,
+      rolloutWaiter: (env) => this.waiter._program('rollout', env),
+      owner: this.owner,
+    });
+  }
+
+  private serviceAccountFor(workloadName: string): kplus.ServiceAccount {
+    const serviceAccount = new kplus.ServiceAccount(this, `ServiceAccount${this.gates.length}`, {
+      metadata: { name: workloadName, labels: { 'app.kubernetes.io/managed-by': 'cdk8s' } },
+      // Only the gated pods, which set it themselves, get a token.
+      automountToken: false,
+    });
+    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)]);
+    return serviceAccount;
+  }
+
+  private warn(message: string): void {
+    const warning = `${this.owner}: ${message}`;
+    this.warnings.push(warning);
+    console.warn(`[WARNING] ${warning}`);
+  }
+}
+
+/**
+ * A ServiceAccount of the migration's namespace as a RoleBinding subject. The namespace is written
+ * out when the chart has one; without one, Kubernetes reads the binding's own namespace, which is
+ * the workload's. (cdk8s-plus's `ServiceAccount.fromServiceAccountName` would write "default".)
+ */
+class ServiceAccountSubject extends Construct implements kplus.ISubject {
+  constructor(scope: Construct, id: string, private readonly accountName: string, private readonly namespace?: string) {
+    super(scope, id);
+  }
+
+  public toSubjectConfiguration(): kplus.SubjectConfiguration {
+    return {
+      kind: 'ServiceAccount',
+      name: this.accountName,
+      apiGroup: '',
+      ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
+    };
+  }
+}

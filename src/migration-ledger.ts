@@ -1,0 +1,116 @@
+import { ApiObject, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { afterSerialization, mountTokenInto, podSpecOf } from './pod-template';
+import { restrictedSecurityContext } from './security-context';
+import { MigrationWaiterConfig } from './waiter';
+
+/** How the ledger is wired to its migration. */
+export interface MigrationLedgerProps {
+  /** The ConfigMap's name. */
+  readonly name: string;
+  /** The ServiceAccount, Role and RoleBinding of the recording container. */
+  readonly recorderName: string;
+  readonly labels: { [key: string]: string };
+  /** The migration Job, whose main container records its success. */
+  readonly job: kplus.Job;
+  readonly jobName: string;
+  /** The migration's image and tag. */
+  readonly migrationImage: string;
+  /** The program that records, from the waiter's image. */
+  readonly recorder: MigrationWaiterConfig;
+  /**
+   * Annotations of the recorder's ServiceAccount, Role and RoleBinding. A hook engine (Argo CD,
+   * Helm) runs the Job before it applies the chart's other objects, so they must be hooks too.
+   */
+  readonly prerequisiteAnnotations: { [key: string]: string };
+  /**
+   * How long the recorder waits for the ledger to exist: a hook engine creates it only after the
+   * Job, on the first install.
+   */
+  readonly ledgerWaitSeconds: number;
+}
+
+/**
+ * Evidence of a migration's success that outlives its Job.
+ *
+ * The Job's TTL, Flux's prune of the previous release's Job, or a `kubectl delete` leave pods of a
+ * release that did migrate with nothing to wait for; a restarted pod would never start again. So
+ * the migration Job records its success in a ConfigMap, `<name>-migration-ledger`:
+ *
+ * - The Job runs the migration first (an init container), then a small container that adds
+ *   `<job name>: {"succeededAt": ...}` to the ledger. A failed migration records nothing.
+ * - The ledger is emitted with no `data`, so that no engine owns its entries: Flux's server-side
+ *   apply, Argo CD and Helm's three-way merges leave keys they did not set in place at every
+ *   reconcile.
+ * - It keeps the newest 20 entries, so it never grows without bound.
+ * - Only the recording container can write it, and only that ConfigMap; the waiters may only read
+ *   it, by name.
+ */
+export class MigrationLedger extends Construct {
+  /** The ledger's name. */
+  public readonly name: string;
+
+  /** The ledger ConfigMap. */
+  public readonly configMap: ApiObject;
+
+  /** The container of the migration Job that records its success. */
+  public readonly recorderContainer: kplus.Container;
+
+  /** The ServiceAccount of the migration Job's pod, used by the recorder alone. */
+  public readonly serviceAccount: kplus.ServiceAccount;
+
+  /** The Role that lets the recorder read and update the ledger, and nothing else. */
+  public readonly role: kplus.Role;
+
+  /** The RoleBinding of `role` to `serviceAccount`. */
+  public readonly roleBinding: kplus.RoleBinding;
+
+  constructor(scope: Construct, id: string, props: MigrationLedgerProps) {
+    super(scope, id);
+    this.name = props.name;
+    this.configMap = new ApiObject(this, 'ConfigMap', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: props.name, labels: props.labels },
+    });
+
+    const metadata = { name: props.recorderName, labels: props.labels, annotations: props.prerequisiteAnnotations };
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: false });
+    this.role = new kplus.Role(this, 'Role', { metadata });
+    this.role.allow(['get', 'update'], kplus.ConfigMap.fromConfigMapName(this, 'Ledger', props.name));
+    this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata, role: this.role });
+    this.roleBinding.addSubjects(this.serviceAccount);
+    this.roleBinding.node.addDependency(this.serviceAccount, this.role);
+
+    const recorder = props.recorder;
+    this.recorderContainer = props.job.addContainer({
+      name: 'record-success',
+      image: recorder.image,
+      command: recorder.command,
+      args: recorder.args,
+      envVariables: Object.fromEntries(Object.entries({
+        ...recorder.env,
+        MIGRATION_JOB: props.jobName,
+        MIGRATION_LEDGER: props.name,
+        // For people reading the ledger: which image the recorded migration ran.
+        MIGRATION_IMAGE: props.migrationImage,
+        LEDGER_WAIT_SECONDS: `${props.ledgerWaitSeconds}`,
+      }).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+        memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+      },
+      securityContext: restrictedSecurityContext({ user: recorder.user, group: recorder.user }),
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    });
+
+    const jobObject = ApiObject.of(props.job);
+    afterSerialization(jobObject, (json) => {
+      const pod = podSpecOf(json);
+      pod.serviceAccountName = props.recorderName;
+      mountTokenInto(pod, 'record-success', 'recorder-token');
+    });
+    props.job.node.addDependency(this.configMap, this.serviceAccount, this.role, this.roleBinding);
+  }
+}

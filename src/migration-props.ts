@@ -1,0 +1,120 @@
+import { Duration } from 'cdk8s';
+import { DatabaseMigrationProps } from './database-migration';
+import { MigrationTool } from './migration-tool';
+import { isDns1035Label } from './names';
+import {
+  invalidProp,
+  validateAnnotationKeys,
+  validateCommand,
+  validateImageRepository,
+  validateImageTag,
+  validateLabels,
+  validateObjectNames,
+  validatePositiveDuration,
+} from './validation';
+
+/** The labels the constructs set on every object themselves. */
+const MANAGED_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+];
+
+/**
+ * Checks the props that describe the migration. `MigratedService` checks them with its own name
+ * first, so that its errors name the construct the user created.
+ */
+export function validateMigrationProps(owner: string, name: string, nameFromId: boolean, props: DatabaseMigrationProps): void {
+  if (!isDns1035Label(name)) {
+    const source = nameFromId ? 'name (defaulted from the construct id)' : 'name';
+    const fix = nameFromId ? ' Pass a valid `name` prop, or use such an id.' : '';
+    throw invalidProp(owner, source, name,
+      'the base name of every object is a DNS-1035 label: lowercase letters, digits and "-", starting with a letter, '
+      + `ending with a letter or digit, at most 63 characters.${fix}`);
+  }
+  validateImageTag(owner, 'imageTag', props.imageTag);
+  validateImageRepository(owner, 'image', props.image);
+  resolvePostDeployPhase(owner, props, resolveMigrationTool(owner, props));
+  validateObjectNames(owner, 'configMapNames', props.configMapNames ?? [], 'ConfigMap');
+  validateObjectNames(owner, 'secretNames', props.secretNames ?? [], 'Secret');
+  if (props.imagePullSecretName !== undefined) {
+    validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
+  }
+  validatePositiveDuration(owner, 'migrationTimeout', props.migrationTimeout ?? Duration.hours(1));
+  if (props.postDeployMigrationTimeout !== undefined) {
+    validatePositiveDuration(owner, 'postDeployMigrationTimeout', props.postDeployMigrationTimeout);
+  }
+  if (props.ttlAfterFinished !== undefined) {
+    validatePositiveDuration(owner, 'ttlAfterFinished', props.ttlAfterFinished);
+  }
+  validatePodLabels(owner, props.podLabels ?? {});
+  validateAnnotationKeys(owner, 'podAnnotations', props.podAnnotations ?? {});
+  if (props.partOf !== undefined) {
+    validateLabels(owner, 'partOf', { 'app.kubernetes.io/part-of': props.partOf });
+  }
+}
+
+/**
+ * Pod labels are checked, and may not set the construct's own `app.kubernetes.io/` labels: the
+ * construct would overwrite them, and the selectors depend on them.
+ */
+export function validatePodLabels(owner: string, podLabels: { [key: string]: string }): void {
+  validateLabels(owner, 'podLabels', podLabels);
+  const managed = Object.keys(podLabels).find((key) => MANAGED_LABELS.includes(key));
+  if (managed !== undefined) {
+    throw invalidProp(owner, 'podLabels key', managed,
+      `the construct sets ${MANAGED_LABELS.join(', ')} itself, and the selectors depend on them. `
+      + 'Use partOf for part-of, or another key.');
+  }
+}
+
+export function resolveMigrationTool(owner: string, props: DatabaseMigrationProps): MigrationTool {
+  if (props.migrationCommand !== undefined && props.migrationTool !== undefined) {
+    throw invalidProp(owner, 'migrationCommand', props.migrationCommand,
+      `give migrationCommand or migrationTool, not both (migrationTool is ${props.migrationTool.toolName}, with its own command). `
+      + 'For your own command with a tool\'s needs, use MigrationTool.custom(command, options).');
+  }
+  if (props.migrationTool !== undefined) {
+    return props.migrationTool;
+  }
+  if (props.migrationCommand === undefined) {
+    throw invalidProp(owner, 'migrationCommand', undefined,
+      'the Job needs a command: set migrationCommand (e.g. ["npx", "prisma", "migrate", "deploy"]) or migrationTool (e.g. MigrationTool.prisma()).');
+  }
+  validateCommand(owner, 'migrationCommand', props.migrationCommand);
+  return MigrationTool.custom(props.migrationCommand);
+}
+
+
+/** The command and environment of the post-deploy run, when there is one. */
+export interface PostDeployPhase {
+  readonly command: string[];
+  readonly env: { [name: string]: string };
+}
+
+/**
+ * The post-deploy run: the tool's own, or the explicit `postDeployMigrationCommand` with a custom
+ * command. A preset that cannot split the phases runs every migration, contract ones included, in
+ * the pre-deploy Job, so an explicit post-deploy command next to it is refused.
+ */
+export function resolvePostDeployPhase(owner: string, props: DatabaseMigrationProps, tool: MigrationTool): PostDeployPhase | undefined {
+  const explicit = props.postDeployMigrationCommand;
+  if (explicit === undefined) {
+    return tool.postDeployCommand !== undefined ? { command: tool.postDeployCommand, env: tool.postDeployEnv } : undefined;
+  }
+  validateCommand(owner, 'postDeployMigrationCommand', explicit);
+  if (tool.postDeployCommand !== undefined) {
+    throw invalidProp(owner, 'postDeployMigrationCommand', explicit,
+      `migrationTool (${tool.toolName}) already has a post-deploy command (${JSON.stringify(tool.postDeployCommand)}); give one of them, not both.`);
+  }
+  if (props.migrationTool !== undefined && tool.toolName !== 'custom') {
+    throw invalidProp(owner, 'postDeployMigrationCommand', explicit,
+      `MigrationTool.${tool.toolName}() runs every pending migration, contract ones included, in the pre-deploy Job, which would break the `
+      + 'previous release\'s pods before the post-deploy Job runs. Use the preset\'s own post-deploy option where it has one, or give both '
+      + 'commands yourself: MigrationTool.custom(expandCommand, { postDeployCommand }) or migrationCommand with postDeployMigrationCommand.');
+  }
+  return { command: explicit, env: tool.env };
+}

@@ -1,0 +1,52 @@
+import { ApiObject, App } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+
+interface OwnedObject {
+  readonly owner: string;
+  readonly apiObject: ApiObject;
+}
+
+const ownedObjectsByApp = new WeakMap<IConstruct, OwnedObject[]>();
+
+/**
+ * Refuses, at synth time, any other object of the App with the same kind, namespace and name as one
+ * of `objects`: cdk8s writes both, and the second silently overwrites the first on apply (two
+ * `MigratedService`s named `shop` would share one Deployment, one Role, one Job...).
+ *
+ * One check per App, however many constructs register objects, so that synthesis stays linear.
+ */
+export function refuseDuplicateObjects(owner: string, scope: Construct, objects: ApiObject[]): void {
+  const app = App.of(scope);
+  let owned = ownedObjectsByApp.get(app);
+  if (owned === undefined) {
+    const registry: OwnedObject[] = [];
+    owned = registry;
+    ownedObjectsByApp.set(app, registry);
+    app.node.addValidation({ validate: () => duplicates(app, registry) });
+  }
+  owned.push(...objects.map((apiObject) => ({ owner, apiObject })));
+}
+
+function identity(apiObject: ApiObject): string {
+  const group = apiObject.apiVersion.includes('/') ? apiObject.apiVersion.split('/')[0] : '';
+  return [group, apiObject.kind, apiObject.metadata.namespace ?? '', apiObject.name].join('\u0000');
+}
+
+function duplicates(app: IConstruct, owned: OwnedObject[]): string[] {
+  const byIdentity = new Map<string, ApiObject[]>();
+  for (const apiObject of app.node.findAll().filter(ApiObject.isApiObject)) {
+    const key = identity(apiObject);
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), apiObject]);
+  }
+  const errors: string[] = [];
+  for (const { owner, apiObject } of owned) {
+    const others = (byIdentity.get(identity(apiObject)) ?? []).filter((other) => other !== apiObject);
+    for (const other of others) {
+      const namespace = apiObject.metadata.namespace === undefined ? 'no namespace' : `namespace "${apiObject.metadata.namespace}"`;
+      errors.push(`${owner}: the ${apiObject.kind} "${apiObject.name}" (${apiObject.node.path}) has the same kind, name and `
+        + `${namespace} as "${other.node.path}". Both would be written, and one would overwrite the other on apply. `
+        + 'Give one of them a different `name`, or put them in different namespaces.');
+    }
+  }
+  return errors;
+}

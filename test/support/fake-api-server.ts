@@ -1,0 +1,398 @@
+/**
+ * A fake Kubernetes API server for testing waiter/migration-waiter.js: HTTPS on 127.0.0.1, with the
+ * semantics the waiter relies on, as kube-apiserver implements them:
+ *
+ * - GET by name (200, or 404 with a Status object), PUT with optimistic concurrency (409);
+ * - LIST with `fieldSelector=metadata.name=X`, whose List carries `metadata.resourceVersion`;
+ * - WATCH (`watch=1`) from a resourceVersion: chunked, one JSON event per line, the events after that
+ *   version first; an ERROR event with a 410 Status when the version was compacted away;
+ *   `timeoutSeconds` ends the stream; BOOKMARK events when asked for;
+ * - bearer tokens (401) and RBAC like the real authorizer: a LIST or WATCH whose field selector
+ *   names one object is authorized as a request for that name, so a rule with `resourceNames`
+ *   allows it and nothing else (403 with the real message otherwise);
+ * - one etcd-like resourceVersion counter across all objects.
+ *
+ * It counts every request by verb and resource. The TLS key under test/support is a test-only key
+ * generated for this server; it protects nothing.
+ */
+import { readFileSync } from 'fs';
+import { IncomingMessage, ServerResponse } from 'http';
+import { createServer, Server } from 'https';
+import { AddressInfo, Socket } from 'net';
+import { join } from 'path';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+// Kubernetes objects are plain JSON here; tests build and inspect them freely.
+export type KubeObject = any;
+
+/** A Role rule: as in rbac.authorization.k8s.io/v1, `'*'` matching anything. */
+export interface RbacRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+  readonly resourceNames?: string[];
+}
+
+export const FULL_ACCESS: RbacRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
+
+/** The authorizer's view of one request. */
+export interface RequestInfo {
+  readonly verb: 'get' | 'list' | 'watch' | 'update' | 'create';
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace: string;
+  /** The name in the path, or the one a `metadata.name=` field selector names. */
+  readonly name?: string;
+  readonly token?: string;
+  readonly at: number;
+}
+
+/**
+ * What an interceptor tells the server to do with a request: answer with this HTTP status (and a
+ * Status object), `'reset'` the connection, or `undefined` to serve it normally.
+ */
+export type Interception = number | 'reset' | undefined;
+
+interface ResourceType {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+const RESOURCES: Record<string, ResourceType> = {
+  jobs: { group: 'batch', version: 'v1', kind: 'Job' },
+  configmaps: { group: '', version: 'v1', kind: 'ConfigMap' },
+  deployments: { group: 'apps', version: 'v1', kind: 'Deployment' },
+  statefulsets: { group: 'apps', version: 'v1', kind: 'StatefulSet' },
+  daemonsets: { group: 'apps', version: 'v1', kind: 'DaemonSet' },
+};
+
+interface Scope {
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name?: string;
+}
+
+interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly resource: string;
+  readonly object: KubeObject;
+}
+
+interface Watcher {
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name?: string;
+  readonly bookmarks: boolean;
+  readonly res: ServerResponse;
+  readonly socket: Socket;
+}
+
+export const FIXTURES = __dirname;
+export const CA_FILE = join(__dirname, 'fake-api-ca.crt');
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+export class FakeApiServer {
+  /** Starts a server on 127.0.0.1 and a random port. */
+  public static async start(): Promise<FakeApiServer> {
+    const fake = new FakeApiServer();
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** Every request, in order. */
+  public readonly requests: RequestInfo[] = [];
+  /** Bearer token -> the rules its service account is granted. Other tokens get 401. */
+  public readonly tokens = new Map<string, RbacRule[]>();
+  /** Consulted before each request is served, after authentication and authorization. */
+  public interceptor?: (request: RequestInfo) => Interception;
+  /** When set, every watch stream is cut abruptly this many milliseconds after it opens. */
+  public dropWatchesAfterMs?: number;
+  /** When set, a watch ends (cleanly) after at most this many seconds, whatever it asked for. */
+  public maxWatchSeconds?: number;
+
+  private readonly server: Server;
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly history: Array<WatchEvent & { rv: number }> = [];
+  private readonly watchers = new Set<Watcher>();
+  private readonly sockets = new Set<Socket>();
+  private readonly watchListeners: Array<() => void> = [];
+  private revision = 100;
+  private compactedRevision = 0;
+  private uid = 0;
+
+  private constructor() {
+    this.server = createServer({
+      key: readFileSync(join(FIXTURES, 'fake-api-server.key')),
+      cert: readFileSync(join(FIXTURES, 'fake-api-server.crt')),
+    }, (req, res) => this.handle(req, res));
+    this.server.on('secureConnection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  public get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The current resourceVersion, as a LIST would return it. */
+  public get resourceVersion(): string {
+    return String(this.revision);
+  }
+
+  /** Requests so far, optionally only those of one verb and resource. */
+  public count(verb?: RequestInfo['verb'], resource?: string): number {
+    return this.requests.filter((r) => (!verb || r.verb === verb) && (!resource || r.resource === resource)).length;
+  }
+
+  /** Watches open right now, optionally only those of one resource. */
+  public openWatches(resource?: string): number {
+    return [...this.watchers].filter((w) => !resource || w.resource === resource).length;
+  }
+
+  /** Resolves once at least `n` watches of `resource` are open. */
+  public async waitForWatches(n: number, resource?: string): Promise<void> {
+    while (this.openWatches(resource) < n) {
+      await new Promise<void>((resolve) => this.watchListeners.push(resolve));
+    }
+  }
+
+  /** Creates or replaces an object (kind from `resource`), bumping its resourceVersion and generation. */
+  public apply(resource: string, namespace: string, object: KubeObject): KubeObject {
+    const type = RESOURCES[resource];
+    const name = object.metadata.name;
+    const key = this.key(resource, namespace, name);
+    const previous = this.objects.get(key);
+    const stored = clone(object);
+    stored.apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    stored.kind = type.kind;
+    stored.metadata = {
+      ...stored.metadata,
+      namespace,
+      uid: previous?.metadata.uid ?? `uid-${++this.uid}`,
+      creationTimestamp: previous?.metadata.creationTimestamp ?? new Date().toISOString(),
+      resourceVersion: String(++this.revision),
+    };
+    if (resource !== 'configmaps') {
+      const specChanged = !previous || JSON.stringify(previous.spec) !== JSON.stringify(stored.spec);
+      stored.metadata.generation = (previous?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
+    }
+    this.objects.set(key, stored);
+    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, object: stored });
+    return clone(stored);
+  }
+
+  /** The stored object, or undefined. */
+  public get(resource: string, namespace: string, name: string): KubeObject | undefined {
+    const stored = this.objects.get(this.key(resource, namespace, name));
+    return stored && clone(stored);
+  }
+
+  /** Deletes an object; watchers get DELETED with its last state. */
+  public delete(resource: string, namespace: string, name: string): void {
+    const key = this.key(resource, namespace, name);
+    const stored = this.objects.get(key);
+    if (!stored) return;
+    this.objects.delete(key);
+    const object = clone(stored);
+    object.metadata.resourceVersion = String(++this.revision);
+    this.emit({ type: 'DELETED', resource, object });
+  }
+
+  /** Sets a Job condition to True (Complete, Failed, FailureTarget, ...). */
+  public setJobCondition(namespace: string, name: string, type: string, reason?: string, message?: string): void {
+    const job = this.get('jobs', namespace, name);
+    if (!job) throw new Error(`no Job ${namespace}/${name}`);
+    const now = new Date().toISOString();
+    job.status = job.status ?? {};
+    job.status.conditions = [
+      ...(job.status.conditions ?? []).filter((c: KubeObject) => c.type !== type),
+      { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now },
+    ];
+    if (type === 'Complete') job.status = { ...job.status, succeeded: 1, active: 0, completionTime: now };
+    if (type === 'Failed') job.status = { ...job.status, failed: (job.status.failed ?? 0) + 1, active: 0 };
+    this.apply('jobs', namespace, job);
+  }
+
+  /** Forgets history up to now: a watch from an older resourceVersion gets 410 Gone. */
+  public compact(): void {
+    this.compactedRevision = this.revision;
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to every watch that allowed bookmarks. */
+  public sendBookmarks(): void {
+    for (const w of this.watchers) {
+      if (!w.bookmarks) continue;
+      const type = RESOURCES[w.resource];
+      this.write(w, { type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion } } });
+    }
+  }
+
+  /** Cuts every open watch abruptly, as a restarting API server or a proxy would. */
+  public dropWatches(): void {
+    for (const w of this.watchers) w.socket.destroy();
+  }
+
+  public async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private key(resource: string, namespace: string, name: string): string {
+    return `${resource}/${namespace}/${name}`;
+  }
+
+  private emit(event: WatchEvent): void {
+    this.history.push({ ...event, rv: this.revision });
+    for (const w of this.watchers) {
+      if (this.matches(w, event)) this.write(w, { type: event.type, object: event.object });
+    }
+  }
+
+  private matches(w: Scope, event: WatchEvent): boolean {
+    return event.resource === w.resource && event.object.metadata.namespace === w.namespace &&
+      (!w.name || event.object.metadata.name === w.name);
+  }
+
+  private write(w: Watcher, event: object): void {
+    if (!w.res.writableEnded) w.res.write(JSON.stringify(event) + '\n');
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const match = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!match || !RESOURCES[match[3]] || RESOURCES[match[3]].group !== (match[1] ?? '')) {
+      return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const [, group = '', namespace, resource, pathName] = match;
+    const watch = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
+    const selector = url.searchParams.get('fieldSelector') ?? '';
+    const selected = /^metadata\.name=([^,]+)$/.exec(selector)?.[1];
+    if (selector && !selected) return this.status(res, 400, 'BadRequest', `unsupported field selector ${selector}`);
+    let verb: RequestInfo['verb'];
+    if (req.method === 'GET') verb = pathName ? 'get' : watch ? 'watch' : 'list';
+    else if (req.method === 'PUT' && pathName) verb = 'update';
+    else return this.status(res, 405, 'MethodNotAllowed', `${req.method} is not supported here`);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    // Like the real RequestInfoFactory: a LIST or WATCH whose field selector names one object is a
+    // request for that name, which is how a rule with resourceNames can allow it.
+    const info: RequestInfo = { verb, group, resource, namespace, name: pathName ?? selected, token, at: Date.now() };
+    this.requests.push(info);
+
+    const rules = token === undefined ? undefined : this.tokens.get(token);
+    if (!rules) return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (!this.authorized(rules, info)) {
+      const qualified = group ? `${resource}.${group}` : resource;
+      const subject = info.name ? `${qualified} "${info.name}"` : qualified;
+      return this.status(res, 403, 'Forbidden',
+        `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
+        { name: info.name, group, kind: resource });
+    }
+    const intercepted = this.interceptor?.(info);
+    if (intercepted === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (typeof intercepted === 'number') return this.status(res, intercepted, 'InternalError', `injected failure ${intercepted}`);
+
+    const type = RESOURCES[resource];
+    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    const notFound = (name: string): void => this.status(res, 404, 'NotFound', `${group ? `${resource}.${group}` : resource} "${name}" not found`, { name, group, kind: resource });
+    if (verb === 'get') {
+      const stored = this.objects.get(this.key(resource, namespace, pathName!));
+      return stored ? this.json(res, 200, stored) : notFound(pathName!);
+    }
+    if (verb === 'update') {
+      return this.readBody(req, (body) => {
+        if (body?.metadata?.name !== pathName) return this.status(res, 400, 'BadRequest', 'the body must be the object named in the path');
+        const stored = this.objects.get(this.key(resource, namespace, pathName!));
+        if (!stored) return notFound(pathName!);
+        const sent = body?.metadata?.resourceVersion;
+        if (sent !== undefined && sent !== stored.metadata.resourceVersion) {
+          return this.status(res, 409, 'Conflict',
+            `Operation cannot be fulfilled on ${group ? `${resource}.${group}` : resource} "${pathName}": the object has been modified; please apply your changes to the latest version and try again`,
+            { name: pathName, group, kind: resource });
+        }
+        return this.json(res, 200, this.apply(resource, namespace, body));
+      });
+    }
+    const scope: Scope = { resource, namespace, name: selected };
+    if (verb === 'list') {
+      const items = [...this.objects.values()].filter((o) => this.matches(scope, { type: 'ADDED', resource, object: o }));
+      return this.json(res, 200, { kind: `${type.kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
+    }
+    return this.watch(req, res, scope, url.searchParams);
+  }
+
+  private watch(req: IncomingMessage, res: ServerResponse, scope: Scope, params: URLSearchParams): void {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    const socket = req.socket;
+    const watcher: Watcher = { ...scope, bookmarks: params.get('allowWatchBookmarks') === 'true', res, socket };
+    const from = Number(params.get('resourceVersion') ?? '0');
+    if (from > 0 && from < this.compactedRevision) {
+      // As the watch cache does: the stream opens, then carries one ERROR event with a 410 Status.
+      this.write(watcher, {
+        type: 'ERROR',
+        object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.compactedRevision})`, reason: 'Expired', code: 410 },
+      });
+      res.end();
+      return;
+    }
+    if (from > 0) {
+      for (const event of this.history) {
+        if (event.rv > from && this.matches(scope, event)) this.write(watcher, { type: event.type, object: event.object });
+      }
+    } else {
+      // resourceVersion 0 or none: "any" state, sent as synthetic ADDED events first.
+      for (const o of this.objects.values()) {
+        if (this.matches(scope, { type: 'ADDED', resource: scope.resource, object: o })) this.write(watcher, { type: 'ADDED', object: o });
+      }
+    }
+    this.watchers.add(watcher);
+    const timers: NodeJS.Timeout[] = [];
+    const asked = Number(params.get('timeoutSeconds') ?? '1800');
+    const seconds = this.maxWatchSeconds === undefined ? asked : Math.min(asked, this.maxWatchSeconds);
+    timers.push(setTimeout(() => res.end(), seconds * 1000));
+    if (this.dropWatchesAfterMs !== undefined) timers.push(setTimeout(() => socket.destroy(), this.dropWatchesAfterMs));
+    const closed = (): void => {
+      this.watchers.delete(watcher);
+      timers.forEach(clearTimeout);
+    };
+    res.on('close', closed);
+    res.on('finish', closed);
+    for (const listener of this.watchListeners.splice(0)) listener();
+  }
+
+  private authorized(rules: RbacRule[], info: RequestInfo): boolean {
+    const any = (list: string[] | undefined, value: string): boolean => !!list && (list.includes('*') || list.includes(value));
+    return rules.some((rule) => any(rule.apiGroups, info.group) && any(rule.resources, info.resource) && any(rule.verbs, info.verb) &&
+      (!rule.resourceNames || rule.resourceNames.length === 0 || (info.name !== undefined && rule.resourceNames.includes(info.name))));
+  }
+
+  private readBody(req: IncomingMessage, then: (body: KubeObject) => void): void {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('end', () => {
+      let body: KubeObject;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      then(body);
+    });
+  }
+
+  private json(res: ServerResponse, code: number, body: object): void {
+    if (res.headersSent) return;
+    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  private status(res: ServerResponse, code: number, reason: string, message: string, details?: object): void {
+    this.json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
+  }
+}
