@@ -6,7 +6,7 @@
  * to that measurement alone and garbage or JIT state left by one run cannot favour the next.
  */
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { cpus, loadavg, tmpdir } from 'os';
 import { join } from 'path';
 import * as ts from 'typescript';
@@ -82,6 +82,9 @@ function compileToTemp(): string {
       writeFileSync(join(out, dir, file.replace(/\.ts$/, '.js')), js.outputText);
     }
   }
+  // The constructs read the waiter program from waiter/, beside src/, as the published package does.
+  mkdirSync(join(out, 'waiter'));
+  copyFileSync(join(REPO, 'waiter', 'migration-waiter.js'), join(out, 'waiter', 'migration-waiter.js'));
   return out;
 }
 
@@ -367,8 +370,8 @@ function printHeader(argv: string[]): void {
   up to +-30%, so the lib/hand ratio is also measured in processes that alternate lib and hand runs.
   Memory: peak RSS of the child, process.resourceUsage().maxRSS, warm-up included (it is never larger than the
   measured workload). CPU ratio: lib / hand on user+system CPU time, less sensitive to other load on the machine.
-Workload per service (bench/workload.ts): Job with JSON patch, Deployment with init container, ServiceAccount,
-  Role with resourceNames, RoleBinding, Service, envFrom a ConfigMap and a Secret; the hand-written baseline
+Workload per service (bench/workload.ts): Job with JSON patch and the ledger's recorder, Deployment with init
+  container, ServiceAccounts, Roles with resourceNames, RoleBindings, the ledger, Service, envFrom a ConfigMap and a Secret; the hand-written baseline
   (bench/hand-written.ts) builds identical manifests (test/bench-baseline.test.ts).
 `);
 }

@@ -12,7 +12,7 @@ import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp } from './validation';
-import { MigrationWaiter } from './waiter';
+import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 
 /**
  * Props of `DatabaseMigration`.
@@ -267,6 +267,7 @@ export class DatabaseMigration extends Construct {
 
   private readonly owner: string;
   private readonly namespace?: string;
+  private readonly waiterConfig: MigrationWaiterConfig;
   private readonly boundAccounts = new Set<string>();
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
@@ -282,9 +283,9 @@ export class DatabaseMigration extends Construct {
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
-    const waiterConfig = this.waiter.bind(this.jobName, this.ledgerName);
+    this.waiterConfig = this.waiter.bind(this.jobName, this.ledgerName);
     // Only a waiter that reads the ledger needs the migration to record its success there.
-    const recordsSuccess = waiterConfig.ledgerVerbs.length > 0;
+    const recordsSuccess = this.waiterConfig.ledgerVerbs.length > 0;
 
     ({ job: this.job, migrationContainer: this.migrationContainer } = migrationJob(this, 'Job', props, {
       name: this.jobName,
@@ -316,22 +317,17 @@ export class DatabaseMigration extends Construct {
     this.role = new kplus.Role(this, 'Role', { metadata: { name: readerName, labels } });
     // A cdk8s-plus Job as the resource yields `resourceNames: [<job name>]`: the waiters may read
     // this release's Job and no other, and the ledger only by its name.
-    this.role.allow(waiterConfig.jobVerbs, this.job);
-    if (waiterConfig.ledgerVerbs.length > 0) {
-      this.role.allow(waiterConfig.ledgerVerbs, kplus.ConfigMap.fromConfigMapName(this, 'LedgerName', this.ledgerName));
+    this.role.allow(this.waiterConfig.jobVerbs, this.job);
+    if (recordsSuccess) {
+      this.role.allow(this.waiterConfig.ledgerVerbs, kplus.ConfigMap.fromConfigMapName(this, 'LedgerName', this.ledgerName));
     }
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: readerName, labels }, role: this.role });
     this.roleBinding.node.addDependency(this.role);
 
-    refuseDuplicateObjects(this.owner, this, [
-      ApiObject.of(this.job), ApiObject.of(this.role), ApiObject.of(this.roleBinding),
-      ...(this.ledger !== undefined
-        ? [this.ledger.configMap, ApiObject.of(this.ledger.serviceAccount), ApiObject.of(this.ledger.role), ApiObject.of(this.ledger.roleBinding)]
-        : []),
-    ]);
+    refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
     if (props.ttlAfterFinished !== undefined) {
       this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
-        + (waiterConfig.ledgerVerbs.length > 0 ? '' : ' Until the next release, every pod that starts after that (scale-up, '
+        + (recordsSuccess ? '' : ' Until the next release, every pod that starts after that (scale-up, '
           + 'reschedule, node drain) finds no Job, and its waiter exits 1: the pod loops in Init:CrashLoopBackOff.'));
     }
   }
@@ -363,7 +359,7 @@ export class DatabaseMigration extends Construct {
       waiterContainerName: this.waiterContainerName,
       verifierContainerName: derivedName('check-', this.name, '-migration'),
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
-      waiter: this.waiter.bind(this.jobName, this.ledgerName),
+      waiter: this.waiterConfig,
       migrationTimeout: this.migrationTimeout,
       serviceAccountFor: (workloadName) => this.serviceAccountFor(workloadName),
       warn: (message) => this.warn(message),

@@ -1,4 +1,4 @@
-import { invalidProp, validateCommand } from './validation';
+import { invalidProp, validateAbsolutePath, validateCommand, validateWritablePaths } from './validation';
 
 /**
  * What a migration tool needs besides its command.
@@ -531,24 +531,11 @@ export class MigrationTool {
       this.postDeployCommand = [...options.postDeployCommand];
     }
     this.postDeployEnv = options.postDeployCommand === undefined ? {} : { ...(options.postDeployEnv ?? this.env) };
-    for (const path of options.writablePaths ?? []) {
-      validateAbsolutePath(owner, 'writablePaths', path);
-    }
     // Two mounts on one path are refused by the API server; "/a/" and "/a" are the same directory.
-    const normalized = (options.writablePaths ?? []).map((path) => path.replace(/(.)\/+$/, '$1'));
-    const duplicate = normalized.find((path, i) => normalized.indexOf(path) !== i);
-    if (duplicate !== undefined) {
-      throw invalidProp(owner, 'writablePaths', duplicate, 'each path is listed once: a container cannot mount two volumes on one path.');
-    }
-    this.writablePaths = normalized;
+    this.writablePaths = validateWritablePaths(owner, 'writablePaths', options.writablePaths ?? []);
   }
 }
 
-function validateAbsolutePath(owner: string, prop: string, path: string): void {
-  if (!/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
-    throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
-  }
-}
 
 function validateEnvName(owner: string, prop: string, name: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {

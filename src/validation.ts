@@ -180,9 +180,7 @@ export function validatePositiveDuration(owner: string, prop: string, duration: 
  */
 export function validateWritablePaths(owner: string, prop: string, paths: string[]): string[] {
   for (const path of paths) {
-    if (typeof path !== 'string' || !/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
-      throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
-    }
+    validateAbsolutePath(owner, prop, path);
   }
   const normalized = paths.map((path) => path.replace(/(.)\/+$/, '$1'));
   const duplicate = normalized.find((path, i) => normalized.indexOf(path) !== i);
@@ -190,4 +188,11 @@ export function validateWritablePaths(owner: string, prop: string, paths: string
     throw invalidProp(owner, prop, duplicate, 'each path is listed once: a container cannot mount two volumes on one path.');
   }
   return normalized;
+}
+
+/** Throws unless `path` is an absolute path without "..", and not "/" itself. */
+export function validateAbsolutePath(owner: string, prop: string, path: string): void {
+  if (typeof path !== 'string' || !/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
+    throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
+  }
 }

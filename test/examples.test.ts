@@ -57,10 +57,10 @@ function loadOne(file: string): any {
   return documents[0];
 }
 
-function ofKind(documents: any[], kind: string): any {
-  const found = documents.filter((d) => d?.kind === kind);
+function ofKind(documents: any[], kind: string, name?: string): any {
+  const found = documents.filter((d) => d?.kind === kind && (name === undefined || d.metadata?.name === name));
   if (found.length !== 1) {
-    throw new Error(`expected exactly one ${kind}, found ${found.length}`);
+    throw new Error(`expected exactly one ${kind}${name === undefined ? '' : ` named ${name}`}, found ${found.length}`);
   }
   return found[0];
 }
@@ -154,7 +154,7 @@ function repositoryOf(image: string): string {
 // What the example chart deploys, which the pipelines must build and push.
 const EXAMPLE_MANIFESTS = synthesizeExample('flux');
 const EXAMPLE_JOB = ofKind(EXAMPLE_MANIFESTS, 'Job');
-const EXAMPLE_DEPLOYMENT = ofKind(EXAMPLE_MANIFESTS, 'Deployment');
+const EXAMPLE_DEPLOYMENT = ofKind(EXAMPLE_MANIFESTS, 'Deployment', 'myapp');
 const CHART_SERVICE_IMAGE = repositoryOf(containerNamed(EXAMPLE_DEPLOYMENT.spec.template.spec, 'service').image);
 const CHART_MIGRATION_IMAGE = repositoryOf(containerNamed(EXAMPLE_JOB.spec.template.spec, 'migrate').image);
 const CHART_NAMESPACE = EXAMPLE_JOB.metadata.namespace;
@@ -1163,7 +1163,7 @@ describe.each([
   // WHEN it is synthesized
   const manifests = synthesizeExample(engine);
   const job = ofKind(manifests, 'Job');
-  const deployment = ofKind(manifests, 'Deployment');
+  const deployment = ofKind(manifests, 'Deployment', 'myapp');
 
   test('the Job carries exactly this engine\'s annotations, and no TTL', () => {
     // THEN the engine annotations are this engine's and no other engine's
@@ -1184,6 +1184,23 @@ describe.each([
     // AND both images carry the release's tag
     expect(containerNamed(job.spec.template.spec, 'migrate').image).toBe(`${CHART_MIGRATION_IMAGE}:v1.2.3`);
     expect(containerNamed(deployment.spec.template.spec, 'service').image).toBe(`${CHART_SERVICE_IMAGE}:v1.2.3`);
+  });
+
+  test('the worker waits for the same Job, as an account of its own that the migration\'s Role is bound to', () => {
+    // GIVEN the worker the example gates with service.migration.gate()
+    const worker = ofKind(manifests, 'Deployment', 'myapp-worker');
+    const pod = worker.spec.template.spec;
+    // THEN its first init container waits for this release's Job, with a token
+    expect(pod.initContainers[0].name).toBe('wait-for-myapp-migration');
+    expect(pod.initContainers[0].env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
+    expect(pod.automountServiceAccountToken).toBe(true);
+    // AND it runs as the account gate() gave it, which the reader RoleBinding names
+    expect(pod.serviceAccountName).toBe('myapp-worker');
+    expect(ofKind(manifests, 'ServiceAccount', 'myapp-worker').automountServiceAccountToken).toBe(false);
+    expect(ofKind(manifests, 'RoleBinding', 'myapp-migration-reader').subjects.map((s: any) => s.name)).toEqual(['myapp', 'myapp-worker']);
+    // AND the Job precedes it, and it never loses capacity while new pods wait
+    expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(worker));
+    expect(worker.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 });
 
@@ -1236,7 +1253,7 @@ describe('cdk8s synth on the example app', () => {
     expect(files).toEqual(['myapp.k8s.yaml']);
     const manifests = loadYaml(path.join(output, files[0]));
     const job = ofKind(manifests, 'Job');
-    const deployment = ofKind(manifests, 'Deployment');
+    const deployment = ofKind(manifests, 'Deployment', 'myapp');
     // AND the Job is this release's, annotated for Flux (the default), before the Deployment
     expect(job.metadata.name).toBe(`myapp-migration-${tag}`);
     expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
@@ -1278,18 +1295,23 @@ describe('cdk8s synth on the example app', () => {
     expect(text).not.toContain('{{');
     const objects = loadYaml(path.join(output, 'templates', templates[0]));
     const job = ofKind(objects, 'Job');
-    // AND the migration Job, and only it, is a pre-install/pre-upgrade hook that is kept until the next release
-    expect(job.metadata.annotations).toEqual({
+    // AND the migration Job is a pre-install/pre-upgrade hook that is kept until the next release,
+    // and so are the account and RBAC its recorder runs with (hooks run before the chart's objects
+    // exist); nothing else is a hook, least of all the ledger, which must survive every release
+    const hook = {
       'helm.sh/hook': 'pre-install,pre-upgrade',
       'helm.sh/hook-weight': '0',
       'helm.sh/hook-delete-policy': 'before-hook-creation',
-    });
+    };
+    expect(job.metadata.annotations).toEqual(hook);
     for (const other of objects.filter((o) => o !== job)) {
-      expect([other.kind, Object.keys(other.metadata.annotations ?? {}).filter((k) => k.startsWith('helm.sh/'))]).toEqual([other.kind, []]);
+      const helmKeys = Object.keys(other.metadata.annotations ?? {}).filter((k) => k.startsWith('helm.sh/')).sort();
+      const isRecorderRbac = other.metadata.name === 'myapp-migration-recorder';
+      expect([other.kind, other.metadata.name, helmKeys]).toEqual([other.kind, other.metadata.name, isRecorderRbac ? Object.keys(hook).sort() : []]);
     }
     // AND the Deployment's pods wait for that Job by name
-    const deployment = ofKind(objects, 'Deployment');
-    expect(containerNamed(deployment.spec.template.spec, 'wait-for-migration').args).toEqual(['job-wr', job.metadata.name]);
+    const deployment = ofKind(objects, 'Deployment', 'myapp');
+    expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
     // AND the objects the hook Job reads are not in the chart: they must exist before the hook runs
     const jobReads = containerNamed(job.spec.template.spec, 'migrate').envFrom
       .map((source: any) => source.configMapRef?.name ?? source.secretRef?.name);

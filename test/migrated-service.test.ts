@@ -262,6 +262,20 @@ describe('defaults', () => {
     expect(container(deployment.spec.template.spec, 'service').imagePullPolicy).toBe('IfNotPresent');
   });
 
+  test('the service container has a writable /tmp of its own, with a size limit', () => {
+    const pod = deployment.spec.template.spec;
+    const serviceContainer = container(pod, 'service');
+    expect(serviceContainer.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(serviceContainer.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1024Mi' } });
+  });
+
+  test('the rollout never takes a serving pod down, and its deadline covers the migration', () => {
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
+    // migrationTimeout (1 h) + 10 minutes of start-up
+    expect(deployment.spec.progressDeadlineSeconds).toBe(4200);
+  });
+
   test('no warnings', () => {
     expect(service.warnings).toEqual([]);
   });
@@ -425,6 +439,52 @@ describe('escape hatches', () => {
     expect(named(manifests, 'ServiceAccount', 'myapp').metadata.annotations).toEqual({
       'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/myapp',
     });
+  });
+});
+
+describe('the service\'s writable paths, strategy and deadline', () => {
+  test('writablePaths adds an emptyDir per path to the service container, /tmp always included', () => {
+    const { manifests } = synthesize({ ...MINIMAL, writablePaths: ['/app/.next/cache', '/var/cache/app/'] });
+    const pod = oneOfKind(manifests, 'Deployment').spec.template.spec;
+    expect(container(pod, 'service').volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/app/.next/cache', '/var/cache/app']);
+    expect(new Set(pod.volumes.map((v: any) => v.name)).size).toBe(pod.volumes.length);
+  });
+
+  test.each([
+    [['tmp'], /writablePaths "tmp" is invalid: it must be an absolute path/],
+    [['/a/../b'], /writablePaths "\/a\/..\/b" is invalid/],
+    [['/cache', '/cache/'], /writablePaths "\/cache" is invalid: each path is listed once/],
+  ])('writablePaths %j is rejected', (writablePaths, message) => {
+    expect(() => synthesize({ ...MINIMAL, writablePaths })).toThrow(message);
+  });
+
+  test('a progress deadline that does not cover the migration is warned about, with the relation to keep', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      // GIVEN a 20-minute progress deadline and the default one-hour migration timeout
+      const { service, manifests } = synthesize({ ...MINIMAL, progressDeadline: Duration.minutes(20) });
+      // THEN the user's value is kept, and the contradiction is reported
+      expect(oneOfKind(manifests, 'Deployment').spec.progressDeadlineSeconds).toBe(1200);
+      expect(service.warnings).toEqual([expect.stringMatching(/progressDeadlineSeconds \(1200\) is not longer than the migration timeout \(3600 s\)/)]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('a longer migration timeout moves the default progress deadline with it', () => {
+    const { manifests } = synthesize({ ...MINIMAL, migrationTimeout: Duration.hours(2) });
+    expect(oneOfKind(manifests, 'Deployment').spec.progressDeadlineSeconds).toBe(7200 + 600);
+  });
+
+  test('a strategy of the user\'s that can lose capacity is kept, and warned about', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const { service, manifests } = synthesize({ ...MINIMAL, strategy: kplus.DeploymentStrategy.recreate() });
+      expect(oneOfKind(manifests, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
+      expect(service.warnings).toEqual([expect.stringMatching(/strategy Recreate stops every pod of the previous release/)]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 

@@ -172,6 +172,15 @@ describe('choosing the post-deploy command', () => {
     expect(() => Testing.synth(chart)).toThrow(/the post-deploy migration waits for no workload/);
   });
 
+  test('an object of yours with the post-deploy Job\'s name is refused at synth, like every object of the migration', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const web = new kplus.Deployment(chart, 'web');
+    web.addContainer({ image });
+    new DatabaseMigration(chart, 'shop', SHOP).gate(web);
+    new kplus.ServiceAccount(chart, 'mine', { metadata: { name: 'shop-post-migration' } });
+    expect(() => Testing.synth(chart)).toThrow(/the ServiceAccount "shop-post-migration" .* as "shop\/mine\/Resource"/);
+  });
+
   test('an invalid post-deploy timeout names the prop', () => {
     expect(build({ postDeployMigrationTimeout: Duration.millis(10) })).toThrow(/postDeployMigrationTimeout "0.01s" is invalid/);
   });

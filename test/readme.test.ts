@@ -2,11 +2,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as cdk8s from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
 import * as library from '../src';
 
 /** What the README's snippets may import; the package name resolves to this checkout. */
-const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-migrated-service': library };
+const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -37,19 +38,24 @@ function runSnippet(code: string, env: Record<string, string>, outdir: string): 
   }
 }
 
-test('the README has a usage snippet', () => {
-  expect(programSnippets()).toHaveLength(1);
+test('the README has a usage snippet and a "Gating more workloads" snippet', () => {
+  expect(programSnippets()).toHaveLength(2);
 });
+
+/** Runs a snippet with IMAGE_TAG set and returns what it wrote, by file. */
+function synthSnippet(index: number, imageTag: string): { files: string[]; manifests: any[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
+  runSnippet(programSnippets()[index], { IMAGE_TAG: imageTag }, outdir);
+  const files = fs.readdirSync(outdir);
+  return { files, manifests: files.flatMap((file) => cdk8s.Yaml.load(path.join(outdir, file))) };
+}
 
 test('the README usage snippet synthesizes the pattern', () => {
   // GIVEN the README's snippet and a tag in IMAGE_TAG, as the pipeline sets it
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
   // WHEN it runs
-  runSnippet(programSnippets()[0], { IMAGE_TAG: 'v1.2286938253.0' }, outdir);
+  const { files, manifests } = synthSnippet(0, 'v1.2286938253.0');
   // THEN it writes the Job, and the Deployment whose init container waits for it
-  const files = fs.readdirSync(outdir);
   expect(files).toEqual(['myapp.k8s.yaml']);
-  const manifests = cdk8s.Yaml.load(path.join(outdir, files[0]));
   const job = manifests.find((m: any) => m.kind === 'Job');
   const deployment = manifests.find((m: any) => m.kind === 'Deployment');
   expect(job.metadata.name).toMatch(/^myapp-migration-v1-2286938253-0-[0-9a-f]{10}$/);
@@ -61,4 +67,19 @@ test('the README usage snippet synthesizes the pattern', () => {
 test('the README usage snippet fails clearly without IMAGE_TAG', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
   expect(() => runSnippet(programSnippets()[0], { IMAGE_TAG: '' }, outdir)).toThrow(/IMAGE_TAG is not set/);
+});
+
+test('the README "Gating more workloads" snippet holds the web, worker and CronJob pods until the Job has succeeded', () => {
+  // GIVEN the snippet and a tag
+  // WHEN it runs
+  const { manifests } = synthSnippet(1, 'v1.2.3');
+  const job = manifests.find((m: any) => m.kind === 'Job');
+  expect(job.metadata.name).toBe('shop-migration-v1-2-3-e3cad1a6f9');
+  // THEN each workload's first init container waits for that Job, and the Job precedes it
+  for (const [kind, name] of [['Deployment', 'shop-web'], ['Deployment', 'shop-worker'], ['CronJob', 'shop-nightly']]) {
+    const workload = manifests.find((m: any) => m.kind === kind && m.metadata.name === name);
+    const pod = kind === 'CronJob' ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
+    expect(pod.initContainers[0].env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
+    expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(workload));
+  }
 });

@@ -1,4 +1,5 @@
-import { App, Chart, ChartProps } from 'cdk8s';
+import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Delivery, ImageTag, MigratedService, MigrationTool } from 'cdk8s-migrated-service';
 
@@ -11,10 +12,12 @@ export interface MyAppChartProps extends ChartProps {
 
 /**
  * The pattern document's example: a Prisma service with two replicas, its migration image built
- * from the same commit, and both reading the same ConfigMap and Secret.
+ * from the same commit, and both reading the same ConfigMap and Secret; and a background worker,
+ * from the same image, that waits for the same migration.
  */
 export class MyAppChart extends Chart {
   public readonly service: MigratedService;
+  public readonly worker: kplus.Deployment;
 
   constructor(scope: Construct, id: string, props: MyAppChartProps) {
     super(scope, id, { namespace: 'myapp', ...props });
@@ -30,6 +33,44 @@ export class MyAppChart extends Chart {
       delivery: props.delivery,
       deploymentVariables: true,
     });
+
+    // The worker runs the service's image with another command, reads the same database, and must
+    // not start against an unmigrated schema either: the service's migration gates it too.
+    this.worker = new kplus.Deployment(this, 'worker', {
+      metadata: { name: 'myapp-worker' },
+      replicas: 1,
+      // New pods wait for the migration: never take a running worker down for one of them.
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      // The migration may take its whole timeout (1 hour) before the new pods can start.
+      progressDeadline: Duration.minutes(70),
+    });
+    this.worker.addContainer({
+      name: 'worker',
+      image: `registry.example.com/myapp:${props.imageTag}`,
+      command: ['node', 'dist/worker.js'],
+      envFrom: [
+        kplus.Env.fromConfigMap(kplus.ConfigMap.fromConfigMapName(this, 'WorkerConfig', 'myapp-config')),
+        kplus.Env.fromSecret(kplus.Secret.fromSecretName(this, 'WorkerSecrets', 'myapp-secrets')),
+      ],
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      securityContext: {
+        ensureNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: [kplus.Capability.ALL] },
+        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+      },
+    }).mount('/tmp', kplus.Volume.fromEmptyDir(this, 'WorkerTmp', 'tmp', { sizeLimit: Size.mebibytes(256) }));
+    // The worker has no ServiceAccount of its own: gate() gives it one, `myapp-worker`, so that
+    // its waiter never reads the Job as the namespace's default account.
+    this.service.migration.gate(this.worker);
   }
 }
 
