@@ -297,19 +297,7 @@ export class DatabaseMigration extends Construct {
       timeout: this.migrationTimeout,
       migrateFirst: recordsSuccess,
     }));
-    if (recordsSuccess) {
-      this.ledger = new MigrationLedger(this, 'Ledger', {
-        name: this.ledgerName,
-        recorderName: derivedName('', this.name, '-migration-recorder'),
-        labels,
-        job: this.job,
-        jobName: this.jobName,
-        migrationImage: `${props.image}:${props.imageTag}`,
-        recorder: this.waiter._program('record', {}),
-        prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
-        ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
-      });
-    }
+    this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
 
     this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
 
@@ -378,6 +366,20 @@ export class DatabaseMigration extends Construct {
       workload.node.addDependency(gate.serviceAccount);
     }
     return gate;
+  }
+
+  private createLedger(props: DatabaseMigrationProps, labels: { [key: string]: string }): MigrationLedger {
+    return new MigrationLedger(this, 'Ledger', {
+      name: this.ledgerName,
+      recorderName: derivedName('', this.name, '-migration-recorder'),
+      labels,
+      job: this.job,
+      jobName: this.jobName,
+      migrationImage: `${props.image}:${props.imageTag}`,
+      recorder: this.waiter._program('record', {}),
+      prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
+      ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
+    });
   }
 
   private createPostDeployMigration(

@@ -337,7 +337,6 @@ export class MigratedService extends Construct {
     const migrationProps = this.migrationProps(props);
     validateServiceProps(owner, props);
     validateMigrationProps(owner, this.name, props.name === undefined, migrationProps);
-    const migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
     const labels = recommendedLabels(this.name, props.imageTag, 'service', props.partOf);
     const selector = selectorLabels(this.name, 'service');
 
@@ -352,7 +351,29 @@ export class MigratedService extends Construct {
       // Tokens stay off for any pod that uses this account; the gate turns the Deployment's on.
       automountToken: false,
     });
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
+    ({ deployment: this.deployment, container: this.serviceContainer } = this.createDeployment(owner, props, labels, selector));
+    this.gate = this.migration.gate(this.deployment);
+    this.deployment.node.addDependency(this.serviceAccount);
+
+    this.service = props.port !== undefined ? this.createService(props.port, labels, selector) : undefined;
+    this.deploymentVariablesConfigMap = props.deploymentVariables ? this.createDeploymentVariables(props.imageTag, labels) : undefined;
+    const ownObjects = [this.deployment, this.serviceAccount, this.service, this.deploymentVariablesConfigMap];
+    refuseDuplicateObjects(owner, this, ownObjects.flatMap((resource) => resource !== undefined ? [ApiObject.of(resource)] : []));
+  }
+
+  /**
+   * Warnings about opted-in traps (such as a TTL on the Job) and gated workloads that can lose
+   * capacity. Each is also printed.
+   */
+  public get warnings(): string[] {
+    return this.migration.warnings;
+  }
+
+  private createDeployment(
+    owner: string, props: MigratedServiceProps, labels: { [key: string]: string }, selector: { [key: string]: string },
+  ): { deployment: kplus.Deployment; container: kplus.Container } {
+    const migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
+    const deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
       podMetadata: {
         labels: { ...props.podLabels, ...labels },
@@ -370,8 +391,8 @@ export class MigratedService extends Construct {
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
-    this.serviceContainer = this.deployment.addContainer({
+    deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    const container = deployment.addContainer({
       name: 'service',
       image: `${props.image}:${props.imageTag}`,
       portNumber: props.port,
@@ -385,42 +406,32 @@ export class MigratedService extends Construct {
       securityContext: restrictedSecurityContext(props.securityContext),
       imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });
-    // The root filesystem is read-only; Node, Python, Ruby and the JVM all write temporary files.
-    mountWritablePaths(this, this.serviceContainer, validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []), 'Service', 'writable', Size.gibibytes(1));
-    this.gate = this.migration.gate(this.deployment);
-    this.deployment.node.addDependency(this.serviceAccount);
-
-    const ownObjects: kplus.Resource[] = [this.deployment, this.serviceAccount];
-    if (props.port !== undefined) {
-      this.service = new kplus.Service(this, 'Service', {
-        metadata: { name: this.name, labels },
-        ports: [{ port: props.port, targetPort: props.port }],
-      });
-      // Select the pods by the Deployment's own stable labels, not by cdk8s's path-derived label.
-      for (const [key, value] of Object.entries(selector)) {
-        this.service.selectLabel(key, value);
-      }
-      this.service.node.addDependency(this.deployment);
-      ownObjects.push(this.service);
-    }
-    if (props.deploymentVariables) {
-      this.deploymentVariablesConfigMap = new kplus.ConfigMap(this, 'DeploymentVariables', {
-        metadata: { name: derivedName('', this.name, LONGEST_NAME_SUFFIX), labels },
-        data: { IMAGE_TAG: props.imageTag },
-      });
-      this.job.node.addDependency(this.deploymentVariablesConfigMap);
-      this.migration.postDeploy?.job.node.addDependency(this.deploymentVariablesConfigMap);
-      ownObjects.push(this.deploymentVariablesConfigMap);
-    }
-    refuseDuplicateObjects(owner, this, ownObjects.map((resource) => ApiObject.of(resource)));
+      // The root filesystem is read-only; Node, Python, Ruby and the JVM all write temporary files.
+    mountWritablePaths(this, container, validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []), 'Service', 'writable', Size.gibibytes(1));
+    return { deployment, container };
   }
 
-  /**
-   * Warnings about opted-in traps (such as a TTL on the Job) and gated workloads that can lose
-   * capacity. Each is also printed.
-   */
-  public get warnings(): string[] {
-    return this.migration.warnings;
+  private createService(port: number, labels: { [key: string]: string }, selector: { [key: string]: string }): kplus.Service {
+    const service = new kplus.Service(this, 'Service', {
+      metadata: { name: this.name, labels },
+      ports: [{ port, targetPort: port }],
+    });
+    // Select the pods by the Deployment's own stable labels, not by cdk8s's path-derived label.
+    for (const [key, value] of Object.entries(selector)) {
+      service.selectLabel(key, value);
+    }
+    service.node.addDependency(this.deployment);
+    return service;
+  }
+
+  private createDeploymentVariables(imageTag: string, labels: { [key: string]: string }): kplus.ConfigMap {
+    const configMap = new kplus.ConfigMap(this, 'DeploymentVariables', {
+      metadata: { name: derivedName('', this.name, LONGEST_NAME_SUFFIX), labels },
+      data: { IMAGE_TAG: imageTag },
+    });
+    this.job.node.addDependency(configMap);
+    this.migration.postDeploy?.job.node.addDependency(configMap);
+    return configMap;
   }
 
   private migrationProps(props: MigratedServiceProps): DatabaseMigrationProps {
