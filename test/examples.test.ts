@@ -825,12 +825,12 @@ describe('the pipelines through real validators', () => {
   const MERGE_REQUEST = { CI_DEFAULT_BRANCH: 'main', CI_COMMIT_BRANCH: '', CI_PIPELINE_SOURCE: 'merge_request_event', CI_COMMIT_TAG: '' };
 
   test.each([
-    ['the default branch', BRANCH, ['build:migration', 'build:service', 'deliver:oci', 'synth']],
-    ['the default branch, DELIVER_BY=commit', { ...BRANCH, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'commit:manifests', 'synth']],
-    ['a release tag', TAG, ['build:migration', 'build:service', 'deliver:oci', 'synth']],
-    ['a release tag, DELIVER_BY=commit (no branch to push to)', { ...TAG, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'synth']],
-    ['a merge request', MERGE_REQUEST, ['synth']],
-    ['a merge request, DELIVER_BY=commit', { ...MERGE_REQUEST, DELIVER_BY: 'commit' }, ['synth']],
+    ['the default branch', BRANCH, ['build:migration', 'build:service', 'deliver:oci', 'lint:manifests', 'synth']],
+    ['the default branch, DELIVER_BY=commit', { ...BRANCH, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'commit:manifests', 'lint:manifests', 'synth']],
+    ['a release tag', TAG, ['build:migration', 'build:service', 'deliver:oci', 'lint:manifests', 'synth']],
+    ['a release tag, DELIVER_BY=commit (no branch to push to)', { ...TAG, DELIVER_BY: 'commit' }, ['build:migration', 'build:service', 'lint:manifests', 'synth']],
+    ['a merge request', MERGE_REQUEST, ['lint:manifests', 'synth']],
+    ['a merge request, DELIVER_BY=commit', { ...MERGE_REQUEST, DELIVER_BY: 'commit' }, ['lint:manifests', 'synth']],
   ])('gitlab-ci-local: a pipeline for %s validates and has exactly the expected jobs', (_name, variables, expected) => {
     // GIVEN .gitlab-ci.yml and the predefined variables of that kind of pipeline
     // WHEN gitlab-ci-local validates it against GitLab's schema and lists its jobs

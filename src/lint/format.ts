@@ -1,0 +1,101 @@
+import { LintResult, SuppressedFinding } from './lint';
+import { STDIN } from './load';
+import { Finding, README_URL, ruleHelpUri, RULES, Severity } from './rules';
+
+export type Format = 'text' | 'json' | 'sarif';
+export const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
+
+export const TOOL_NAME = 'cdk8s-migrated-service lint';
+
+function objectRef(f: Finding) {
+  return { kind: f.object.kind, namespace: f.object.namespace ?? null, name: f.object.name };
+}
+
+/** `file:line: severity RULE message (fix: ...)`, one finding a line. */
+export function formatText(result: LintResult): string {
+  return result.findings
+    .map((f) => `${f.object.source.file}:${f.line}: ${f.rule.severity} ${f.rule.id} ${f.message} (fix: ${f.rule.fix})\n`)
+    .join('');
+}
+
+/** A one-line count for the end of text output. */
+export function summaryLine(result: LintResult): string {
+  const count = (s: Severity) => result.findings.filter((f) => f.rule.severity === s).length;
+  const suppressed = result.suppressed.length > 0 ? `, ${result.suppressed.length} suppressed` : '';
+  return `${result.objects} objects: ${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos${suppressed}\n`;
+}
+
+export function formatJson(result: LintResult, version: string): string {
+  const finding = (f: Finding) => ({
+    ruleId: f.rule.id,
+    ruleName: f.rule.name,
+    severity: f.rule.severity,
+    message: f.message,
+    fix: f.rule.fix,
+    file: f.object.source.file,
+    line: f.line,
+    object: objectRef(f),
+    help: ruleHelpUri(f.rule),
+  });
+  return `${JSON.stringify({
+    tool: { name: TOOL_NAME, version },
+    objects: result.objects,
+    findings: result.findings.map(finding),
+    suppressed: result.suppressed.map((s: SuppressedFinding) => ({ ...finding(s), reason: s.reason, via: s.via })),
+  }, null, 2)}\n`;
+}
+
+const SARIF_LEVEL: { readonly [s in Severity]: string } = { error: 'error', warning: 'warning', info: 'note' };
+
+/** A file path as a SARIF URI reference, relative paths kept relative (code scanning resolves them against the checkout). */
+function artifactUri(file: string): string {
+  if (file === STDIN) {
+    return 'stdin';
+  }
+  return encodeURI(file.replace(/\\/g, '/')).replace(/[?#]/g, encodeURIComponent);
+}
+
+/** SARIF 2.1.0, for code-scanning UIs. Suppressed findings are kept, marked as suppressed. */
+export function formatSarif(result: LintResult, version: string): string {
+  const ruleIndex = new Map(RULES.map((rule, i) => [rule.id, i]));
+  const toResult = (f: Finding, suppression?: SuppressedFinding) => ({
+    ruleId: f.rule.id,
+    ruleIndex: ruleIndex.get(f.rule.id),
+    level: SARIF_LEVEL[f.rule.severity],
+    message: { text: `${f.message} (fix: ${f.rule.fix})` },
+    locations: [{
+      physicalLocation: { artifactLocation: { uri: artifactUri(f.object.source.file) }, region: { startLine: f.line } },
+      logicalLocations: [{
+        name: f.object.name,
+        fullyQualifiedName: `${f.object.kind}/${f.object.namespace !== undefined ? `${f.object.namespace}/` : ''}${f.object.name}`,
+        kind: 'resource',
+      }],
+    }],
+    ...(suppression ? {
+      suppressions: [{ kind: suppression.via === 'annotation' ? 'inSource' : 'external', justification: suppression.reason || 'disabled on the command line' }],
+    } : {}),
+  });
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: TOOL_NAME,
+          version,
+          informationUri: `${README_URL}#lint-existing-manifests`,
+          rules: RULES.map((rule) => ({
+            id: rule.id,
+            name: rule.name,
+            shortDescription: { text: rule.summary },
+            help: { text: `Fix: ${rule.fix}` },
+            helpUri: ruleHelpUri(rule),
+            defaultConfiguration: { level: SARIF_LEVEL[rule.severity] },
+          })),
+        },
+      },
+      results: [...result.findings.map((f) => toResult(f)), ...result.suppressed.map((s) => toResult(s, s))],
+    }],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

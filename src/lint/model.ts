@@ -1,0 +1,554 @@
+import { K8sObject } from './load';
+import { basename, commandsOf } from './shell';
+
+/* What the rules reason about: the workloads, the init containers that wait for a migration Job,
+ * the migration Jobs, and the RBAC that lets a waiter read its Job. */
+
+/** Where each workload kind keeps its pod spec. */
+export const POD_SPEC_PATHS: { readonly [kind: string]: readonly string[] } = {
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  Pod: ['spec'],
+};
+
+export interface Workload {
+  readonly object: K8sObject;
+  readonly podSpec: any;
+  readonly podSpecPath: readonly string[];
+}
+
+/** k8s-wait-for, `kubectl wait`, or this library's own waiter (recognised by its `MIGRATION_JOB` variable). */
+export type WaiterKind = 'k8s-wait-for' | 'kubectl-wait' | 'library';
+
+/** One API permission a waiter needs. */
+export interface Permission {
+  readonly group: string;
+  readonly resource: string;
+  readonly verb: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+/** An init container that holds its pod until a named Job has completed. */
+export interface Waiter {
+  readonly workload: Workload;
+  readonly container: any;
+  readonly containerIndex: number;
+  readonly kind: WaiterKind;
+  readonly jobName: string;
+  /** The namespace the waiter looks in: its `-n`, else its pod's. */
+  readonly namespace?: string;
+  /** k8s-wait-for's mode (`job`, `job-wr`, `job-we`). */
+  readonly mode?: string;
+  /** False when the waiter cannot end on a failed Job (`kubectl wait --for=condition=complete` alone). */
+  readonly noticesFailure: boolean;
+  /** What the waiter asks the API server for. */
+  readonly needs: readonly Permission[];
+}
+
+export interface MigrationJob {
+  readonly job: K8sObject;
+  /** The waiters that resolve to this Job. Empty for a Job that only looks like a migration. */
+  readonly waiters: Waiter[];
+}
+
+/**
+ * Any YAML value as text, for names and messages. `String()` would call a mapping's own `toString`
+ * key, which a manifest may define, and throw.
+ */
+export function text(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return value === undefined || value === null ? '' : JSON.stringify(value) ?? '';
+}
+
+/** Two namespaces can be the same unless both are written out and differ. */
+export function sameNamespace(a: string | undefined, b: string | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
+}
+
+export function describe(object: K8sObject): string {
+  return `${object.kind} ${object.namespace !== undefined ? `${object.namespace}/` : ''}${object.name}`;
+}
+
+export function podSpecOf(object: K8sObject): Workload | undefined {
+  const path = POD_SPEC_PATHS[object.kind];
+  if (path === undefined) {
+    return undefined;
+  }
+  let spec: any = object.raw;
+  for (const key of path) {
+    spec = spec?.[key];
+  }
+  return typeof spec === 'object' && spec !== null ? { object, podSpec: spec, podSpecPath: path } : undefined;
+}
+
+export function containersOf(podSpec: any, field: 'containers' | 'initContainers'): any[] {
+  const list = podSpec?.[field];
+  return Array.isArray(list) ? list.filter((c) => typeof c === 'object' && c !== null) : [];
+}
+
+/** The literal value of a container's environment variable. */
+export function envValue(container: any, name: string): string | undefined {
+  const entry = (Array.isArray(container.env) ? container.env : []).find((e: any) => e?.name === name);
+  return entry !== undefined && entry.value !== undefined && entry.value !== null ? text(entry.value) : undefined;
+}
+
+const JOB_RESOURCES = new Set(['job', 'jobs', 'job.batch', 'jobs.batch', 'job.v1.batch', 'jobs.v1.batch']);
+const WAIT_FOR_JOB_MODES = new Set(['job', 'job-wr', 'job-we']);
+// kubectl flags that take the next word as their value when written without `=`.
+const KUBECTL_VALUE_FLAGS = new Set([
+  '-n', '--namespace', '--for', '--timeout', '-l', '--selector', '--field-selector', '-f', '--filename', '-o', '--output',
+  '--context', '--kubeconfig', '--server', '-s', '--token', '--user', '--cluster', '--request-timeout', '--template',
+]);
+const K8S_API_NEEDS: { readonly [kind in WaiterKind]: readonly string[] } = {
+  // `kubectl describe jobs <name>` gets the Job.
+  'k8s-wait-for': ['get'],
+  // `kubectl wait` gets, then lists and watches with a metadata.name field selector.
+  'kubectl-wait': ['get', 'list', 'watch'],
+  // It lists and watches the Job with a metadata.name field selector; it never gets it.
+  'library': ['list', 'watch'],
+};
+
+/** Kubernetes expands `$(VAR)` in command and args from the container's own variables. */
+function expandVariables(word: string, container: any): string {
+  return word.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name) => envValue(container, name) ?? ref);
+}
+
+function namespaceFlag(words: readonly string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if ((w === '-n' || w === '--namespace') && i + 1 < words.length) {
+      return words[i + 1];
+    }
+    const m = /^(?:--namespace=|-n=?)(.+)$/.exec(w);
+    if (m) {
+      return m[1];
+    }
+  }
+  return undefined;
+}
+
+interface FoundWait {
+  readonly kind: WaiterKind;
+  readonly jobName: string;
+  readonly namespace?: string;
+  readonly mode?: string;
+  readonly conditions: string[];
+}
+
+/** `wait_for.sh <mode> <name> [kubectl args]`. */
+function parseWaitFor(rest: readonly string[]): FoundWait[] {
+  const [mode, name] = rest;
+  if (mode === undefined || name === undefined || !WAIT_FOR_JOB_MODES.has(mode)) {
+    return [];
+  }
+  return [{ kind: 'k8s-wait-for', jobName: name, mode, namespace: namespaceFlag(rest.slice(2)), conditions: [] }];
+}
+
+/** `kubectl [flags] wait [flags] job/NAME | jobs NAME... [--for=...]`. */
+function parseKubectlWait(rest: readonly string[]): FoundWait[] {
+  const positional: string[] = [];
+  const conditions: string[] = [];
+  let namespace: string | undefined;
+  let checksOnce = false;
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i];
+    if (w.startsWith('-')) {
+      const [flag, inline] = w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+      const value = inline ?? (KUBECTL_VALUE_FLAGS.has(flag) ? rest[++i] : undefined);
+      if (flag === '--for' && value !== undefined) {
+        conditions.push(value);
+      } else if (flag === '--timeout' && value !== undefined && /^0+(\.0*)?[a-z]*$/.test(value)) {
+        // `--timeout=0` checks once and exits 1 unless the condition holds: it never waits on a
+        // failed Job.
+        checksOnce = true;
+      } else if ((flag === '-n' || flag === '--namespace') && value !== undefined) {
+        namespace = value;
+      } else if (/^-n./.test(w) && inline === undefined) {
+        namespace = w.slice(2);
+      }
+    } else {
+      positional.push(w);
+    }
+  }
+  if (positional[0] !== 'wait') {
+    return [];
+  }
+  const names: string[] = [];
+  const resources = positional.slice(1);
+  for (let i = 0; i < resources.length; i++) {
+    const slash = resources[i].indexOf('/');
+    if (slash > 0) {
+      if (JOB_RESOURCES.has(resources[i].slice(0, slash).toLowerCase())) {
+        names.push(resources[i].slice(slash + 1));
+      }
+    } else if (i === 0 && JOB_RESOURCES.has(resources[i].toLowerCase())) {
+      names.push(...resources.slice(1).filter((r) => !r.includes('/')));
+      break;
+    }
+  }
+  return names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions }));
+}
+
+// Stands for a `kubectl wait --timeout=0` among the conditions: it ends at once on a failed Job.
+const FAILS_AT_ONCE = '(timeout 0)';
+
+/** Whether a `--for` expression can be met by a Job that failed, or the wait does not wait. */
+function conditionSeesFailure(condition: string): boolean {
+  return condition === FAILS_AT_ONCE || /failed/i.test(condition);
+}
+
+/** The Jobs an init container waits for, however it waits. */
+export function waitersOf(workload: Workload, container: any, containerIndex: number): Waiter[] {
+  const found: FoundWait[] = [];
+  const migrationJob = envValue(container, 'MIGRATION_JOB');
+  const args: string[] = (Array.isArray(container.args) ? container.args : []).map((a: unknown) => expandVariables(text(a), container));
+  const command: string[] | undefined = Array.isArray(container.command)
+    ? container.command.map((a: unknown) => expandVariables(text(a), container))
+    : undefined;
+  // The library's own waiter is recognised by its variable, whatever the image, in its `job` mode.
+  // Its other modes are not waiters: `rollout` waits for workloads (a post-deploy migration),
+  // `record` writes the ledger.
+  if (migrationJob !== undefined && (args[0] ?? 'job') === 'job' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
+    found.push({ kind: 'library', jobName: migrationJob, conditions: [] });
+  }
+  const image = text(container.image);
+  // Without a command the image's entrypoint runs: wait_for.sh in k8s-wait-for, kubectl in kubectl images.
+  const entrypoint = /k8s-wait-for/.test(image) ? ['wait_for.sh'] : /(^|\/)kubectl(:|@|$)/.test(image) ? ['kubectl'] : [];
+  const argv = command !== undefined ? [...command, ...args] : [...entrypoint, ...args];
+  for (const words of commandsOf(argv)) {
+    const waitFor = words.findIndex((w) => basename(w) === 'wait_for.sh');
+    if (waitFor !== -1) {
+      found.push(...parseWaitFor(words.slice(waitFor + 1)));
+    }
+    const kubectl = words.findIndex((w) => basename(w) === 'kubectl');
+    if (kubectl !== -1) {
+      found.push(...parseKubectlWait(words.slice(kubectl + 1)));
+    }
+  }
+
+  // One waiter per Job and kind; `kubectl wait` invocations on one Job pool their conditions
+  // (a script may wait for Complete and Failed in parallel).
+  const byKey = new Map<string, FoundWait & { conditions: string[] }>();
+  for (const f of found) {
+    const key = `${f.kind}\0${f.jobName}`;
+    const existing = byKey.get(key);
+    if (existing) {
+      existing.conditions.push(...f.conditions);
+    } else {
+      byKey.set(key, { ...f, conditions: [...f.conditions] });
+    }
+  }
+  const podNamespace = workload.object.namespace;
+  return [...byKey.values()].map((f) => {
+    const namespace = f.namespace ?? podNamespace;
+    const needs: Permission[] = K8S_API_NEEDS[f.kind].map((verb) => ({ group: 'batch', resource: 'jobs', verb, name: f.jobName, namespace }));
+    const ledger = f.kind === 'library' ? envValue(container, 'MIGRATION_LEDGER') : undefined;
+    if (ledger !== undefined) {
+      needs.push({ group: '', resource: 'configmaps', verb: 'get', name: ledger, namespace });
+    }
+    return {
+      workload,
+      container,
+      containerIndex,
+      kind: f.kind,
+      jobName: f.jobName,
+      namespace,
+      mode: f.mode,
+      noticesFailure: f.kind !== 'kubectl-wait' || f.conditions.some(conditionSeesFailure),
+      needs,
+    };
+  });
+}
+
+/** Whether an init container waits for a rollout (a post-deploy Job), not for a migration Job. */
+export function waitsForRollout(container: any): boolean {
+  const args = strings(container.args);
+  const argv = [...strings(container.command), ...args];
+  return args[0] === 'rollout' || envValue(container, 'ROLLOUT_WORKLOADS') !== undefined
+    || commandsOf(argv).some((words) => {
+      const k = words.findIndex((w) => basename(w) === 'kubectl');
+      return k !== -1 && words.slice(k + 1).includes('rollout');
+    });
+}
+
+const MIGRATION_COMMAND = /migrat|alembic\s+upgrade|liquibase|flyway|db:migrate|schema:update/i;
+
+/** A Job that nobody waits for, but whose name, containers or commands say it migrates a schema. */
+export function looksLikeMigration(job: K8sObject): boolean {
+  if (MIGRATION_COMMAND.test(job.name)) {
+    return true;
+  }
+  const spec = podSpecOf(job)?.podSpec;
+  return containersOf(spec, 'containers').some((c) =>
+    MIGRATION_COMMAND.test(text(c.name))
+    || MIGRATION_COMMAND.test([...strings(c.command), ...strings(c.args)].join(' ')));
+}
+
+/** The model every rule reads. */
+export class Manifests {
+  public readonly workloads: Workload[] = [];
+  public readonly waiters: Waiter[] = [];
+  public readonly migrationJobs: MigrationJob[] = [];
+  public readonly rbac: Rbac;
+  private readonly jobsByName = new Map<string, K8sObject[]>();
+
+  constructor(public readonly objects: readonly K8sObject[]) {
+    this.rbac = new Rbac(objects);
+    const jobsByName = this.jobsByName;
+    for (const o of objects) {
+      const workload = podSpecOf(o);
+      if (workload) {
+        this.workloads.push(workload);
+        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i)));
+      }
+      if (o.kind === 'Job') {
+        jobsByName.set(o.name, [...(jobsByName.get(o.name) ?? []), o]);
+      }
+    }
+    const byJob = new Map<K8sObject, MigrationJob>();
+    for (const waiter of this.waiters) {
+      for (const job of this.jobsOf(waiter)) {
+        const entry = byJob.get(job) ?? { job, waiters: [] };
+        entry.waiters.push(waiter);
+        byJob.set(job, entry);
+      }
+    }
+    for (const jobs of jobsByName.values()) {
+      for (const job of jobs) {
+        const entry = byJob.get(job) ?? (looksLikeMigration(job) ? { job, waiters: [] } : undefined);
+        if (entry) {
+          this.migrationJobs.push(entry);
+        }
+      }
+    }
+    this.migrationJobs.sort((a, b) => a.job.order - b.job.order);
+  }
+
+  /** The Jobs of that name that the waiter can see. */
+  public jobsOf(waiter: Waiter): K8sObject[] {
+    return (this.jobsByName.get(waiter.jobName) ?? []).filter((job) => sameNamespace(job.namespace, waiter.namespace));
+  }
+
+  public jobsNamed(name: string): K8sObject[] {
+    return this.jobsByName.get(name) ?? [];
+  }
+}
+
+// --- RBAC ---------------------------------------------------------------------------------------
+
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames: readonly string[];
+  /** The rule's position in its role, for pointing at it. */
+  readonly index: number;
+}
+
+export interface RoleInfo {
+  readonly kind: 'Role' | 'ClusterRole';
+  readonly name: string;
+  readonly namespace?: string;
+  readonly rules: readonly PolicyRule[];
+  /** The object, or undefined for a built-in ClusterRole that is not in the manifests. */
+  readonly object?: K8sObject;
+}
+
+export interface BindingInfo {
+  readonly object: K8sObject;
+  readonly roleRef: { readonly kind: string; readonly name: string };
+  readonly subjects: readonly any[];
+}
+
+export interface Grant {
+  readonly binding: BindingInfo;
+  readonly role: RoleInfo;
+  readonly rule: PolicyRule;
+}
+
+export interface Account {
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+const rule = (apiGroups: string[], resources: string[], verbs: string[]): PolicyRule =>
+  ({ apiGroups, resources, verbs, resourceNames: [], index: 0 });
+const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+const READ = ['get', 'list', 'watch'];
+// The user-facing ClusterRoles every cluster has, for bindings to roles the manifests do not define.
+const BUILT_IN_CLUSTER_ROLES: { readonly [name: string]: PolicyRule[] } = {
+  'cluster-admin': [rule(['*'], ['*'], ['*'])],
+  'admin': [rule(['', 'apps', 'batch'], ['*'], [...READ, ...WRITE])],
+  'edit': [rule(['', 'apps', 'batch'], ['*'], [...READ, ...WRITE])],
+  'view': [rule(['', 'apps', 'batch'], ['jobs', 'cronjobs', 'pods', 'deployments', 'configmaps', 'services'], READ)],
+};
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(text) : [];
+}
+
+function toRules(raw: any): PolicyRule[] {
+  return (Array.isArray(raw?.rules) ? raw.rules : []).map((r: any, index: number) => ({
+    apiGroups: strings(r?.apiGroups),
+    resources: strings(r?.resources),
+    verbs: strings(r?.verbs),
+    resourceNames: strings(r?.resourceNames),
+    index,
+  }));
+}
+
+export function ruleCovers(r: PolicyRule, group: string, resource: string): boolean {
+  return (r.apiGroups.includes(group) || r.apiGroups.includes('*')) && (r.resources.includes(resource) || r.resources.includes('*'));
+}
+
+export function ruleAllows(r: PolicyRule, p: Permission): boolean {
+  return ruleCovers(r, p.group, p.resource)
+    && (r.verbs.includes(p.verb) || r.verbs.includes('*'))
+    && (r.resourceNames.length === 0 || r.resourceNames.includes(p.name));
+}
+
+export class Rbac {
+  private readonly roles = new Map<string, RoleInfo[]>();
+  private readonly bindings: BindingInfo[] = [];
+  /** Bindings by the name of a ServiceAccount subject; group subjects under the empty string. */
+  private readonly bindingsBySubject = new Map<string, BindingInfo[]>();
+  private readonly serviceAccounts = new Map<string, K8sObject[]>();
+
+  constructor(objects: readonly K8sObject[]) {
+    for (const o of objects) {
+      if (!/^rbac\.authorization\.k8s\.io\//.test(o.apiVersion) && o.kind !== 'ServiceAccount') {
+        continue;
+      }
+      if (o.kind === 'Role' || o.kind === 'ClusterRole') {
+        const role: RoleInfo = { kind: o.kind, name: o.name, namespace: o.kind === 'Role' ? o.namespace : undefined, rules: toRules(o.raw), object: o };
+        const key = `${o.kind}/${o.name}`;
+        this.roles.set(key, [...(this.roles.get(key) ?? []), role]);
+      } else if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
+        const binding: BindingInfo = {
+          object: o,
+          roleRef: { kind: text(o.raw.roleRef?.kind), name: text(o.raw.roleRef?.name) },
+          subjects: Array.isArray(o.raw.subjects) ? o.raw.subjects : [],
+        };
+        this.bindings.push(binding);
+        const keys = new Set(binding.subjects.map((s: any) => (s?.kind === 'ServiceAccount' ? text(s.name) : '')));
+        for (const key of keys) {
+          this.bindingsBySubject.set(key, [...(this.bindingsBySubject.get(key) ?? []), binding]);
+        }
+      } else if (o.kind === 'ServiceAccount') {
+        this.serviceAccounts.set(o.name, [...(this.serviceAccounts.get(o.name) ?? []), o]);
+      }
+    }
+  }
+
+  public serviceAccount(account: Account): K8sObject | undefined {
+    return (this.serviceAccounts.get(account.name) ?? []).find((sa) => sameNamespace(sa.namespace, account.namespace));
+  }
+
+  /** The role a binding refers to, in the binding's namespace for a Role. */
+  public roleOf(binding: BindingInfo): RoleInfo | undefined {
+    const { kind, name } = binding.roleRef;
+    if (kind === 'Role' && binding.object.kind === 'RoleBinding') {
+      return (this.roles.get(`Role/${name}`) ?? []).find((r) => sameNamespace(r.namespace, binding.object.namespace));
+    }
+    if (kind === 'ClusterRole') {
+      const defined = this.roles.get(`ClusterRole/${name}`)?.[0];
+      const builtIn = BUILT_IN_CLUSTER_ROLES[name];
+      return defined ?? (builtIn ? { kind: 'ClusterRole', name, rules: builtIn } : undefined);
+    }
+    return undefined;
+  }
+
+  /** Whether a binding makes its role apply to requests in `namespace`. */
+  private bindingReaches(binding: BindingInfo, namespace: string | undefined): boolean {
+    return binding.object.kind === 'ClusterRoleBinding' || sameNamespace(binding.object.namespace, namespace);
+  }
+
+  public bindsAccount(binding: BindingInfo, account: Account): boolean {
+    return binding.subjects.some((s) => {
+      if (s?.kind === 'ServiceAccount') {
+        // A subject without a namespace is read in the RoleBinding's own namespace.
+        const ns = s.namespace ?? (binding.object.kind === 'RoleBinding' ? binding.object.namespace : undefined);
+        return s.name === account.name && sameNamespace(ns, account.namespace);
+      }
+      if (s?.kind === 'Group') {
+        return s.name === 'system:serviceaccounts' || s.name === 'system:authenticated'
+          || (typeof s.name === 'string' && s.name.startsWith('system:serviceaccounts:')
+            && sameNamespace(s.name.slice('system:serviceaccounts:'.length), account.namespace));
+      }
+      return false;
+    });
+  }
+
+  /** The bindings that may name the account: by its name, or through a group. */
+  private bindingsNaming(account: Account): BindingInfo[] {
+    const byName = this.bindingsBySubject.get(account.name) ?? [];
+    const byGroup = this.bindingsBySubject.get('') ?? [];
+    return byGroup.length === 0 ? byName : [...new Set([...byName, ...byGroup])];
+  }
+
+  /** The bindings, roles and rules that grant `account` the permission. */
+  public grants(account: Account, permission: Permission): Grant[] {
+    const found: Grant[] = [];
+    for (const binding of this.bindingsNaming(account)) {
+      if (!this.bindingReaches(binding, permission.namespace) || !this.bindsAccount(binding, account)) {
+        continue;
+      }
+      const role = this.roleOf(binding);
+      for (const r of role?.rules ?? []) {
+        if (role && ruleAllows(r, permission)) {
+          found.push({ binding, role, rule: r });
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The roles bound to `account` that reach `namespace`, each with its binding. When none is bound
+   * to it, the roles bound to other ServiceAccounts of the account's namespace: the waiter's role
+   * with a wrong subject is still the waiter's role.
+   */
+  public rolesMeantFor(account: Account, namespace: string | undefined, permission: Permission): Array<{ binding: BindingInfo; role: RoleInfo }> {
+    const withRole = (bs: BindingInfo[]) => bs
+      .map((binding) => ({ binding, role: this.roleOf(binding) }))
+      .filter((x): x is { binding: BindingInfo; role: RoleInfo } => x.role !== undefined && x.role.rules.some((r) => ruleAllows(r, permission)));
+    const bound = withRole(this.bindingsNaming(account).filter((b) => this.bindingReaches(b, namespace) && this.bindsAccount(b, account)));
+    if (bound.length > 0) {
+      return bound;
+    }
+    return withRole(this.bindings.filter((b) => this.bindingReaches(b, namespace) && b.subjects.some((s) => s?.kind === 'ServiceAccount'
+      && sameNamespace(s.namespace ?? (b.object.kind === 'RoleBinding' ? b.object.namespace : undefined), account.namespace))));
+  }
+
+  /** Why `account` lacks the permission, naming the objects involved. */
+  public explainMissing(account: Account, permission: Permission): string {
+    const what = `${permission.verb} on ${permission.group === '' ? '' : `${permission.group} `}${permission.resource} "${permission.name}"`;
+    const granting = [...this.roles.values()].flat()
+      .filter((role) => sameNamespace(role.namespace, permission.namespace) && role.rules.some((r) => ruleAllows(r, permission)));
+    if (granting.length === 0) {
+      const elsewhere = [...this.roles.values()].flat().filter((role) => role.rules.some((r) => ruleAllows(r, permission)));
+      return elsewhere.length > 0
+        ? `only ${elsewhere.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')} grants ${what}, in another namespace than ${permission.namespace}`
+        : `no Role in the manifests grants ${what}`;
+    }
+    const bindings = this.bindings.filter((b) => this.bindingReaches(b, permission.namespace)
+      && granting.some((role) => this.roleOf(b) === role));
+    const roleNames = granting.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`).join(', ');
+    if (bindings.length === 0) {
+      return `${roleNames} grants ${what}, but no binding in its namespace refers to it`;
+    }
+    const subjects = bindings.map((b) => `${describe(b.object)} binds ${b.subjects.map((s) =>
+      `${text(s?.kind)} ${text(s?.namespace ?? (b.object.kind === 'RoleBinding' ? b.object.namespace : ''))}${(s?.namespace ?? b.object.namespace) ? '/' : ''}${text(s?.name)}`).join(', ') || 'no subject'}`);
+    return `${what} is granted by ${roleNames}, but ${subjects.join('; ')}, not ServiceAccount ${account.namespace ? `${account.namespace}/` : ''}${account.name}`;
+  }
+}

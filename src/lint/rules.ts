@@ -1,0 +1,460 @@
+import { K8sObject } from './load';
+import {
+  Account,
+  containersOf,
+  describe,
+  Manifests,
+  podSpecOf,
+  PolicyRule,
+  ruleCovers,
+  text,
+  Waiter,
+  waitsForRollout,
+  Workload,
+} from './model';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITY_RANK: { readonly [s in Severity]: number } = { info: 0, warning: 1, error: 2 };
+
+/** A rule: a stable id, a name for its README anchor, and what it asks you to do. */
+export interface Rule {
+  readonly id: string;
+  readonly name: string;
+  readonly severity: Severity;
+  /** One line: what the rule finds. */
+  readonly summary: string;
+  /** One line: what to do. */
+  readonly fix: string;
+}
+
+export interface Finding {
+  readonly rule: Rule;
+  /** The object the finding points at. */
+  readonly object: K8sObject;
+  readonly line: number;
+  readonly message: string;
+  /** Other objects the message names; a suppression on any of them applies. */
+  readonly related: readonly K8sObject[];
+}
+
+export const README_URL = 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service';
+
+/** The README heading `#### MS001 unversioned-job-name` has this GitHub anchor. */
+export function ruleAnchor(rule: Rule): string {
+  return `${rule.id.toLowerCase()}-${rule.name}`;
+}
+
+export function ruleHelpUri(rule: Rule): string {
+  return `${README_URL}#${ruleAnchor(rule)}`;
+}
+
+const r = (id: string, name: string, severity: Severity, summary: string, fix: string): Rule => ({ id, name, severity, summary, fix });
+
+export const RULES: readonly Rule[] = [
+  r('MS001', 'unversioned-job-name', 'error',
+    'A waited-for Job has a fixed name, so new pods pass on the previous release\'s completed Job.',
+    'put the release\'s image tag in the Job name (e.g. myapp-migration-<tag>) and in the waiter\'s argument'),
+  r('MS002', 'waited-job-missing', 'error',
+    'A waiter waits for a Job that is not in the manifests: its pods never start.',
+    'add the Job to the same manifests, or correct the name in the waiter\'s arguments'),
+  r('MS003', 'waited-job-other-namespace', 'error',
+    'A waiter looks for its Job in a namespace other than the Job\'s.',
+    'put the Job, the workload and the waiter\'s -n (if any) in one namespace'),
+  r('MS004', 'wait-for-job-mode', 'error',
+    'k8s-wait-for in `job` mode counts a Job whose pod has not started (0 active, 0 succeeded) as done.',
+    'use job-wr mode'),
+  r('MS005', 'waited-job-ttl', 'warning',
+    'ttlSecondsAfterFinished deletes the waited-for Job: later pods crash-loop, and Flux re-creates and re-runs it.',
+    'remove ttlSecondsAfterFinished; let the engine prune or replace the previous release\'s Job'),
+  r('MS006', 'root-waiter-image', 'error',
+    'The root k8s-wait-for image under runAsNonRoot never starts (CreateContainerConfigError).',
+    'use groundnuty/k8s-wait-for:no-root-v2.0 with runAsUser: 1100'),
+  r('MS007', 'waiter-rbac-missing', 'error',
+    'The waiter\'s ServiceAccount cannot read its Job (no Role, no binding, or the wrong subject or namespace).',
+    'bind a Role that grants the waiter\'s verbs on this Job (resourceNames) to the pod\'s ServiceAccount, in the Job\'s namespace'),
+  r('MS008', 'rbac-no-resource-names', 'warning',
+    'The waiter\'s Role grants every Job of the namespace, not the one it waits for.',
+    'list the Job in resourceNames'),
+  r('MS009', 'rbac-cluster-scope', 'warning',
+    'The waiter\'s access comes from a ClusterRole or a ClusterRoleBinding.',
+    'use a namespaced Role and RoleBinding'),
+  r('MS010', 'rbac-write-verbs', 'error',
+    'The waiter\'s Role grants write verbs: any container of the pod can create, change or delete objects.',
+    'grant only get (k8s-wait-for) or get, list, watch (kubectl wait)'),
+  r('MS011', 'rbac-secrets', 'error',
+    'The waiter\'s Role lets the pod read Secrets.',
+    'remove secrets (and wildcard resources) from the Role'),
+  r('MS012', 'waiter-token-disabled', 'error',
+    'The waiting pod mounts no service-account token, so the waiter cannot call the API (Init:Error).',
+    'set automountServiceAccountToken: true on the pod spec'),
+  r('MS013', 'migration-retries', 'warning',
+    'The migration Job retries (backoffLimit unset or > 0) against a half-migrated schema.',
+    'set backoffLimit: 0 (and a podFailurePolicy that ignores DisruptionTarget)'),
+  r('MS014', 'migration-no-deadline', 'warning',
+    'The migration Job has no activeDeadlineSeconds: a hung migration blocks the release forever.',
+    'set activeDeadlineSeconds (e.g. 3600)'),
+  r('MS015', 'rollout-loses-capacity', 'warning',
+    'A waiting Deployment or DaemonSet may take down old pods while new ones wait for the migration.',
+    'set strategy.rollingUpdate.maxUnavailable: 0 (DaemonSet: maxUnavailable: 0, maxSurge: 1)'),
+  r('MS016', 'post-hook-deadlock', 'error',
+    'A waited-for Job is a post-install/post-upgrade (PostSync) hook: the engine waits for the pods, the pods wait for the Job.',
+    'make it a pre-install,pre-upgrade (PreSync) hook, or no hook'),
+  r('MS017', 'hook-deleted-on-success', 'error',
+    'hook-succeeded / HookSucceeded deletes the waited-for Job; later pods crash-loop.',
+    'use before-hook-creation / BeforeHookCreation'),
+  r('MS018', 'job-after-workload', 'warning',
+    'The Job comes after the workload that waits for it: `kubectl apply -f` creates the pods first.',
+    'put the Job before the workload (file order, then document order)'),
+  r('MS019', 'env-sources-differ', 'warning',
+    'The migration Job and the workload read their database settings from different sources.',
+    'give both the same envFrom ConfigMaps and Secrets and the same database variables'),
+  r('MS020', 'wait-ignores-failure', 'warning',
+    '`kubectl wait --for=condition=complete` cannot notice a failed Job: it waits until its timeout, over and over.',
+    'wait for Complete or Failed (a jsonpath on both conditions) and exit non-zero on Failed'),
+  r('MS021', 'drain-fails-migration', 'info',
+    'With backoffLimit: 0 and no podFailurePolicy, a node drain fails the migration and the release.',
+    'add podFailurePolicy rule {action: Ignore, onPodConditions: [{type: DisruptionTarget}]}'),
+  r('MS022', 'unwaited-migration-job', 'info',
+    'A Job looks like a migration, but no workload\'s init container waits for it.',
+    'add an init container that waits for it to the workloads that need the migrated schema'),
+  r('MS023', 'invalid-suppression', 'warning',
+    'A lint suppression annotation names an unknown rule or gives no reason; it is ignored.',
+    'write "RULE-ID: reason" entries, separated by ";" or new lines'),
+];
+
+const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
+
+export function findRule(idOrName: string): Rule | undefined {
+  const key = idOrName.trim();
+  return RULES.find((rule) => rule.id.toLowerCase() === key.toLowerCase() || rule.name === key.toLowerCase());
+}
+
+// --- the checks -----------------------------------------------------------------------------------
+
+type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[]) => void;
+
+const MOVING_TAGS = new Set(['latest', 'stable', 'main', 'master', 'dev', 'develop', 'edge', 'nightly', 'current', 'prod', 'production']);
+
+/** A name that carries a release: a template placeholder, or a part after the first with a digit. */
+export function isVersionedName(name: string): boolean {
+  if (/\$\{|\{\{|\$\(/.test(name)) {
+    return true;
+  }
+  const parts = name.split(/[-.]/);
+  return !MOVING_TAGS.has(parts[parts.length - 1]) && parts.slice(1).some((part) => /\d/.test(part));
+}
+
+function num(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function isZero(value: unknown): boolean {
+  return value === 0 || value === '0' || value === '0%';
+}
+
+function accountOf(workload: Workload): Account {
+  const spec = workload.podSpec;
+  return { name: text(spec.serviceAccountName ?? spec.serviceAccount ?? 'default'), namespace: workload.object.namespace };
+}
+
+function accountName(account: Account): string {
+  return `ServiceAccount ${account.namespace ? `${account.namespace}/` : ''}${account.name}`;
+}
+
+const hooks = (job: K8sObject) => ({
+  helm: (job.annotations['helm.sh/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  argo: (job.annotations['argocd.argoproj.io/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  helmDelete: (job.annotations['helm.sh/hook-delete-policy'] ?? '').split(',').map((s) => s.trim()),
+  argoDelete: (job.annotations['argocd.argoproj.io/hook-delete-policy'] ?? '').split(',').map((s) => s.trim()),
+  flux: Object.keys(job.annotations).some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/')),
+});
+
+export function check(objects: readonly K8sObject[]): Finding[] {
+  const m = new Manifests(objects);
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const report: Report = (id, object, line, message, related = []) => {
+    const key = `${id}\0${object.order}\0${message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      findings.push({ rule: RULE[id], object, line, message, related });
+    }
+  };
+  checkWaiters(m, report);
+  checkMigrationJobs(m, report);
+  checkWaitingWorkloads(m, report);
+  return findings;
+}
+
+function containerPath(waiter: Waiter): Array<string | number> {
+  return [...waiter.workload.podSpecPath, 'initContainers', waiter.containerIndex];
+}
+
+function checkWaiters(m: Manifests, report: Report): void {
+  for (const waiter of m.waiters) {
+    const w = waiter.workload.object;
+    const at = (...path: Array<string | number>) => w.lineOf([...containerPath(waiter), ...path]);
+    const who = `${describe(w)} (init container ${text(waiter.container.name)})`;
+    const named = m.jobsNamed(waiter.jobName);
+    const jobs = m.jobsOf(waiter);
+    if (named.length === 0) {
+      report('MS002', w, at('args'), `${who} waits for Job "${waiter.jobName}", which is not in the manifests`);
+    } else if (jobs.length === 0) {
+      report('MS003', w, at('args'), `${who} waits for Job "${waiter.jobName}" in namespace ${waiter.namespace}, `
+        + `but the Job is in ${named.map((j) => j.namespace).join(', ')}`, named);
+    }
+    for (const job of jobs) {
+      if (!isVersionedName(job.name)) {
+        report('MS001', job, job.lineOf(['metadata', 'name']),
+          `${describe(job)}, waited for by ${who}, has a fixed name: a new release's pods pass on the previous release's completed Job`, [w]);
+      }
+    }
+    if (waiter.kind === 'k8s-wait-for' && waiter.mode === 'job') {
+      report('MS004', w, at('args'), `${who} runs k8s-wait-for in job mode: it passes before Job "${waiter.jobName}" has started`);
+    }
+    if (waiter.kind === 'kubectl-wait' && !waiter.noticesFailure) {
+      report('MS020', w, at('args'), `${who} waits for condition=complete on Job "${waiter.jobName}" only: `
+        + 'if the Job fails, it waits until its timeout and restarts, and never says the migration failed');
+    }
+    checkWaiterImage(waiter, who, at, report);
+    checkWaiterAccess(m, waiter, who, jobs, report);
+  }
+}
+
+function checkWaiterImage(waiter: Waiter, who: string, at: (...path: Array<string | number>) => number, report: Report): void {
+  const image = text(waiter.container.image);
+  if (waiter.kind !== 'k8s-wait-for' || !/k8s-wait-for/.test(image) || image.includes('@')) {
+    return;
+  }
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : 'latest';
+  if (tag.includes('no-root')) {
+    return;
+  }
+  const pod = waiter.workload.podSpec.securityContext ?? {};
+  const container = waiter.container.securityContext ?? {};
+  const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
+  const user = num(container.runAsUser ?? pod.runAsUser);
+  if (nonRoot === true && (user === undefined || user === 0)) {
+    report('MS006', waiter.workload.object, at('image'),
+      `${who} runs the root image ${image} with runAsNonRoot: true and no non-root runAsUser: the kubelet refuses to start it`);
+  }
+}
+
+const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sObject[], report: Report): void {
+  const w = waiter.workload.object;
+  const account = accountOf(waiter.workload);
+  const sa = m.rbac.serviceAccount(account);
+
+  // The token.
+  const podSetting = waiter.workload.podSpec.automountServiceAccountToken;
+  const mountsOwnToken = (Array.isArray(waiter.container.volumeMounts) ? waiter.container.volumeMounts : [])
+    .some((v: any) => text(v?.mountPath).replace(/\/+$/, '') === TOKEN_PATH);
+  if (!mountsOwnToken && (podSetting === false || (podSetting === undefined && sa?.raw.automountServiceAccountToken === false))) {
+    const where = podSetting === false ? 'the pod spec sets automountServiceAccountToken: false'
+      : `${describe(sa!)} sets automountServiceAccountToken: false and the pod spec does not turn it on`;
+    report('MS012', w, w.lineOf([...waiter.workload.podSpecPath, 'automountServiceAccountToken']),
+      `${who} cannot authenticate: ${where}`, sa ? [sa] : []);
+  }
+
+  // What it may read: only when the Job is there to be read.
+  if (jobs.length === 0) {
+    return;
+  }
+  const missing = waiter.needs.filter((p) => m.rbac.grants(account, p).length === 0);
+  if (missing.length > 0) {
+    report('MS007', w, w.lineOf([...waiter.workload.podSpecPath, 'serviceAccountName']),
+      `${who} runs as ${accountName(account)}, which may not ${missing.map((p) => p.verb).join(', ')} ${missing[0].resource} "${missing[0].name}": `
+      + `${m.rbac.explainMissing(account, missing[0])}`, jobs);
+  }
+
+  // How much more it may do.
+  const jobRead = waiter.needs[0];
+  for (const { binding, role } of m.rbac.rolesMeantFor(account, jobRead.namespace, jobRead)) {
+    const roleObject = role.object ?? binding.object;
+    const roleName = role.object ? describe(role.object) : `built-in ClusterRole ${role.name}`;
+    const related = [w, binding.object];
+    const ruleLine = (rule: PolicyRule) => role.object ? role.object.lineOf(['rules', rule.index]) : binding.object.lineOf(['roleRef']);
+    for (const rule of role.rules) {
+      if (ruleCovers(rule, 'batch', 'jobs') && rule.resourceNames.length === 0) {
+        report('MS008', roleObject, ruleLine(rule),
+          `${roleName}, bound to ${who} by ${describe(binding.object)}, grants ${rule.verbs.join(', ')} on every Job, not only "${waiter.jobName}"`, related);
+      }
+      const writes = rule.verbs.filter((v) => ['create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate', '*'].includes(v));
+      if (writes.length > 0) {
+        report('MS010', roleObject, ruleLine(rule),
+          `${roleName}, bound to ${who} by ${describe(binding.object)}, grants ${writes.join(', ')} on ${rule.resources.join(', ')}`, related);
+      }
+      if ((rule.apiGroups.includes('') || rule.apiGroups.includes('*')) && (rule.resources.includes('secrets') || rule.resources.includes('*'))) {
+        report('MS011', roleObject, ruleLine(rule),
+          `${roleName}, bound to ${who} by ${describe(binding.object)}, grants ${rule.verbs.join(', ')} on ${rule.resources.includes('*') ? 'every resource, Secrets included' : 'Secrets'}`, related);
+      }
+    }
+    if (role.kind === 'ClusterRole' || binding.object.kind === 'ClusterRoleBinding') {
+      const scope = binding.object.kind === 'ClusterRoleBinding' ? 'in every namespace' : 'through a ClusterRole';
+      report('MS009', binding.object, binding.object.lineOf(['roleRef']),
+        `${describe(binding.object)} gives ${who} ${roleName} ${scope}`, [w, ...(role.object ? [role.object] : [])]);
+    }
+  }
+}
+
+function checkMigrationJobs(m: Manifests, report: Report): void {
+  for (const { job, waiters } of m.migrationJobs) {
+    const spec = job.raw.spec ?? {};
+    const podSpec = podSpecOf(job)?.podSpec ?? {};
+    const h = hooks(job);
+    const waitingForRollout = containersOf(podSpec, 'initContainers').some(waitsForRollout);
+    const postDeploy = waitingForRollout || h.helm.some((x) => x.startsWith('post-')) || h.argo.includes('PostSync');
+    const backoff = num(spec.backoffLimit);
+    if (backoff === undefined || backoff > 0) {
+      report('MS013', job, job.lineOf(['spec', 'backoffLimit']),
+        `${describe(job)} retries a failed migration ${backoff === undefined ? '6 times (backoffLimit unset)' : `${backoff} times`}`);
+    }
+    if (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds === null) {
+      report('MS014', job, job.lineOf(['spec']), `${describe(job)} has no activeDeadlineSeconds: a hung migration never fails`);
+    }
+    if (backoff === 0 && !ignoresDisruption(spec.podFailurePolicy)) {
+      report('MS021', job, job.lineOf(['spec', 'backoffLimit']),
+        `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
+    }
+    if (waiters.length === 0) {
+      // A post-deploy migration runs after the rollout by design; nothing should wait for it.
+      if (!postDeploy) {
+        report('MS022', job, job.lineOf(['metadata', 'name']), `${describe(job)} looks like a migration, but no init container waits for it`);
+      }
+      continue;
+    }
+    const waitedBy = [...new Set(waiters.map((w) => describe(w.workload.object)))].join(', ');
+    const workloads = [...new Set(waiters.map((w) => w.workload.object))];
+    if (spec.ttlSecondsAfterFinished !== undefined && spec.ttlSecondsAfterFinished !== null) {
+      report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
+        `${describe(job)}, waited for by ${waitedBy}, is deleted ${text(spec.ttlSecondsAfterFinished)}s after it finishes: `
+        + 'pods that start later crash-loop, and Flux re-creates the Job and runs the migration again', workloads);
+    }
+    const postHook = [...h.helm.filter((x) => x === 'post-install' || x === 'post-upgrade'), ...h.argo.filter((x) => x === 'PostSync')];
+    if (postHook.length > 0) {
+      report('MS016', job, job.lineOf(['metadata', 'annotations']),
+        `${describe(job)} is a ${postHook.join(',')} hook, but ${waitedBy} waits for it: the engine waits for the pods, which wait for the hook`, workloads);
+    }
+    const deletedOnSuccess = [...h.helmDelete.filter((x) => x === 'hook-succeeded'), ...h.argoDelete.filter((x) => x === 'HookSucceeded')];
+    if (deletedOnSuccess.length > 0) {
+      report('MS017', job, job.lineOf(['metadata', 'annotations']),
+        `${describe(job)} is deleted once it succeeds (${deletedOnSuccess.join(', ')}), but ${waitedBy} waits for it: later pods crash-loop`, workloads);
+    }
+    // Hooks run before the release's other objects whatever their order; Flux applies all at once.
+    if (h.helm.length === 0 && h.argo.length === 0 && !h.flux) {
+      for (const w of workloads.filter((x) => x.order < job.order)) {
+        report('MS018', job, job.source.line,
+          `${describe(job)} comes after ${describe(w)}, which waits for it: kubectl apply -f creates the waiting pods first`, [w]);
+      }
+    }
+    for (const waiter of waiters) {
+      checkEnvSources(job, podSpec, waiter.workload, report);
+    }
+  }
+}
+
+function ignoresDisruption(policy: any): boolean {
+  return (Array.isArray(policy?.rules) ? policy.rules : []).some((rule: any) => rule?.action === 'Ignore'
+    && (Array.isArray(rule.onPodConditions) ? rule.onPodConditions : []).some((c: any) => c?.type === 'DisruptionTarget'));
+}
+
+const DATABASE_VARIABLE = /DATABASE|(^|_)DB(_|$)|POSTGRES|^PG[A-Z]|MYSQL|MARIADB|MONGO|JDBC|DATASOURCE|SQLALCHEMY|^LIQUIBASE_COMMAND_(URL|USERNAME|PASSWORD)$|^FLYWAY_(URL|USER|PASSWORD)$/i;
+
+interface EnvSources {
+  readonly envFrom: Set<string>;
+  readonly databaseVariables: Map<string, string>;
+}
+
+function envSourcesOf(containers: any[]): EnvSources {
+  const envFrom = new Set<string>();
+  const databaseVariables = new Map<string, string>();
+  for (const c of containers) {
+    for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
+      if (e?.configMapRef?.name) {
+        envFrom.add(`ConfigMap ${text(e.configMapRef.name)}`);
+      }
+      if (e?.secretRef?.name) {
+        envFrom.add(`Secret ${text(e.secretRef.name)}`);
+      }
+    }
+    for (const e of Array.isArray(c.env) ? c.env : []) {
+      if (typeof e?.name === 'string' && DATABASE_VARIABLE.test(e.name)) {
+        const from = e.valueFrom ?? {};
+        const source = from.secretKeyRef ? `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}`
+          : from.configMapKeyRef ? `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}`
+            : `value ${JSON.stringify(text(e.value))}`;
+        databaseVariables.set(e.name, source);
+      }
+    }
+  }
+  return { envFrom, databaseVariables };
+}
+
+function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report): void {
+  // The migration may run in an init container of the Job (the library's does, before a container
+  // that records its success), so all of the Job's containers count.
+  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')]);
+  const w = envSourcesOf(containersOf(workload.podSpec, 'containers'));
+  const differences: string[] = [];
+  const onlyJob = [...j.envFrom].filter((s) => !w.envFrom.has(s));
+  if (onlyJob.length > 0) {
+    differences.push(`only the Job reads ${onlyJob.join(', ')}`);
+  }
+  const workloadSecrets = [...w.envFrom].filter((s) => s.startsWith('Secret '));
+  if (workloadSecrets.length > 0 && !workloadSecrets.some((s) => j.envFrom.has(s))) {
+    differences.push(`only the workload reads ${workloadSecrets.join(', ')}`);
+  }
+  for (const name of new Set([...j.databaseVariables.keys(), ...w.databaseVariables.keys()])) {
+    const a = j.databaseVariables.get(name);
+    const b = w.databaseVariables.get(name);
+    if (a !== b) {
+      differences.push(`${name} comes from ${a ?? 'elsewhere'} in the Job and ${b ?? 'elsewhere'} in the workload`);
+    }
+  }
+  if (differences.length > 0) {
+    report('MS019', job, job.lineOf([...POD_SPEC, 'containers']),
+      `${describe(job)} and ${describe(workload.object)} read different settings: ${differences.join('; ')}`, [workload.object]);
+  }
+}
+
+const POD_SPEC = ['spec', 'template', 'spec'];
+
+function checkWaitingWorkloads(m: Manifests, report: Report): void {
+  const waiting = [...new Set(m.waiters.filter((w) => m.jobsOf(w).length > 0).map((w) => w.workload))];
+  for (const workload of waiting) {
+    const o = workload.object;
+    const spec = o.raw.spec ?? {};
+    if (o.kind === 'Deployment') {
+      const strategy = spec.strategy ?? {};
+      if (strategy.type === 'Recreate') {
+        report('MS015', o, o.lineOf(['spec', 'strategy', 'type']),
+          `${describe(o)} uses the Recreate strategy: every old pod stops while the new ones wait for the migration`);
+      } else if (!isZero(strategy.rollingUpdate?.maxUnavailable)) {
+        const value = strategy.rollingUpdate?.maxUnavailable;
+        report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
+          `${describe(o)} has maxUnavailable ${value === undefined ? '25% (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
+      }
+    } else if (o.kind === 'DaemonSet') {
+      const strategy = spec.updateStrategy ?? {};
+      if (strategy.type !== 'OnDelete' && !isZero(strategy.rollingUpdate?.maxUnavailable)) {
+        const value = strategy.rollingUpdate?.maxUnavailable;
+        report('MS015', o, o.lineOf(['spec', 'updateStrategy']),
+          `${describe(o)} has maxUnavailable ${value === undefined ? '1 (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
+      }
+    }
+  }
+}
+
+/** For tests and the README: every rule, by id. */
+export function ruleById(id: string): Rule {
+  const rule = RULE[id];
+  if (!rule) {
+    throw new Error(`unknown rule ${id}`);
+  }
+  return rule;
+}

@@ -1,0 +1,81 @@
+import * as fc from 'fast-check';
+import { stringify } from 'yaml';
+import { lint } from '../../src/lint/lint';
+import { InputError, parseManifests } from '../../src/lint/load';
+import { POD_SPEC_PATHS } from '../../src/lint/model';
+
+// Manifests in the wild are anything: the linter reports on them or refuses them as input, but it
+// never fails with an exception of its own (which the CLI would have to call an internal error).
+
+const KINDS = [...Object.keys(POD_SPEC_PATHS), 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'ServiceAccount', 'List'];
+
+/** Kubernetes-shaped objects whose fields hold arbitrary values where the rules look. */
+const looseObject = fc.record({
+  apiVersion: fc.constantFrom('v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1'),
+  kind: fc.constantFrom(...KINDS),
+  metadata: fc.oneof(fc.anything(), fc.record({ name: fc.anything(), namespace: fc.anything(), annotations: fc.anything() })),
+  spec: fc.oneof(fc.anything(), fc.record({
+    backoffLimit: fc.anything(),
+    ttlSecondsAfterFinished: fc.anything(),
+    strategy: fc.anything(),
+    template: fc.record({
+      spec: fc.record({
+        serviceAccountName: fc.anything(),
+        automountServiceAccountToken: fc.anything(),
+        initContainers: fc.oneof(fc.anything(), fc.array(fc.record({
+          name: fc.anything(),
+          image: fc.oneof(fc.anything(), fc.constantFrom('groundnuty/k8s-wait-for:v2.0', 'registry.k8s.io/kubectl:v1.28.15')),
+          command: fc.oneof(fc.anything(), fc.array(fc.constantFrom('sh', '-c', 'kubectl', 'wait', 'job/x', '--for', '-n', 'wait_for.sh', 'job', 'x', '"\'', '$(A)'))),
+          args: fc.oneof(fc.anything(), fc.array(fc.constantFrom('job', 'job-wr', 'x', '-n', 'wait', 'job/x', 'jobs', 'rollout'))),
+          env: fc.anything(),
+          securityContext: fc.anything(),
+        }))),
+        containers: fc.anything(),
+      }),
+    }),
+  })),
+  rules: fc.anything(),
+  subjects: fc.anything(),
+  roleRef: fc.anything(),
+  items: fc.anything(),
+});
+
+test('objects with arbitrary field values never make the linter throw', () => {
+  fc.assert(fc.property(fc.array(looseObject, { maxLength: 6 }), (objects) => {
+    // GIVEN any such objects as one YAML stream
+    const text = objects.map((o) => stringify(o)).join('---\n');
+    // WHEN read and linted
+    // THEN a result comes back, with every finding on a real line, or the input is refused (a
+    // `<<` key is a YAML 1.1 merge key, which Kubernetes reads too, and must merge a mapping)
+    let objectsRead;
+    try {
+      objectsRead = parseManifests(text, 'x.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      return;
+    }
+    const result = lint(objectsRead, { threshold: 'info', disabled: new Map() });
+    for (const f of result.findings) {
+      expect(f.line).toBeGreaterThanOrEqual(1);
+    }
+  }), { numRuns: 600 });
+});
+
+test('arbitrary text is either read or refused as input', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => {
+    try {
+      parseManifests(`apiVersion: v1\nkind: Pod\n${text}`, 'x.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+    }
+  }), { numRuns: 500 });
+});
+
+test('a mapping with its own toString key is data, not a method', () => {
+  // GIVEN an image written as a mapping whose key is toString (found by the property above)
+  const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      initContainers:\n'
+    + '        - name: w\n          image:\n            toString: ""\n          command: [wait_for.sh, job-wr, j-1]\n';
+  // WHEN linted THEN the waiter is read, and its missing Job reported
+  const result = lint(parseManifests(text, 'x.yaml'), { threshold: 'info', disabled: new Map() });
+  expect(result.findings.map((f) => f.rule.id)).toEqual(['MS002']);
+});
