@@ -369,7 +369,7 @@ export class DatabaseMigration extends Construct {
   }
 
   private createLedger(props: DatabaseMigrationProps, labels: { [key: string]: string }): MigrationLedger {
-    return new MigrationLedger(this, 'Ledger', {
+    return MigrationLedger._create(this, 'Ledger', {
       name: this.ledgerName,
       recorderName: derivedName('', this.name, '-migration-recorder'),
       labels,
@@ -402,7 +402,7 @@ export class DatabaseMigration extends Construct {
       timeout: Duration.seconds(this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
     });
-    return new PostDeployMigration(this, 'PostDeploy', {
+    return PostDeployMigration._create(this, 'PostDeploy', {
       job,
       readerName: derivedName('', this.name, '-post-migration'),
       labels,

@@ -1,6 +1,7 @@
-import { ApiObject, Size } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PROGRAM_RESOURCES } from './containers';
 import { afterSerialization, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContext } from './security-context';
 import { MigrationWaiterConfig } from './waiter';
@@ -48,6 +49,15 @@ export interface MigrationLedgerProps {
  *   it, by name.
  */
 export class MigrationLedger extends Construct {
+  /**
+   * Only `DatabaseMigration` creates one.
+   *
+   * @internal
+   */
+  public static _create(scope: Construct, id: string, props: MigrationLedgerProps): MigrationLedger {
+    return new MigrationLedger(scope, id, props);
+  }
+
   /** The ledger's name. */
   public readonly name: string;
 
@@ -66,7 +76,7 @@ export class MigrationLedger extends Construct {
   /** The RoleBinding of `role` to `serviceAccount`. */
   public readonly roleBinding: kplus.RoleBinding;
 
-  constructor(scope: Construct, id: string, props: MigrationLedgerProps) {
+  private constructor(scope: Construct, id: string, props: MigrationLedgerProps) {
     super(scope, id);
     this.name = props.name;
     this.configMap = new ApiObject(this, 'ConfigMap', {
@@ -97,10 +107,7 @@ export class MigrationLedger extends Construct {
         MIGRATION_IMAGE: props.migrationImage,
         LEDGER_WAIT_SECONDS: `${props.ledgerWaitSeconds}`,
       }).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
-      resources: {
-        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
-        memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-      },
+      resources: PROGRAM_RESOURCES,
       securityContext: restrictedSecurityContext({ user: recorder.user, group: recorder.user }),
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });

@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PROGRAM_RESOURCES, resourcesJson } from './containers';
 import { MigrationGate } from './gate';
 import { afterSerialization, envJson, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
@@ -47,6 +48,15 @@ const ROLLOUT_WAITER = 'wait-for-rollout';
  * release's pre-deploy migration runs as usual.
  */
 export class PostDeployMigration extends Construct {
+  /**
+   * Only `DatabaseMigration` creates one.
+   *
+   * @internal
+   */
+  public static _create(scope: Construct, id: string, props: PostDeployMigrationProps): PostDeployMigration {
+    return new PostDeployMigration(scope, id, props);
+  }
+
   /** The post-deploy Job. */
   public readonly job: kplus.Job;
 
@@ -64,7 +74,7 @@ export class PostDeployMigration extends Construct {
 
   private readonly waitsFor: { kind: string; name: string }[] = [];
 
-  constructor(scope: Construct, id: string, props: PostDeployMigrationProps) {
+  private constructor(scope: Construct, id: string, props: PostDeployMigrationProps) {
     super(scope, id);
     this.job = props.job;
     this.jobName = ApiObject.of(props.job).name;
@@ -89,7 +99,7 @@ export class PostDeployMigration extends Construct {
         command: waiter.command,
         args: waiter.args,
         env: envJson(waiter.env),
-        resources: { limits: { cpu: '200m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } },
+        resources: resourcesJson(PROGRAM_RESOURCES),
         securityContext: restrictedSecurityContextJson(waiter.user),
         imagePullPolicy: 'IfNotPresent',
       }, ...(pod.initContainers ?? [])];
