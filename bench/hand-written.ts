@@ -37,7 +37,7 @@ const WAITER_IMAGE = 'node:24.11.0-alpine3.22';
 const WAITER_UID = 1000;
 const SMALL: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
-  memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
 };
 
 /**

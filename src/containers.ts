@@ -26,3 +26,28 @@ export function mountWritablePaths(
 export function toEnvValues(env: { [name: string]: string }): { [name: string]: kplus.EnvValue } {
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)]));
 }
+
+/**
+ * Resources of the small containers the constructs add (waiters, the recorder): they watch or
+ * write one object and do nothing else, where cdk8s-plus would give each a full CPU. A waiting Node
+ * process has an RSS of about 45 MB. Init container requests do not add up with the app
+ * containers': the scheduler takes the larger.
+ */
+export const PROGRAM_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+};
+
+export function resourcesJson(resources: kplus.ContainerResources): any {
+  const pick = (kind: 'request' | 'limit') => {
+    const cpu = resources.cpu?.[kind]?.amount;
+    const memory = resources.memory?.[kind]?.asString();
+    const storage = resources.ephemeralStorage?.[kind]?.asString();
+    return {
+      ...(cpu !== undefined ? { cpu } : {}),
+      ...(memory !== undefined ? { memory } : {}),
+      ...(storage !== undefined ? { 'ephemeral-storage': storage } : {}),
+    };
+  };
+  return { limits: pick('limit'), requests: pick('request') };
+}

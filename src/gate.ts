@@ -1,6 +1,7 @@
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { PROGRAM_RESOURCES, resourcesJson } from './containers';
 import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
@@ -150,7 +151,7 @@ function waiterContainers(spec: GateSpec, volumeName: string): any[] {
     // Every waiter names its Job in MIGRATION_JOB too: the post-deploy migration's rollout waiter
     // recognises a pod template of this release by it, whatever the waiter.
     env: envJson({ MIGRATION_JOB: spec.jobName, ...waiter.env }),
-    resources: resourcesJson(waiter.resources ?? WAITER_RESOURCES),
+    resources: resourcesJson(waiter.resources ?? PROGRAM_RESOURCES),
     securityContext: restrictedSecurityContextJson(waiter.user),
     // The waiter image is pinned; pulling it at every pod start invites registry rate limits.
     imagePullPolicy: 'IfNotPresent',
@@ -160,27 +161,6 @@ function waiterContainers(spec: GateSpec, volumeName: string): any[] {
     container(spec.waiterContainerName, waiter.args),
     ...(waiter.verifyArgs !== undefined ? [container(spec.verifierContainerName, waiter.verifyArgs)] : []),
   ];
-}
-
-// The waiter watches one object and does nothing else. cdk8s-plus would give it a full CPU. Init
-// container requests do not add up with the app containers': the scheduler takes the larger.
-const WAITER_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) },
-  memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-};
-
-function resourcesJson(resources: kplus.ContainerResources): any {
-  const pick = (kind: 'request' | 'limit') => {
-    const cpu = resources.cpu?.[kind]?.amount;
-    const memory = resources.memory?.[kind]?.asString();
-    const storage = resources.ephemeralStorage?.[kind]?.asString();
-    return {
-      ...(cpu !== undefined ? { cpu } : {}),
-      ...(memory !== undefined ? { memory } : {}),
-      ...(storage !== undefined ? { 'ephemeral-storage': storage } : {}),
-    };
-  };
-  return { limits: pick('limit'), requests: pick('request') };
 }
 
 /**

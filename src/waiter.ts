@@ -27,7 +27,7 @@ export interface MigrationWaiterOptions {
    * little. Init container requests do not add to the pod's: the scheduler takes the larger of the
    * init containers' and the sum of the app containers'.
    *
-   * @default - cpu 10m request / 200m limit, memory 32Mi request / 128Mi limit
+   * @default - cpu 10m request / 200m limit, memory 64Mi request / 128Mi limit
    */
   readonly resources?: kplus.ContainerResources;
 }

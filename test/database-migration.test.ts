@@ -105,7 +105,7 @@ describe('gating every workload kind', () => {
     expect(pod.containers[0].resources).toEqual({ limits: { cpu: '1', memory: '1Gi' } });
     expect(pod.serviceAccountName).toBe('legacy');
     // AND the waiter's own quantities are plain strings, as the API server expects
-    expect(pod.initContainers[0].resources).toEqual({ limits: { cpu: '200m', memory: '128Mi' }, requests: { cpu: '10m', memory: '32Mi' } });
+    expect(pod.initContainers[0].resources).toEqual({ limits: { cpu: '200m', memory: '128Mi' }, requests: { cpu: '10m', memory: '64Mi' } });
   });
 
   test('a workload without a ServiceAccount gets one of its own, without a token of its own', () => {

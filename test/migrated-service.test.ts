@@ -229,7 +229,7 @@ describe('defaults', () => {
   test('the waiter is small, pinned, and has a writable /tmp', () => {
     const pod = deployment.spec.template.spec;
     const waiter = container(pod, 'wait-for-myapp-migration');
-    expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    expect(waiter.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
     expect(waiter.imagePullPolicy).toBe('IfNotPresent');
     expect(waiter.env).toEqual([
       { name: 'MIGRATION_JOB', value: job.metadata.name },
