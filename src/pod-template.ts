@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 /**
  * Where each workload kind keeps its pod spec, in the object's JSON.
  */
-const POD_SPEC_PATHS: { [kind: string]: string[] } = {
+export const POD_SPEC_PATHS: { readonly [kind: string]: readonly string[] } = {
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],
   DaemonSet: ['spec', 'template', 'spec'],

@@ -1,19 +1,10 @@
 import { K8sObject } from './load';
 import { basename, commandsOf } from './shell';
+// Where each workload kind keeps its pod spec: the same table the constructs gate by.
+import { POD_SPEC_PATHS } from '../pod-template';
 
 /* What the rules reason about: the workloads, the init containers that wait for a migration Job,
  * the migration Jobs, and the RBAC that lets a waiter read its Job. */
-
-/** Where each workload kind keeps its pod spec. */
-export const POD_SPEC_PATHS: { readonly [kind: string]: readonly string[] } = {
-  Deployment: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-  Pod: ['spec'],
-};
 
 export interface Workload {
   readonly object: K8sObject;

@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { lint } from '../../src/lint/lint';
 import { InputError, parseManifests } from '../../src/lint/load';
-import { POD_SPEC_PATHS } from '../../src/lint/model';
+import { POD_SPEC_PATHS } from '../../src/pod-template';
 
 // Manifests in the wild are anything: the linter reports on them or refuses them as input, but it
 // never fails with an exception of its own (which the CLI would have to call an internal error).
