@@ -274,6 +274,33 @@ function linesNamingPath(text: string, value: string): string[] {
   const asPath = new RegExp(`(^|[\\s"'=:])${escaped}(/|["']|$)`);
   return text.split('\n').filter((line) => !/^\s*#/.test(line) && asPath.test(line.replace(/\s#.*$/, '')));
 }
+
+/**
+ * Asserts that, with CDK8S_APP_DIR moved, every path a pipeline uses for the app and its manifests
+ * is in the moved folder, that a relative manifests/ path is read only inside it, and that no line
+ * but the setting itself names the folder.
+ */
+function expectPathsFollowAppDir(
+  file: string,
+  appPaths: (pipeline: any) => { absolute: string[]; relative: Array<{ runsIn?: string; line: string }> },
+  appDir: string,
+): void {
+  const moved = parseAllDocuments(withAppDir(file, MOVED_APP_DIR))[0].toJS();
+  const { absolute, relative } = appPaths(moved);
+  expect(absolute.length).toBeGreaterThanOrEqual(4);
+  for (const p of absolute) {
+    expect(p === MOVED_APP_DIR || p.startsWith(`${MOVED_APP_DIR}/`)).toBe(true);
+  }
+  expect(absolute).toEqual(expect.arrayContaining([
+    `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}/`,
+    `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}`,
+  ]));
+  expect(relative.length).toBeGreaterThan(0);
+  for (const { runsIn, line } of relative) {
+    expect([line, runsIn]).toEqual([line, MOVED_APP_DIR]);
+  }
+  expect(linesNamingPath(fs.readFileSync(file, 'utf8'), appDir)).toEqual([`  CDK8S_APP_DIR: ${appDir}`]);
+}
 const FLUX_OCI_REPOSITORY = loadOne(path.join(EXAMPLES, 'flux', 'ocirepository.yaml'));
 const FLUX_KUSTOMIZATION = loadOne(path.join(EXAMPLES, 'flux', 'kustomization.yaml'));
 const FLUX_COMMIT_BACK = loadYaml(path.join(EXAMPLES, 'flux', 'commit-back.yaml'));
@@ -527,26 +554,10 @@ describe('GitLab CI pipeline', () => {
 
   test('every path to the app and its manifests follows CDK8S_APP_DIR', () => {
     // GIVEN the pipeline with CDK8S_APP_DIR moved elsewhere
-    const moved = parseAllDocuments(withAppDir(GITLAB_CI_FILE, MOVED_APP_DIR))[0].toJS();
     // WHEN every path it uses for the app and its manifests is read, as the runner expands it
-    const { absolute, relative } = gitlabAppPaths(moved);
     // THEN all of them are in the moved folder: the synth job's cd, its artifacts, the path
     // deliver:oci pushes and the files commit:manifests copies
-    expect(absolute.length).toBeGreaterThanOrEqual(4);
-    for (const p of absolute) {
-      expect(p === MOVED_APP_DIR || p.startsWith(`${MOVED_APP_DIR}/`)).toBe(true);
-    }
-    expect(absolute).toEqual(expect.arrayContaining([
-      `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}/`,
-      `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}`,
-    ]));
-    // AND a relative manifests/ path is only read after a cd into the app folder
-    expect(relative.length).toBeGreaterThan(0);
-    for (const { runsIn, line } of relative) {
-      expect([line, runsIn]).toEqual([line, MOVED_APP_DIR]);
-    }
-    // AND no line other than the setting names the folder itself
-    expect(linesNamingPath(fs.readFileSync(GITLAB_CI_FILE, 'utf8'), vars.CDK8S_APP_DIR)).toEqual([`  CDK8S_APP_DIR: ${vars.CDK8S_APP_DIR}`]);
+    expectPathsFollowAppDir(GITLAB_CI_FILE, gitlabAppPaths, vars.CDK8S_APP_DIR);
   });
 
   test('merge request pipelines build and deliver nothing', () => {
@@ -736,26 +747,10 @@ describe('GitHub Actions workflow', () => {
 
   test('every path to the app and its manifests follows CDK8S_APP_DIR', () => {
     // GIVEN the workflow with CDK8S_APP_DIR moved elsewhere
-    const moved = parseAllDocuments(withAppDir(GITHUB_WORKFLOW_FILE, MOVED_APP_DIR))[0].toJS();
     // WHEN every path it uses for the app and its manifests is read, as the runner expands it
-    const { absolute, relative } = githubAppPaths(moved);
     // THEN all of them are in the moved folder: the synth steps' working directory, the upload,
     // the download and the path deliver pushes
-    expect(absolute.length).toBeGreaterThanOrEqual(4);
-    for (const p of absolute) {
-      expect(p === MOVED_APP_DIR || p.startsWith(`${MOVED_APP_DIR}/`)).toBe(true);
-    }
-    expect(absolute).toEqual(expect.arrayContaining([
-      `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}/`,
-      `${MOVED_APP_DIR}/${CDK8S_CONFIG.output}`,
-    ]));
-    // AND a relative manifests/ path is only read in a step that runs in the app folder
-    expect(relative.length).toBeGreaterThan(0);
-    for (const { runsIn, line } of relative) {
-      expect([line, runsIn]).toEqual([line, MOVED_APP_DIR]);
-    }
-    // AND no line other than the setting names the folder itself
-    expect(linesNamingPath(fs.readFileSync(GITHUB_WORKFLOW_FILE, 'utf8'), vars.CDK8S_APP_DIR)).toEqual([`  CDK8S_APP_DIR: ${vars.CDK8S_APP_DIR}`]);
+    expectPathsFollowAppDir(GITHUB_WORKFLOW_FILE, githubAppPaths, vars.CDK8S_APP_DIR);
   });
 
   test('deliver pushes the manifests with flux push artifact and moves the tag Flux follows', () => {
