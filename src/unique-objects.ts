@@ -8,6 +8,13 @@ interface OwnedObject {
 
 const ownedObjectsByApp = new WeakMap<IConstruct, OwnedObject[]>();
 
+/** The last check's result, with what it was computed from. */
+interface CheckedState {
+  readonly constructs: number;
+  readonly owned: number;
+  readonly errors: string[];
+}
+
 /**
  * Refuses, at synth time, any other object of the App with the same kind, namespace and name as one
  * of `objects`: cdk8s writes both, and the second silently overwrites the first on apply (two
@@ -22,7 +29,20 @@ export function refuseDuplicateObjects(owner: string, scope: Construct, objects:
     const registry: OwnedObject[] = [];
     owned = registry;
     ownedObjectsByApp.set(app, registry);
-    app.node.addValidation({ validate: () => duplicates(app, registry) });
+    // cdk8s validates the whole App again for every chart it writes, so with one chart per
+    // service the check would run once per chart over every object: quadratic. Counting the
+    // constructs is far cheaper than comparing the objects, so the comparison runs again only
+    // when the App has grown since the last one.
+    let checked: CheckedState | undefined;
+    app.node.addValidation({
+      validate: () => {
+        const constructs = countConstructs(app);
+        if (checked?.constructs !== constructs || checked.owned !== registry.length) {
+          checked = { constructs, owned: registry.length, errors: duplicates(app, registry) };
+        }
+        return checked.errors;
+      },
+    });
   }
   owned.push(...objects.map((apiObject) => ({ owner, apiObject })));
 }
@@ -49,4 +69,12 @@ function duplicates(app: IConstruct, owned: OwnedObject[]): string[] {
     }
   }
   return errors;
+}
+
+function countConstructs(construct: IConstruct): number {
+  let count = 1;
+  for (const child of construct.node.children) {
+    count += countConstructs(child);
+  }
+  return count;
 }

@@ -271,6 +271,17 @@ describe('objects that would overwrite each other on apply', () => {
     expect(() => app.synthYaml()).toThrow(/the Role "shop-migration-reader" .* as "rbac\/mine\/Resource"/);
   });
 
+  test('a collision added after a first synth is still refused at the next one', () => {
+    // GIVEN an App that synthesized cleanly once
+    const chart = shopChart();
+    new MigratedService(chart, 'a', { ...MINIMAL, name: 'shop' });
+    expect(() => Testing.synth(chart)).not.toThrow();
+    // WHEN a colliding object is added afterwards
+    new kplus.ServiceAccount(chart, 'late', { metadata: { name: 'shop' } });
+    // THEN the next synth refuses it
+    expect(() => Testing.synth(chart)).toThrow(/the ServiceAccount "shop" .* as "shop\/late\/Resource"/);
+  });
+
   test('the same name in two namespaces is fine', () => {
     const app = Testing.app();
     new MigratedService(new Chart(app, 'a', { namespace: 'a' }), 'shop', MINIMAL);
