@@ -372,7 +372,6 @@ export class MigratedService extends Construct {
   private createDeployment(
     owner: string, props: MigratedServiceProps, labels: { [key: string]: string }, selector: { [key: string]: string },
   ): { deployment: kplus.Deployment; container: kplus.Container } {
-    const migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
     const deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
       podMetadata: {
@@ -386,7 +385,7 @@ export class MigratedService extends Construct {
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      progressDeadline: props.progressDeadline ?? Duration.seconds(migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
+      progressDeadline: props.progressDeadline ?? Duration.seconds(this.migration.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
       dockerRegistryAuth: props.imagePullSecretName !== undefined
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,

@@ -128,18 +128,20 @@ export class MigrationWaiter {
    */
   public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
     validateWaiterOptions('MigrationWaiter.watch()', options);
+    const image = options.image ?? WATCH_WAITER_IMAGE;
+    const user = options.user ?? WATCH_WAITER_USER;
     return new MigrationWaiter((jobName, ledgerName) => ({
-      image: options.image ?? WATCH_WAITER_IMAGE,
+      image,
       command: ['node', '-e', migrationWaiterScript()],
       args: ['job'],
       env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
-      user: options.user ?? WATCH_WAITER_USER,
+      user,
       // It lists and watches the Job with a `metadata.name` field selector, which a rule with
       // `resourceNames` allows for that Job alone, and gets the ledger only when the Job is gone.
       jobVerbs: ['list', 'watch'],
       ledgerVerbs: ['get'],
       resources: options.resources,
-    }), options.image ?? WATCH_WAITER_IMAGE, options.user ?? WATCH_WAITER_USER);
+    }), image, user);
   }
 
   /**
