@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'os';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { migrationWaiterScript } from '../src/waiter-script';
-import { CA_FILE, FakeApiServer, FULL_ACCESS } from '../test/support/fake-api-server';
+import { FakeApiServer, FULL_ACCESS, waiterClientEnv } from '../test/support/fake-api-server';
 
 const NS = 'bench';
 const JOB = 'web-migration-4f2a9c';
@@ -155,15 +155,7 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
   for (let i = 0; i < n; i++) {
     const child = spawn(process.execPath, impl.args(), {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        KUBERNETES_SERVICE_HOST: '127.0.0.1',
-        KUBERNETES_SERVICE_PORT: String(server.port),
-        WAITER_TOKEN_FILE: join(dir, 'token'),
-        WAITER_CA_FILE: CA_FILE,
-        WAITER_NAMESPACE: NS,
-        MIGRATION_JOB: JOB,
-      },
+      env: { ...waiterClientEnv(server.port, join(dir, 'token'), NS), MIGRATION_JOB: JOB },
     });
     child.on('exit', () => exits.set(i, performance.now()));
     // 'exit' may come before the last output is read; 'close' comes after it.

@@ -10,7 +10,7 @@ import { join } from 'path';
 import * as vm from 'vm';
 import * as fc from 'fast-check';
 import { migrationWaiterScript } from '../src/waiter-script';
-import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './support/fake-api-server';
+import { FakeApiServer, FULL_ACCESS, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
 
 jest.setTimeout(40_000);
 
@@ -73,15 +73,7 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
 
 function start(mode: string, env: Record<string, string> = {}, args?: string[]): Waiter {
   const child = spawn(process.execPath, args ?? ['-e', migrationWaiterScript(), mode], {
-    env: {
-      PATH: process.env.PATH,
-      KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: String(server.port),
-      WAITER_TOKEN_FILE: join(dir, 'token'),
-      WAITER_CA_FILE: CA_FILE,
-      WAITER_NAMESPACE: NS,
-      ...env,
-    },
+    env: { ...waiterClientEnv(server.port, join(dir, 'token'), NS), ...env },
   });
   const waiter = new Waiter(child);
   waiters.push(waiter);

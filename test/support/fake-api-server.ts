@@ -396,3 +396,18 @@ export class FakeApiServer {
     this.json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
   }
 }
+
+/**
+ * The environment a waiter process needs to reach the fake server as the pod's own client would:
+ * the in-cluster address variables, and files in place of the mounted token, CA and namespace.
+ */
+export function waiterClientEnv(port: number, tokenFile: string, namespace: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    KUBERNETES_SERVICE_HOST: '127.0.0.1',
+    KUBERNETES_SERVICE_PORT: String(port),
+    WAITER_TOKEN_FILE: tokenFile,
+    WAITER_CA_FILE: CA_FILE,
+    WAITER_NAMESPACE: namespace,
+  };
+}
