@@ -349,7 +349,7 @@ export class DatabaseMigration extends Construct {
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
       waiter: this.waiterConfig,
       migrationTimeout: this.migrationTimeout,
-      serviceAccountFor: (workloadName) => this.serviceAccountFor(workloadName),
+      serviceAccountFor: (workloadName, workloadPath) => this.serviceAccountFor(workloadName, workloadPath),
       warn: (message) => this.warn(message),
     });
     if (this.gates.some((existing) => existing.workload === gate.workload)) {
@@ -412,13 +412,16 @@ export class DatabaseMigration extends Construct {
     });
   }
 
-  private serviceAccountFor(workloadName: string): kplus.ServiceAccount {
+  private serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount {
     const serviceAccount = new kplus.ServiceAccount(this, `ServiceAccount${this.gates.length}`, {
       metadata: { name: workloadName, labels: { 'app.kubernetes.io/managed-by': 'cdk8s' } },
       // Only the gated pods, which set it themselves, get a token.
       automountToken: false,
     });
-    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)]);
+    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)],
+      `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
+      + 'Give the workload the account it should run as before gating it (cdk8s-plus: the serviceAccount prop; '
+      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.');
     return serviceAccount;
   }
 

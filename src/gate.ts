@@ -19,7 +19,14 @@ export class MigrationGate {
   public static _apply(workload: IConstruct, spec: GateSpec): MigrationGate {
     const apiObject = gateableObjectOf(workload, spec.owner);
     const found = existingServiceAccountName(workload, apiObject);
-    const createdServiceAccount = found === undefined ? spec.serviceAccountFor(apiObject.name) : undefined;
+    // A second migration gating the same workload binds the account the first one created: one
+    // workload, one account, however many migrations hold it.
+    const createdServiceAccount = found === undefined
+      ? createdServiceAccounts.get(apiObject) ?? spec.serviceAccountFor(apiObject.name, workload.node.path)
+      : undefined;
+    if (createdServiceAccount !== undefined) {
+      createdServiceAccounts.set(apiObject, createdServiceAccount);
+    }
     const gate = new MigrationGate(apiObject, workload.node.path, found ?? apiObject.name, spec.waiterContainerName, createdServiceAccount);
     gate.checkNamespace(spec);
     afterSerialization(apiObject, (json) => gate.addWaiter(json, spec, found === undefined));
@@ -113,10 +120,13 @@ export interface GateSpec {
   readonly waiter: MigrationWaiterConfig;
   readonly migrationTimeout: Duration;
   /** Creates the ServiceAccount of a workload that has none. */
-  serviceAccountFor(workloadName: string): kplus.ServiceAccount;
+  serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount;
   /** Reports a warning for this migration. */
   warn(message: string): void;
 }
+
+/** The ServiceAccount a gate created for a workload without one, by the workload's object. */
+const createdServiceAccounts = new WeakMap<ApiObject, kplus.ServiceAccount>();
 
 function gateableObjectOf(workload: IConstruct, owner: string): ApiObject {
   const apiObject = apiObjectOf(workload);
