@@ -11,7 +11,7 @@ import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp } from './validation';
+import { invalidProp, validateEnvNames } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 
 /**
@@ -313,6 +313,9 @@ export class DatabaseMigration extends Construct {
     this.roleBinding.node.addDependency(this.role);
 
     refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
+      this.warn(warning);
+    }
     if (props.ttlAfterFinished !== undefined) {
       this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
         + (recordsSuccess ? '' : ' Until the next release, every pod that starts after that (scale-up, '
@@ -340,6 +343,11 @@ export class DatabaseMigration extends Construct {
    * capacity while new pods wait.
    */
   public gate(workload: IConstruct): MigrationGate {
+    const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
+    if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
+      throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
+        'it is this migration\'s own Job, which cannot wait for itself. Gate the workloads that need the migrated schema (the service, workers, CronJobs).');
+    }
     const gate = MigrationGate._apply(workload, {
       owner: this.owner,
       namespace: this.namespace,

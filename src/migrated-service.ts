@@ -12,7 +12,7 @@ import { derivedName, LONGEST_NAME_SUFFIX } from './names';
 import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
 import { refuseDuplicateObjects } from './unique-objects';
-import { validateImageRepository, validateInteger, validatePositiveDuration, validateWritablePaths } from './validation';
+import { validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 
 /**
@@ -474,4 +474,6 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
     validatePositiveDuration(owner, 'progressDeadline', props.progressDeadline);
   }
   validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []);
+  validateResources(owner, 'resources', props.resources);
+  validateResources(owner, 'migrationResources', props.migrationResources);
 }

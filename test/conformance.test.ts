@@ -10,6 +10,7 @@ import {
   MigrationTool,
   MigrationWaiter,
 } from '../src';
+import { identifiesRelease } from '../src/release-tag';
 import {
   checkAll,
   checkApiServerRules,
@@ -111,9 +112,9 @@ const ENVS: Option[] = [
       DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(chart, 'DbSecret', 'db-credentials'), key: 'password' }),
     },
   })),
-  opt('env fromValue + fromSecretValue, overriding a preset variable', (chart) => ({
+  // Replacing a preset's variable (HOME) is refused (bad-input.test.ts), so it is not an option here.
+  opt('env fromValue + fromSecretValue', (chart) => ({
     env: {
-      HOME: kplus.EnvValue.fromValue('/tmp/home'),
       LOG_LEVEL: kplus.EnvValue.fromValue('info'),
       DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(chart, 'DbSecret', 'db-credentials'), key: 'password' }),
     },
@@ -305,7 +306,7 @@ describe('random combinations of props (fast-check)', () => {
     const arbitrary = fc.record({
       options: fc.tuple(...DIMENSIONS.map((dimension) => fc.constantFrom(...dimension)), ...extras),
       namespace: fc.constantFrom(...NAMESPACES),
-      tag: fc.oneof(fc.constantFrom(...TAGS), fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((t) => t !== 'latest')),
+      tag: fc.oneof(fc.constantFrom(...TAGS), fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter(identifiesRelease)),
       name: fc.oneof(fc.constant('myapp'), fc.stringMatching(/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/)),
     });
     fc.assert(fc.property(arbitrary, ({ options, namespace, tag, name }) => {

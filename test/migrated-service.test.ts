@@ -183,7 +183,7 @@ describe('labels and selectors', () => {
   });
 
   test('a tag that is not a valid label value is shortened and hashed in the version label', () => {
-    const tag = `_${'a'.repeat(100)}`;
+    const tag = `_${'a'.repeat(99)}1`;
     const labels = oneOfKind(synthesize({ ...MINIMAL, imageTag: tag }).manifests, 'Job').metadata.labels;
     expect(labels['app.kubernetes.io/version']).toMatch(/^a+-[0-9a-f]{10}$/);
     expect(labels['app.kubernetes.io/version'].length).toBeLessThanOrEqual(63);
@@ -317,7 +317,7 @@ describe('the name prop', () => {
 
   test('the longest allowed name still yields names of at most 63 characters', () => {
     const name = `a${'b'.repeat(62)}`;
-    const { manifests } = synthesize({ ...MINIMAL, name, imageTag: 'X'.repeat(128), deploymentVariables: true });
+    const { manifests } = synthesize({ ...MINIMAL, name, imageTag: `${'X'.repeat(127)}1`, deploymentVariables: true });
     for (const manifest of manifests) {
       expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
     }
