@@ -13,6 +13,7 @@ import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration'
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateEnvNames } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
+import { RaisedWarning, reportWarning } from './warnings';
 
 /**
  * Props of `DatabaseMigration`.
@@ -261,7 +262,8 @@ export class DatabaseMigration extends Construct {
 
   /**
    * Warnings about opted-in traps (such as a TTL on the Job) and about gated workloads that can
-   * lose capacity while they wait. Each is also printed.
+   * lose capacity while they wait, acknowledged or not. Each unacknowledged one is printed at synth
+   * with its stable id, or fails the synth in strict mode (see `MigrationWarnings`).
    */
   public readonly warnings: string[] = [];
 
@@ -269,6 +271,7 @@ export class DatabaseMigration extends Construct {
   private readonly namespace?: string;
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly boundAccounts = new Set<string>();
+  private readonly raisedWarnings: RaisedWarning[] = [];
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -313,11 +316,13 @@ export class DatabaseMigration extends Construct {
     this.roleBinding.node.addDependency(this.role);
 
     refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    // Warnings raised here are reported at synth, once every acknowledgment has been made.
+    this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
     for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
-      this.warn(warning);
+      this.warn('MS103', warning);
     }
     if (props.ttlAfterFinished !== undefined) {
-      this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
+      this.warn('MS005', `ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
         + (recordsSuccess ? '' : ' Until the next release, every pod that starts after that (scale-up, '
           + 'reschedule, node drain) finds no Job, and its waiter exits 1: the pod loops in Init:CrashLoopBackOff.'));
     }
@@ -358,7 +363,7 @@ export class DatabaseMigration extends Construct {
       waiter: this.waiterConfig,
       migrationTimeout: this.migrationTimeout,
       serviceAccountFor: (workloadName, workloadPath) => this.serviceAccountFor(workloadName, workloadPath),
-      warn: (message) => this.warn(message),
+      warn: (id, message, subject) => this.warnAtSynth(id, message, subject),
     });
     if (this.gates.some((existing) => existing.workload === gate.workload)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path, 'this workload is already gated by this migration; gate it once.');
@@ -433,10 +438,20 @@ export class DatabaseMigration extends Construct {
     return serviceAccount;
   }
 
-  private warn(message: string): void {
+  private warn(id: string, message: string): void {
     const warning = `${this.owner}: ${message}`;
     this.warnings.push(warning);
-    console.warn(`[WARNING] ${warning}`);
+    this.raisedWarnings.push({ subject: this, id, message: warning });
+  }
+
+  /** A warning raised while a gated workload is written out: reported at once, and fatal in strict mode. */
+  private warnAtSynth(id: string, message: string, subject: IConstruct): void {
+    const warning = `${this.owner}: ${message}`;
+    this.warnings.push(warning);
+    const error = reportWarning({ subject, id, message: warning });
+    if (error !== undefined) {
+      throw new Error(error);
+    }
   }
 }
 

@@ -92,9 +92,9 @@ export class MigrationGate {
 
     if (!this.warned) {
       this.warned = true;
-      for (const warning of capacityWarnings(json, spec.migrationTimeout)) {
-        this.warnings.push(warning);
-        spec.warn(`${this.workload.kind} "${this.workloadPath}": ${warning}`);
+      for (const { id, message } of capacityWarnings(json, spec.migrationTimeout)) {
+        this.warnings.push(message);
+        spec.warn(id, `${this.workload.kind} "${this.workloadPath}": ${message}`, this.workload);
       }
     }
   }
@@ -121,8 +121,8 @@ export interface GateSpec {
   readonly migrationTimeout: Duration;
   /** Creates the ServiceAccount of a workload that has none. */
   serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount;
-  /** Reports a warning for this migration. */
-  warn(message: string): void;
+  /** Reports a warning (by its stable id, see `MigrationWarnings`) about `subject`, while the workload is written out. */
+  warn(id: string, message: string, subject: IConstruct): void;
 }
 
 /** The ServiceAccount a gate created for a workload without one, by the workload's object. */
@@ -177,27 +177,40 @@ function waiterContainers(spec: GateSpec, volumeName: string): any[] {
  * Why a gated workload may lose serving capacity or be reported failed while its pods wait for the
  * migration. The workload's strategy is the user's to choose: `gate()` never changes it.
  */
-function capacityWarnings(json: any, migrationTimeout: Duration): string[] {
-  const warnings: string[] = [];
+function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: string; message: string }> {
+  const warnings: Array<{ id: string; message: string }> = [];
+  const warn = (id: string, message: string) => warnings.push({ id, message });
   const strategy = json.spec?.strategy ?? json.spec?.updateStrategy;
   const maxUnavailable = strategy?.rollingUpdate?.maxUnavailable;
   if ((json.kind === 'Deployment' || json.kind === 'DaemonSet') && strategy?.type === 'Recreate') {
-    warnings.push('strategy Recreate stops every pod of the previous release before the new ones wait for the migration: '
+    warn('MS015', 'strategy Recreate stops every pod of the previous release before the new ones wait for the migration: '
       + 'the workload serves nothing until the migration succeeds. Use a rolling update with maxUnavailable: 0.');
-  } else if (json.kind === 'Deployment' || json.kind === 'DaemonSet') {
+  } else if (json.kind === 'Deployment') {
     if (maxUnavailable === undefined || !isZero(maxUnavailable)) {
-      warnings.push(`maxUnavailable is ${maxUnavailable === undefined ? 'the default (25% for a Deployment, 1 for a DaemonSet)' : JSON.stringify(maxUnavailable)}: `
+      warn('MS015', `maxUnavailable is ${maxUnavailable === undefined ? 'the default (25%)' : JSON.stringify(maxUnavailable)}: `
         + 'a rollout takes serving pods down for new ones that wait on the migration, and if it fails they never come back. '
-        + 'Set maxUnavailable: 0 (with maxSurge of at least 1 on a Deployment).');
+        + 'Set maxUnavailable: 0 with maxSurge of at least 1 (cdk8s-plus: DeploymentStrategy.rollingUpdate({ maxSurge: '
+        + 'PercentOrAbsolute.absolute(1), maxUnavailable: PercentOrAbsolute.absolute(0) })).');
+    }
+  } else if (json.kind === 'DaemonSet') {
+    if (maxUnavailable === undefined || !isZero(maxUnavailable)) {
+      // cdk8s-plus-28's DaemonSet has no strategy prop, and a JSON patch on its object runs before
+      // the L1 serializer, which drops a plain number in an IntOrString field: the patch must wrap
+      // each value as { value: N }, or the rollingUpdate comes out empty.
+      warn('MS015', `maxUnavailable is ${maxUnavailable === undefined ? 'the default (1)' : JSON.stringify(maxUnavailable)}: `
+        + 'a rollout takes a node\'s serving pod down for a new one that waits on the migration, and if it fails it never comes back. '
+        + 'Surge instead (Kubernetes 1.25+): ApiObject.of(daemonSet).addJsonPatch(JsonPatch.add(\'/spec/updateStrategy\', '
+        + '{ type: \'RollingUpdate\', rollingUpdate: { maxSurge: { value: 1 }, maxUnavailable: { value: 0 } } })). '
+        + 'Write the numbers as { value: N }: cdk8s drops plain numbers there.');
     }
   } else if (json.kind === 'StatefulSet') {
-    warnings.push('a StatefulSet replaces its pods in place: while a new pod waits on the migration, that replica does not serve. '
+    warn('MS101', 'a StatefulSet replaces its pods in place: while a new pod waits on the migration, that replica does not serve. '
       + 'Consider partition-based rollouts, or accept one replica less while migrations run.');
   }
   if (json.kind === 'Deployment') {
     const progressDeadline = json.spec?.progressDeadlineSeconds ?? 600;
     if (progressDeadline <= migrationTimeout.toSeconds()) {
-      warnings.push(`progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s): `
+      warn('MS102', `progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s): `
         + 'a migration that legitimately runs long marks the rollout failed (ProgressDeadlineExceeded) before it can finish. '
         + 'Set progressDeadlineSeconds to the migration timeout plus the pods\' start-up time.');
     }

@@ -7,3 +7,4 @@ export * from './waiter';
 export * from './delivery';
 export * from './migration-tool';
 export * from './image-tag';
+export { MigrationWarnings } from './warnings';

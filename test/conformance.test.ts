@@ -214,13 +214,15 @@ function synth(testCase: Case): Manifest[] {
   const warn = props.ttlAfterFinished !== undefined ? jest.spyOn(console, 'warn').mockImplementation(() => undefined) : undefined;
   try {
     new MigratedService(chart, testCase.id, props);
+    // Warnings are printed at synth, once every acknowledgment has been made.
+    const manifests = Testing.synth(chart);
     if (warn !== undefined) {
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('ttlAfterFinished'));
     }
+    return manifests;
   } finally {
     warn?.mockRestore();
   }
-  return Testing.synth(chart);
 }
 
 // Each case is synthesized once, however many tests read it.

@@ -499,7 +499,7 @@ describe('ttlAfterFinished (opt-in)', () => {
       expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
       expect(service.warnings).toHaveLength(1);
       expect(service.warnings[0]).toMatch(/ttlAfterFinished.*Flux re-creates.*migration runs again.*Init:CrashLoopBackOff/);
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING MS005 waited-job-ttl\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
     } finally {
       warn.mockRestore();
     }

@@ -66,7 +66,7 @@ test('the README usage snippet synthesizes the pattern', () => {
 
 test('the README usage snippet fails clearly without IMAGE_TAG', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
-  expect(() => runSnippet(programSnippets()[0], { IMAGE_TAG: '' }, outdir)).toThrow(/IMAGE_TAG is not set/);
+  expect(() => runSnippet(programSnippets()[0], { IMAGE_TAG: '' }, outdir)).toThrow(/IMAGE_TAG is set but empty/);
 });
 
 test('the README "Gating more workloads" snippet holds the web, worker and CronJob pods until the Job has succeeded', () => {
