@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { Delivery } from './delivery';
-import { MigrationGate } from './gate';
+import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
@@ -11,7 +11,7 @@ import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp, validateEnvNames } from './validation';
+import { invalidProp, validateEnvNames, validateImageRepository } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 import { RaisedWarning, reportWarning } from './warnings';
 
@@ -192,6 +192,15 @@ export interface DatabaseMigrationProps {
    * @default - no part-of label
    */
   readonly partOf?: string;
+
+  /**
+   * Other image repositories built for each release and tagged with `imageTag`, e.g. the service
+   * image when the migration has its own. A gated container that runs one of them (or `image`)
+   * with another tag is refused, unless the gate allows it (`allowOtherImageTags`).
+   *
+   * @default - `image` only
+   */
+  readonly releaseImages?: string[];
 }
 
 /**
@@ -217,6 +226,12 @@ export interface DatabaseMigrationProps {
 export class DatabaseMigration extends Construct {
   /** The base name of the migration's objects. */
   public readonly name: string;
+
+  /** The migration tool: its command, environment and writable paths. */
+  public readonly migrationTool: MigrationTool;
+
+  /** The image tag of this release. */
+  public readonly imageTag: string;
 
   /** The name of this release's migration Job, which every gated pod waits for. */
   public readonly jobName: string;
@@ -272,6 +287,7 @@ export class DatabaseMigration extends Construct {
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly boundAccounts = new Set<string>();
   private readonly raisedWarnings: RaisedWarning[] = [];
+  private readonly release: ReleaseSpec;
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -279,6 +295,7 @@ export class DatabaseMigration extends Construct {
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
+    this.migrationTool = migrationTool;
     this.delivery = props.delivery ?? Delivery.flux();
     this.waiter = props.waiter ?? MigrationWaiter.watch();
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
@@ -316,6 +333,19 @@ export class DatabaseMigration extends Construct {
     this.roleBinding.node.addDependency(this.role);
 
     refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    this.imageTag = props.imageTag;
+    this.release = {
+      imageTag: props.imageTag,
+      repositories: [props.image, ...(props.releaseImages ?? [])],
+      envFrom: [
+        ...(props.configMapNames ?? []).map((name) => ({ configMapRef: { name } })),
+        ...(props.secretNames ?? []).map((name) => ({ secretRef: { name } })),
+      ],
+      env: Object.entries(props.env ?? {})
+        .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
+      appWritablePaths: migrationTool.appWritablePaths,
+      volumePrefix: derivedName('', this.name, '-writable'),
+    };
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
     for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
@@ -326,6 +356,17 @@ export class DatabaseMigration extends Construct {
         + (recordsSuccess ? '' : ' Until the next release, every pod that starts after that (scale-up, '
           + 'reschedule, node drain) finds no Job, and its waiter exits 1: the pod loops in Init:CrashLoopBackOff.'));
     }
+  }
+
+  /**
+   * `repository` tagged with this release's image tag, for the containers of the workloads it
+   * gates: `worker.addContainer({ image: migration.releaseImage('registry.example.com/shop') })`.
+   *
+   * @param repository an image repository without tag or digest
+   */
+  public releaseImage(repository: string): string {
+    validateImageRepository(this.owner, 'releaseImage(repository)', repository);
+    return `${repository}:${this.imageTag}`;
   }
 
   /** The ConfigMap in which the migration records its successes, for waiters that outlive the Job. */
@@ -347,7 +388,7 @@ export class DatabaseMigration extends Construct {
    * The workload's rollout strategy is left as it is; a warning says when it can lose serving
    * capacity while new pods wait.
    */
-  public gate(workload: IConstruct): MigrationGate {
+  public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
     const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
     if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
@@ -364,6 +405,8 @@ export class DatabaseMigration extends Construct {
       migrationTimeout: this.migrationTimeout,
       serviceAccountFor: (workloadName, workloadPath) => this.serviceAccountFor(workloadName, workloadPath),
       warn: (id, message, subject) => this.warnAtSynth(id, message, subject),
+      release: this.release,
+      options,
     });
     if (this.gates.some((existing) => existing.workload === gate.workload)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path, 'this workload is already gated by this migration; gate it once.');

@@ -30,6 +30,7 @@ export class MigrationGate {
     const gate = new MigrationGate(apiObject, workload.node.path, found ?? apiObject.name, spec.waiterContainerName, createdServiceAccount);
     gate.checkNamespace(spec);
     afterSerialization(apiObject, (json) => gate.addWaiter(json, spec, found === undefined));
+    afterSerialization(apiObject, (json) => gate.applyRelease(json, spec));
     return gate;
   }
 
@@ -60,6 +61,54 @@ export class MigrationGate {
       throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
         `the workload is in namespace ${describeNamespace(namespace)} but the migration Job in ${describeNamespace(spec.namespace)}: `
         + 'the waiter reads the Job in its own pod\'s namespace. Create the migration in a chart with the workload\'s namespace.');
+    }
+  }
+
+  /**
+   * Checks that the workload runs this release of the release's images, and gives it the
+   * migration's environment when asked to.
+   */
+  private applyRelease(json: any, spec: GateSpec): void {
+    const pod = podSpecOf(json);
+    const release = spec.release;
+    const containers: any[] = pod.containers ?? [];
+    if (!spec.options.allowOtherImageTags) {
+      for (const c of [...(pod.initContainers ?? []), ...containers]) {
+        const { repository, tag, digest } = parseImage(String(c.image ?? ''));
+        if (release.repositories.includes(repository) && tag !== release.imageTag && !(tag === undefined && digest)) {
+          throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+            `its container "${c.name}" runs ${repository}:${tag ?? '(no tag: latest)'}, but this release, whose migration it waits for, is ${repository}:${release.imageTag}: `
+            + 'it would run code of another release against this release\'s schema. '
+            + `Use migration.releaseImage('${repository}') for its image, or gate(workload, { allowOtherImageTags: true }) if it must run another release.`);
+        }
+      }
+    }
+    if (!spec.options.shareEnvironment) {
+      return;
+    }
+    for (const c of containers) {
+      const envFrom: any[] = c.envFrom ?? [];
+      const refName = (e: any) => JSON.stringify([e.configMapRef?.name, e.secretRef?.name]);
+      const extraEnvFrom = release.envFrom.filter((e) => !envFrom.some((own) => refName(own) === refName(e)));
+      if (extraEnvFrom.length > 0) {
+        c.envFrom = [...envFrom, ...extraEnvFrom];
+      }
+      // The workload's own variables win: they are what the user wrote for it.
+      const env: any[] = c.env ?? [];
+      const extraEnv = release.env.filter((e) => !env.some((own) => own.name === e.name));
+      if (extraEnv.length > 0) {
+        c.env = [...env, ...extraEnv];
+      }
+      const mounts: any[] = c.volumeMounts ?? [];
+      const extraMounts = release.appWritablePaths
+        .map((path, i) => ({ name: `${release.volumePrefix}-${i + 1}`, mountPath: path }))
+        .filter((m) => !mounts.some((own) => own.mountPath === m.mountPath));
+      if (extraMounts.length > 0) {
+        c.volumeMounts = [...mounts, ...extraMounts];
+        const volumes: any[] = pod.volumes ?? [];
+        const missing = extraMounts.filter((m) => !volumes.some((v) => v.name === m.name));
+        pod.volumes = [...volumes, ...missing.map((m) => ({ name: m.name, emptyDir: { sizeLimit: '1Gi' } }))];
+      }
     }
   }
 
@@ -101,6 +150,48 @@ export class MigrationGate {
 }
 
 /**
+ * Options of `DatabaseMigration.gate()`.
+ */
+export interface GateOptions {
+  /**
+   * Give every container of the workload what the migration's container has, so that both reach
+   * the same database without retyping it: the migration's `configMapNames` and `secretNames` as
+   * `envFrom`, its `env` (a variable the container sets itself is kept), and an emptyDir at each
+   * of the migration tool's `appWritablePaths` (e.g. Rails `tmp/` and `log/`). It is added to the
+   * workload's JSON as it is written out, so it works on any workload `gate()` accepts.
+   *
+   * @default false
+   */
+  readonly shareEnvironment?: boolean;
+
+  /**
+   * Let a container of the workload run one of the release's image repositories (the migration's,
+   * or a `MigratedService`'s) with another tag than the release's. By default that is refused: the
+   * workload would wait for this release's migration, then run another release's code on it.
+   *
+   * @default false
+   */
+  readonly allowOtherImageTags?: boolean;
+}
+
+/**
+ * The release a migration belongs to, as a gate sees it.
+ *
+ * @internal
+ */
+export interface ReleaseSpec {
+  readonly imageTag: string;
+  /** Image repositories built per release: a gated container that runs one runs `imageTag`. */
+  readonly repositories: string[];
+  /** The migration's envFrom and env, as pod-spec JSON. */
+  readonly envFrom: any[];
+  readonly env: any[];
+  readonly appWritablePaths: string[];
+  /** The prefix of the emptyDir volumes of `appWritablePaths`. */
+  readonly volumePrefix: string;
+}
+
+/**
  * What a migration hands to `MigrationGate._apply()`.
  *
  * @internal
@@ -119,6 +210,9 @@ export interface GateSpec {
   readonly waiterVolumeName: string;
   readonly waiter: MigrationWaiterConfig;
   readonly migrationTimeout: Duration;
+  /** What the migration knows of the release, which the gated workload must agree with or may share. */
+  readonly release: ReleaseSpec;
+  readonly options: GateOptions;
   /** Creates the ServiceAccount of a workload that has none. */
   serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount;
   /** Reports a warning (by its stable id, see `MigrationWarnings`) about `subject`, while the workload is written out. */
@@ -224,4 +318,16 @@ function isZero(value: unknown): boolean {
 
 function describeNamespace(namespace: string | undefined): string {
   return namespace === undefined ? '(none: the namespace it is applied to)' : `"${namespace}"`;
+}
+
+/** An image reference's repository, tag and digest. */
+function parseImage(image: string): { repository: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const slash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  return colon > slash
+    ? { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1), digest }
+    : { repository: withoutDigest, digest };
 }

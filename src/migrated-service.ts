@@ -12,7 +12,7 @@ import { derivedName, LONGEST_NAME_SUFFIX } from './names';
 import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
 import { refuseDuplicateObjects } from './unique-objects';
-import { validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 
 /**
@@ -64,6 +64,20 @@ export interface MigratedServiceProps {
    * @default - the construct id
    */
   readonly name?: string;
+
+  /**
+   * The entrypoint of the service container (`command`), e.g. `['bundle', 'exec', 'puma']`.
+   *
+   * @default - the image's ENTRYPOINT
+   */
+  readonly command?: string[];
+
+  /**
+   * The arguments of the service container (`args`), e.g. `['-C', 'config/puma.rb']`.
+   *
+   * @default - the image's CMD
+   */
+  readonly args?: string[];
 
   /**
    * Number of service replicas. Every replica waits for the migration Job, so any number is safe.
@@ -209,10 +223,11 @@ export interface MigratedServiceProps {
   readonly progressDeadline?: Duration;
 
   /**
-   * Absolute paths the service writes to, besides `/tmp`. The service container has a read-only
-   * root filesystem, so each path gets its own emptyDir volume; `/tmp` always has one.
+   * Absolute paths the service writes to, besides `/tmp` and the migration tool's
+   * `appWritablePaths` (Rails: `tmp/` and `log/` of the app root). The service container has a
+   * read-only root filesystem, so each path gets its own emptyDir volume; `/tmp` always has one.
    *
-   * @default - none besides /tmp
+   * @default - none besides /tmp and the tool's appWritablePaths
    */
   readonly writablePaths?: string[];
 
@@ -394,6 +409,8 @@ export class MigratedService extends Construct {
     const container = deployment.addContainer({
       name: 'service',
       image: `${props.image}:${props.imageTag}`,
+      command: props.command,
+      args: props.args,
       portNumber: props.port,
       // The same ConfigMaps and Secrets as the migration: it must reach the same database.
       envFrom: envFromNames(this, props.configMapNames, props.secretNames),
@@ -406,7 +423,10 @@ export class MigratedService extends Construct {
       imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });
       // The root filesystem is read-only; Node, Python, Ruby and the JVM all write temporary files.
-    mountWritablePaths(this, container, validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []), 'Service', 'writable', Size.gibibytes(1));
+    // The tool's own runtime paths first (a Rails server writes tmp/pids at boot), then the user's.
+    const writablePaths = validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []);
+    const paths = [...this.migration.migrationTool.appWritablePaths.filter((path) => !writablePaths.includes(path)), ...writablePaths];
+    mountWritablePaths(this, container, paths, 'Service', 'writable', Size.gibibytes(1));
     return { deployment, container };
   }
 
@@ -457,6 +477,8 @@ export class MigratedService extends Construct {
       postDeployMigrationCommand: props.postDeployMigrationCommand,
       postDeployMigrationTimeout: props.postDeployMigrationTimeout,
       partOf: props.partOf,
+      // A worker gated by this migration must run the service image of this release too.
+      releaseImages: props.migrationImage !== undefined && props.migrationImage !== props.image ? [props.image] : undefined,
     };
   }
 }
@@ -467,6 +489,11 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   }
   validateImageRepository(owner, 'image', props.image);
   validateInteger(owner, 'replicas', props.replicas ?? 2, 0, 2147483647, 'the number of replicas');
+  for (const [prop, list] of [['command', props.command], ['args', props.args]] as const) {
+    if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string') || (prop === 'command' && list.length === 0))) {
+      throw invalidProp(owner, prop, list, `${prop} is a list of strings${prop === 'command' ? ', starting with the executable' : ''}; leave it unset to use the image's ${prop === 'command' ? 'ENTRYPOINT' : 'CMD'}.`);
+    }
+  }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
   }

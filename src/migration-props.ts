@@ -40,6 +40,9 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   }
   validateImageTag(owner, 'imageTag', props.imageTag);
   validateImageRepository(owner, 'image', props.image);
+  for (const repository of props.releaseImages ?? []) {
+    validateImageRepository(owner, 'releaseImages', repository);
+  }
   const tool = resolveMigrationTool(owner, props);
   resolvePostDeployPhase(owner, props, tool);
   validateEnvNames(owner, 'env', Object.keys(props.env ?? {}));

@@ -5,6 +5,8 @@ import * as cdk8s from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
 import * as library from '../src';
+import { lint } from '../src/lint/lint';
+import { parseManifests } from '../src/lint/load';
 
 /** What the README's snippets may import; the package name resolves to this checkout. */
 const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };
@@ -82,4 +84,14 @@ test('the README "Gating more workloads" snippet holds the web, worker and CronJ
     expect(pod.initContainers[0].env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(workload));
   }
+});
+
+test.each([0, 1])('README program snippet %i synthesizes and lints clean, at every severity', (index) => {
+  // GIVEN the snippet, verbatim, and a tag
+  // WHEN it runs
+  const { manifests } = synthSnippet(index, 'v1.2.3');
+  // THEN lint finds nothing in what it wrote, not even an info
+  const yaml = manifests.map((m) => cdk8s.Yaml.stringify(m)).join('---\n');
+  const result = lint(parseManifests(yaml, 'snippet.yaml'), { threshold: 'info', disabled: new Map() });
+  expect(result.findings.map((f) => `${f.rule.id}: ${f.message}`)).toEqual([]);
 });
