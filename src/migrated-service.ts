@@ -11,6 +11,8 @@ import { MigrationTool } from './migration-tool';
 import { derivedName, LONGEST_NAME_SUFFIX } from './names';
 import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
+import { ServiceProbe } from './service-probe';
+import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
@@ -137,21 +139,21 @@ export interface MigratedServiceProps {
    *
    * @default - none
    */
-  readonly readiness?: kplus.Probe;
+  readonly readiness?: ServiceProbe;
 
   /**
    * Liveness probe of the service container.
    *
    * @default - none
    */
-  readonly liveness?: kplus.Probe;
+  readonly liveness?: ServiceProbe;
 
   /**
    * Startup probe of the service container.
    *
    * @default - a TCP probe on `port` when a port is given, else none
    */
-  readonly startup?: kplus.Probe;
+  readonly startup?: ServiceProbe;
 
   /**
    * Security context of the service and migration containers, laid over the defaults, which meet
@@ -210,7 +212,7 @@ export interface MigratedServiceProps {
    *
    * @default - rolling update with maxSurge 25% (at least 1 pod) and maxUnavailable 0
    */
-  readonly strategy?: kplus.DeploymentStrategy;
+  readonly strategy?: ServiceStrategy;
 
   /**
    * How long a rollout may make no progress before the Deployment reports
@@ -396,7 +398,7 @@ export class MigratedService extends Construct {
       select: false,
       replicas: props.replicas ?? 2,
       serviceAccount: this.serviceAccount,
-      strategy: props.strategy ?? kplus.DeploymentStrategy.rollingUpdate({
+      strategy: props.strategy?._toStrategy() ?? kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
@@ -416,9 +418,9 @@ export class MigratedService extends Construct {
       envFrom: envFromNames(this, props.configMapNames, props.secretNames),
       envVariables: props.env,
       resources: props.resources,
-      readiness: props.readiness,
-      liveness: props.liveness,
-      startup: props.startup,
+      readiness: props.readiness?._toProbe(),
+      liveness: props.liveness?._toProbe(),
+      startup: props.startup?._toProbe(),
       securityContext: restrictedSecurityContext(props.securityContext),
       imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });

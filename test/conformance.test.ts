@@ -9,6 +9,7 @@ import {
   MigratedServiceProps,
   MigrationTool,
   MigrationWaiter,
+  ServiceProbe,
 } from '../src';
 import { identifiesRelease } from '../src/release-tag';
 import {
@@ -297,9 +298,9 @@ describe('random combinations of props (fast-check)', () => {
       fc.constantFrom(opt('no deploymentVariables', {}), opt('deploymentVariables', { deploymentVariables: true })),
       fc.constantFrom(opt('same migration image', {}), opt('migrationImage', { migrationImage: 'registry.example.com:5000/shop/myapp-migrations' })),
       fc.constantFrom(opt('no probes', {}), opt('probes', {
-        readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }),
-        liveness: kplus.Probe.fromTcpSocket({ port: 8080 }),
-        startup: kplus.Probe.fromCommand(['true']),
+        readiness: ServiceProbe.fromHttpGet('/ready', { port: 8080 }),
+        liveness: ServiceProbe.fromTcpSocket({ port: 8080 }),
+        startup: ServiceProbe.fromCommand(['true']),
       })),
       fc.constantFrom(opt('restricted securityContext', {}), opt('securityContext user/group', { securityContext: { user: 10001, group: 10001 } })),
       fc.constantFrom(opt('default pull policy', {}), opt('imagePullPolicy Always', { imagePullPolicy: kplus.ImagePullPolicy.ALWAYS })),

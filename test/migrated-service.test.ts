@@ -1,6 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MigratedService, MigrationWaiter } from '../src';
+import { MigratedService, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
 import { migrationWaiterScript } from '../src/waiter-script';
 import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
@@ -370,9 +370,9 @@ describe('escape hatches', () => {
     const { manifests } = synthesize({
       ...MINIMAL,
       port: 8080,
-      readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }),
-      liveness: kplus.Probe.fromHttpGet('/live', { port: 8080 }),
-      startup: kplus.Probe.fromTcpSocket({ port: 8080, failureThreshold: 30 }),
+      readiness: ServiceProbe.fromHttpGet('/ready', { port: 8080 }),
+      liveness: ServiceProbe.fromHttpGet('/live', { port: 8080 }),
+      startup: ServiceProbe.fromTcpSocket({ port: 8080, failureThreshold: 30 }),
     });
     const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
     expect(service.readinessProbe.httpGet.path).toBe('/ready');
@@ -479,7 +479,7 @@ describe('the service\'s writable paths, strategy and deadline', () => {
   test('a strategy of the user\'s that can lose capacity is kept, and warned about', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const { service, manifests } = synthesize({ ...MINIMAL, strategy: kplus.DeploymentStrategy.recreate() });
+      const { service, manifests } = synthesize({ ...MINIMAL, strategy: ServiceStrategy.recreate() });
       expect(oneOfKind(manifests, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
       expect(service.warnings).toEqual([expect.stringMatching(/strategy Recreate stops every pod of the previous release/)]);
     } finally {
