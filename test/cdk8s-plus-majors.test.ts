@@ -17,7 +17,10 @@ describe('an app on cdk8s-plus-33', () => {
       port: 3000,
       readiness: ServiceProbe.fromHttpGet('/ready', { port: 3000, scheme: plus33.ConnectionScheme.HTTP, periodSeconds: Duration.seconds(5) }),
       liveness: ServiceProbe.fromTcpSocket({ port: 3000 }),
-      strategy: ServiceStrategy.rollingUpdate({ maxSurge: plus33.PercentOrAbsolute.absolute(2), maxUnavailable: plus33.PercentOrAbsolute.absolute(0) }),
+      strategy: ServiceStrategy.rollingUpdate({
+        maxSurge: plus33.PercentOrAbsolute.absolute(2),
+        maxUnavailable: plus33.PercentOrAbsolute.absolute(0),
+      }),
     });
     const deployment = named(Testing.synth(chart), 'Deployment', 'web');
     const service = deployment.spec.template.spec.containers[0];
