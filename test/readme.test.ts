@@ -95,3 +95,18 @@ test.each([0, 1])('README program snippet %i synthesizes and lints clean, at eve
   const result = lint(parseManifests(yaml, 'snippet.yaml'), { threshold: 'info', disabled: new Map() });
   expect(result.findings.map((f) => `${f.rule.id}: ${f.message}`)).toEqual([]);
 });
+
+test('links to the repository\'s examples and benchmark results are absolute, so they resolve from the npm package too', () => {
+  // examples/ and bench/ are not in the package (addPackageIgnore), so a relative link breaks on npmjs.com
+  expect(README.match(/\]\((\.\/)?(examples|bench)\b[^)]*\)/g) ?? []).toEqual([]);
+  expect(README).toMatch(/\]\(https:\/\/github\.com\/cdk8s-migrated-service\/cdk8s-migrated-service\/blob\/main\/bench\/RESULTS\.md/);
+});
+
+test('the first command after install synthesizes the example without the full build, and CI runs the installed bin', () => {
+  const firstShell = README.match(/```sh\n([\s\S]*?)```/g)!.map((block) => block.replace(/```(sh)?\n?/g, '')).find((block) => block.includes('npm ci'))!;
+  expect(firstShell).toMatch(/^npm ci && IMAGE_TAG=\S+ npx projen synth:example\b/);
+  expect(firstShell).not.toMatch(/projen build/);
+  expect(README.indexOf('## Install')).toBeLessThan(README.indexOf('## Usage'));
+  expect(README).not.toMatch(/npx --yes cdk8s-migrated-service/);
+  expect(README).toMatch(/npx cdk8s-migrated-service lint rendered\.yaml/);
+});
