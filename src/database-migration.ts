@@ -21,8 +21,9 @@ import { RaisedWarning, reportWarning } from './warnings';
 export interface DatabaseMigrationProps {
   /**
    * The image tag of this release. The migration image is tagged with it, and the Job's name is
-   * derived from it, so that each release runs its own migration once. Any Docker tag except
-   * `latest`.
+   * derived from it, so that each release runs its own migration once. A Docker tag that names
+   * one release: it carries a version (a digit) or is a commit SHA; moving tags such as `latest`
+   * or `main` (in any case) are refused.
    */
   readonly imageTag: string;
 

@@ -23,7 +23,8 @@ import { MigrationWaiter } from './waiter';
 export interface MigratedServiceProps {
   /**
    * The image tag of this release, shared by the service image, the migration image and the name of
-   * the migration Job. Any Docker tag except `latest`.
+   * the migration Job. A Docker tag that names one release: it carries a version (a digit) or is a
+   * commit SHA; moving tags such as `latest` or `main` (in any case) are refused.
    */
   readonly imageTag: string;
 

@@ -10,6 +10,14 @@ const SHOP: DatabaseMigrationProps = {
   secretNames: ['shop-secrets'],
 };
 
+// The tests read `warnings`; the printed copies would only clutter the output.
+beforeEach(() => {
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
 function shopChart(): Chart {
   return new Chart(Testing.app(), 'shop', { namespace: 'shop' });
 }
