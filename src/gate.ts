@@ -73,7 +73,9 @@ export class MigrationGate {
     const release = spec.release;
     const containers: any[] = pod.containers ?? [];
     if (!spec.options.allowOtherImageTags) {
-      for (const c of [...(pod.initContainers ?? []), ...containers]) {
+      // The waiters are the library's own containers, whose image the user chose separately.
+      const waiters = [spec.waiterContainerName, spec.verifierContainerName];
+      for (const c of [...(pod.initContainers ?? []), ...containers].filter((own) => !waiters.includes(own.name))) {
         const { repository, tag, digest } = parseImage(String(c.image ?? ''));
         if (release.repositories.includes(repository) && tag !== release.imageTag && !(tag === undefined && digest)) {
           throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,

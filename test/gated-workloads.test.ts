@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool } from '../src';
+import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool, MigrationWaiter } from '../src';
 import { allOfKind, named } from './support/manifests';
 
 const SHOP: DatabaseMigrationProps = {
@@ -112,6 +112,17 @@ describe('a gated workload runs this release', () => {
     ['the explicit opt-out', 'registry.example.com/shop:v1.2.2', { allowOtherImageTags: true }],
   ])('%s is accepted', (_case, image, options) => {
     expect(() => Testing.synth(workerOf(image, options))).not.toThrow();
+  });
+
+  test('the waiter\'s own image is the user\'s choice, whatever its repository', () => {
+    // GIVEN a watch waiter run from a pinned build of the app's image, which has node
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', { ...SHOP, waiter: MigrationWaiter.watch({ image: 'registry.example.com/shop:v1.0.0' }) });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image: migration.releaseImage('registry.example.com/shop') });
+    migration.gate(worker);
+    // THEN only the worker's own containers are held to the release tag
+    expect(() => Testing.synth(chart)).not.toThrow();
   });
 
   test('releaseImage() gives a repository the release tag', () => {
