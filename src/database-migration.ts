@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { Delivery } from './delivery';
-import { MigrationGate } from './gate';
+import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
@@ -11,8 +11,9 @@ import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp } from './validation';
+import { invalidProp, validateEnvNames, validateImageRepository } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
+import { RaisedWarning, reportWarning } from './warnings';
 
 /**
  * Props of `DatabaseMigration`.
@@ -20,8 +21,9 @@ import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 export interface DatabaseMigrationProps {
   /**
    * The image tag of this release. The migration image is tagged with it, and the Job's name is
-   * derived from it, so that each release runs its own migration once. Any Docker tag except
-   * `latest`.
+   * derived from it, so that each release runs its own migration once. A Docker tag that names
+   * one release: it carries a version (a digit) or is a commit SHA; moving tags such as `latest`
+   * or `main` (in any case) are refused.
    */
   readonly imageTag: string;
 
@@ -191,6 +193,15 @@ export interface DatabaseMigrationProps {
    * @default - no part-of label
    */
   readonly partOf?: string;
+
+  /**
+   * Other image repositories built for each release and tagged with `imageTag`, e.g. the service
+   * image when the migration has its own. A gated container that runs one of them (or `image`)
+   * with another tag is refused, unless the gate allows it (`allowOtherImageTags`).
+   *
+   * @default - `image` only
+   */
+  readonly releaseImages?: string[];
 }
 
 /**
@@ -216,6 +227,12 @@ export interface DatabaseMigrationProps {
 export class DatabaseMigration extends Construct {
   /** The base name of the migration's objects. */
   public readonly name: string;
+
+  /** The migration tool: its command, environment and writable paths. */
+  public readonly migrationTool: MigrationTool;
+
+  /** The image tag of this release. */
+  public readonly imageTag: string;
 
   /** The name of this release's migration Job, which every gated pod waits for. */
   public readonly jobName: string;
@@ -261,7 +278,8 @@ export class DatabaseMigration extends Construct {
 
   /**
    * Warnings about opted-in traps (such as a TTL on the Job) and about gated workloads that can
-   * lose capacity while they wait. Each is also printed.
+   * lose capacity while they wait, acknowledged or not. Each unacknowledged one is printed at synth
+   * with its stable id, or fails the synth in strict mode (see `MigrationWarnings`).
    */
   public readonly warnings: string[] = [];
 
@@ -269,6 +287,8 @@ export class DatabaseMigration extends Construct {
   private readonly namespace?: string;
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly boundAccounts = new Set<string>();
+  private readonly raisedWarnings: RaisedWarning[] = [];
+  private readonly release: ReleaseSpec;
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -276,6 +296,7 @@ export class DatabaseMigration extends Construct {
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
+    this.migrationTool = migrationTool;
     this.delivery = props.delivery ?? Delivery.flux();
     this.waiter = props.waiter ?? MigrationWaiter.watch();
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
@@ -313,11 +334,40 @@ export class DatabaseMigration extends Construct {
     this.roleBinding.node.addDependency(this.role);
 
     refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    this.imageTag = props.imageTag;
+    this.release = {
+      imageTag: props.imageTag,
+      repositories: [props.image, ...(props.releaseImages ?? [])],
+      envFrom: [
+        ...(props.configMapNames ?? []).map((name) => ({ configMapRef: { name } })),
+        ...(props.secretNames ?? []).map((name) => ({ secretRef: { name } })),
+      ],
+      env: Object.entries(props.env ?? {})
+        .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
+      appWritablePaths: migrationTool.appWritablePaths,
+      volumePrefix: derivedName('', this.name, '-writable'),
+    };
+    // Warnings raised here are reported at synth, once every acknowledgment has been made.
+    this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
+    for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
+      this.warn('MS103', warning);
+    }
     if (props.ttlAfterFinished !== undefined) {
-      this.warn(`ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
+      this.warn('MS005', `ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`
         + (recordsSuccess ? '' : ' Until the next release, every pod that starts after that (scale-up, '
           + 'reschedule, node drain) finds no Job, and its waiter exits 1: the pod loops in Init:CrashLoopBackOff.'));
     }
+  }
+
+  /**
+   * `repository` tagged with this release's image tag, for the containers of the workloads it
+   * gates: `worker.addContainer({ image: migration.releaseImage('registry.example.com/shop') })`.
+   *
+   * @param repository an image repository without tag or digest
+   */
+  public releaseImage(repository: string): string {
+    validateImageRepository(this.owner, 'releaseImage(repository)', repository);
+    return `${repository}:${this.imageTag}`;
   }
 
   /** The ConfigMap in which the migration records its successes, for waiters that outlive the Job. */
@@ -339,7 +389,12 @@ export class DatabaseMigration extends Construct {
    * The workload's rollout strategy is left as it is; a warning says when it can lose serving
    * capacity while new pods wait.
    */
-  public gate(workload: IConstruct): MigrationGate {
+  public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
+    const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
+    if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
+      throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
+        'it is this migration\'s own Job, which cannot wait for itself. Gate the workloads that need the migrated schema (the service, workers, CronJobs).');
+    }
     const gate = MigrationGate._apply(workload, {
       owner: this.owner,
       namespace: this.namespace,
@@ -349,8 +404,10 @@ export class DatabaseMigration extends Construct {
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
       waiter: this.waiterConfig,
       migrationTimeout: this.migrationTimeout,
-      serviceAccountFor: (workloadName) => this.serviceAccountFor(workloadName),
-      warn: (message) => this.warn(message),
+      serviceAccountFor: (workloadName, workloadPath) => this.serviceAccountFor(workloadName, workloadPath),
+      warn: (id, message, subject) => this.warnAtSynth(id, message, subject),
+      release: this.release,
+      options,
     });
     if (this.gates.some((existing) => existing.workload === gate.workload)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path, 'this workload is already gated by this migration; gate it once.');
@@ -412,20 +469,33 @@ export class DatabaseMigration extends Construct {
     });
   }
 
-  private serviceAccountFor(workloadName: string): kplus.ServiceAccount {
+  private serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount {
     const serviceAccount = new kplus.ServiceAccount(this, `ServiceAccount${this.gates.length}`, {
       metadata: { name: workloadName, labels: { 'app.kubernetes.io/managed-by': 'cdk8s' } },
       // Only the gated pods, which set it themselves, get a token.
       automountToken: false,
     });
-    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)]);
+    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)],
+      `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
+      + 'Give the workload the account it should run as before gating it (cdk8s-plus: the serviceAccount prop; '
+      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.');
     return serviceAccount;
   }
 
-  private warn(message: string): void {
+  private warn(id: string, message: string): void {
     const warning = `${this.owner}: ${message}`;
     this.warnings.push(warning);
-    console.warn(`[WARNING] ${warning}`);
+    this.raisedWarnings.push({ subject: this, id, message: warning });
+  }
+
+  /** A warning raised while a gated workload is written out: reported at once, and fatal in strict mode. */
+  private warnAtSynth(id: string, message: string, subject: IConstruct): void {
+    const warning = `${this.owner}: ${message}`;
+    this.warnings.push(warning);
+    const error = reportWarning({ subject, id, message: warning });
+    if (error !== undefined) {
+      throw new Error(error);
+    }
   }
 }
 

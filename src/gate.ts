@@ -19,10 +19,18 @@ export class MigrationGate {
   public static _apply(workload: IConstruct, spec: GateSpec): MigrationGate {
     const apiObject = gateableObjectOf(workload, spec.owner);
     const found = existingServiceAccountName(workload, apiObject);
-    const createdServiceAccount = found === undefined ? spec.serviceAccountFor(apiObject.name) : undefined;
+    // A second migration gating the same workload binds the account the first one created: one
+    // workload, one account, however many migrations hold it.
+    const createdServiceAccount = found === undefined
+      ? createdServiceAccounts.get(apiObject) ?? spec.serviceAccountFor(apiObject.name, workload.node.path)
+      : undefined;
+    if (createdServiceAccount !== undefined) {
+      createdServiceAccounts.set(apiObject, createdServiceAccount);
+    }
     const gate = new MigrationGate(apiObject, workload.node.path, found ?? apiObject.name, spec.waiterContainerName, createdServiceAccount);
     gate.checkNamespace(spec);
     afterSerialization(apiObject, (json) => gate.addWaiter(json, spec, found === undefined));
+    afterSerialization(apiObject, (json) => gate.applyRelease(json, spec));
     return gate;
   }
 
@@ -56,6 +64,56 @@ export class MigrationGate {
     }
   }
 
+  /**
+   * Checks that the workload runs this release of the release's images, and gives it the
+   * migration's environment when asked to.
+   */
+  private applyRelease(json: any, spec: GateSpec): void {
+    const pod = podSpecOf(json);
+    const release = spec.release;
+    const containers: any[] = pod.containers ?? [];
+    if (!spec.options.allowOtherImageTags) {
+      // The waiters are the library's own containers, whose image the user chose separately.
+      const waiters = [spec.waiterContainerName, spec.verifierContainerName];
+      for (const c of [...(pod.initContainers ?? []), ...containers].filter((own) => !waiters.includes(own.name))) {
+        const { repository, tag, digest } = parseImage(String(c.image ?? ''));
+        if (release.repositories.includes(repository) && tag !== release.imageTag && !(tag === undefined && digest)) {
+          throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+            `its container "${c.name}" runs ${repository}:${tag ?? '(no tag: latest)'}, but this release, whose migration it waits for, is ${repository}:${release.imageTag}: `
+            + 'it would run code of another release against this release\'s schema. '
+            + `Use migration.releaseImage('${repository}') for its image, or gate(workload, { allowOtherImageTags: true }) if it must run another release.`);
+        }
+      }
+    }
+    if (!spec.options.shareEnvironment) {
+      return;
+    }
+    for (const c of containers) {
+      const envFrom: any[] = c.envFrom ?? [];
+      const refName = (e: any) => JSON.stringify([e.configMapRef?.name, e.secretRef?.name]);
+      const extraEnvFrom = release.envFrom.filter((e) => !envFrom.some((own) => refName(own) === refName(e)));
+      if (extraEnvFrom.length > 0) {
+        c.envFrom = [...envFrom, ...extraEnvFrom];
+      }
+      // The workload's own variables win: they are what the user wrote for it.
+      const env: any[] = c.env ?? [];
+      const extraEnv = release.env.filter((e) => !env.some((own) => own.name === e.name));
+      if (extraEnv.length > 0) {
+        c.env = [...env, ...extraEnv];
+      }
+      const mounts: any[] = c.volumeMounts ?? [];
+      const extraMounts = release.appWritablePaths
+        .map((path, i) => ({ name: `${release.volumePrefix}-${i + 1}`, mountPath: path }))
+        .filter((m) => !mounts.some((own) => own.mountPath === m.mountPath));
+      if (extraMounts.length > 0) {
+        c.volumeMounts = [...mounts, ...extraMounts];
+        const volumes: any[] = pod.volumes ?? [];
+        const missing = extraMounts.filter((m) => !volumes.some((v) => v.name === m.name));
+        pod.volumes = [...volumes, ...missing.map((m) => ({ name: m.name, emptyDir: { sizeLimit: '1Gi' } }))];
+      }
+    }
+  }
+
   private addWaiter(json: any, spec: GateSpec, assignServiceAccount: boolean): void {
     const pod = podSpecOf(json);
     const serviceAccount = pod.serviceAccountName ?? pod.serviceAccount;
@@ -85,12 +143,54 @@ export class MigrationGate {
 
     if (!this.warned) {
       this.warned = true;
-      for (const warning of capacityWarnings(json, spec.migrationTimeout)) {
-        this.warnings.push(warning);
-        spec.warn(`${this.workload.kind} "${this.workloadPath}": ${warning}`);
+      for (const { id, message } of capacityWarnings(json, spec.migrationTimeout)) {
+        this.warnings.push(message);
+        spec.warn(id, `${this.workload.kind} "${this.workloadPath}": ${message}`, this.workload);
       }
     }
   }
+}
+
+/**
+ * Options of `DatabaseMigration.gate()`.
+ */
+export interface GateOptions {
+  /**
+   * Give every container of the workload what the migration's container has, so that both reach
+   * the same database without retyping it: the migration's `configMapNames` and `secretNames` as
+   * `envFrom`, its `env` (a variable the container sets itself is kept), and an emptyDir at each
+   * of the migration tool's `appWritablePaths` (e.g. Rails `tmp/` and `log/`). It is added to the
+   * workload's JSON as it is written out, so it works on any workload `gate()` accepts.
+   *
+   * @default false
+   */
+  readonly shareEnvironment?: boolean;
+
+  /**
+   * Let a container of the workload run one of the release's image repositories (the migration's,
+   * or a `MigratedService`'s) with another tag than the release's. By default that is refused: the
+   * workload would wait for this release's migration, then run another release's code on it.
+   *
+   * @default false
+   */
+  readonly allowOtherImageTags?: boolean;
+}
+
+/**
+ * The release a migration belongs to, as a gate sees it.
+ *
+ * @internal
+ */
+export interface ReleaseSpec {
+  readonly imageTag: string;
+  /** Image repositories built per release: a gated container that runs one runs `imageTag`. */
+  readonly repositories: string[];
+  /** The migration's envFrom and env, as pod-spec JSON. */
+  readonly envFrom: any[];
+  readonly env: any[];
+  readonly appWritablePaths: string[];
+  /** The prefix of the emptyDir volumes of `appWritablePaths`. */
+  readonly volumePrefix: string;
 }
 
 /**
@@ -112,11 +212,17 @@ export interface GateSpec {
   readonly waiterVolumeName: string;
   readonly waiter: MigrationWaiterConfig;
   readonly migrationTimeout: Duration;
+  /** What the migration knows of the release, which the gated workload must agree with or may share. */
+  readonly release: ReleaseSpec;
+  readonly options: GateOptions;
   /** Creates the ServiceAccount of a workload that has none. */
-  serviceAccountFor(workloadName: string): kplus.ServiceAccount;
-  /** Reports a warning for this migration. */
-  warn(message: string): void;
+  serviceAccountFor(workloadName: string, workloadPath: string): kplus.ServiceAccount;
+  /** Reports a warning (by its stable id, see `MigrationWarnings`) about `subject`, while the workload is written out. */
+  warn(id: string, message: string, subject: IConstruct): void;
 }
+
+/** The ServiceAccount a gate created for a workload without one, by the workload's object. */
+const createdServiceAccounts = new WeakMap<ApiObject, kplus.ServiceAccount>();
 
 function gateableObjectOf(workload: IConstruct, owner: string): ApiObject {
   const apiObject = apiObjectOf(workload);
@@ -167,27 +273,40 @@ function waiterContainers(spec: GateSpec, volumeName: string): any[] {
  * Why a gated workload may lose serving capacity or be reported failed while its pods wait for the
  * migration. The workload's strategy is the user's to choose: `gate()` never changes it.
  */
-function capacityWarnings(json: any, migrationTimeout: Duration): string[] {
-  const warnings: string[] = [];
+function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: string; message: string }> {
+  const warnings: Array<{ id: string; message: string }> = [];
+  const warn = (id: string, message: string) => warnings.push({ id, message });
   const strategy = json.spec?.strategy ?? json.spec?.updateStrategy;
   const maxUnavailable = strategy?.rollingUpdate?.maxUnavailable;
   if ((json.kind === 'Deployment' || json.kind === 'DaemonSet') && strategy?.type === 'Recreate') {
-    warnings.push('strategy Recreate stops every pod of the previous release before the new ones wait for the migration: '
+    warn('MS015', 'strategy Recreate stops every pod of the previous release before the new ones wait for the migration: '
       + 'the workload serves nothing until the migration succeeds. Use a rolling update with maxUnavailable: 0.');
-  } else if (json.kind === 'Deployment' || json.kind === 'DaemonSet') {
+  } else if (json.kind === 'Deployment') {
     if (maxUnavailable === undefined || !isZero(maxUnavailable)) {
-      warnings.push(`maxUnavailable is ${maxUnavailable === undefined ? 'the default (25% for a Deployment, 1 for a DaemonSet)' : JSON.stringify(maxUnavailable)}: `
+      warn('MS015', `maxUnavailable is ${maxUnavailable === undefined ? 'the default (25%)' : JSON.stringify(maxUnavailable)}: `
         + 'a rollout takes serving pods down for new ones that wait on the migration, and if it fails they never come back. '
-        + 'Set maxUnavailable: 0 (with maxSurge of at least 1 on a Deployment).');
+        + 'Set maxUnavailable: 0 with maxSurge of at least 1 (cdk8s-plus: DeploymentStrategy.rollingUpdate({ maxSurge: '
+        + 'PercentOrAbsolute.absolute(1), maxUnavailable: PercentOrAbsolute.absolute(0) })).');
+    }
+  } else if (json.kind === 'DaemonSet') {
+    if (maxUnavailable === undefined || !isZero(maxUnavailable)) {
+      // cdk8s-plus-28's DaemonSet has no strategy prop, and a JSON patch on its object runs before
+      // the L1 serializer, which drops a plain number in an IntOrString field: the patch must wrap
+      // each value as { value: N }, or the rollingUpdate comes out empty.
+      warn('MS015', `maxUnavailable is ${maxUnavailable === undefined ? 'the default (1)' : JSON.stringify(maxUnavailable)}: `
+        + 'a rollout takes a node\'s serving pod down for a new one that waits on the migration, and if it fails it never comes back. '
+        + 'Surge instead (Kubernetes 1.25+): ApiObject.of(daemonSet).addJsonPatch(JsonPatch.add(\'/spec/updateStrategy\', '
+        + '{ type: \'RollingUpdate\', rollingUpdate: { maxSurge: { value: 1 }, maxUnavailable: { value: 0 } } })). '
+        + 'Write the numbers as { value: N }: cdk8s drops plain numbers there.');
     }
   } else if (json.kind === 'StatefulSet') {
-    warnings.push('a StatefulSet replaces its pods in place: while a new pod waits on the migration, that replica does not serve. '
+    warn('MS101', 'a StatefulSet replaces its pods in place: while a new pod waits on the migration, that replica does not serve. '
       + 'Consider partition-based rollouts, or accept one replica less while migrations run.');
   }
   if (json.kind === 'Deployment') {
     const progressDeadline = json.spec?.progressDeadlineSeconds ?? 600;
     if (progressDeadline <= migrationTimeout.toSeconds()) {
-      warnings.push(`progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s): `
+      warn('MS102', `progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s): `
         + 'a migration that legitimately runs long marks the rollout failed (ProgressDeadlineExceeded) before it can finish. '
         + 'Set progressDeadlineSeconds to the migration timeout plus the pods\' start-up time.');
     }
@@ -201,4 +320,16 @@ function isZero(value: unknown): boolean {
 
 function describeNamespace(namespace: string | undefined): string {
   return namespace === undefined ? '(none: the namespace it is applied to)' : `"${namespace}"`;
+}
+
+/** An image reference's repository, tag and digest. */
+function parseImage(image: string): { repository: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const slash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  return colon > slash
+    ? { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1), digest }
+    : { repository: withoutDigest, digest };
 }

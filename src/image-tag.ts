@@ -23,7 +23,11 @@ export class ImageTag {
    */
   public static fromEnv(variable: string = ImageTag.DEFAULT_ENV_VARIABLE): string {
     const tag = process.env[variable];
-    if (tag === undefined || tag === '') {
+    if (tag === '') {
+      throw new Error(`ImageTag.fromEnv(): the environment variable ${variable} is set but empty: the step that exports it found no tag. `
+        + `Check how your pipeline computes it (e.g. \`${variable}=$(git rev-parse --short HEAD)\`), then run \`${variable}=v1.2.3 cdk8s synth\`.`);
+    }
+    if (tag === undefined) {
       throw new Error(`ImageTag.fromEnv(): the environment variable ${variable} is not set. `
         + `Set it to the image tag of this release, e.g. \`${variable}=v1.2.3 cdk8s synth\`, as your pipeline does after building the images.`);
     }

@@ -7,3 +7,6 @@ export * from './waiter';
 export * from './delivery';
 export * from './migration-tool';
 export * from './image-tag';
+export { MigrationWarnings } from './warnings';
+export * from './service-probe';
+export * from './service-strategy';

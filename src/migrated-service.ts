@@ -11,8 +11,10 @@ import { MigrationTool } from './migration-tool';
 import { derivedName, LONGEST_NAME_SUFFIX } from './names';
 import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
+import { ServiceProbe } from './service-probe';
+import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
-import { validateImageRepository, validateInteger, validatePositiveDuration, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 
 /**
@@ -21,7 +23,8 @@ import { MigrationWaiter } from './waiter';
 export interface MigratedServiceProps {
   /**
    * The image tag of this release, shared by the service image, the migration image and the name of
-   * the migration Job. Any Docker tag except `latest`.
+   * the migration Job. A Docker tag that names one release: it carries a version (a digit) or is a
+   * commit SHA; moving tags such as `latest` or `main` (in any case) are refused.
    */
   readonly imageTag: string;
 
@@ -64,6 +67,20 @@ export interface MigratedServiceProps {
    * @default - the construct id
    */
   readonly name?: string;
+
+  /**
+   * The entrypoint of the service container (`command`), e.g. `['bundle', 'exec', 'puma']`.
+   *
+   * @default - the image's ENTRYPOINT
+   */
+  readonly command?: string[];
+
+  /**
+   * The arguments of the service container (`args`), e.g. `['-C', 'config/puma.rb']`.
+   *
+   * @default - the image's CMD
+   */
+  readonly args?: string[];
 
   /**
    * Number of service replicas. Every replica waits for the migration Job, so any number is safe.
@@ -123,21 +140,21 @@ export interface MigratedServiceProps {
    *
    * @default - none
    */
-  readonly readiness?: kplus.Probe;
+  readonly readiness?: ServiceProbe;
 
   /**
    * Liveness probe of the service container.
    *
    * @default - none
    */
-  readonly liveness?: kplus.Probe;
+  readonly liveness?: ServiceProbe;
 
   /**
    * Startup probe of the service container.
    *
    * @default - a TCP probe on `port` when a port is given, else none
    */
-  readonly startup?: kplus.Probe;
+  readonly startup?: ServiceProbe;
 
   /**
    * Security context of the service and migration containers, laid over the defaults, which meet
@@ -196,7 +213,7 @@ export interface MigratedServiceProps {
    *
    * @default - rolling update with maxSurge 25% (at least 1 pod) and maxUnavailable 0
    */
-  readonly strategy?: kplus.DeploymentStrategy;
+  readonly strategy?: ServiceStrategy;
 
   /**
    * How long a rollout may make no progress before the Deployment reports
@@ -209,10 +226,11 @@ export interface MigratedServiceProps {
   readonly progressDeadline?: Duration;
 
   /**
-   * Absolute paths the service writes to, besides `/tmp`. The service container has a read-only
-   * root filesystem, so each path gets its own emptyDir volume; `/tmp` always has one.
+   * Absolute paths the service writes to, besides `/tmp` and the migration tool's
+   * `appWritablePaths` (Rails: `tmp/` and `log/` of the app root). The service container has a
+   * read-only root filesystem, so each path gets its own emptyDir volume; `/tmp` always has one.
    *
-   * @default - none besides /tmp
+   * @default - none besides /tmp and the tool's appWritablePaths
    */
   readonly writablePaths?: string[];
 
@@ -381,7 +399,7 @@ export class MigratedService extends Construct {
       select: false,
       replicas: props.replicas ?? 2,
       serviceAccount: this.serviceAccount,
-      strategy: props.strategy ?? kplus.DeploymentStrategy.rollingUpdate({
+      strategy: props.strategy?._toStrategy() ?? kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
@@ -394,19 +412,24 @@ export class MigratedService extends Construct {
     const container = deployment.addContainer({
       name: 'service',
       image: `${props.image}:${props.imageTag}`,
+      command: props.command,
+      args: props.args,
       portNumber: props.port,
       // The same ConfigMaps and Secrets as the migration: it must reach the same database.
       envFrom: envFromNames(this, props.configMapNames, props.secretNames),
       envVariables: props.env,
       resources: props.resources,
-      readiness: props.readiness,
-      liveness: props.liveness,
-      startup: props.startup,
+      readiness: props.readiness?._toProbe(),
+      liveness: props.liveness?._toProbe(),
+      startup: props.startup?._toProbe(),
       securityContext: restrictedSecurityContext(props.securityContext),
       imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
     });
       // The root filesystem is read-only; Node, Python, Ruby and the JVM all write temporary files.
-    mountWritablePaths(this, container, validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []), 'Service', 'writable', Size.gibibytes(1));
+    // The tool's own runtime paths first (a Rails server writes tmp/pids at boot), then the user's.
+    const writablePaths = validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []);
+    const paths = [...this.migration.migrationTool.appWritablePaths.filter((path) => !writablePaths.includes(path)), ...writablePaths];
+    mountWritablePaths(this, container, paths, 'Service', 'writable', Size.gibibytes(1));
     return { deployment, container };
   }
 
@@ -457,6 +480,8 @@ export class MigratedService extends Construct {
       postDeployMigrationCommand: props.postDeployMigrationCommand,
       postDeployMigrationTimeout: props.postDeployMigrationTimeout,
       partOf: props.partOf,
+      // A worker gated by this migration must run the service image of this release too.
+      releaseImages: props.migrationImage !== undefined && props.migrationImage !== props.image ? [props.image] : undefined,
     };
   }
 }
@@ -467,6 +492,11 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   }
   validateImageRepository(owner, 'image', props.image);
   validateInteger(owner, 'replicas', props.replicas ?? 2, 0, 2147483647, 'the number of replicas');
+  for (const [prop, list] of [['command', props.command], ['args', props.args]] as const) {
+    if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string') || (prop === 'command' && list.length === 0))) {
+      throw invalidProp(owner, prop, list, `${prop} is a list of strings${prop === 'command' ? ', starting with the executable' : ''}; leave it unset to use the image's ${prop === 'command' ? 'ENTRYPOINT' : 'CMD'}.`);
+    }
+  }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
   }
@@ -474,4 +504,6 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
     validatePositiveDuration(owner, 'progressDeadline', props.progressDeadline);
   }
   validateWritablePaths(owner, 'writablePaths', props.writablePaths ?? []);
+  validateResources(owner, 'resources', props.resources);
+  validateResources(owner, 'migrationResources', props.migrationResources);
 }

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration';
 import { MigrationTool } from './migration-tool';
 import { isDns1035Label } from './names';
@@ -6,11 +7,13 @@ import {
   invalidProp,
   validateAnnotationKeys,
   validateCommand,
+  validateEnvNames,
   validateImageRepository,
   validateImageTag,
   validateLabels,
   validateObjectNames,
   validatePositiveDuration,
+  validateResources,
 } from './validation';
 
 /** The labels the constructs set on every object themselves. */
@@ -37,7 +40,15 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   }
   validateImageTag(owner, 'imageTag', props.imageTag);
   validateImageRepository(owner, 'image', props.image);
-  resolvePostDeployPhase(owner, props, resolveMigrationTool(owner, props));
+  for (const repository of props.releaseImages ?? []) {
+    validateImageRepository(owner, 'releaseImages', repository);
+  }
+  const tool = resolveMigrationTool(owner, props);
+  resolvePostDeployPhase(owner, props, tool);
+  validateEnvNames(owner, 'env', Object.keys(props.env ?? {}));
+  refuseReplacedToolEnv(owner, tool, props.env ?? {});
+  validateResources(owner, 'resources', props.resources);
+  validateNonRootUser(owner, props.securityContext);
   validateObjectNames(owner, 'configMapNames', props.configMapNames ?? [], 'ConfigMap');
   validateObjectNames(owner, 'secretNames', props.secretNames ?? [], 'Secret');
   if (props.imagePullSecretName !== undefined) {
@@ -54,6 +65,35 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   validateAnnotationKeys(owner, 'podAnnotations', props.podAnnotations ?? {});
   if (props.partOf !== undefined) {
     validateLabels(owner, 'partOf', { 'app.kubernetes.io/part-of': props.partOf });
+  }
+}
+
+/**
+ * The constructs enforce `runAsNonRoot`; with user 0 the kubelet refuses to start the container
+ * (CreateContainerConfigError), long after synth. Turning `ensureNonRoot` off is the explicit way.
+ */
+function validateNonRootUser(owner: string, securityContext: kplus.ContainerSecurityContextProps | undefined): void {
+  if (securityContext?.user === 0 && (securityContext.ensureNonRoot ?? true)) {
+    throw invalidProp(owner, 'securityContext.user', 0,
+      'the containers run with runAsNonRoot: true, and the kubelet refuses to start a container whose user is 0 (CreateContainerConfigError). '
+      + 'Use a non-zero user (e.g. 1000), or, if the image must run as root, set ensureNonRoot: false as well.');
+  }
+}
+
+/**
+ * A variable of `env` that the preset sets too would silently replace the preset's value, which
+ * the tool needs under a read-only root filesystem (e.g. HOME=/tmp for npx).
+ */
+function refuseReplacedToolEnv(owner: string, tool: MigrationTool, env: { [name: string]: kplus.EnvValue }): void {
+  const presetEnv = { ...tool.postDeployEnv, ...tool.env };
+  for (const [name, value] of Object.entries(env)) {
+    const preset = presetEnv[name];
+    if (preset !== undefined && (value.valueFrom !== undefined || value.value !== preset)) {
+      throw invalidProp(owner, `env["${name}"]`, value.value ?? '(from a reference)',
+        `MigrationTool.${tool.toolName}() sets ${name} to "${preset}" in the migration Job, and env would replace it. `
+        + `Remove ${name} from env; to replace the preset's value on purpose, give the command and env yourself: `
+        + 'MigrationTool.custom(command, { env, writablePaths }).');
+    }
   }
 }
 

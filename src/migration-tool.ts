@@ -20,6 +20,15 @@ export interface MigrationToolOptions {
   readonly writablePaths?: string[];
 
   /**
+   * Absolute paths the application itself writes to at run time under a read-only root
+   * filesystem (a Rails server writes `tmp/pids` at boot). They get an emptyDir in the
+   * `MigratedService`'s container, and in workloads gated with `shareEnvironment`.
+   *
+   * @default - none besides /tmp
+   */
+  readonly appWritablePaths?: string[];
+
+  /**
    * The command that applies only the post-deploy (contract) migrations, run once every workload
    * gated by the migration has finished rolling out. `command` must then leave those migrations out:
    * run early, they break the previous release's pods that still serve traffic.
@@ -379,7 +388,8 @@ export class MigrationTool {
   }
 
   /**
-   * `bundle exec rails db:migrate`, with `tmp/` and `log/` of the app root writable. With
+   * `bundle exec rails db:migrate`, with `tmp/` and `log/` of the app root writable, in the Job and
+   * in the app (`appWritablePaths`: a Rails server writes `tmp/pids` at boot). With
    * `skipPostDeployMigrationsEnv`, the pre-deploy run sets that variable to `true` and the
    * post-deploy run, after the rollout, runs `db:migrate` without it.
    */
@@ -392,7 +402,7 @@ export class MigrationTool {
     const writablePaths = [`${appRoot}/tmp`, `${appRoot}/log`];
     const skipEnv = options.skipPostDeployMigrationsEnv;
     if (skipEnv === undefined) {
-      return new MigrationTool('rails', command, { env, writablePaths });
+      return new MigrationTool('rails', command, { env, writablePaths, appWritablePaths: writablePaths });
     }
     validateEnvName(owner, 'skipPostDeployMigrationsEnv', skipEnv);
     if (skipEnv in env) {
@@ -402,6 +412,7 @@ export class MigrationTool {
     return new MigrationTool('rails', command, {
       env: { ...env, [skipEnv]: 'true' },
       writablePaths,
+      appWritablePaths: writablePaths,
       postDeployCommand: command,
       postDeployEnv: env,
     });
@@ -507,6 +518,9 @@ export class MigrationTool {
   /** Absolute paths the tool writes to, besides /tmp, in both runs. */
   public readonly writablePaths: string[];
 
+  /** Absolute paths the application itself writes to at run time, besides /tmp. */
+  public readonly appWritablePaths: string[];
+
   /** The command of the post-deploy run, which applies only the contract migrations; undefined when there is no post-deploy phase. */
   public readonly postDeployCommand?: string[];
 
@@ -533,6 +547,7 @@ export class MigrationTool {
     this.postDeployEnv = options.postDeployCommand === undefined ? {} : { ...(options.postDeployEnv ?? this.env) };
     // Two mounts on one path are refused by the API server; "/a/" and "/a" are the same directory.
     this.writablePaths = validateWritablePaths(owner, 'writablePaths', options.writablePaths ?? []);
+    this.appWritablePaths = validateWritablePaths(owner, 'appWritablePaths', options.appWritablePaths ?? []);
   }
 }
 

@@ -3,8 +3,14 @@ import { Construct, IConstruct } from 'constructs';
 
 interface OwnedObject {
   readonly owner: string;
+  /** The path of the construct that registered the object, to group the clashes of one construct. */
+  readonly ownerPath: string;
   readonly apiObject: ApiObject;
+  /** What to do about a clash, when the user did not create the object themselves. */
+  readonly fix?: string;
 }
+
+const DEFAULT_FIX = 'Give one of them a different `name`, or put them in different namespaces.';
 
 const ownedObjectsByApp = new WeakMap<IConstruct, OwnedObject[]>();
 
@@ -22,7 +28,7 @@ interface CheckedState {
  *
  * One check per App, however many constructs register objects, so that synthesis stays linear.
  */
-export function refuseDuplicateObjects(owner: string, scope: Construct, objects: ApiObject[]): void {
+export function refuseDuplicateObjects(owner: string, scope: Construct, objects: ApiObject[], fix?: string): void {
   const app = App.of(scope);
   let owned = ownedObjectsByApp.get(app);
   if (owned === undefined) {
@@ -44,7 +50,7 @@ export function refuseDuplicateObjects(owner: string, scope: Construct, objects:
       },
     });
   }
-  owned.push(...objects.map((apiObject) => ({ owner, apiObject })));
+  owned.push(...objects.map((apiObject) => ({ owner, ownerPath: scope.node.path, apiObject, fix })));
 }
 
 function identity(apiObject: ApiObject): string {
@@ -52,23 +58,42 @@ function identity(apiObject: ApiObject): string {
   return [group, apiObject.kind, apiObject.metadata.namespace ?? '', apiObject.name].join('\u0000');
 }
 
+/**
+ * One error per clash (an identity written by several objects), and the clashes between the same
+ * constructs (two services with one name clash on every object) grouped into one message.
+ */
 function duplicates(app: IConstruct, owned: OwnedObject[]): string[] {
   const byIdentity = new Map<string, ApiObject[]>();
   for (const apiObject of app.node.findAll().filter(ApiObject.isApiObject)) {
     const key = identity(apiObject);
     byIdentity.set(key, [...(byIdentity.get(key) ?? []), apiObject]);
   }
-  const errors: string[] = [];
-  for (const { owner, apiObject } of owned) {
-    const others = (byIdentity.get(identity(apiObject)) ?? []).filter((other) => other !== apiObject);
-    for (const other of others) {
-      const namespace = apiObject.metadata.namespace === undefined ? 'no namespace' : `namespace "${apiObject.metadata.namespace}"`;
-      errors.push(`${owner}: the ${apiObject.kind} "${apiObject.name}" (${apiObject.node.path}) has the same kind, name and `
-        + `${namespace} as "${other.node.path}". Both would be written, and one would overwrite the other on apply. `
-        + 'Give one of them a different `name`, or put them in different namespaces.');
+  const ownerPaths = [...new Set(owned.map((o) => o.ownerPath))];
+  // A construct that registers objects inside another that does too (a MigratedService's
+  // DatabaseMigration) answers for them under the outer one's name.
+  const outermost = (path: string) => ownerPaths.filter((p) => path === p || path.startsWith(`${p}/`)).sort((a, b) => a.length - b.length)[0] ?? path;
+  const ownerByPath = new Map(owned.map((o) => [o.ownerPath, o.owner]));
+  const reported = new Set<string>();
+  const groups = new Map<string, { owner: string; clashes: string[]; fixes: Set<string> }>();
+  for (const { ownerPath, apiObject, fix } of owned) {
+    const key = identity(apiObject);
+    const others = (byIdentity.get(key) ?? []).filter((other) => other !== apiObject);
+    if (others.length === 0 || reported.has(key)) {
+      continue;
     }
+    reported.add(key);
+    const outer = outermost(ownerPath);
+    const parties = [outer, ...others.map((other) => outermost(other.node.path))];
+    const groupKey = parties.join('\u0000');
+    const group = groups.get(groupKey) ?? { owner: ownerByPath.get(outer)!, clashes: [], fixes: new Set<string>() };
+    groups.set(groupKey, group);
+    const namespace = apiObject.metadata.namespace === undefined ? 'no namespace' : `namespace "${apiObject.metadata.namespace}"`;
+    group.clashes.push(`the ${apiObject.kind} "${apiObject.name}" (${apiObject.node.path}) has the same kind, name and `
+      + `${namespace} as ${others.map((other) => `"${other.node.path}"`).join(' and ')}`);
+    group.fixes.add(fix ?? DEFAULT_FIX);
   }
-  return errors;
+  return [...groups.values()].map(({ owner, clashes, fixes }) => `${owner}: ${clashes.length > 1 ? `${clashes.length} objects clash: ` : ''}`
+    + `${clashes.join('; ')}. Both would be written, and one would overwrite the other on apply. ${[...fixes].join(' ')}`);
 }
 
 function countConstructs(construct: IConstruct): number {

@@ -1,5 +1,7 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { isDnsSubdomain, isLabelValue } from './names';
+import { identifiesRelease } from './release-tag';
 
 /** What Docker accepts as a tag. */
 export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -37,12 +39,13 @@ export function validateImageTag(owner: string, prop: string, tag: string): void
       'a Docker tag is 1 to 128 characters of letters, digits, "_", "." and "-", and does not start with "." or "-" '
       + '(no spaces, "/", ":" or "@"). Pass the tag alone, without the image repository or a digest.');
   }
-  if (tag === 'latest') {
+  if (!identifiesRelease(tag)) {
     // A constant tag gives a constant Job name: the Job of the first release is never replaced, so
-    // later releases would silently skip their migrations.
+    // later releases would silently skip their migrations. `lint` (MS001) applies the same test.
     throw invalidProp(owner, prop, tag,
-      '"latest" names no release: the migration Job name is derived from the tag, so every release would reuse the first Job '
-      + 'and skip its migrations. Tag each release uniquely (a version or a commit SHA).');
+      `"${tag}" names no release: the migration Job name is derived from the tag, so every release would reuse the first Job `
+      + 'and skip its migrations. Tag each release uniquely: a version (with a digit, e.g. "v1.2.3") or a commit SHA. '
+      + 'Moving tags such as latest, main or stable (in any case) are refused.');
   }
 }
 
@@ -195,4 +198,51 @@ export function validateAbsolutePath(owner: string, prop: string, path: string):
   if (typeof path !== 'string' || !/^\/[^\0]*[^/]\/*$/.test(path) || path.split('/').includes('..')) {
     throw invalidProp(owner, prop, path, 'it must be an absolute path without "..", and not "/" itself.');
   }
+}
+
+/** Throws when a request is above its limit: the API server rejects such a container. */
+export function validateResources(owner: string, prop: string, resources: kplus.ContainerResources | undefined): void {
+  const millicores = (cpu?: kplus.Cpu) => {
+    if (cpu === undefined) {
+      return undefined;
+    }
+    const amount = String(cpu.amount);
+    return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
+  };
+  const kibibytes = (size?: Size) => size?.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  const pairs: Array<[string, number | undefined, number | undefined, string?, string?]> = [
+    ['cpu', millicores(resources?.cpu?.request), millicores(resources?.cpu?.limit), resources?.cpu?.request?.amount, resources?.cpu?.limit?.amount],
+    ['memory', kibibytes(resources?.memory?.request), kibibytes(resources?.memory?.limit), resources?.memory?.request?.asString(), resources?.memory?.limit?.asString()],
+    ['ephemeralStorage', kibibytes(resources?.ephemeralStorage?.request), kibibytes(resources?.ephemeralStorage?.limit),
+      resources?.ephemeralStorage?.request?.asString(), resources?.ephemeralStorage?.limit?.asString()],
+  ];
+  for (const [kind, request, limit, requestText, limitText] of pairs) {
+    if (request !== undefined && limit !== undefined && request > limit) {
+      throw invalidProp(owner, `${prop}.${kind}`, { request: requestText, limit: limitText },
+        `the request ${requestText} is above the limit ${limitText}, which the API server rejects ("must be less than or equal to ${kind} limit"). `
+        + 'Lower the request or raise the limit.');
+    }
+  }
+}
+
+/**
+ * Checks environment variable names: `=` and non-printable characters are refused by every API
+ * server; a name that is not a C identifier (with `-` and `.`), such as `1BAD` or `MY VAR`, is
+ * refused by API servers before 1.32 and accepted from 1.32 on (RelaxedEnvironmentVariableValidation),
+ * so it is returned as a warning.
+ */
+export function validateEnvNames(owner: string, prop: string, names: string[]): string[] {
+  const warnings: string[] = [];
+  for (const name of names) {
+    if (name.length === 0 || name.includes('=') || !/^[\x20-\x7e]+$/.test(name)) {
+      throw invalidProp(owner, `${prop} key`, name,
+        'an environment variable name is one or more printable ASCII characters other than "=" (before Kubernetes 1.32: letters, digits, "_", "-" and ".", not starting with a digit).');
+    }
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+      warnings.push(`${prop} "${name}" is not a valid environment variable name for API servers before Kubernetes 1.32 `
+        + '(letters, digits, "_", "-" and ".", not starting with a digit), which reject the whole object; 1.32 and later accept it. '
+        + 'Rename it unless every cluster you deploy to runs 1.32 or later.');
+    }
+  }
+  return warnings;
 }

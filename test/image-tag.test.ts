@@ -18,7 +18,7 @@ describe('ImageTag.fromEnv', () => {
     delete process.env.IMAGE_TAG;
     expect(() => ImageTag.fromEnv()).toThrow(/the environment variable IMAGE_TAG is not set\. Set it to the image tag of this release/);
     process.env.IMAGE_TAG = '';
-    expect(() => ImageTag.fromEnv()).toThrow(/IMAGE_TAG is not set/);
+    expect(() => ImageTag.fromEnv()).toThrow(/IMAGE_TAG is set but empty/);
   });
 
   test('an invalid tag is an error that names the variable', () => {

@@ -1,6 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MigratedService, MigrationWaiter } from '../src';
+import { MigratedService, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
 import { migrationWaiterScript } from '../src/waiter-script';
 import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
@@ -183,7 +183,7 @@ describe('labels and selectors', () => {
   });
 
   test('a tag that is not a valid label value is shortened and hashed in the version label', () => {
-    const tag = `_${'a'.repeat(100)}`;
+    const tag = `_${'a'.repeat(99)}1`;
     const labels = oneOfKind(synthesize({ ...MINIMAL, imageTag: tag }).manifests, 'Job').metadata.labels;
     expect(labels['app.kubernetes.io/version']).toMatch(/^a+-[0-9a-f]{10}$/);
     expect(labels['app.kubernetes.io/version'].length).toBeLessThanOrEqual(63);
@@ -317,7 +317,7 @@ describe('the name prop', () => {
 
   test('the longest allowed name still yields names of at most 63 characters', () => {
     const name = `a${'b'.repeat(62)}`;
-    const { manifests } = synthesize({ ...MINIMAL, name, imageTag: 'X'.repeat(128), deploymentVariables: true });
+    const { manifests } = synthesize({ ...MINIMAL, name, imageTag: `${'X'.repeat(127)}1`, deploymentVariables: true });
     for (const manifest of manifests) {
       expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
     }
@@ -370,9 +370,9 @@ describe('escape hatches', () => {
     const { manifests } = synthesize({
       ...MINIMAL,
       port: 8080,
-      readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }),
-      liveness: kplus.Probe.fromHttpGet('/live', { port: 8080 }),
-      startup: kplus.Probe.fromTcpSocket({ port: 8080, failureThreshold: 30 }),
+      readiness: ServiceProbe.fromHttpGet('/ready', { port: 8080 }),
+      liveness: ServiceProbe.fromHttpGet('/live', { port: 8080 }),
+      startup: ServiceProbe.fromTcpSocket({ port: 8080, failureThreshold: 30 }),
     });
     const service = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'service');
     expect(service.readinessProbe.httpGet.path).toBe('/ready');
@@ -479,7 +479,7 @@ describe('the service\'s writable paths, strategy and deadline', () => {
   test('a strategy of the user\'s that can lose capacity is kept, and warned about', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const { service, manifests } = synthesize({ ...MINIMAL, strategy: kplus.DeploymentStrategy.recreate() });
+      const { service, manifests } = synthesize({ ...MINIMAL, strategy: ServiceStrategy.recreate() });
       expect(oneOfKind(manifests, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
       expect(service.warnings).toEqual([expect.stringMatching(/strategy Recreate stops every pod of the previous release/)]);
     } finally {
@@ -499,7 +499,7 @@ describe('ttlAfterFinished (opt-in)', () => {
       expect(oneOfKind(manifests, 'Job').spec.ttlSecondsAfterFinished).toBe(3600);
       expect(service.warnings).toHaveLength(1);
       expect(service.warnings[0]).toMatch(/ttlAfterFinished.*Flux re-creates.*migration runs again.*Init:CrashLoopBackOff/);
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[WARNING MS005 waited-job-ttl\] DatabaseMigration "test\/myapp\/Migration": ttlAfterFinished/));
     } finally {
       warn.mockRestore();
     }

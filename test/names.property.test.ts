@@ -2,10 +2,14 @@ import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { MigratedService } from '../src';
 import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/names';
+import { identifiesRelease } from '../src/release-tag';
 import { container, named, oneOfKind, waitedJob } from './support/manifests';
 
-/** Any tag Docker accepts, except the one the construct refuses. */
+/** Any tag Docker accepts, except latest (the name functions take any other). */
 const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((tag) => tag !== 'latest');
+
+/** Any tag the constructs accept: one that names a release. */
+const releaseTag = dockerTag.filter(identifiesRelease);
 
 /** Any valid base name: any DNS-1035 label, up to 63 characters. */
 const baseName = fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
@@ -32,7 +36,7 @@ const confusablePair = fc
 describe('names for any valid tag and base name', () => {
   test('every object name is a DNS label of at most 63 characters, and the waiter waits for the Job', () => {
     fc.assert(
-      fc.property(dockerTag, baseName, (imageTag, name) => {
+      fc.property(releaseTag, baseName, (imageTag, name) => {
         // GIVEN any valid tag and name
         const chart = new Chart(Testing.app(), 'test');
         const service = new MigratedService(chart, 'svc', {

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool } from '../src';
 import { isDnsLabel } from '../src/names';
+import { identifiesRelease } from '../src/release-tag';
 import { checkAll, roleAllows } from './support/conformance';
 import { container, MINIMAL, named, positionOf } from './support/manifests';
 
@@ -200,7 +201,7 @@ describe('through MigratedService', () => {
 });
 
 describe('the post-deploy Job name', () => {
-  const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((tag) => tag !== 'latest');
+  const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter(identifiesRelease);
   const baseName = fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
 
   test('is a DNS label of at most 63 characters, distinct from the pre-deploy Job\'s, for any name and tag', () => {

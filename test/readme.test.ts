@@ -5,6 +5,8 @@ import * as cdk8s from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
 import * as library from '../src';
+import { lint } from '../src/lint/lint';
+import { parseManifests } from '../src/lint/load';
 
 /** What the README's snippets may import; the package name resolves to this checkout. */
 const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };
@@ -66,7 +68,7 @@ test('the README usage snippet synthesizes the pattern', () => {
 
 test('the README usage snippet fails clearly without IMAGE_TAG', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
-  expect(() => runSnippet(programSnippets()[0], { IMAGE_TAG: '' }, outdir)).toThrow(/IMAGE_TAG is not set/);
+  expect(() => runSnippet(programSnippets()[0], { IMAGE_TAG: '' }, outdir)).toThrow(/IMAGE_TAG is set but empty/);
 });
 
 test('the README "Gating more workloads" snippet holds the web, worker and CronJob pods until the Job has succeeded', () => {
@@ -82,4 +84,29 @@ test('the README "Gating more workloads" snippet holds the web, worker and CronJ
     expect(pod.initContainers[0].env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(workload));
   }
+});
+
+test.each([0, 1])('README program snippet %i synthesizes and lints clean, at every severity', (index) => {
+  // GIVEN the snippet, verbatim, and a tag
+  // WHEN it runs
+  const { manifests } = synthSnippet(index, 'v1.2.3');
+  // THEN lint finds nothing in what it wrote, not even an info
+  const yaml = manifests.map((m) => cdk8s.Yaml.stringify(m)).join('---\n');
+  const result = lint(parseManifests(yaml, 'snippet.yaml'), { threshold: 'info', disabled: new Map() });
+  expect(result.findings.map((f) => `${f.rule.id}: ${f.message}`)).toEqual([]);
+});
+
+test('links to the repository\'s examples and benchmark results are absolute, so they resolve from the npm package too', () => {
+  // examples/ and bench/ are not in the package (addPackageIgnore), so a relative link breaks on npmjs.com
+  expect(README.match(/\]\((\.\/)?(examples|bench)\b[^)]*\)/g) ?? []).toEqual([]);
+  expect(README).toMatch(/\]\(https:\/\/github\.com\/cdk8s-migrated-service\/cdk8s-migrated-service\/blob\/main\/bench\/RESULTS\.md/);
+});
+
+test('the first command after install synthesizes the example without the full build, and CI runs the installed bin', () => {
+  const firstShell = README.match(/```sh\n([\s\S]*?)```/g)!.map((block) => block.replace(/```(sh)?\n?/g, '')).find((block) => block.includes('npm ci'))!;
+  expect(firstShell).toMatch(/^npm ci && IMAGE_TAG=\S+ npx projen synth:example\b/);
+  expect(firstShell).not.toMatch(/projen build/);
+  expect(README.indexOf('## Install')).toBeLessThan(README.indexOf('## Usage'));
+  expect(README).not.toMatch(/npx --yes cdk8s-migrated-service/);
+  expect(README).toMatch(/npx cdk8s-migrated-service lint rendered\.yaml/);
 });

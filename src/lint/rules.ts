@@ -1,3 +1,4 @@
+import { identifiesRelease } from '../release-tag';
 import { K8sObject } from './load';
 import {
   Account,
@@ -134,15 +135,12 @@ export function findRule(idOrName: string): Rule | undefined {
 
 type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[]) => void;
 
-const MOVING_TAGS = new Set(['latest', 'stable', 'main', 'master', 'dev', 'develop', 'edge', 'nightly', 'current', 'prod', 'production']);
-
-/** A name that carries a release: a template placeholder, or a part after the first with a digit. */
+/** A name that carries a release: a template placeholder, or a release tag after its first part. */
 export function isVersionedName(name: string): boolean {
   if (/\$\{|\{\{|\$\(/.test(name)) {
     return true;
   }
-  const parts = name.split(/[-.]/);
-  return !MOVING_TAGS.has(parts[parts.length - 1]) && parts.slice(1).some((part) => /\d/.test(part));
+  return identifiesRelease(name.split(/[-.]/).slice(1).join('-'));
 }
 
 function num(value: unknown): number | undefined {

@@ -1,0 +1,39 @@
+import * as kplus from 'cdk8s-plus-28';
+
+/**
+ * How the service's Deployment replaces its pods. It takes the same options as cdk8s-plus's
+ * `DeploymentStrategy`, as plain data, so that an app on any cdk8s-plus major can pass them: a
+ * `DeploymentStrategy` object of another major than the library's (cdk8s-plus-28) is a different
+ * class to TypeScript.
+ *
+ * @example
+ * strategy: ServiceStrategy.rollingUpdate({ maxSurge: PercentOrAbsolute.absolute(2) }),
+ */
+export class ServiceStrategy {
+  /**
+   * Stops every pod before starting the new ones. With a migration, the service serves nothing
+   * until it has succeeded; the construct warns (MS015).
+   */
+  public static recreate(): ServiceStrategy {
+    return new ServiceStrategy(() => kplus.DeploymentStrategy.recreate());
+  }
+
+  /**
+   * A rolling update. Set `maxUnavailable` to 0 (the construct's default does): new pods wait for
+   * the migration, and a serving pod should never be taken down for one of them.
+   */
+  public static rollingUpdate(options: kplus.DeploymentStrategyRollingUpdateOptions = {}): ServiceStrategy {
+    return new ServiceStrategy(() => kplus.DeploymentStrategy.rollingUpdate({ ...options }));
+  }
+
+  private constructor(private readonly build: () => kplus.DeploymentStrategy) {}
+
+  /**
+   * The cdk8s-plus-28 strategy the library builds the Deployment with.
+   *
+   * @internal
+   */
+  public _toStrategy(): kplus.DeploymentStrategy {
+    return this.build();
+  }
+}

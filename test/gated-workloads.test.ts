@@ -1,0 +1,192 @@
+import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool, MigrationWaiter } from '../src';
+import { allOfKind, named } from './support/manifests';
+
+const SHOP: DatabaseMigrationProps = {
+  imageTag: 'v1.2.3',
+  image: 'registry.example.com/shop',
+  migrationTool: MigrationTool.prisma(),
+  secretNames: ['shop-secrets'],
+};
+
+// The tests read `warnings`; the printed copies would only clutter the output.
+beforeEach(() => {
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function shopChart(): Chart {
+  return new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+}
+
+describe('a workload gated by two migrations', () => {
+  test('gets one ServiceAccount, bound to both migrations\' Roles', () => {
+    // GIVEN a worker without a ServiceAccount of its own, and two databases
+    const chart = shopChart();
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image: 'registry.example.com/shop:v1.2.3' });
+    const web = new MigratedService(chart, 'web', { ...SHOP, name: 'shop' });
+    const analytics = new DatabaseMigration(chart, 'analytics', { ...SHOP, image: 'registry.example.com/analytics' });
+    // WHEN both gate it
+    const first = web.migration.gate(worker);
+    const second = analytics.gate(worker);
+    // THEN the App synthesizes, with one ServiceAccount for the worker
+    const manifests = Testing.synth(chart);
+    expect(allOfKind(manifests, 'ServiceAccount').filter((a) => a.metadata.name === 'shop-worker')).toHaveLength(1);
+    expect(first.serviceAccountName).toBe('shop-worker');
+    expect(second.serviceAccountName).toBe('shop-worker');
+    expect(second.serviceAccount).toBe(first.serviceAccount);
+    // AND both Roles are bound to it
+    for (const binding of ['shop-migration-reader', 'analytics-migration-reader']) {
+      expect(named(manifests, 'RoleBinding', binding).subjects.map((s: any) => s.name)).toContain('shop-worker');
+    }
+    // AND the worker's pods wait for both Jobs, running as that account
+    const pod = named(manifests, 'Deployment', 'shop-worker').spec.template.spec;
+    expect(pod.serviceAccountName).toBe('shop-worker');
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-analytics-migration', 'wait-for-shop-migration']);
+  });
+
+  test('a ServiceAccount the user already has under the workload\'s name is named as the cause, with a fix they can apply', () => {
+    // GIVEN a user's ServiceAccount with the name gate() would give the worker's
+    const chart = shopChart();
+    new kplus.ServiceAccount(chart, 'mine', { metadata: { name: 'worker' } });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'worker' } });
+    worker.addContainer({ name: 'worker', image: 'registry.example.com/shop:v1.2.3' });
+    new DatabaseMigration(chart, 'db', SHOP).gate(worker);
+    // THEN the error says gate() created it, and to give the workload that account
+    expect(() => Testing.synth(chart)).toThrow(/ServiceAccount "worker" .*as "shop\/mine\/Resource".*gate\(\) created the ServiceAccount "worker" for the workload "shop\/worker".*serviceAccount prop/);
+  });
+});
+
+describe('objects that would overwrite each other', () => {
+  test('two services with one name get one error, listing each clash once', () => {
+    // GIVEN two services both named shop
+    const chart = shopChart();
+    new MigratedService(chart, 'a', { ...SHOP, name: 'shop' });
+    new MigratedService(chart, 'b', { ...SHOP, name: 'shop' });
+    // THEN synthesis fails with a single error for the pair of services
+    let message = '';
+    try {
+      Testing.synth(chart);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const errors = message.split('\n').filter((line) => line.includes('[]'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^\s*\[\] MigratedService "shop\/a": \d+ objects clash: .*the Deployment "shop" \(shop\/a\/Deployment\/Resource\) has the same kind, name and namespace "shop" as "shop\/b\/Deployment\/Resource"/);
+    // AND each clashing object is named once
+    expect(errors[0].match(/the Deployment "shop"/g)).toHaveLength(1);
+    expect(errors[0].match(/the Job "shop-migration-v1-2-3/g)).toHaveLength(1);
+  });
+});
+
+describe('a gated workload runs this release', () => {
+  /** A MigratedService whose migration has its own image, and a worker gated by it. */
+  function workerOf(image: string, options = {}) {
+    const chart = shopChart();
+    const web = new MigratedService(chart, 'web', { ...SHOP, name: 'shop', image: 'registry.example.com/shop', migrationImage: 'registry.example.com/shop-migration' });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image });
+    web.migration.gate(worker, options);
+    return chart;
+  }
+
+  test.each([
+    ['registry.example.com/shop:v1.2.2', 'registry.example.com/shop:v1.2.2'],
+    ['registry.example.com/shop-migration:v1.2.2', 'registry.example.com/shop-migration:v1.2.2'],
+    ['registry.example.com/shop', 'registry.example.com/shop:\\(no tag: latest\\)'],
+  ])('a container on %s is refused, naming the container, both images and both fixes', (image, shown) => {
+    expect(() => Testing.synth(workerOf(image))).toThrow(new RegExp(
+      `DatabaseMigration "shop/web/Migration": gate\\(workload\\) "shop/worker" is invalid: its container "worker" runs ${shown.replace(/\./g, '\\.')}, `
+      + 'but this release, whose migration it waits for, is registry\\.example\\.com/shop(-migration)?:v1\\.2\\.3.*'
+      + 'migration\\.releaseImage\\(.*allowOtherImageTags: true'));
+  });
+
+  test.each([
+    ['the release tag', 'registry.example.com/shop:v1.2.3', {}],
+    ['another repository', 'registry.example.com/mailer:v7', {}],
+    ['a digest', 'registry.example.com/shop@sha256:' + 'a'.repeat(64), {}],
+    ['the explicit opt-out', 'registry.example.com/shop:v1.2.2', { allowOtherImageTags: true }],
+  ])('%s is accepted', (_case, image, options) => {
+    expect(() => Testing.synth(workerOf(image, options))).not.toThrow();
+  });
+
+  test('the waiter\'s own image is the user\'s choice, whatever its repository', () => {
+    // GIVEN a watch waiter run from a pinned build of the app's image, which has node
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', { ...SHOP, waiter: MigrationWaiter.watch({ image: 'registry.example.com/shop:v1.0.0' }) });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image: migration.releaseImage('registry.example.com/shop') });
+    migration.gate(worker);
+    // THEN only the worker's own containers are held to the release tag
+    expect(() => Testing.synth(chart)).not.toThrow();
+  });
+
+  test('releaseImage() gives a repository the release tag', () => {
+    const migration = new DatabaseMigration(shopChart(), 'db', SHOP);
+    expect(migration.releaseImage('registry.example.com/shop-worker')).toBe('registry.example.com/shop-worker:v1.2.3');
+    expect(() => migration.releaseImage('registry.example.com/shop:v1')).toThrow(/releaseImage\(repository\) "registry.example.com\/shop:v1" is invalid: it must not contain a tag/);
+  });
+});
+
+describe('shareEnvironment', () => {
+  test('gives every container the migration\'s env sources, env and the tool\'s runtime paths; its own variables win', () => {
+    // GIVEN a Rails migration with env sources, and a worker with one variable of its own
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', {
+      ...SHOP,
+      migrationTool: MigrationTool.rails(),
+      configMapNames: ['shop-config'],
+      env: { RAILS_ENV: kplus.EnvValue.fromValue('production'), LOG_LEVEL: kplus.EnvValue.fromValue('info') },
+    });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image: migration.releaseImage('registry.example.com/shop'), envVariables: { LOG_LEVEL: kplus.EnvValue.fromValue('debug') } });
+    // WHEN it is gated with shareEnvironment
+    migration.gate(worker, { shareEnvironment: true });
+    const pod = named(Testing.synth(chart), 'Deployment', 'shop-worker').spec.template.spec;
+    const container = pod.containers[0];
+    // THEN it reads the same ConfigMaps and Secrets as the migration
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'shop-config' } }, { secretRef: { name: 'shop-secrets' } }]);
+    // AND it has the migration's env, its own value kept
+    expect(container.env).toEqual(expect.arrayContaining([{ name: 'RAILS_ENV', value: 'production' }, { name: 'LOG_LEVEL', value: 'debug' }]));
+    expect(container.env.filter((e: any) => e.name === 'LOG_LEVEL')).toHaveLength(1);
+    // AND Rails' tmp/ and log/ are writable
+    expect(container.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'db-writable-1', mountPath: '/rails/tmp' }, { name: 'db-writable-2', mountPath: '/rails/log' },
+    ]));
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'db-writable-1', emptyDir: { sizeLimit: '1Gi' } }]));
+  });
+
+  test('without it, the workload is left as it is', () => {
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', SHOP);
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
+    worker.addContainer({ name: 'worker', image: migration.releaseImage('registry.example.com/shop') });
+    migration.gate(worker);
+    expect(named(Testing.synth(chart), 'Deployment', 'shop-worker').spec.template.spec.containers[0].envFrom).toBeUndefined();
+  });
+});
+
+describe('the service container', () => {
+  test('takes command and args', () => {
+    const chart = shopChart();
+    new MigratedService(chart, 'web', { ...SHOP, name: 'shop', command: ['bundle', 'exec', 'puma'], args: ['-C', 'config/puma.rb'] });
+    const service = named(Testing.synth(chart), 'Deployment', 'shop').spec.template.spec.containers[0];
+    expect(service.command).toEqual(['bundle', 'exec', 'puma']);
+    expect(service.args).toEqual(['-C', 'config/puma.rb']);
+  });
+
+  test('an empty command is refused', () => {
+    expect(() => new MigratedService(shopChart(), 'web', { ...SHOP, command: [] })).toThrow(/command \[\] is invalid: command is a list of strings, starting with the executable/);
+  });
+
+  test('gets the paths the preset\'s app writes to (Rails tmp/ and log/), besides the user\'s', () => {
+    const chart = shopChart();
+    new MigratedService(chart, 'web', { ...SHOP, name: 'shop', migrationTool: MigrationTool.rails(), writablePaths: ['/rails/storage', '/rails/tmp'] });
+    const service = named(Testing.synth(chart), 'Deployment', 'shop').spec.template.spec.containers[0];
+    expect(service.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/rails/log', '/rails/storage', '/rails/tmp']);
+  });
+});
