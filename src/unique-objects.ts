@@ -47,6 +47,20 @@ export function refuseDuplicateObjects(owner: string, scope: Construct, objects:
   owned.push(...objects.map((apiObject) => ({ owner, apiObject })));
 }
 
+const identicalCopiesAllowed = new WeakSet<ApiObject>();
+
+/**
+ * Lets several charts of one App write the same object (the waiter program of a namespace): two
+ * such objects collide only when their content differs. Both must be marked.
+ */
+export function allowIdenticalCopies(apiObject: ApiObject): void {
+  identicalCopiesAllowed.add(apiObject);
+}
+
+function identicalCopies(a: ApiObject, b: ApiObject): boolean {
+  return identicalCopiesAllowed.has(a) && identicalCopiesAllowed.has(b) && JSON.stringify(a.toJson()) === JSON.stringify(b.toJson());
+}
+
 function identity(apiObject: ApiObject): string {
   const group = apiObject.apiVersion.includes('/') ? apiObject.apiVersion.split('/')[0] : '';
   return [group, apiObject.kind, apiObject.metadata.namespace ?? '', apiObject.name].join('\u0000');
@@ -60,7 +74,7 @@ function duplicates(app: IConstruct, owned: OwnedObject[]): string[] {
   }
   const errors: string[] = [];
   for (const { owner, apiObject } of owned) {
-    const others = (byIdentity.get(identity(apiObject)) ?? []).filter((other) => other !== apiObject);
+    const others = (byIdentity.get(identity(apiObject)) ?? []).filter((other) => other !== apiObject && !identicalCopies(apiObject, other));
     for (const other of others) {
       const namespace = apiObject.metadata.namespace === undefined ? 'no namespace' : `namespace "${apiObject.metadata.namespace}"`;
       errors.push(`${owner}: the ${apiObject.kind} "${apiObject.name}" (${apiObject.node.path}) has the same kind, name and `

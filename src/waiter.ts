@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
-import { migrationWaiterScript } from './waiter-script';
+import { PROGRAM_COMMAND } from './waiter-program';
 
 /**
  * Options shared by every waiter.
@@ -72,6 +72,14 @@ export interface MigrationWaiterConfig {
   /** The arguments. */
   readonly args: string[];
 
+  /**
+   * Whether the container runs the library's program (`waiter/migration-waiter.js`) by path, from
+   * the namespace's `migration-waiter` ConfigMap, mounted read-only at `/opt/migration-waiter`.
+   *
+   * @default false
+   */
+  readonly runsLibraryProgram?: boolean;
+
   /** Environment variables of the waiter container. */
   readonly env: { [name: string]: string };
 
@@ -122,7 +130,11 @@ export class MigrationWaiter {
    *   migrated still starts. A Job that does not exist yet means "keep waiting", never "fail".
    * - **Cheap:** one watch per pod, no requests while nothing changes.
    *
-   * The program's text is embedded in the pod spec, so no image has to be built or published.
+   * The program is written once per namespace, in the ConfigMap `migration-waiter`, which every
+   * container that runs it mounts read-only and runs by path (`node
+   * /opt/migration-waiter/migration-waiter.js job`), so no image has to be built or published and
+   * no pod spec carries the program's text. The pod template carries its hash instead
+   * (`MIGRATION_WAITER_SHA256`), so that a library upgrade that changes the program rolls the pods.
    * The default image is `node:24.11.0-alpine3.22` (multi-arch, Node.js 24 LTS), run as its
    * numeric non-root user 1000.
    */
@@ -132,8 +144,9 @@ export class MigrationWaiter {
     const user = options.user ?? WATCH_WAITER_USER;
     return new MigrationWaiter((jobName, ledgerName) => ({
       image,
-      command: ['node', '-e', migrationWaiterScript()],
+      command: PROGRAM_COMMAND,
       args: ['job'],
+      runsLibraryProgram: true,
       env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
       user,
       // It lists and watches the Job with a `metadata.name` field selector, which a rule with
@@ -231,8 +244,9 @@ export class MigrationWaiter {
   public _program(mode: string, env: { [name: string]: string }): MigrationWaiterConfig {
     return {
       image: this.nodeImage,
-      command: ['node', '-e', migrationWaiterScript()],
+      command: PROGRAM_COMMAND,
       args: [mode],
+      runsLibraryProgram: true,
       env,
       user: this.nodeUser,
       jobVerbs: [],
