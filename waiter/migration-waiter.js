@@ -322,7 +322,8 @@ async function recordSuccess() {
       if (problem === 'missing' && mayCreate) {
         // Under Helm and Argo CD the chart leaves the ledger out and this program creates it: their
         // hook Job runs before the release's objects exist. Elsewhere the Role allows no create
-        // (403): the ledger is applied with the Job, so wait for it.
+        // (403): the ledger is applied with the Job, so wait for it. No labels: Argo CD's tracking
+        // label (app.kubernetes.io/instance) would make it the app's, to be pruned.
         try {
           await send('POST', `/api/v1/namespaces/${api.namespace}/configmaps`,
             { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ledger }, data: withEntry({}, name, entry, max) });
