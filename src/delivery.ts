@@ -202,9 +202,9 @@ export class Delivery {
    * one phase one at a time, in order of weight, and waits for each Job to complete before it
    * creates the next hook. Within one weight, some Helm 3 releases order hooks by name alone
    * (helm/helm issue 12414), so an object named after the Job would come after it, and the Job's pod
-   * could never start. A weight
-   * one below the Job's orders it first in every release. Argo CD applies a whole wave at once,
-   * ConfigMaps, ServiceAccounts and RBAC before Jobs, so the Job's own wave suffices.
+   * could never start. A weight one below the Job's orders it first in every release. Argo CD
+   * applies a whole wave at once, ConfigMaps, ServiceAccounts and RBAC before Jobs, so the Job's own
+   * wave suffices.
    */
   private beforeJob(annotations: { [key: string]: string }): { [key: string]: string } {
     const weight = annotations['helm.sh/hook-weight'];
@@ -225,8 +225,9 @@ export class Delivery {
   }
 
   /**
-   * How long the Job's recorder waits for the ledger ConfigMap. On the first install, a hook engine
-   * creates it only after the Job; elsewhere it is applied before the Job.
+   * How long the Job's recorder waits for the ledger ConfigMap when it may not create it. Under a
+   * hook engine it creates the ledger itself, so the wait only bounds a refused create; elsewhere
+   * the ledger is applied with the Job, and comes before it.
    *
    * @internal
    */

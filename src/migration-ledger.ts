@@ -34,8 +34,7 @@ export interface MigrationLedgerProps {
    */
   readonly prerequisiteAnnotations: { [key: string]: string };
   /**
-   * How long the recorder waits for the ledger to exist: a hook engine creates it only after the
-   * Job, on the first install.
+   * How long the recorder waits for a ledger that does not exist and that it may not create.
    */
   readonly ledgerWaitSeconds: number;
 }
