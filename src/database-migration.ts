@@ -301,8 +301,9 @@ export class DatabaseMigration extends Construct {
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
 
     this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
-    if (this.postDeploy !== undefined) {
-      this.postDeploy.job.node.addDependency(WaiterProgram.of(this).configMap);
+    const rolloutProgram = this.waiter._program('rollout', {}).programConfigMap;
+    if (this.postDeploy !== undefined && rolloutProgram !== undefined) {
+      this.postDeploy.job.node.addDependency(WaiterProgram.of(this, rolloutProgram).configMap);
     }
 
     const readerName = derivedName('', this.name, '-migration-reader');
@@ -366,8 +367,8 @@ export class DatabaseMigration extends Construct {
       this.roleBinding.addSubjects(new ServiceAccountSubject(this, `Subject${this.boundAccounts.size}`, gate.serviceAccountName, this.namespace));
     }
     workload.node.addDependency(this.job, this.role, this.roleBinding);
-    if (this.waiterConfig.runsLibraryProgram) {
-      workload.node.addDependency(WaiterProgram.of(this).configMap);
+    if (this.waiterConfig.programConfigMap !== undefined) {
+      workload.node.addDependency(WaiterProgram.of(this, this.waiterConfig.programConfigMap).configMap);
     }
     if (gate.serviceAccount !== undefined) {
       workload.node.addDependency(gate.serviceAccount);
@@ -385,7 +386,8 @@ export class DatabaseMigration extends Construct {
       jobName: this.jobName,
       migrationImage: `${props.image}:${props.imageTag}`,
       recorder,
-      program: recorder.runsLibraryProgram ? WaiterProgram.of(this).forJob(this.delivery, this.owner) : undefined,
+      program: recorder.programConfigMap !== undefined
+        ? WaiterProgram.of(this, recorder.programConfigMap).forJob(this.delivery, this.owner) : undefined,
       recorderCreatesLedger: this.delivery._recorderCreatesLedger(),
       prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
       ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),

@@ -27,13 +27,13 @@ export const PROGRAM_VOLUME = 'migration-waiter-program';
 export const PROGRAM_CONFIG_MAP = 'migration-waiter';
 
 /**
- * The copy that a hook engine's migration Job mounts (Helm `pre-install,pre-upgrade`, Argo CD
+ * The suffix of the copy (`migration-waiter-hook`) that a hook engine's migration Job mounts (Helm `pre-install,pre-upgrade`, Argo CD
  * `PreSync`): on a first install the Job runs before any ordinary object of the release exists, so
  * it needs a copy that is itself a hook of that phase. Only hook Jobs mount it, and they have
  * finished when the next release's `before-hook-creation` deletes and re-creates it, so no
  * running pod ever loses it.
  */
-export const PROGRAM_HOOK_CONFIG_MAP = 'migration-waiter-hook';
+export const PROGRAM_HOOK_SUFFIX = '-hook';
 
 /** The env var that carries the program's content hash into every pod template that runs it. */
 export const PROGRAM_HASH_ENV = 'MIGRATION_WAITER_SHA256';
@@ -57,10 +57,14 @@ export function programHash(): string {
  * copy, which is not a collision; a different object of the same name is.
  */
 export class WaiterProgram extends Construct {
-  /** The program of the chart `scope` is in, created by the first migration that needs it. */
-  public static of(scope: Construct): WaiterProgram {
+  /**
+   * The program named `name` (`migration-waiter` unless the waiter says otherwise) of the chart
+   * `scope` is in, created by the first migration that needs it.
+   */
+  public static of(scope: Construct, name: string): WaiterProgram {
     const chart = Chart.of(scope);
-    return chart.node.tryFindChild(ID) as WaiterProgram | undefined ?? new WaiterProgram(chart, ID);
+    const id = name === PROGRAM_CONFIG_MAP ? ID : `${ID}-${name}`;
+    return chart.node.tryFindChild(id) as WaiterProgram | undefined ?? new WaiterProgram(chart, id, name);
   }
 
   /** The copy every gated pod and the post-deploy Job mount. */
@@ -70,9 +74,9 @@ export class WaiterProgram extends Construct {
   private readonly hookAnnotations: { [key: string]: string }[] = [];
   private readonly hookEngines = new Set<string>();
 
-  private constructor(scope: Chart, id: string) {
+  private constructor(scope: Chart, id: string, private readonly name: string) {
     super(scope, id);
-    this.configMap = this.copy('ConfigMap', PROGRAM_CONFIG_MAP);
+    this.configMap = this.copy('ConfigMap', name);
   }
 
   /**
@@ -88,7 +92,7 @@ export class WaiterProgram extends Construct {
     this.hookAnnotations.push(annotations);
     this.hookEngines.add(delivery.engine);
     if (this.hookCopy === undefined) {
-      const hookCopy = this.copy('HookConfigMap', PROGRAM_HOOK_CONFIG_MAP);
+      const hookCopy = this.copy('HookConfigMap', `${this.name}${PROGRAM_HOOK_SUFFIX}`);
       afterSerialization(hookCopy, (json) => {
         json.metadata.annotations = { ...json.metadata.annotations, ...earliest(this.hookAnnotations) };
       });
@@ -97,7 +101,7 @@ export class WaiterProgram extends Construct {
     if (this.hookEngines.size > 1) {
       throw invalidProp(owner, 'delivery', delivery.engine,
         `another migration of chart "${Chart.of(this).node.path}" is delivered by a different hook engine, and both Jobs would mount `
-        + `the hook copy "${PROGRAM_HOOK_CONFIG_MAP}" of the waiter program. Deliver every migration of a chart with the same engine.`);
+        + `the hook copy "${this.hookCopy.name}" of the waiter program. Deliver every migration of a chart with the same engine.`);
     }
     return this.hookCopy;
   }

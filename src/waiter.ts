@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
-import { PROGRAM_COMMAND } from './waiter-program';
+import { validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
+import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
 
 /**
  * Options shared by every waiter.
@@ -40,7 +40,17 @@ export interface K8sWaitForOptions extends MigrationWaiterOptions {}
 /**
  * Options for `MigrationWaiter.watch()`.
  */
-export interface WatchWaiterOptions extends MigrationWaiterOptions {}
+export interface WatchWaiterOptions extends MigrationWaiterOptions {
+  /**
+   * The name of the ConfigMap that holds the waiter program, written once per chart and shared by
+   * its migrations (under Argo CD and Helm, `<name>-hook` too). Give a different name to each
+   * Helm release, or Flux Kustomization, that shares a namespace with another: two releases cannot
+   * own one object, and kustomize refuses one object twice.
+   *
+   * @default 'migration-waiter'
+   */
+  readonly programConfigMapName?: string;
+}
 
 /**
  * Options for `MigrationWaiter.kubectlWait()`.
@@ -73,12 +83,12 @@ export interface MigrationWaiterConfig {
   readonly args: string[];
 
   /**
-   * Whether the container runs the library's program (`waiter/migration-waiter.js`) by path, from
-   * the namespace's `migration-waiter` ConfigMap, mounted read-only at `/opt/migration-waiter`.
+   * The ConfigMap holding the library's program (`waiter/migration-waiter.js`), when the container
+   * runs it by path: mounted read-only at `/opt/migration-waiter`.
    *
-   * @default false
+   * @default - the container does not run the library's program
    */
-  readonly runsLibraryProgram?: boolean;
+  readonly programConfigMap?: string;
 
   /** Environment variables of the waiter container. */
   readonly env: { [name: string]: string };
@@ -142,11 +152,13 @@ export class MigrationWaiter {
     validateWaiterOptions('MigrationWaiter.watch()', options);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
+    const program = options.programConfigMapName ?? PROGRAM_CONFIG_MAP;
+    validateObjectNames('MigrationWaiter.watch()', 'programConfigMapName', [program], 'ConfigMap');
     return new MigrationWaiter((jobName, ledgerName) => ({
       image,
       command: PROGRAM_COMMAND,
       args: ['job'],
-      runsLibraryProgram: true,
+      programConfigMap: program,
       env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
       user,
       // It lists and watches the Job with a `metadata.name` field selector, which a rule with
@@ -154,7 +166,7 @@ export class MigrationWaiter {
       jobVerbs: ['list', 'watch'],
       ledgerVerbs: ['get'],
       resources: options.resources,
-    }), image, user);
+    }), image, user, program);
   }
 
   /**
@@ -226,6 +238,7 @@ export class MigrationWaiter {
     /** The Node.js image that runs the library's own program, for the ledger and rollout helpers. */
     private readonly nodeImage: string = WATCH_WAITER_IMAGE,
     private readonly nodeUser: number = WATCH_WAITER_USER,
+    private readonly programConfigMap: string = PROGRAM_CONFIG_MAP,
   ) {}
 
   /**
@@ -246,7 +259,7 @@ export class MigrationWaiter {
       image: this.nodeImage,
       command: PROGRAM_COMMAND,
       args: [mode],
-      runsLibraryProgram: true,
+      programConfigMap: this.programConfigMap,
       env,
       user: this.nodeUser,
       jobVerbs: [],

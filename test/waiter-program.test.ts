@@ -182,6 +182,31 @@ describe('several charts, one namespace', () => {
   });
 });
 
+describe('a program ConfigMap of another name', () => {
+  test('each Helm release sharing a namespace names its own copy, and every container mounts that one', () => {
+    // GIVEN a service whose waiter names the program's ConfigMap (its own Helm release)
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    new MigratedService(chart, 'cart', {
+      ...MINIMAL,
+      delivery: Delivery.helm(),
+      postDeployMigrationCommand: ['./contract'],
+      waiter: MigrationWaiter.watch({ programConfigMapName: 'cart-migration-waiter' }),
+    });
+    // WHEN synthesized
+    const manifests = Testing.synth(chart);
+    // THEN the copies carry that name, and the pods, the recorder and the rollout waiter mount them
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['cart-migration-waiter', 'cart-migration-waiter-hook']);
+    const mounted = manifests.flatMap((m) => (m.spec?.template?.spec?.volumes ?? []))
+      .filter((v: any) => v.name === 'migration-waiter-program').map((v: any) => v.configMap.name).sort();
+    expect(mounted).toEqual(['cart-migration-waiter', 'cart-migration-waiter', 'cart-migration-waiter-hook']);
+  });
+
+  test('a name that is not a ConfigMap name is refused', () => {
+    expect(() => MigrationWaiter.watch({ programConfigMapName: 'Migration_Waiter' }))
+      .toThrow(/MigrationWaiter.watch\(\): programConfigMapName "Migration_Waiter" is invalid: a ConfigMap name is a DNS-1123 subdomain/);
+  });
+});
+
 describe('the hook copy', () => {
   function hookCopy(deliveries: Delivery[]): any {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
