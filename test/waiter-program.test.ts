@@ -226,6 +226,11 @@ describe('the hook copy', () => {
     });
   });
 
+  test('Helm: at the lowest weight there is, the copy keeps that weight (and Helm orders it before the Job by kind)', () => {
+    const copy = hookCopy([Delivery.helm({ hookWeight: -2147483648 })]);
+    expect(copy.metadata.annotations['helm.sh/hook-weight']).toBe('-2147483648');
+  });
+
   test('Argo CD: a PreSync hook of the earliest wave, BeforeHookCreation even when the Job is deleted on failure', () => {
     const copy = hookCopy([
       Delivery.argoCd({ syncWave: 2, hookDeletePolicy: ArgoCdHookDeletePolicy.HOOK_FAILED }),
