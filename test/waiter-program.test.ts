@@ -226,7 +226,7 @@ describe('the hook copy', () => {
     });
   });
 
-  test('Helm: at the lowest weight there is, the copy keeps that weight (and Helm orders it before the Job by kind)', () => {
+  test('Helm: at the lowest weight there is, the copy keeps that weight: there is none lower', () => {
     const copy = hookCopy([Delivery.helm({ hookWeight: -2147483648 })]);
     expect(copy.metadata.annotations['helm.sh/hook-weight']).toBe('-2147483648');
   });
