@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -31,8 +32,11 @@ const RESTRICTED: kplus.ContainerSecurityContextProps = {
   seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
 };
 
-// The library's waiter program, as a user without the library would paste it into the manifests.
-const WAITER_PROGRAM = ['node', '-e', migrationWaiterScript()];
+// The library's waiter program, as a user without the library would ship it: once per namespace,
+// in a ConfigMap that every container running it mounts and runs by path, with its hash in the pod
+// template so that a new program rolls the pods.
+const WAITER_PROGRAM = ['node', '/opt/migration-waiter/migration-waiter.js'];
+const WAITER_PROGRAM_HASH = createHash('sha256').update(migrationWaiterScript()).digest('hex');
 const WAITER_IMAGE = 'node:24.11.0-alpine3.22';
 const WAITER_UID = 1000;
 const SMALL: kplus.ContainerResources = {
@@ -75,6 +79,16 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   ];
 
   const migration = new Construct(root, 'Migration');
+  const chart = Chart.of(root);
+  const program = (chart.node.tryFindChild('MigrationWaiterProgram') as ApiObject | undefined) ?? new ApiObject(chart, 'MigrationWaiterProgram', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'migration-waiter', labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' } },
+    data: { 'migration-waiter.js': migrationWaiterScript() },
+  });
+  const programVolume = (volumeScope: Construct) =>
+    kplus.Volume.fromConfigMap(volumeScope, 'WaiterProgram', kplus.ConfigMap.fromConfigMapName(volumeScope, 'WaiterProgramConfigMap', 'migration-waiter'),
+      { name: 'migration-waiter-program', defaultMode: 0o444 });
   const ledger = new Construct(migration, 'Ledger');
   const ledgerConfigMap = new ApiObject(ledger, 'ConfigMap', {
     apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ledgerName, labels: migrationLabels },
@@ -115,6 +129,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
       MIGRATION_LEDGER: kplus.EnvValue.fromValue(ledgerName),
       MIGRATION_IMAGE: kplus.EnvValue.fromValue(`${spec.image}:${imageTag}`),
       LEDGER_WAIT_SECONDS: kplus.EnvValue.fromValue('120'),
+      MIGRATION_WAITER_SHA256: kplus.EnvValue.fromValue(WAITER_PROGRAM_HASH),
     },
     resources: SMALL,
     securityContext: { ...RESTRICTED, user: WAITER_UID, group: WAITER_UID },
@@ -136,11 +151,13 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
         ],
       },
     }),
+    JsonPatch.add('/spec/template/spec/volumes/-', { name: 'migration-waiter-program', configMap: { name: 'migration-waiter', defaultMode: 0o444 } }),
     JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [
       { name: 'recorder-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true },
     ]),
   );
-  job.node.addDependency(ledgerConfigMap, recorderAccount, recorderRole, recorderBinding);
+  job.node.addDependency(ledgerConfigMap, program, recorderAccount, recorderRole, recorderBinding);
 
   const role = new kplus.Role(migration, 'Role', { metadata: { name: readerName, labels: migrationLabels } });
   role.allow(['list', 'watch'], job);
@@ -193,13 +210,15 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
     envVariables: {
       MIGRATION_JOB: kplus.EnvValue.fromValue(jobName),
       MIGRATION_LEDGER: kplus.EnvValue.fromValue(ledgerName),
+      MIGRATION_WAITER_SHA256: kplus.EnvValue.fromValue(WAITER_PROGRAM_HASH),
     },
     resources: SMALL,
     securityContext: { ...RESTRICTED, user: WAITER_UID, group: WAITER_UID },
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
   });
   waiter.mount('/tmp', kplus.Volume.fromEmptyDir(root, 'WaiterTmp', `wait-for-${name}-migration-tmp`, { sizeLimit: Size.mebibytes(64) }));
-  deployment.node.addDependency(job, role, roleBinding, serviceAccount);
+  waiter.mount('/opt/migration-waiter', programVolume(root), { readOnly: true });
+  deployment.node.addDependency(job, role, roleBinding, program, serviceAccount);
 
   if (spec.port !== undefined) {
     const svc = new kplus.Service(root, 'Service', {

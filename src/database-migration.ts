@@ -13,6 +13,7 @@ import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration'
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateEnvNames, validateImageRepository } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
+import { WaiterProgram } from './waiter-program';
 import { RaisedWarning, reportWarning } from './warnings';
 
 /**
@@ -321,6 +322,10 @@ export class DatabaseMigration extends Construct {
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
 
     this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
+    const rolloutProgram = this.waiter._program('rollout', {}).programConfigMap;
+    if (this.postDeploy !== undefined && rolloutProgram !== undefined) {
+      this.postDeploy.job.node.addDependency(WaiterProgram.of(this, rolloutProgram).configMap);
+    }
 
     const readerName = derivedName('', this.name, '-migration-reader');
     this.role = new kplus.Role(this, 'Role', { metadata: { name: readerName, labels } });
@@ -419,6 +424,9 @@ export class DatabaseMigration extends Construct {
       this.roleBinding.addSubjects(new ServiceAccountSubject(this, `Subject${this.boundAccounts.size}`, gate.serviceAccountName, this.namespace));
     }
     workload.node.addDependency(this.job, this.role, this.roleBinding);
+    if (this.waiterConfig.programConfigMap !== undefined) {
+      workload.node.addDependency(WaiterProgram.of(this, this.waiterConfig.programConfigMap).configMap);
+    }
     if (gate.serviceAccount !== undefined) {
       workload.node.addDependency(gate.serviceAccount);
     }
@@ -426,6 +434,7 @@ export class DatabaseMigration extends Construct {
   }
 
   private createLedger(props: DatabaseMigrationProps, labels: { [key: string]: string }): MigrationLedger {
+    const recorder = this.waiter._program('record', {});
     return MigrationLedger._create(this, 'Ledger', {
       name: this.ledgerName,
       recorderName: derivedName('', this.name, '-migration-recorder'),
@@ -433,7 +442,10 @@ export class DatabaseMigration extends Construct {
       job: this.job,
       jobName: this.jobName,
       migrationImage: `${props.image}:${props.imageTag}`,
-      recorder: this.waiter._program('record', {}),
+      recorder,
+      program: recorder.programConfigMap !== undefined
+        ? WaiterProgram.of(this, recorder.programConfigMap).forJob(this.delivery, this.owner) : undefined,
+      recorderCreatesLedger: this.delivery._recorderCreatesLedger(),
       prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
       ledgerWaitSeconds: this.delivery._ledgerWaitSeconds(),
     });

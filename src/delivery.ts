@@ -171,12 +171,63 @@ export class Delivery {
    * @internal
    */
   public _jobPrerequisiteAnnotations(): { [key: string]: string } {
-    return this.runsJobAsHook ? this.jobAnnotations() : {};
+    return this.runsJobAsHook ? this.beforeJob(this.jobAnnotations()) : {};
   }
 
   /**
-   * How long the Job's recorder waits for the ledger ConfigMap. On the first install, a hook engine
-   * creates it only after the Job; elsewhere it is applied before the Job.
+   * Annotations of the copy of the waiter program that the pre-deploy Job mounts under a hook
+   * engine (none under Flux and kubectl, where the Job mounts the ordinary copy): a hook of the
+   * Job's phase, ordered before it, that the next release deletes just before it creates it again.
+   * That is safe because only hook Jobs mount it, and they have finished by then. A policy that
+   * deletes it when a hook succeeds or fails would leave the next release to re-create an object
+   * that may still exist.
+   *
+   * @internal
+   */
+  public _programHookAnnotations(): { [key: string]: string } {
+    if (!this.runsJobAsHook) {
+      return {};
+    }
+    const annotations = this.beforeJob(this.jobAnnotations());
+    for (const policy of ['helm.sh/hook-delete-policy', 'argocd.argoproj.io/hook-delete-policy']) {
+      if (annotations[policy] !== undefined) {
+        annotations[policy] = policy.startsWith('helm') ? HelmHookDeletePolicy.BEFORE_HOOK_CREATION : ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION;
+      }
+    }
+    return annotations;
+  }
+
+  /**
+   * `annotations` of a hook that must exist before the Job's pod starts. Helm creates the hooks of
+   * one phase one at a time, in order of weight, and waits for each Job to complete before it
+   * creates the next hook. Within one weight, some Helm 3 releases order hooks by name alone
+   * (helm/helm issue 12414), so an object named after the Job would come after it, and the Job's pod
+   * could never start. A weight one below the Job's orders it first in every release. Argo CD
+   * applies a whole wave at once, ConfigMaps, ServiceAccounts and RBAC before Jobs, so the Job's own
+   * wave suffices.
+   */
+  private beforeJob(annotations: { [key: string]: string }): { [key: string]: string } {
+    const weight = annotations['helm.sh/hook-weight'];
+    if (weight !== undefined) {
+      annotations['helm.sh/hook-weight'] = `${Math.max(Number(weight) - 1, -2147483648)}`;
+    }
+    return annotations;
+  }
+
+  /**
+   * Whether the Job's recorder creates the ledger ConfigMap, which the chart then leaves out: a
+   * hook engine runs the Job before the release's ordinary objects exist (see `MigrationLedger`).
+   *
+   * @internal
+   */
+  public _recorderCreatesLedger(): boolean {
+    return this.runsJobAsHook;
+  }
+
+  /**
+   * How long the Job's recorder waits for the ledger ConfigMap when it may not create it. Under a
+   * hook engine it creates the ledger itself, so the wait only bounds a refused create; elsewhere
+   * the ledger is applied with the Job, and comes before it.
    *
    * @internal
    */

@@ -6,6 +6,7 @@ import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplat
 import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
+import { mountProgramInto } from './waiter-program';
 
 /**
  * A workload held by a migration: the result of `DatabaseMigration.gate()`.
@@ -140,6 +141,10 @@ export class MigrationGate {
     // The waiter runs first: init containers that the user added may already need the new schema.
     pod.initContainers = [...waiterContainers(spec, volumeName), ...(pod.initContainers ?? [])];
     pod.volumes = [...(pod.volumes ?? []), { name: volumeName, emptyDir: { sizeLimit: '64Mi' } }];
+    if (spec.waiter.programConfigMap !== undefined) {
+      // Gated pods mount the ordinary copy, never a hook's: they restart at any time.
+      mountProgramInto(pod, spec.waiterContainerName, spec.waiter.programConfigMap, spec.owner, this.workloadPath);
+    }
 
     if (!this.warned) {
       this.warned = true;

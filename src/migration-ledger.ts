@@ -5,6 +5,7 @@ import { PROGRAM_RESOURCES } from './containers';
 import { afterSerialization, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContext } from './security-context';
 import { MigrationWaiterConfig } from './waiter';
+import { mountProgramInto } from './waiter-program';
 
 /** How the ledger is wired to its migration. */
 export interface MigrationLedgerProps {
@@ -20,14 +21,20 @@ export interface MigrationLedgerProps {
   readonly migrationImage: string;
   /** The program that records, from the waiter's image. */
   readonly recorder: MigrationWaiterConfig;
+  /** The copy of the waiter program that the Job mounts, when the recorder runs it by path. */
+  readonly program?: ApiObject;
+  /**
+   * Whether the recorder creates the ledger, which the chart then leaves out: under a hook engine,
+   * whose Job runs before the release's ordinary objects exist.
+   */
+  readonly recorderCreatesLedger: boolean;
   /**
    * Annotations of the recorder's ServiceAccount, Role and RoleBinding. A hook engine (Argo CD,
    * Helm) runs the Job before it applies the chart's other objects, so they must be hooks too.
    */
   readonly prerequisiteAnnotations: { [key: string]: string };
   /**
-   * How long the recorder waits for the ledger to exist: a hook engine creates it only after the
-   * Job, on the first install.
+   * How long the recorder waits for a ledger that does not exist and that it may not create.
    */
   readonly ledgerWaitSeconds: number;
 }
@@ -45,6 +52,13 @@ export interface MigrationLedgerProps {
  *   apply, Argo CD and Helm's three-way merges leave keys they did not set in place at every
  *   reconcile.
  * - It keeps the newest 20 entries, so it never grows without bound.
+ * - Under Helm and Argo CD the chart does not carry it: the recorder creates it. Their migration
+ *   Job is a hook that runs before any ordinary object of the release exists, so on a first
+ *   install a ledger in the chart would not exist yet when the recorder writes, and that release
+ *   would have no entry. A hook ledger would not do either: `before-hook-creation` deletes a hook,
+ *   entries and all, before it creates it again. Nor can the chart carry it as well: Helm refuses
+ *   to install an object that already exists without its release's ownership annotations. Left
+ *   out, it belongs to no release: no engine prunes or overwrites it, and `helm uninstall` keeps it.
  * - Only the recording container can write it, and only that ConfigMap; the waiters may only read
  *   it, by name.
  */
@@ -61,8 +75,11 @@ export class MigrationLedger extends Construct {
   /** The ledger's name. */
   public readonly name: string;
 
-  /** The ledger ConfigMap. */
-  public readonly configMap: ApiObject;
+  /**
+   * The ledger ConfigMap, when the chart carries it (Flux, kubectl); under Helm and Argo CD the
+   * recorder creates it.
+   */
+  public readonly configMap?: ApiObject;
 
   /** The container of the migration Job that records its success. */
   public readonly recorderContainer: kplus.Container;
@@ -79,7 +96,7 @@ export class MigrationLedger extends Construct {
   private constructor(scope: Construct, id: string, props: MigrationLedgerProps) {
     super(scope, id);
     this.name = props.name;
-    this.configMap = new ApiObject(this, 'ConfigMap', {
+    this.configMap = props.recorderCreatesLedger ? undefined : new ApiObject(this, 'ConfigMap', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: props.name, labels: props.labels },
@@ -89,6 +106,13 @@ export class MigrationLedger extends Construct {
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: false });
     this.role = new kplus.Role(this, 'Role', { metadata });
     this.role.allow(['get', 'update'], kplus.ConfigMap.fromConfigMapName(this, 'Ledger', props.name));
+    if (props.recorderCreatesLedger) {
+      // RBAC cannot limit `create` to a name (`resourceNames` does not apply to it), so the
+      // recorder's account may create any ConfigMap of the namespace, though read, change or
+      // delete none but the ledger. Only the recorder container, which runs this library's
+      // program, gets the token; the migration container, with the application's code, has none.
+      this.role.allow(['create'], kplus.ApiResource.CONFIG_MAPS);
+    }
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata, role: this.role });
     this.roleBinding.addSubjects(this.serviceAccount);
     this.roleBinding.node.addDependency(this.serviceAccount, this.role);
@@ -117,7 +141,11 @@ export class MigrationLedger extends Construct {
       const pod = podSpecOf(json);
       pod.serviceAccountName = props.recorderName;
       mountTokenInto(pod, 'record-success', 'recorder-token');
+      if (props.program !== undefined) {
+        mountProgramInto(pod, 'record-success', props.program.name, `MigrationLedger "${this.node.path}"`, this.node.path);
+      }
     });
-    props.job.node.addDependency(this.configMap, this.serviceAccount, this.role, this.roleBinding);
+    props.job.node.addDependency(...[this.configMap, props.program].filter((o): o is ApiObject => o !== undefined),
+      this.serviceAccount, this.role, this.roleBinding);
   }
 }

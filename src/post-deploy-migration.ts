@@ -6,6 +6,7 @@ import { MigrationGate } from './gate';
 import { afterSerialization, envJson, mountTokenInto, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
 import { MigrationWaiterConfig } from './waiter';
+import { mountProgramInto } from './waiter-program';
 
 /** How a post-deploy migration is wired to its pre-deploy migration. */
 export interface PostDeployMigrationProps {
@@ -104,6 +105,10 @@ export class PostDeployMigration extends Construct {
         imagePullPolicy: 'IfNotPresent',
       }, ...(pod.initContainers ?? [])];
       mountTokenInto(pod, ROLLOUT_WAITER, 'rollout-waiter-token');
+      if (waiter.programConfigMap !== undefined) {
+        // Even under a hook engine this Job runs after the release's ordinary objects exist.
+        mountProgramInto(pod, ROLLOUT_WAITER, waiter.programConfigMap, props.owner, this.node.path);
+      }
     });
     this.node.addValidation({
       validate: () => this.waitsFor.length > 0 || this.node.scope === undefined ? [] : [

@@ -53,6 +53,20 @@ export function refuseDuplicateObjects(owner: string, scope: Construct, objects:
   owned.push(...objects.map((apiObject) => ({ owner, ownerPath: scope.node.path, apiObject, fix })));
 }
 
+const identicalCopiesAllowed = new WeakSet<ApiObject>();
+
+/**
+ * Lets several charts of one App write the same object (the waiter program of a namespace): two
+ * such objects collide only when their content differs. Both must be marked.
+ */
+export function allowIdenticalCopies(apiObject: ApiObject): void {
+  identicalCopiesAllowed.add(apiObject);
+}
+
+function identicalCopies(a: ApiObject, b: ApiObject): boolean {
+  return identicalCopiesAllowed.has(a) && identicalCopiesAllowed.has(b) && JSON.stringify(a.toJson()) === JSON.stringify(b.toJson());
+}
+
 function identity(apiObject: ApiObject): string {
   const group = apiObject.apiVersion.includes('/') ? apiObject.apiVersion.split('/')[0] : '';
   return [group, apiObject.kind, apiObject.metadata.namespace ?? '', apiObject.name].join('\u0000');
@@ -77,7 +91,7 @@ function duplicates(app: IConstruct, owned: OwnedObject[]): string[] {
   const groups = new Map<string, { owner: string; clashes: string[]; fixes: Set<string> }>();
   for (const { ownerPath, apiObject, fix } of owned) {
     const key = identity(apiObject);
-    const others = (byIdentity.get(key) ?? []).filter((other) => other !== apiObject);
+    const others = (byIdentity.get(key) ?? []).filter((other) => other !== apiObject && !identicalCopies(apiObject, other));
     if (others.length === 0 || reported.has(key)) {
       continue;
     }

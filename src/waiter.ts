@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { validateInteger, validatePinnedImage, validatePositiveDuration } from './validation';
-import { migrationWaiterScript } from './waiter-script';
+import { validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
+import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
 
 /**
  * Options shared by every waiter.
@@ -40,7 +40,17 @@ export interface K8sWaitForOptions extends MigrationWaiterOptions {}
 /**
  * Options for `MigrationWaiter.watch()`.
  */
-export interface WatchWaiterOptions extends MigrationWaiterOptions {}
+export interface WatchWaiterOptions extends MigrationWaiterOptions {
+  /**
+   * The name of the ConfigMap that holds the waiter program, written once per chart and shared by
+   * its migrations (under Argo CD and Helm, `<name>-hook` too). Give a different name to each
+   * Helm release, or Flux Kustomization, that shares a namespace with another: two releases cannot
+   * own one object, and kustomize refuses one object twice.
+   *
+   * @default 'migration-waiter'
+   */
+  readonly programConfigMapName?: string;
+}
 
 /**
  * Options for `MigrationWaiter.kubectlWait()`.
@@ -71,6 +81,14 @@ export interface MigrationWaiterConfig {
 
   /** The arguments. */
   readonly args: string[];
+
+  /**
+   * The ConfigMap holding the library's program (`waiter/migration-waiter.js`), when the container
+   * runs it by path: mounted read-only at `/opt/migration-waiter`.
+   *
+   * @default - the container does not run the library's program
+   */
+  readonly programConfigMap?: string;
 
   /** Environment variables of the waiter container. */
   readonly env: { [name: string]: string };
@@ -122,7 +140,11 @@ export class MigrationWaiter {
    *   migrated still starts. A Job that does not exist yet means "keep waiting", never "fail".
    * - **Cheap:** one watch per pod, no requests while nothing changes.
    *
-   * The program's text is embedded in the pod spec, so no image has to be built or published.
+   * The program is written once per namespace, in the ConfigMap `migration-waiter`, which every
+   * container that runs it mounts read-only and runs by path (`node
+   * /opt/migration-waiter/migration-waiter.js job`), so no image has to be built or published and
+   * no pod spec carries the program's text. The pod template carries its hash instead
+   * (`MIGRATION_WAITER_SHA256`), so that a library upgrade that changes the program rolls the pods.
    * The default image is `node:24.11.0-alpine3.22` (multi-arch, Node.js 24 LTS), run as its
    * numeric non-root user 1000.
    */
@@ -130,10 +152,13 @@ export class MigrationWaiter {
     validateWaiterOptions('MigrationWaiter.watch()', options);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
+    const program = options.programConfigMapName ?? PROGRAM_CONFIG_MAP;
+    validateObjectNames('MigrationWaiter.watch()', 'programConfigMapName', [program], 'ConfigMap');
     return new MigrationWaiter((jobName, ledgerName) => ({
       image,
-      command: ['node', '-e', migrationWaiterScript()],
+      command: PROGRAM_COMMAND,
       args: ['job'],
+      programConfigMap: program,
       env: { MIGRATION_JOB: jobName, MIGRATION_LEDGER: ledgerName },
       user,
       // It lists and watches the Job with a `metadata.name` field selector, which a rule with
@@ -141,7 +166,7 @@ export class MigrationWaiter {
       jobVerbs: ['list', 'watch'],
       ledgerVerbs: ['get'],
       resources: options.resources,
-    }), image, user);
+    }), image, user, program);
   }
 
   /**
@@ -213,6 +238,7 @@ export class MigrationWaiter {
     /** The Node.js image that runs the library's own program, for the ledger and rollout helpers. */
     private readonly nodeImage: string = WATCH_WAITER_IMAGE,
     private readonly nodeUser: number = WATCH_WAITER_USER,
+    private readonly programConfigMap: string = PROGRAM_CONFIG_MAP,
   ) {}
 
   /**
@@ -231,8 +257,9 @@ export class MigrationWaiter {
   public _program(mode: string, env: { [name: string]: string }): MigrationWaiterConfig {
     return {
       image: this.nodeImage,
-      command: ['node', '-e', migrationWaiterScript()],
+      command: PROGRAM_COMMAND,
       args: [mode],
+      programConfigMap: this.programConfigMap,
       env,
       user: this.nodeUser,
       jobVerbs: [],

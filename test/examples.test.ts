@@ -1299,11 +1299,20 @@ describe('cdk8s synth on the example app', () => {
       'helm.sh/hook-delete-policy': 'before-hook-creation',
     };
     expect(job.metadata.annotations).toEqual(hook);
+    // (the account, its RBAC and the Job's copy of the waiter program one weight before the Job:
+    // Helm creates hooks one at a time and waits for each Job before it creates the next)
+    const beforeJob = { ...hook, 'helm.sh/hook-weight': '-1' };
     for (const other of objects.filter((o) => o !== job)) {
-      const helmKeys = Object.keys(other.metadata.annotations ?? {}).filter((k) => k.startsWith('helm.sh/')).sort();
-      const isRecorderRbac = other.metadata.name === 'myapp-migration-recorder';
-      expect([other.kind, other.metadata.name, helmKeys]).toEqual([other.kind, other.metadata.name, isRecorderRbac ? Object.keys(hook).sort() : []]);
+      const helmAnnotations = Object.fromEntries(Object.entries(other.metadata.annotations ?? {}).filter(([k]) => k.startsWith('helm.sh/')));
+      const isPrerequisite = other.metadata.name === 'myapp-migration-recorder' || other.metadata.name === 'migration-waiter-hook';
+      expect([other.kind, other.metadata.name, helmAnnotations]).toEqual([other.kind, other.metadata.name, isPrerequisite ? beforeJob : {}]);
     }
+    // AND the hook Job mounts the hook copy of the program, the gated pods the ordinary copy, and
+    // the ledger is left to the recorder to create, with a Role that allows it
+    const programOf = (pod: any) => pod.volumes.find((v: any) => v.name === 'migration-waiter-program').configMap.name;
+    expect(programOf(job.spec.template.spec)).toBe('migration-waiter-hook');
+    expect(programOf(ofKind(objects, 'Deployment', 'myapp').spec.template.spec)).toBe('migration-waiter');
+    expect(objects.filter((o) => o.metadata.name === 'myapp-migration-ledger')).toEqual([]);
     // AND the Deployment's pods wait for that Job by name
     const deployment = ofKind(objects, 'Deployment', 'myapp');
     expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').env).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });

@@ -1,6 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
+import { programHash } from '../src/waiter-program';
 import { migrationWaiterScript } from '../src/waiter-script';
 import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
@@ -22,14 +23,18 @@ describe('the pattern document example', () => {
       .filter((c: any) => c.command?.[0] === 'node');
     expect(scripts.map((c: any) => c.name)).toEqual(['record-success', 'wait-for-myapp-migration']);
     for (const c of scripts) {
-      expect(c.command).toEqual(['node', '-e', migrationWaiterScript()]);
+      expect(c.command).toEqual(['node', '/opt/migration-waiter/migration-waiter.js']);
     }
-    expect(JSON.parse(JSON.stringify(manifests).split(JSON.stringify(migrationWaiterScript())).join('"<waiter/migration-waiter.js>"')))
+    expect(oneOfKind(manifests.filter((m) => m.metadata.name === 'migration-waiter'), 'ConfigMap').data)
+      .toEqual({ 'migration-waiter.js': migrationWaiterScript() });
+    expect(JSON.parse(JSON.stringify(manifests).split(JSON.stringify(migrationWaiterScript())).join('"<waiter/migration-waiter.js>"')
+      .split(programHash()).join('<sha256 of waiter/migration-waiter.js>')))
       .toMatchSnapshot();
   });
 
   test('emits exactly the objects of the pattern, a Service for the port, and the ledger with its recorder\'s RBAC', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/migration-waiter',
       'ConfigMap/myapp-migration-ledger',
       'Deployment/myapp',
       `Job/${PATTERN_JOB_NAME}`,
@@ -169,7 +174,8 @@ describe('labels and selectors', () => {
 
   test('every object carries the standard labels; the Job and its RBAC are the migration component', () => {
     const { manifests } = synthesize({ ...MINIMAL, partOf: 'shop' });
-    for (const manifest of manifests) {
+    // (but the waiter program, which every migration of the namespace shares)
+    for (const manifest of manifests.filter((m) => m.metadata.name !== 'migration-waiter')) {
       expect(manifest.metadata.labels).toMatchObject({
         'app.kubernetes.io/name': 'myapp',
         'app.kubernetes.io/instance': 'myapp',
@@ -208,7 +214,7 @@ describe('defaults', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(allOfKind(manifests, 'Service')).toEqual([]);
     expect(service.service).toBeUndefined();
-    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger']);
+    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger', 'migration-waiter']);
   });
 
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
@@ -234,9 +240,17 @@ describe('defaults', () => {
     expect(waiter.env).toEqual([
       { name: 'MIGRATION_JOB', value: job.metadata.name },
       { name: 'MIGRATION_LEDGER', value: 'myapp-migration-ledger' },
+      { name: 'MIGRATION_WAITER_SHA256', value: programHash() },
     ]);
-    expect(waiter.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' }]);
-    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } }]));
+    expect(waiter.volumeMounts).toEqual([
+      { mountPath: '/tmp', name: 'wait-for-myapp-migration-tmp' },
+      // the program, from the namespace's ConfigMap, read-only
+      { mountPath: '/opt/migration-waiter', name: 'migration-waiter-program', readOnly: true },
+    ]);
+    expect(pod.volumes).toEqual(expect.arrayContaining([
+      { name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'migration-waiter-program', configMap: { name: 'migration-waiter', defaultMode: 0o444 } },
+    ]));
   });
 
   test('every container meets the restricted profile', () => {
@@ -301,6 +315,7 @@ describe('the name prop', () => {
     const { manifests } = synthesize({ ...MINIMAL, name: 'orders', port: 8080, deploymentVariables: true });
     // THEN every object is named after it
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/migration-waiter',
       'ConfigMap/orders-deployment-variables',
       'ConfigMap/orders-migration-ledger',
       'Deployment/orders',

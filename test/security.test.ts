@@ -1,6 +1,7 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService, MigratedServiceProps, MigrationTool, MigrationWaiter } from '../src';
+import { migrationWaiterScript } from '../src/waiter-script';
 import { Manifest, ResourceRequest, roleAllows, ruleAllows } from './support/conformance';
 import { container, named } from './support/manifests';
 
@@ -239,6 +240,9 @@ describe('secrets are referenced by name, never written', () => {
       if (obj.kind === 'ConfigMap' && obj.metadata.name === 'myapp-deployment-variables') {
         expect(obj.data).toEqual({ IMAGE_TAG: 'v1.2.3' });
         expect(obj.binaryData).toBeUndefined();
+      } else if (obj.kind === 'ConfigMap' && ['migration-waiter', 'migration-waiter-hook'].includes(obj.metadata.name)) {
+        // (the waiter program, and nothing else)
+        expect(obj.data).toEqual({ 'migration-waiter.js': migrationWaiterScript() });
       } else {
         expect([obj.kind, obj.data]).toEqual([obj.kind, undefined]);
       }

@@ -1,6 +1,6 @@
 /**
- * The waiter program (waiter/migration-waiter.js), run exactly as a pod runs it: `node -e <the
- * embedded text> <mode>`, against a fake API server that speaks the real GET/LIST/WATCH/404/403/410
+ * The waiter program (waiter/migration-waiter.js), run exactly as a pod runs it: the text of the
+ * `migration-waiter` ConfigMap, as a file run by path (`node <dir>/migration-waiter.js <mode>`), against a fake API server that speaks the real GET/LIST/WATCH/404/403/410
  * semantics. "Fast" and "cheap" are proven by the requests the waiter makes, never by timing it.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
@@ -28,6 +28,8 @@ const JOB_RULES: RbacRule[] = [
 const RECORD_RULES: RbacRule[] = [
   { apiGroups: [''], resources: ['configmaps'], resourceNames: [LEDGER], verbs: ['get', 'update'] },
 ];
+/** What the recorder's Role adds under Helm and Argo CD: `create` cannot be limited to a name. */
+const CREATE_CONFIG_MAPS: RbacRule = { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] };
 
 let server: FakeApiServer;
 let dir: string;
@@ -72,7 +74,9 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
 }
 
 function start(mode: string, env: Record<string, string> = {}, args?: string[]): Waiter {
-  const child = spawn(process.execPath, args ?? ['-e', migrationWaiterScript(), mode], {
+  const program = join(dir, 'migration-waiter.js');
+  writeFileSync(program, migrationWaiterScript());
+  const child = spawn(process.execPath, args ?? [program, mode], {
     env: { ...waiterClientEnv(server.port, join(dir, 'token'), NS), ...env },
   });
   const waiter = new Waiter(child);
@@ -541,7 +545,37 @@ describe('record mode', () => {
     expect(recorder.stderr).toContain('WARNING: could not record');
     expect(recorder.stderr).toContain('LEDGER_WAIT_SECONDS=1');
     expect(recorder.stderr).toContain('The migration succeeded');
-    expect(server.count('get', 'configmaps')).toBeLessThanOrEqual(3);
+    // (a GET, the create its Role refuses, then at most two more GETs in that second)
+    expect(server.count('get', 'configmaps')).toBeLessThanOrEqual(4);
+    expect(server.count('create', 'configmaps')).toBe(1);
+  });
+
+  test('creates a missing ledger with its entry when its Role allows create (a Helm or Argo CD hook Job on a first install)', async () => {
+    // GIVEN no ledger, and the recorder's Role under a hook engine, which adds create
+    server.tokens.set(TOKEN, [...RECORD_RULES, CREATE_CONFIG_MAPS]);
+    // WHEN it records
+    const recorder = startRecorder();
+    // THEN it creates the ledger at once, holding its entry, and exits 0
+    expect(await recorder.exitCode()).toBe(0);
+    expect(recorder.stdout).toContain(`created ledger ConfigMap ${NS}/${LEDGER} and recorded the success of Job ${NS}/${JOB}`);
+    expect(entry(server.get('configmaps', NS, LEDGER).data, JOB)).toMatchObject({ image: 'registry.example.com/web:v2' });
+    expect(server.count('create', 'configmaps')).toBe(1);
+    expect(server.count('update', 'configmaps')).toBe(0);
+  });
+
+  test('a ledger created by another writer between its GET and its create: records into that one, keeping its entries', async () => {
+    // GIVEN no ledger, and another recorder that creates it just before this one does
+    server.tokens.set(TOKEN, [...RECORD_RULES, CREATE_CONFIG_MAPS]);
+    server.interceptor = (info) => {
+      if (info.verb === 'create') server.apply('configmaps', NS, ledger({ 'api-migration-1': JSON.stringify({ succeededAt: '2026-11-20T10:00:00.000Z' }) }));
+      return undefined;
+    };
+    // WHEN it records
+    const recorder = startRecorder();
+    // THEN its create fails with 409, and it adds its entry to the other writer's ledger
+    expect(await recorder.exitCode()).toBe(0);
+    expect(Object.keys(server.get('configmaps', NS, LEDGER).data).sort()).toEqual(['api-migration-1', JOB]);
+    expect(server.count('update', 'configmaps')).toBe(1);
   });
 
   test('403: exit 0 with a WARNING naming the permission it lacks', async () => {

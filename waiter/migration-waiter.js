@@ -3,9 +3,10 @@
 //   job      wait for this release's migration Job (init container of each gated pod)
 //   record   record the migration's success in the ledger ConfigMap (in the migration Job's pod)
 //   rollout  wait until workloads have rolled out this release (before a post-deploy migration)
-// It runs from the official node image as `node -e <this text> <mode>`, so it uses Node >= 18
-// built-ins only. The construct embeds this text with comment-only lines removed: never start a
-// line inside a string with two slashes, and use no block comments. See waiter/README.md.
+// It runs from the official node image as `node /opt/migration-waiter/migration-waiter.js <mode>`,
+// so it uses Node >= 18 built-ins only. The construct writes this text, with comment-only lines
+// removed, once per namespace in the ConfigMap `migration-waiter`: never start a line inside a
+// string with two slashes, and use no block comments. See waiter/README.md.
 const fs = require('fs');
 const https = require('https');
 
@@ -314,8 +315,24 @@ async function recordSuccess() {
   let failures = 0;
   let conflicts = 0;
   let problem = '';
+  let mayCreate = true;
+  let waitLogged = false;
   for (;;) {
     try {
+      if (problem === 'missing' && mayCreate) {
+        // Under Helm and Argo CD the chart leaves the ledger out and this program creates it: their
+        // hook Job runs before the release's objects exist. Elsewhere the Role allows no create
+        // (403): the ledger is applied with the Job, so wait for it. No labels: Argo CD's tracking
+        // label (app.kubernetes.io/instance) would make it the app's, to be pruned.
+        try {
+          await send('POST', `/api/v1/namespaces/${api.namespace}/configmaps`,
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ledger }, data: withEntry({}, name, entry, max) });
+          return finish(0, `created ${ref} and recorded the success of Job ${api.namespace}/${name} at ${entry.succeededAt}`);
+        } catch (err) {
+          if (err.status === 401 || err.status === 403) mayCreate = false;
+          else if (err.status !== 409) throw err;
+        }
+      }
       const configMap = await send('GET', path);
       configMap.data = withEntry(configMap.data || {}, name, entry, max);
       delete configMap.metadata.managedFields;
@@ -327,8 +344,13 @@ async function recordSuccess() {
       if (err.status === 401 || err.status === 403) {
         return finish(0, `WARNING: could not record the migration's success in ${ref} (${describe(err)}): the service account needs get and update on configmaps named ${ledger}. ${consequence}`);
       }
-      if (err.status === 404 && problem !== 'missing') {
-        log(`${ref} does not exist yet (a pre-install hook runs before the release's other objects); retrying for up to ${waitSeconds} s`);
+      if (err.status === 404 && problem !== 'missing' && mayCreate) {
+        problem = 'missing';
+        continue;
+      }
+      if (err.status === 404 && !waitLogged) {
+        waitLogged = true;
+        log(`${ref} does not exist yet; retrying for up to ${waitSeconds} s`);
       }
       problem = err.status === 404 ? 'missing' : describe(err);
       if (err.status !== 404 && err.status !== 409) warn(`${ref}: ${problem}; retrying`);

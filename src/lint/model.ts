@@ -198,6 +198,20 @@ function conditionSeesFailure(condition: string): boolean {
   return condition === FAILS_AT_ONCE || /failed/i.test(condition);
 }
 
+/**
+ * The mode the library's program runs in: the word after the program, whether the program is run
+ * by path from its ConfigMap (`node /opt/migration-waiter/migration-waiter.js <mode>`, the path in
+ * the command or the first argument) or inlined (`node -e <text> <mode>`, the library's shape
+ * before it shipped the program in a ConfigMap); otherwise the first argument. `job` when none.
+ */
+export function libraryProgramMode(command: string[] | undefined, args: string[]): string {
+  const argv = [...(command ?? []), ...args];
+  const byPath = argv.findIndex((word) => basename(word) === 'migration-waiter.js');
+  const inlined = argv.findIndex((word) => word === '-e' || word === '--eval');
+  const mode = byPath !== -1 ? argv[byPath + 1] : inlined !== -1 ? argv[inlined + 2] : args[0];
+  return mode ?? 'job';
+}
+
 /** The Jobs an init container waits for, however it waits. */
 export function waitersOf(workload: Workload, container: any, containerIndex: number): Waiter[] {
   const found: FoundWait[] = [];
@@ -209,7 +223,7 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
   // The library's own waiter is recognised by its variable, whatever the image, in its `job` mode.
   // Its other modes are not waiters: `rollout` waits for workloads (a post-deploy migration),
   // `record` writes the ledger.
-  if (migrationJob !== undefined && (args[0] ?? 'job') === 'job' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
+  if (migrationJob !== undefined && libraryProgramMode(command, args) === 'job' && envValue(container, 'ROLLOUT_WORKLOADS') === undefined) {
     found.push({ kind: 'library', jobName: migrationJob, conditions: [] });
   }
   const image = text(container.image);

@@ -274,6 +274,7 @@ export class FakeApiServer {
     let verb: RequestInfo['verb'];
     if (req.method === 'GET') verb = pathName ? 'get' : watch ? 'watch' : 'list';
     else if (req.method === 'PUT' && pathName) verb = 'update';
+    else if (req.method === 'POST' && !pathName) verb = 'create';
     else return this.status(res, 405, 'MethodNotAllowed', `${req.method} is not supported here`);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     // Like the real RequestInfoFactory: a LIST or WATCH whose field selector names one object is a
@@ -316,6 +317,16 @@ export class FakeApiServer {
             { name: pathName, group, kind: resource });
         }
         return this.json(res, 200, this.apply(resource, namespace, body));
+      });
+    }
+    if (verb === 'create') {
+      return this.readBody(req, (body) => {
+        const name = body?.metadata?.name;
+        if (typeof name !== 'string' || !name) return this.status(res, 400, 'BadRequest', 'the body must be an object with metadata.name');
+        if (this.objects.has(this.key(resource, namespace, name))) {
+          return this.status(res, 409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${name}" already exists`, { name, group, kind: resource });
+        }
+        return this.json(res, 201, this.apply(resource, namespace, body));
       });
     }
     const scope: Scope = { resource, namespace, name: selected };

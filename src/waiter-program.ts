@@ -1,0 +1,158 @@
+import { createHash } from 'crypto';
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Delivery } from './delivery';
+import { afterSerialization } from './pod-template';
+import { allowIdenticalCopies, refuseDuplicateObjects } from './unique-objects';
+import { invalidProp } from './validation';
+import { migrationWaiterScript } from './waiter-script';
+
+/** Where every container that runs the library's program finds it. */
+export const PROGRAM_DIRECTORY = '/opt/migration-waiter';
+const PROGRAM_FILE = 'migration-waiter.js';
+
+/** The command of every container that runs the library's program; the mode is its argument. */
+export const PROGRAM_COMMAND = ['node', `${PROGRAM_DIRECTORY}/${PROGRAM_FILE}`];
+
+/** The name of the pod volume that holds the program. */
+export const PROGRAM_VOLUME = 'migration-waiter-program';
+
+/**
+ * The ConfigMap that gated pods, the post-deploy Job and (under Flux and kubectl) the migration
+ * Job mount. Its name is fixed, not derived from the program's hash: a new name per program
+ * version would let Flux (prune) or Helm delete the previous one as soon as a release applies the
+ * next, while pods of the previous release may still restart and mount it during the rollout. Under
+ * a fixed name the object is updated in place and never missing.
+ */
+export const PROGRAM_CONFIG_MAP = 'migration-waiter';
+
+/**
+ * The suffix of the copy (`migration-waiter-hook`) that a hook engine's migration Job mounts (Helm `pre-install,pre-upgrade`, Argo CD
+ * `PreSync`): on a first install the Job runs before any ordinary object of the release exists, so
+ * it needs a copy that is itself a hook of that phase. Only hook Jobs mount it, and they have
+ * finished when the next release's `before-hook-creation` deletes and re-creates it, so no
+ * running pod ever loses it.
+ */
+export const PROGRAM_HOOK_SUFFIX = '-hook';
+
+/** The env var that carries the program's content hash into every pod template that runs it. */
+export const PROGRAM_HASH_ENV = 'MIGRATION_WAITER_SHA256';
+
+let hash: string | undefined;
+
+/**
+ * The SHA-256 of the program text in the ConfigMap. Every container that runs the program carries
+ * it in `MIGRATION_WAITER_SHA256`, so that a library upgrade changes the pod templates, and rolls
+ * the pods, exactly when the program changed: a ConfigMap volume alone is re-read only by new pods.
+ */
+export function programHash(): string {
+  hash = hash ?? createHash('sha256').update(migrationWaiterScript()).digest('hex');
+  return hash;
+}
+
+/**
+ * The library's waiter program, once per chart (and so per namespace), shared by every migration
+ * of the chart: `migration-waiter` for the pods and, under Helm and Argo CD, `migration-waiter-hook`
+ * for the pre-deploy hook Jobs. Two charts of one App in one namespace each write an identical
+ * copy, which is not a collision; a different object of the same name is.
+ */
+export class WaiterProgram extends Construct {
+  /**
+   * The program named `name` (`migration-waiter` unless the waiter says otherwise) of the chart
+   * `scope` is in, created by the first migration that needs it.
+   */
+  public static of(scope: Construct, name: string): WaiterProgram {
+    const chart = Chart.of(scope);
+    const id = name === PROGRAM_CONFIG_MAP ? ID : `${ID}-${name}`;
+    return chart.node.tryFindChild(id) as WaiterProgram | undefined ?? new WaiterProgram(chart, id, name);
+  }
+
+  /** The copy every gated pod and the post-deploy Job mount. */
+  public readonly configMap: ApiObject;
+
+  private hookCopy?: ApiObject;
+  private readonly hookAnnotations: { [key: string]: string }[] = [];
+  private readonly hookEngines = new Set<string>();
+
+  private constructor(scope: Chart, id: string, private readonly name: string) {
+    super(scope, id);
+    this.configMap = this.copy('ConfigMap', name);
+  }
+
+  /**
+   * The copy that the pre-deploy Job of a migration delivered by `delivery` mounts: the ordinary
+   * one, or, under a hook engine, the hook copy, whose hook order comes before every Job of the
+   * chart that mounts it.
+   */
+  public forJob(delivery: Delivery, owner: string): ApiObject {
+    const annotations = delivery._programHookAnnotations();
+    if (Object.keys(annotations).length === 0) {
+      return this.configMap;
+    }
+    this.hookAnnotations.push(annotations);
+    this.hookEngines.add(delivery.engine);
+    if (this.hookCopy === undefined) {
+      const hookCopy = this.copy('HookConfigMap', `${this.name}${PROGRAM_HOOK_SUFFIX}`);
+      afterSerialization(hookCopy, (json) => {
+        json.metadata.annotations = { ...json.metadata.annotations, ...earliest(this.hookAnnotations) };
+      });
+      this.hookCopy = hookCopy;
+    }
+    if (this.hookEngines.size > 1) {
+      throw invalidProp(owner, 'delivery', delivery.engine,
+        `another migration of chart "${Chart.of(this).node.path}" is delivered by a different hook engine, and both Jobs would mount `
+        + `the hook copy "${this.hookCopy.name}" of the waiter program. Deliver every migration of a chart with the same engine.`);
+    }
+    return this.hookCopy;
+  }
+
+  private copy(id: string, name: string): ApiObject {
+    const configMap = new ApiObject(this, id, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' } },
+      data: { [PROGRAM_FILE]: migrationWaiterScript() },
+    });
+    allowIdenticalCopies(configMap);
+    refuseDuplicateObjects(`the waiter program of chart "${Chart.of(this).node.path}"`, this, [configMap]);
+    return configMap;
+  }
+}
+
+const ID = 'MigrationWaiterProgram';
+
+/**
+ * The hook annotations of the lowest order among `all` (one per migration): the copy must exist
+ * before the first Job that mounts it.
+ */
+function earliest(all: { [key: string]: string }[]): { [key: string]: string } {
+  const merged: { [key: string]: string } = { ...all[0] };
+  for (const key of ORDER_ANNOTATIONS) {
+    const orders = all.map((a) => a[key]).filter((v) => v !== undefined).map(Number);
+    if (orders.length > 0) {
+      merged[key] = `${Math.min(...orders)}`;
+    }
+  }
+  return merged;
+}
+
+const ORDER_ANNOTATIONS = ['helm.sh/hook-weight', 'argocd.argoproj.io/sync-wave'];
+
+/**
+ * Mounts the program ConfigMap `configMapName` read-only into the container `containerName` of a
+ * pod spec (JSON), adding the volume unless the pod already has it (a workload gated by two
+ * migrations), and sets the program's hash. Refuses a volume of that name that is something else.
+ */
+export function mountProgramInto(pod: any, containerName: string, configMapName: string, owner: string, path: string): void {
+  const volume = { name: PROGRAM_VOLUME, configMap: { name: configMapName, defaultMode: 0o444 } };
+  const existing = (pod.volumes ?? []).find((v: any) => v.name === PROGRAM_VOLUME);
+  if (existing === undefined) {
+    pod.volumes = [...(pod.volumes ?? []), volume];
+  } else if (existing.configMap?.name !== configMapName || Object.keys(existing).length !== 2) {
+    throw invalidProp(owner, 'gate(workload)', path,
+      `the pod already has a volume named "${PROGRAM_VOLUME}" that is not the waiter program's ConfigMap "${configMapName}". Rename that volume.`);
+  }
+  const container = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c: any) => c.name === containerName);
+  container.volumeMounts = [...(container.volumeMounts ?? []), { name: PROGRAM_VOLUME, mountPath: PROGRAM_DIRECTORY, readOnly: true }];
+  container.env = [...(container.env ?? []), { name: PROGRAM_HASH_ENV, value: programHash() }];
+}

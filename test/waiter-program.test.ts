@@ -1,0 +1,322 @@
+/**
+ * The waiter program ships once per namespace, in a ConfigMap that every container running it
+ * mounts and runs by path: the structure of the output, the engines' hook copies, collisions, and
+ * the emitted command lines run for real against the fake API server.
+ */
+import { spawn } from 'child_process';
+import { createHash } from 'crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App, Chart, Testing, Yaml } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
+import { programHash } from '../src/waiter-program';
+import { migrationWaiterScript } from '../src/waiter-script';
+import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
+import { container, MINIMAL, named } from './support/manifests';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const ENGINES: Array<[string, () => Delivery]> = [
+  ['flux', () => Delivery.flux()],
+  ['kubectl', () => Delivery.kubectl()],
+  ['argocd', () => Delivery.argoCd()],
+  ['helm', () => Delivery.helm()],
+];
+
+const PROGRAM_MOUNT = { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true };
+const PROGRAM_COMMAND = ['node', '/opt/migration-waiter/migration-waiter.js'];
+
+/** Every pod template of the output, with where it is. */
+function podTemplates(manifests: any[]): Array<[string, any]> {
+  return manifests.flatMap((m) => {
+    const template = m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template : m.spec?.template;
+    return template !== undefined ? [[`${m.kind}/${m.metadata.name}`, template] as [string, any]] : [];
+  });
+}
+
+/** Every string in `value` longer than `limit` bytes, with its JSON path. */
+function longStrings(value: any, limit: number, path = ''): string[] {
+  if (typeof value === 'string') {
+    return Buffer.byteLength(value) > limit ? [`${path} (${Buffer.byteLength(value)} bytes)`] : [];
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, child]) => longStrings(child, limit, `${path}/${key}`));
+  }
+  return [];
+}
+
+const programCopies = (manifests: any[]) =>
+  manifests.filter((m) => m.kind === 'ConfigMap' && m.data?.['migration-waiter.js'] !== undefined);
+
+function threeServices(delivery: () => Delivery, props: Partial<MigratedServiceProps> = {}): any[] {
+  const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+  for (const name of ['cart', 'orders', 'billing']) {
+    new MigratedService(chart, name, {
+      ...MINIMAL, delivery: delivery(), postDeployMigrationCommand: ['./contract'], ...props,
+    });
+  }
+  return Testing.synth(chart);
+}
+
+describe('the program appears once per namespace', () => {
+  test.each(ENGINES)('%s: no string of more than 1 KB in any pod template, and one program copy for three services', (engine, delivery) => {
+    // GIVEN three services with pre- and post-deploy migrations in one chart and namespace
+    // WHEN synthesized
+    const manifests = threeServices(delivery);
+    // THEN no pod template holds a string of more than 1 KB
+    const templates = podTemplates(manifests);
+    expect(templates.length).toBe(3 * 3);
+    expect(templates.flatMap(([where, template]) => longStrings(template, 1024, where))).toEqual([]);
+    // AND the program is written once for the pods, plus once for the hook Jobs of a hook engine
+    const hookEngine = engine === 'argocd' || engine === 'helm';
+    expect(programCopies(manifests).map((m) => m.metadata.name))
+      .toEqual(hookEngine ? ['migration-waiter', 'migration-waiter-hook'] : ['migration-waiter']);
+    for (const copy of programCopies(manifests)) {
+      expect(copy.data).toEqual({ 'migration-waiter.js': migrationWaiterScript() });
+      expect(copy.metadata.namespace).toBe('shop');
+    }
+  });
+
+  test.each(ENGINES)('%s: every container that runs it mounts it read-only, runs it by path, and carries its hash', (engine, delivery) => {
+    // GIVEN one service with both migrations
+    const manifests = threeServices(delivery).filter((m) => m.metadata.name.startsWith('cart') || m.metadata.name === 'cart');
+    const hookEngine = engine === 'argocd' || engine === 'helm';
+    const runners: Array<[any, string, string]> = [
+      [named(manifests, 'Deployment', 'cart').spec.template.spec, 'wait-for-cart-migration', 'migration-waiter'],
+      [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-migration-')).metadata.name)
+        .spec.template.spec, 'record-success', hookEngine ? 'migration-waiter-hook' : 'migration-waiter'],
+      [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-post-migration-')).metadata.name)
+        .spec.template.spec, 'wait-for-rollout', 'migration-waiter'],
+    ];
+    for (const [pod, name, configMap] of runners) {
+      // THEN the container reads in a few lines: the command, the mode, its variables
+      const c = container(pod, name);
+      expect(c.command).toEqual(PROGRAM_COMMAND);
+      expect(c.args).toHaveLength(1);
+      expect(c.volumeMounts).toContainEqual(PROGRAM_MOUNT);
+      expect(c.env).toContainEqual({ name: 'MIGRATION_WAITER_SHA256', value: createHash('sha256').update(migrationWaiterScript()).digest('hex') });
+      // AND the volume is the ConfigMap, not optional: a missing program fails the mount, and the
+      // pod's events name the ConfigMap, instead of a container starting without its program
+      expect(pod.volumes.filter((v: any) => v.name === 'migration-waiter-program'))
+        .toEqual([{ name: 'migration-waiter-program', configMap: { name: configMap, defaultMode: 0o444 } }]);
+    }
+  });
+
+  test('the hash is the SHA-256 of the ConfigMap\'s text, so that it changes exactly when the program does', () => {
+    expect(programHash()).toBe(createHash('sha256').update(migrationWaiterScript()).digest('hex'));
+    expect(programHash()).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('comes before the Jobs and workloads that mount it in the output, whatever the order of creation', () => {
+    const manifests = threeServices(() => Delivery.kubectl());
+    const position = (kind: string, name: string) => manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
+    const program = position('ConfigMap', 'migration-waiter');
+    for (const m of manifests.filter((o) => ['Job', 'Deployment'].includes(o.kind))) {
+      expect([m.metadata.name, position(m.kind, m.metadata.name) > program]).toEqual([m.metadata.name, true]);
+    }
+  });
+
+  test('a workload gated by two migrations mounts one program volume into both waiters', () => {
+    // GIVEN a Deployment gated by two migrations
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const serviceAccount = new kplus.ServiceAccount(chart, 'web-account', { metadata: { name: 'web' } });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }], serviceAccount });
+    for (const name of ['billing', 'catalog']) {
+      new DatabaseMigration(chart, name, { imageTag: 'v1', image: name, migrationCommand: ['./migrate'] }).gate(web);
+    }
+    // WHEN synthesized
+    const manifests = Testing.synth(chart);
+    const pod = manifests.find((m) => m.kind === 'Deployment').spec.template.spec;
+    // THEN one volume, mounted by each waiter; one program copy in the chart
+    expect(pod.volumes.filter((v: any) => v.name === 'migration-waiter-program')).toHaveLength(1);
+    expect(container(pod, 'wait-for-billing-migration').volumeMounts).toContainEqual(PROGRAM_MOUNT);
+    expect(container(pod, 'wait-for-catalog-migration').volumeMounts).toContainEqual(PROGRAM_MOUNT);
+    expect(programCopies(manifests)).toHaveLength(1);
+  });
+
+  test('a pod that already has a volume of that name, for something else, is refused with the construct path', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }] });
+    web.addVolume(kplus.Volume.fromEmptyDir(chart, 'Taken', 'migration-waiter-program'));
+    new DatabaseMigration(chart, 'billing', { imageTag: 'v1', image: 'billing', migrationCommand: ['./migrate'] }).gate(web);
+    expect(() => Testing.synth(chart)).toThrow(/DatabaseMigration "shop\/billing": gate\(workload\) "shop\/web" is invalid: the pod already has a volume named "migration-waiter-program"/);
+  });
+
+  test('with a waiter that does not run it, only the post-deploy Job\'s rollout waiter mounts it', () => {
+    const manifests = threeServices(() => Delivery.flux(), { waiter: MigrationWaiter.k8sWaitFor() });
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['migration-waiter']);
+    expect(JSON.stringify(named(manifests, 'Deployment', 'cart'))).not.toContain('migration-waiter-program');
+  });
+});
+
+describe('several charts, one namespace', () => {
+  function twoCharts(namespaces: [string, string]): App {
+    const app = Testing.app();
+    namespaces.forEach((namespace, i) => {
+      const chart = new Chart(app, `chart${i}`, { namespace });
+      new MigratedService(chart, `svc${i}`, MINIMAL);
+    });
+    return app;
+  }
+
+  test('identical copies of the program in two charts of one App are not a collision', () => {
+    // GIVEN two charts of one App in one namespace, each with a migration
+    const app = twoCharts(['shop', 'shop']);
+    // WHEN synthesized THEN nothing is refused, and each chart carries the same copy
+    const yaml = app.charts.map((chart) => Yaml.stringify(...Testing.synth(chart)));
+    const copies = app.charts.map((chart) => programCopies(Testing.synth(chart)));
+    expect(copies.map((c) => c.length)).toEqual([1, 1]);
+    expect(copies[0]).toEqual(copies[1]);
+    expect(yaml).toHaveLength(2);
+  });
+
+  test('another object of the same kind, namespace and name is a collision, named in the error', () => {
+    // GIVEN a chart with a migration, and another chart of the App with its own ConfigMap "migration-waiter"
+    const app = twoCharts(['shop', 'other']);
+    const chart = new Chart(app, 'mine', { namespace: 'shop' });
+    new kplus.ConfigMap(chart, 'Mine', { metadata: { name: 'migration-waiter' }, data: { 'migration-waiter.js': 'not the program' } });
+    // WHEN synthesized THEN the collision is refused
+    expect(() => app.synth()).toThrow(/the ConfigMap "migration-waiter" \(chart0\/MigrationWaiterProgram\/ConfigMap\) has the same kind, name and namespace "shop" as "mine\/Mine/);
+  });
+});
+
+describe('a program ConfigMap of another name', () => {
+  test('each Helm release sharing a namespace names its own copy, and every container mounts that one', () => {
+    // GIVEN a service whose waiter names the program's ConfigMap (its own Helm release)
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    new MigratedService(chart, 'cart', {
+      ...MINIMAL,
+      delivery: Delivery.helm(),
+      postDeployMigrationCommand: ['./contract'],
+      waiter: MigrationWaiter.watch({ programConfigMapName: 'cart-migration-waiter' }),
+    });
+    // WHEN synthesized
+    const manifests = Testing.synth(chart);
+    // THEN the copies carry that name, and the pods, the recorder and the rollout waiter mount them
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['cart-migration-waiter', 'cart-migration-waiter-hook']);
+    const mounted = manifests.flatMap((m) => (m.spec?.template?.spec?.volumes ?? []))
+      .filter((v: any) => v.name === 'migration-waiter-program').map((v: any) => v.configMap.name).sort();
+    expect(mounted).toEqual(['cart-migration-waiter', 'cart-migration-waiter', 'cart-migration-waiter-hook']);
+  });
+
+  test('a name that is not a ConfigMap name is refused', () => {
+    expect(() => MigrationWaiter.watch({ programConfigMapName: 'Migration_Waiter' }))
+      .toThrow(/MigrationWaiter.watch\(\): programConfigMapName "Migration_Waiter" is invalid: a ConfigMap name is a DNS-1123 subdomain/);
+  });
+});
+
+describe('the hook copy', () => {
+  function hookCopy(deliveries: Delivery[]): any {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    deliveries.forEach((delivery, i) => new MigratedService(chart, `svc${i}`, { ...MINIMAL, delivery }));
+    const manifests = Testing.synth(chart);
+    return named(manifests, 'ConfigMap', 'migration-waiter-hook');
+  }
+
+  test('Helm: a pre-install,pre-upgrade hook one weight before the earliest Job that mounts it, replaced before it is created again', () => {
+    // GIVEN two migrations of one chart with different hook weights
+    const copy = hookCopy([Delivery.helm({ hookWeight: 5 }), Delivery.helm({ hookWeight: -3 })]);
+    // THEN the copy comes before both Jobs, and only before-hook-creation ever deletes it
+    expect(copy.metadata.annotations).toEqual({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-weight': '-4',
+      'helm.sh/hook-delete-policy': 'before-hook-creation',
+    });
+  });
+
+  test('Helm: at the lowest weight there is, the copy keeps that weight: there is none lower', () => {
+    const copy = hookCopy([Delivery.helm({ hookWeight: -2147483648 })]);
+    expect(copy.metadata.annotations['helm.sh/hook-weight']).toBe('-2147483648');
+  });
+
+  test('Argo CD: a PreSync hook of the earliest wave, BeforeHookCreation even when the Job is deleted on failure', () => {
+    const copy = hookCopy([
+      Delivery.argoCd({ syncWave: 2, hookDeletePolicy: ArgoCdHookDeletePolicy.HOOK_FAILED }),
+      Delivery.argoCd({ syncWave: -1 }),
+    ]);
+    expect(copy.metadata.annotations).toEqual({
+      'argocd.argoproj.io/hook': 'PreSync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+      'argocd.argoproj.io/sync-wave': '-1',
+    });
+  });
+
+  test('two hook engines in one chart are refused: both Jobs would mount one hook copy', () => {
+    expect(() => hookCopy([Delivery.helm(), Delivery.argoCd()])).toThrow(/delivery "argocd" is invalid: another migration of chart "shop" is delivered by a different hook engine/);
+  });
+
+  test('the ordinary copy is never a hook', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.helm() });
+    expect(named(Testing.synth(chart), 'ConfigMap', 'migration-waiter').metadata.annotations).toBeUndefined();
+  });
+});
+
+describe('the emitted command lines, run by node against the fake API server', () => {
+  const NS = 'shop';
+  let server: FakeApiServer;
+  let dir: string;
+
+  beforeEach(async () => {
+    server = await FakeApiServer.start();
+    dir = mkdtempSync(join(tmpdir(), 'waiter-program-'));
+    writeFileSync(join(dir, 'token'), 'token\n');
+  });
+
+  afterEach(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `c` as the kubelet would, with the program ConfigMap's files at its mount path (moved under `dir`). */
+  function run(c: any, programCopy: any): Promise<{ code: number | null; output: string }> {
+    const mount = c.volumeMounts.find((m: any) => m.name === 'migration-waiter-program').mountPath;
+    mkdirSync(join(dir, mount), { recursive: true });
+    for (const [file, text] of Object.entries(programCopy.data)) {
+      writeFileSync(join(dir, mount, file), text as string);
+    }
+    const argv = [...c.command, ...c.args].map((word: string) => (word.startsWith(`${mount}/`) ? join(dir, word) : word));
+    expect(argv[0]).toBe('node');
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const child = spawn(process.execPath, argv.slice(1), { env: { ...waiterClientEnv(server.port, join(dir, 'token'), NS), ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  }
+
+  test('Helm, first install: the recorder creates the ledger, and the gated pod\'s waiter then starts on the Job or the ledger', async () => {
+    // GIVEN the Helm output of one service, and its Roles
+    const chart = new Chart(Testing.app(), 'shop', { namespace: NS });
+    const service = new MigratedService(chart, 'web', { ...MINIMAL, delivery: Delivery.helm() });
+    const manifests = Testing.synth(chart);
+    const jobName = service.migration.jobName;
+    const job = named(manifests, 'Job', jobName);
+    const rules = (name: string): RbacRule[] => named(manifests, 'Role', name).rules;
+    server.tokens.set('token', [...rules('web-migration-recorder'), ...rules('web-migration-reader')]);
+    // WHEN the hook Job's recorder runs its command line, with no ledger in the cluster yet
+    const recorded = await run(container(job.spec.template.spec, 'record-success'), named(manifests, 'ConfigMap', 'migration-waiter-hook'));
+    // THEN it created the ledger with its entry
+    expect(recorded).toEqual({ code: 0, output: expect.stringContaining('created ledger ConfigMap shop/web-migration-ledger') });
+    expect(Object.keys(server.get('configmaps', NS, 'web-migration-ledger').data)).toEqual([jobName]);
+    // AND the gated pod's waiter, with the Job gone, starts on the ledger's evidence
+    const waited = await run(container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-web-migration'),
+      named(manifests, 'ConfigMap', 'migration-waiter'));
+    expect(waited).toEqual({ code: 0, output: expect.stringContaining('records its success') });
+  });
+
+  test('Flux: the waiter\'s command line waits for the Job and exits 0 once it is Complete', async () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: NS });
+    const service = new MigratedService(chart, 'web', MINIMAL);
+    const manifests = Testing.synth(chart);
+    server.tokens.set('token', named(manifests, 'Role', 'web-migration-reader').rules);
+    server.apply('jobs', NS, { metadata: { name: service.migration.jobName }, status: { active: 1 } });
+    const waiting = run(container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-web-migration'),
+      named(manifests, 'ConfigMap', 'migration-waiter'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.setJobCondition(NS, service.migration.jobName, 'Complete');
+    expect(await waiting).toEqual({ code: 0, output: expect.stringContaining('is Complete') });
+  });
+});
