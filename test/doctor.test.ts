@@ -354,6 +354,25 @@ describe('finding and choosing releases', () => {
     expect(none.stderr).toMatch(/no release in namespace shop matches --release v9; found: /);
   });
 
+  test('an older release whose pods all started is OK, though its Role now names the newer Job only', async () => {
+    // GIVEN v1's pods serve (their waiters finished), and the Deployment and the reader Role moved on to v2
+    const v1 = release('v1.0.0');
+    const v2 = release('v2.0.0');
+    cluster.seed([...v1.manifests.filter((m) => m.kind === 'Job')]);
+    cluster.seed(v2.manifests);
+    cluster.jobStatus(v1.job, 'complete', { startedSecondsAgo: 7200 });
+    cluster.jobStatus(v2.job, 'complete');
+    cluster.pods('myapp', 2, 'done', { template: v1.deployment.spec.template });
+    cluster.pods('myapp', 2, 'done');
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+
+    const { code, report } = await cluster.json('--release', 'v1.0.0');
+
+    expect(code).toBe(0);
+    expect(report.releases.map((x: any) => [x.tag, x.verdict])).toEqual([['v1.0.0', 'OK']]);
+    expect(report.releases[0].workloads).toEqual([]);
+  });
+
   test('an empty namespace: a clear message, exit 0', async () => {
     const result = await cluster.run('-n', 'empty');
     expect(result.code).toBe(0);

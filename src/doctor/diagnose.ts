@@ -89,6 +89,7 @@ export interface DoctorReport {
 }
 
 const name = (o: any): string => o?.metadata?.name ?? '';
+const LOG_READERS = 6;
 const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
 
 export function duration(seconds: number): string {
@@ -126,7 +127,7 @@ function selected(r: ReleaseFacts, options: DoctorOptions): boolean {
     const images: string[] = [...(r.job?.spec?.template?.spec?.containers ?? []), ...(r.job?.spec?.template?.spec?.initContainers ?? [])].map((c: any) => String(c?.image ?? ''));
     const sanitized = tag.replace(/[^A-Za-z0-9_.-]/g, '-');
     return r.tag === tag || r.tag === sanitized || r.jobName === tag || images.some((i) => i.endsWith(`:${tag}`))
-      || r.workloads.some((w) => w.object?.spec?.template?.metadata?.labels?.[VERSION] === sanitized);
+      || (r.tag === undefined && r.workloads.some((w) => w.object?.spec?.template?.metadata?.labels?.[VERSION] === sanitized));
   }
   return true;
 }
@@ -171,7 +172,8 @@ async function lookUp(kubectl: Kubectl, snapshot: Snapshot, facts: readonly Rele
   const logs = new Map<string, { text?: string; note?: string }>();
   const reads: Array<{ key: string; pod: any; container: string; tail: number }> = [];
   for (const r of facts) {
-    const pod = r.jobPods[0];
+    // The migration's log matters while it runs or once it failed; a Complete one is not read.
+    const pod = r.job && jobState(r.job) !== 'Complete' ? r.jobPods[0] : undefined;
     const container = pod ? migrationContainer(pod) : undefined;
     if (pod && container) reads.push({ key: `${name(pod)}/${container}`, pod, container, tail: options.logLines });
     for (const w of r.workloads) {
@@ -190,14 +192,20 @@ async function lookUp(kubectl: Kubectl, snapshot: Snapshot, facts: readonly Rele
   const missing = [...new Set(facts.filter((r) => !r.job && r.workloads.length > 0).map((r) => r.jobName))];
   const elsewhere = new Map<string, string[]>();
   const elsewhereNote = new Map<string, string>();
-  await Promise.all([
-    ...reads.map(async (read) => {
+  // One kubectl process per log: at most LOG_READERS at a time, so that many releases do not fork
+  // dozens of processes at once.
+  const queue = [...reads];
+  const readLogs = async (): Promise<void> => {
+    for (let read = queue.shift(); read; read = queue.shift()) {
       try {
         logs.set(read.key, { text: await kubectl.logs(snapshot.namespace, name(read.pod), read.container, read.tail) });
       } catch (e) {
         logs.set(read.key, { note: logNote(e) });
       }
-    }),
+    }
+  };
+  await Promise.all([
+    ...Array.from({ length: LOG_READERS }, readLogs),
     (async () => {
       try {
         const answers = await kubectl.review(plan.map((p) => reviewOf(p.user, p.namespace, p.need)));

@@ -221,7 +221,7 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
       ledgerEntry = { succeededAt: undefined };
     }
     const keys = new Set([...r.templates, ...r.pods.map(workloadOfPod).filter((k): k is string => k !== undefined)]);
-    const workloadFacts: WorkloadFacts[] = workloads.filter(({ kind, o }) => keys.has(`${kind}/${name(o)}`)).map(({ kind, o }) => {
+    const built: WorkloadFacts[] = workloads.filter(({ kind, o }) => keys.has(`${kind}/${name(o)}`)).map(({ kind, o }) => {
       const key = `${kind}/${name(o)}`;
       const mine = r.pods.filter((p) => workloadOfPod(p) === key);
       const held = mine.filter((p) => waitersOf(p, ns).some((w) => w.jobName === r.jobName && initNotDone(p, w.container)))
@@ -239,6 +239,9 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
         waiterPod,
       };
     });
+    // A workload whose template moved on to another release, and none of whose pods still wait for
+    // this one, is no longer gated by it: its started pods need nothing from this Job any more.
+    const workloadFacts = built.filter((w) => w.templateWaits || w.heldPods.length > 0);
     const app = job ? labels(job)[INSTANCE] : workloadFacts.map((w) => labels(w.object)[INSTANCE]).find((v) => v);
     const tag = job
       ? labels(job)[VERSION]
