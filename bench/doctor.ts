@@ -7,9 +7,9 @@
  *
  * `npm run bench:doctor -- --reps 5 --kubectl /path/to/kubectl`. Timings are printed, never asserted.
  */
-import { Chart, Testing } from 'cdk8s';
 import { loadavg } from 'os';
 import { performance } from 'perf_hooks';
+import { Chart, Testing } from 'cdk8s';
 import { MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR } from '../test/support/doctor-cluster';
 

@@ -282,9 +282,61 @@ describe('a release synthesized by the library', () => {
     expect(report.releases[0].reason).toBe('the migration failed (DeadlineExceeded: Job was active longer than specified deadline): it ran into its own deadline, activeDeadlineSeconds=3600');
     expect(report.releases[0].next).toMatch(/raise migrationTimeout \(and the engine's timeout with it\)$/);
   });
+
+  test('the migration succeeded but the release\'s pods crash after starting: FAILED, app and schema may disagree', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    const [pod] = cluster.pods('myapp', 2, 'done', { appCrashing: true });
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 0 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toBe('the migration succeeded, but 2 pods of Deployment myapp crash after starting (CrashLoopBackOff): the app and the schema may disagree');
+    expect(report.releases[0].next).toBe(`kubectl logs -n shop ${pod.metadata.name} -c service --previous`);
+  });
+
+  test('a Job that cannot create its pod: FAILED with the event that says why', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.server.apply('events', NS, {
+      metadata: { name: `${r.job}.17a` },
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'Error creating: pods "x" is forbidden: exceeded quota: compute, requested: limits.cpu=1',
+      involvedObject: { kind: 'Job', name: r.job, namespace: NS },
+      lastTimestamp: new Date().toISOString(),
+    });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
+    expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
+  });
 });
 
 describe('setups the library did not generate', () => {
+  test('k8s-wait-for and kubectl wait on a failed Job: FAILED, and what each waiter does about it', async () => {
+    const manifests = handWritten('billing-migration-v7', {
+      image: 'groundnuty/k8s-wait-for:v2.0',
+      command: ['sh', '-c', 'wait_for.sh job-wr billing-migration-v7 && kubectl wait --for=condition=complete job/billing-migration-v7 --timeout=1h'],
+      args: [],
+    });
+    cluster.seed(manifests);
+    cluster.jobStatus('billing-migration-v7', 'failed');
+    cluster.pods('billing', 1, 'waiting', { waiterLog: '' });
+
+    const { report } = await cluster.json();
+
+    const [rel] = report.releases;
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.workloads[0].waiters.map((w: any) => [w.kind, w.noticesFailure])).toEqual([['k8s-wait-for', true], ['kubectl-wait', false]]);
+    expect(rel.workloads[0].waiters[0].logNote).toBe('its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)');
+    expect(rel.notes).toContain('waiter wait-for-migration of Deployment billing waits for condition=complete only: on this failed Job it waits until its --timeout, then exits 1');
+  });
+
   test('k8s-wait-for naming another Job: FAILED, naming both names', async () => {
     cluster.seed(handWritten('billing-migration-v7', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migrate-v7'] }));
     cluster.jobStatus('billing-migration-v7', 'complete');
@@ -371,6 +423,13 @@ describe('finding and choosing releases', () => {
     expect(code).toBe(0);
     expect(report.releases.map((x: any) => [x.tag, x.verdict])).toEqual([['v1.0.0', 'OK']]);
     expect(report.releases[0].workloads).toEqual([]);
+  });
+
+  test('doctor --help, and the bin\'s usage names doctor', async () => {
+    const help = await cluster.run('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cdk8s-migrated-service doctor \[options\]/);
+    expect(help.stdout).toContain('--stuck-after DURATION');
   });
 
   test('an empty namespace: a clear message, exit 0', async () => {

@@ -13,6 +13,8 @@ export interface WaiterReport {
   readonly namespace: string;
   readonly serviceAccount: string;
   readonly jobExists: boolean;
+  /** False for a waiter that cannot end on a failed Job (`kubectl wait --for=condition=complete`). */
+  readonly noticesFailure: boolean;
   readonly tokenMounted: boolean;
   /** Each permission it needs: true, false, or undefined when it could not be checked. */
   readonly access: ReadonlyArray<{ readonly need: string; readonly allowed?: boolean }>;
@@ -33,6 +35,8 @@ export interface WorkloadReport {
   /** Its pod template waits for this release: it is rolling out to it, or has. */
   readonly templateWaits: boolean;
   readonly heldPods: ReadonlyArray<{ readonly name: string; readonly state: string }>;
+  /** Pods of this release past their waiter whose containers crash. */
+  readonly crashingPods: ReadonlyArray<{ readonly name: string; readonly state: string }>;
   readonly waiters: readonly WaiterReport[];
 }
 
@@ -294,6 +298,11 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     }
   }
   if (lookups.accessNote && waiters.length > 0) notes.push(lookups.accessNote);
+  if (migration?.state === 'Failed') {
+    for (const { w, x } of waiters.filter((e) => !e.x.noticesFailure)) {
+      notes.push(`waiter ${x.container} of ${w.kind} ${w.name} waits for condition=complete only: on this failed Job it waits until its --timeout, then exits 1`);
+    }
+  }
   const elsewhereNote = lookups.elsewhereNote.get(r.jobName);
   if (elsewhereNote && !r.job) notes.push(elsewhereNote);
 
@@ -330,11 +339,13 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
       });
     } else if (migration.state === 'Running' || migration.state === 'Pending' || migration.state === 'Suspended') {
       const podNote = migration.pod ? `; its pod ${migration.pod.name} is ${migration.pod.state}` : migration.event ? `; no pod: ${migration.event}` : '; no pod yet';
-      const stuckPod = migration.pod && /ImagePull|ErrImage|CreateContainerConfigError|InvalidImageName|CrashLoopBackOff/.test(migration.pod.state);
+      // A Job that cannot create its pod (admission, quota, a missing ServiceAccount) says so in an event.
+      const cannotCreate = !migration.pod && migration.event !== undefined && /^FailedCreate/.test(migration.event);
+      const stuckPod = cannotCreate || (migration.pod && /ImagePull|ErrImage|CreateContainerConfigError|InvalidImageName|CrashLoopBackOff/.test(migration.pod.state));
       problems.push({
         verdict: stuckPod ? 'FAILED' : 'WAITING',
         reason: `the migration is ${migration.state === 'Suspended' ? 'suspended' : 'running'} for ${duration(migration.ageSeconds)}${deadline}${podNote}${held > 0 ? `; ${heldText()} wait for it` : ''}`,
-        next: stuckPod ? `kubectl describe pod -n ${ns} ${migration.pod!.name}` : `${logsCommand} -f  (a hang: look for a lock held in the database, or a database it cannot reach)`,
+        next: cannotCreate ? `kubectl describe job -n ${ns} ${r.jobName}` : stuckPod ? `kubectl describe pod -n ${ns} ${migration.pod!.name}` : `${logsCommand} -f  (a hang: look for a lock held in the database, or a database it cannot reach)`,
       });
       for (const w of workloads.filter((x) => x.stalled)) {
         problems.push({ verdict: 'WAITING', reason: `${w.kind} ${w.name} is reported failed (ProgressDeadlineExceeded) while its migration still runs: its progressDeadlineSeconds is shorter than the migration's deadline`, next: 'make progressDeadlineSeconds longer than migrationTimeout, and the engine\'s timeout longer than both' });
@@ -349,6 +360,15 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
 
   // Rollouts of this release, once the migration is done.
   if (!migration || migration.state === 'Complete') {
+    for (const w of workloads.filter((x) => x.crashingPods.length > 0)) {
+      const pod = w.crashingPods[0];
+      const app = r.workloads.find((f) => f.name === w.name && f.kind === w.kind)?.object?.spec?.template?.spec?.containers?.[0]?.name;
+      problems.push({
+        verdict: 'FAILED',
+        reason: `the migration succeeded, but ${w.crashingPods.length} pod${w.crashingPods.length === 1 ? '' : 's'} of ${w.kind} ${w.name} crash after starting (${pod.state}): the app and the schema may disagree`,
+        next: `kubectl logs -n ${ns} ${pod.name}${app ? ` -c ${app}` : ''} --previous`,
+      });
+    }
     for (const w of workloads.filter((x) => x.templateWaits && !x.rolledOut && x.heldPods.length === 0)) {
       problems.push({ verdict: w.stalled ? 'FAILED' : 'WAITING', reason: `${w.kind} ${w.name} has not rolled out: ${w.updated}/${w.desired} updated, ${w.available} available${w.stalled ? ' (ProgressDeadlineExceeded)' : ''}`, next: `kubectl rollout status -n ${ns} ${w.kind.toLowerCase()}/${w.name}` });
     }
@@ -440,6 +460,7 @@ function workloadReport(r: ReleaseFacts, w: WorkloadFacts, lookups: Lookups): Wo
     stalled: w.stalled,
     templateWaits: w.templateWaits,
     heldPods: w.heldPods.map((p) => ({ name: name(p), state: podState(p) })),
+    crashingPods: w.crashingPods.map((p) => ({ name: name(p), state: podState(p) })),
     waiters: w.waiters.map((x) => {
       const log = held ? lookups.logs.get(`${name(held)}/${x.container}`) : undefined;
       const user = userOf(podNamespace, sa);
@@ -450,6 +471,7 @@ function workloadReport(r: ReleaseFacts, w: WorkloadFacts, lookups: Lookups): Wo
         namespace: x.namespace,
         serviceAccount: sa,
         jobExists: r.job !== undefined,
+        noticesFailure: x.noticesFailure,
         tokenMounted: tokenMounted(spec, x.container, w.waiterPod !== undefined),
         access: x.needs.map((n) => ({ need: needText(n), allowed: lookups.access.get(`${user} ${needText(n)}`) })),
         accessNote: lookups.accessNote,

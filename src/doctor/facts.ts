@@ -25,6 +25,8 @@ export interface WorkloadFacts {
   readonly templateWaits: boolean;
   /** Its pods of this release that are still held by a waiter, oldest first. */
   readonly heldPods: readonly any[];
+  /** Its pods of this release that passed their waiter, then crash: the app and the schema may disagree. */
+  readonly crashingPods: readonly any[];
   /** The waiters, from a held pod when there is one, else from the template. */
   readonly waiters: readonly LiveWaiter[];
   /** The pod the waiters were read from, if any. */
@@ -115,6 +117,12 @@ export function migrationContainer(podOrJob: any): string | undefined {
   const all: any[] = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
   const named = all.find((c) => c?.name === annotated) ?? all.find((c) => c?.name === 'migrate');
   return named?.name ?? spec?.containers?.[0]?.name;
+}
+
+/** A main container that keeps failing after the init containers finished. */
+function crashes(pod: any): boolean {
+  return (pod?.status?.containerStatuses ?? []).some((s: any) =>
+    /CrashLoopBackOff|RunContainerError/.test(s?.state?.waiting?.reason ?? '') || (s?.state?.terminated && s.state.terminated.exitCode !== 0));
 }
 
 const newestFirst = (a: any, b: any): number => (time(b.metadata?.creationTimestamp) || 0) - (time(a.metadata?.creationTimestamp) || 0);
@@ -235,6 +243,7 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
         ...rollout(kind, o),
         templateWaits: r.templates.has(key),
         heldPods: held,
+        crashingPods: mine.filter((p) => !held.includes(p) && crashes(p)),
         waiters: waitersOf(source, ns).filter((w) => w.jobName === r.jobName),
         waiterPod,
       };

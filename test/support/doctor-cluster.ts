@@ -30,6 +30,8 @@ export interface PodOptions {
   readonly waiterLog?: string;
   /** Another pod template than the Deployment's current one. */
   readonly template?: KubeObject;
+  /** The app containers crash once the waiter let them start. */
+  readonly appCrashing?: boolean;
 }
 
 export interface RunResult {
@@ -212,7 +214,13 @@ export class DoctorCluster {
         status: {
           phase: waiter === 'done' ? 'Running' : 'Pending',
           initContainerStatuses: (spec.initContainers ?? []).map((c: KubeObject) => ({ name: c.name, state: waiterStatus })),
-          containerStatuses: spec.containers.map((c: KubeObject) => ({ name: c.name, ready: waiter === 'done', state: waiter === 'done' ? { running: {} } : { waiting: { reason: 'PodInitializing' } } })),
+          containerStatuses: spec.containers.map((c: KubeObject) => ({
+            name: c.name,
+            ready: waiter === 'done' && !options.appCrashing,
+            restartCount: options.appCrashing ? 4 : 0,
+            state: waiter !== 'done' ? { waiting: { reason: 'PodInitializing' } }
+              : options.appCrashing ? { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } } : { running: {} },
+          })),
         },
       };
       this.server.apply('pods', this.namespace, pod);
