@@ -3,6 +3,9 @@
  * "When a migration goes wrong" table, on manifests the library synthesized and on hand-written
  * setups (k8s-wait-for, kubectl wait) it did not.
  */
+import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from './support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
@@ -314,6 +317,29 @@ describe('a release synthesized by the library', () => {
     expect(code).toBe(1);
     expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
     expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
+  });
+
+  test('a gated StatefulSet: its held pods, owned by the StatefulSet itself, count for the release', async () => {
+    // GIVEN a MigratedService that also gates a StatefulSet, and a migration still running
+    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    search.addContainer({ name: 'search', image: 'registry.example.com/search:v2.0.0' });
+    svc.migration.gate(search);
+    cluster.seed(Testing.synth(chart));
+    cluster.jobStatus(svc.migration.jobName, 'running', { startedSecondsAgo: 60 });
+    cluster.pods('StatefulSet/search', 1, 'waiting');
+    cluster.rollout('StatefulSet', 'search', { updated: 0, available: 0, desired: 1 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(0);
+    const workloads = report.releases[0].workloads.map((w: any) => [w.kind, w.name, w.heldPods.length]);
+    expect(workloads).toEqual([['Deployment', 'myapp', 0], ['StatefulSet', 'search', 1]]);
+    expect(report.releases[0].reason).toMatch(/; 1 pod of StatefulSet search \(Init:0\/1\) waits for it$/);
   });
 });
 

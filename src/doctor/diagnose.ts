@@ -322,7 +322,7 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
       problems.push({ verdict: 'FAILED', reason: `${jobRef} is gone; ledger ${r.ledgerName} records its success, but the ${[...kinds].filter((k) => k !== 'library').join(', ')} waiter does not read the ledger and exits 1 on every restart`, next: 're-create the Job from this release\'s manifests (it finds its migrations applied), or use the library\'s waiter (MigrationWaiter.watch())' });
     } else if (held > 0 || workloads.some((w) => w.templateWaits && !w.rolledOut)) {
       const why = r.ledgerName ? `and ledger ${r.ledgerName} has no record of its success` : 'and there is no ledger';
-      problems.push({ verdict: onlyLibrary ? 'WAITING' : 'FAILED', reason: `${jobRef} does not exist ${why}; ${held > 0 ? heldText() : 'the rollout'} wait${held === 1 ? 's' : ''} for it`, next: 're-apply the release\'s manifests so that the Job runs (flux reconcile / argocd app sync / kubectl apply -f)' });
+      problems.push({ verdict: onlyLibrary ? 'WAITING' : 'FAILED', reason: `${jobRef} does not exist ${why}; ${held > 0 ? heldText() : 'the rollout'} wait${held <= 1 ? 's' : ''} for it`, next: 're-apply the release\'s manifests so that the Job runs (flux reconcile / argocd app sync / kubectl apply -f)' });
     } else {
       notes.push(`${jobRef} is gone${r.ledgerName ? ` and ledger ${r.ledgerName} has no record of it` : ''}; nothing waits for it any more`);
     }
@@ -344,7 +344,7 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
       const stuckPod = cannotCreate || (migration.pod && /ImagePull|ErrImage|CreateContainerConfigError|InvalidImageName|CrashLoopBackOff/.test(migration.pod.state));
       problems.push({
         verdict: stuckPod ? 'FAILED' : 'WAITING',
-        reason: `the migration is ${migration.state === 'Suspended' ? 'suspended' : 'running'} for ${duration(migration.ageSeconds)}${deadline}${podNote}${held > 0 ? `; ${heldText()} wait for it` : ''}`,
+        reason: `the migration is ${migration.state === 'Suspended' ? 'suspended' : 'running'} for ${duration(migration.ageSeconds)}${deadline}${podNote}${held > 0 ? `; ${heldText()} wait${held === 1 ? 's' : ''} for it` : ''}`,
         next: cannotCreate ? `kubectl describe job -n ${ns} ${r.jobName}` : stuckPod ? `kubectl describe pod -n ${ns} ${migration.pod!.name}` : `${logsCommand} -f  (a hang: look for a lock held in the database, or a database it cannot reach)`,
       });
       for (const w of workloads.filter((x) => x.stalled)) {

@@ -177,15 +177,22 @@ export class DoctorCluster {
    * controller makes them, with the waiter in the given state. Admission's token mount is added
    * unless the pod template turns it off.
    */
-  public pods(deployment: string, count: number, waiter: WaiterState, options: PodOptions = {}): KubeObject[] {
-    const d = this.server.get('deployments', this.namespace, deployment);
+  public pods(workload: string, count: number, waiter: WaiterState, options: PodOptions = {}): KubeObject[] {
+    // "name" is a Deployment, whose pods a ReplicaSet owns; "StatefulSet/name" or "DaemonSet/name"
+    // own their pods themselves.
+    const [kind, ownerName] = workload.includes('/') ? workload.split('/') : ['Deployment', workload];
+    const d = this.server.get(PLURALS[kind], this.namespace, ownerName);
     const template = options.template ?? d.spec.template;
     const hash = `${(++this.podCounter).toString(36)}f9c7d`.slice(0, 10);
-    const rsName = `${deployment}-${hash}`;
-    this.server.apply('replicasets', this.namespace, {
-      metadata: { name: rsName, labels: template.metadata?.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: d.metadata.uid, controller: true }] },
-      spec: { replicas: count, template },
-    });
+    const rsName = `${ownerName}-${hash}`;
+    let owner = { apiVersion: 'apps/v1', kind, name: ownerName, uid: d.metadata.uid, controller: true };
+    if (kind === 'Deployment') {
+      this.server.apply('replicasets', this.namespace, {
+        metadata: { name: rsName, labels: template.metadata?.labels, ownerReferences: [owner] },
+        spec: { replicas: count, template },
+      });
+      owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: '', controller: true };
+    }
     const pods: KubeObject[] = [];
     for (let i = 0; i < count; i++) {
       const spec = JSON.parse(JSON.stringify(template.spec));
@@ -208,7 +215,7 @@ export class DoctorCluster {
           name,
           labels: template.metadata?.labels,
           creationTimestamp: ago(options.ageSeconds ?? 60),
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, controller: true }],
+          ownerReferences: [owner],
         },
         spec,
         status: {
