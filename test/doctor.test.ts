@@ -300,6 +300,27 @@ describe('a release synthesized by the library', () => {
     expect(report.releases[0].next).toBe(`kubectl logs -n shop ${pod.metadata.name} -c service --previous`);
   });
 
+  test('pods of the previous release crash after the new migration: FAILED on the previous release, pointing at expand and contract', async () => {
+    // GIVEN v1's pods serve, v2's migration completed and its rollout has not started, and v1's pods now crash
+    const v1 = release('v1.0.0');
+    const v2 = release('v2.0.0');
+    cluster.seed(v1.manifests.filter((m) => m.kind === 'Job'));
+    cluster.seed(v2.manifests);
+    cluster.jobStatus(v1.job, 'complete', { startedSecondsAgo: 7200 });
+    cluster.jobStatus(v2.job, 'complete');
+    cluster.pods('myapp', 2, 'done', { template: v1.deployment.spec.template, appCrashing: true });
+    cluster.rollout('Deployment', 'myapp', { updated: 0, available: 0 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    const old = report.releases.find((x: any) => x.tag === 'v1.0.0');
+    expect(old.verdict).toBe('FAILED');
+    expect(old.reason).toBe('2 pods of Deployment myapp of this release crash (CrashLoopBackOff) while the Deployment runs a newer one: a newer migration may have changed the schema under them (expand, then contract)');
+    // Its waiters finished long ago: their permissions (the Role now names v2's Job) are not judged.
+    expect(old.workloads[0].waiters).toEqual([]);
+  });
+
   test('a Job that cannot create its pod: FAILED with the event that says why', async () => {
     const r = release('v2.0.0');
     cluster.seed(r.manifests);

@@ -363,9 +363,12 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     for (const w of workloads.filter((x) => x.crashingPods.length > 0)) {
       const pod = w.crashingPods[0];
       const app = r.workloads.find((f) => f.name === w.name && f.kind === w.kind)?.object?.spec?.template?.spec?.containers?.[0]?.name;
+      const pods = `${w.crashingPods.length} pod${w.crashingPods.length === 1 ? '' : 's'} of ${w.kind} ${w.name}`;
       problems.push({
         verdict: 'FAILED',
-        reason: `the migration succeeded, but ${w.crashingPods.length} pod${w.crashingPods.length === 1 ? '' : 's'} of ${w.kind} ${w.name} crash after starting (${pod.state}): the app and the schema may disagree`,
+        reason: w.templateWaits
+          ? `the migration succeeded, but ${pods} crash after starting (${pod.state}): the app and the schema may disagree`
+          : `${pods} of this release crash (${pod.state}) while the ${w.kind} runs a newer one: a newer migration may have changed the schema under them (expand, then contract)`,
         next: `kubectl logs -n ${ns} ${pod.name}${app ? ` -c ${app}` : ''} --previous`,
       });
     }

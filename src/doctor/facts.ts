@@ -244,13 +244,15 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
         templateWaits: r.templates.has(key),
         heldPods: held,
         crashingPods: mine.filter((p) => !held.includes(p) && crashes(p)),
-        waiters: waitersOf(source, ns).filter((w) => w.jobName === r.jobName),
+        // Only waiters that still matter: of the template (new pods will wait) or of held pods.
+        waiters: r.templates.has(key) || held.length > 0 ? waitersOf(source, ns).filter((w) => w.jobName === r.jobName) : [],
         waiterPod,
       };
     });
     // A workload whose template moved on to another release, and none of whose pods still wait for
-    // this one, is no longer gated by it: its started pods need nothing from this Job any more.
-    const workloadFacts = built.filter((w) => w.templateWaits || w.heldPods.length > 0);
+    // this one, is no longer gated by it: its started pods need nothing from this Job any more,
+    // unless they crash (a newer migration may have changed the schema under them).
+    const workloadFacts = built.filter((w) => w.templateWaits || w.heldPods.length > 0 || w.crashingPods.length > 0);
     const app = job ? labels(job)[INSTANCE] : workloadFacts.map((w) => labels(w.object)[INSTANCE]).find((v) => v);
     const tag = job
       ? labels(job)[VERSION]
