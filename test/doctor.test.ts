@@ -3,6 +3,7 @@
  * "When a migration goes wrong" table, on manifests the library synthesized and on hand-written
  * setups (k8s-wait-for, kubectl wait) it did not.
  */
+import { readFileSync } from 'fs';
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService } from '../src';
@@ -502,6 +503,23 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     const missing = await cluster.run('--context', 'nope');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^cdk8s-migrated-service doctor: kubectl has no usable cluster configuration: .*nope/);
+  });
+
+  test('an exec credential plugin (as EKS, GKE and OIDC use) is run by kubectl, not by doctor', async () => {
+    // GIVEN a kubeconfig whose only credential is a plugin that prints the user's token
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+    const execInfo = cluster.writeExecKubeconfig(USER_TOKEN);
+
+    const { code, report } = await cluster.json();
+
+    // THEN doctor read the cluster with the plugin's token, and kubectl ran the plugin
+    expect(code).toBe(0);
+    expect(report.releases[0]).toMatchObject({ verdict: 'OK', job: r.job });
+    expect(cluster.server.requests.filter((q) => q.verb === 'list').every((q) => q.token === USER_TOKEN)).toBe(true);
+    expect(JSON.parse(readFileSync(execInfo, 'utf8'))).toMatchObject({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1' });
   });
 
   test.each(['1.27', '1.33'])('kubectl %s gives the same report', async (v) => {

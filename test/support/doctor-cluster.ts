@@ -82,6 +82,30 @@ export class DoctorCluster {
     ].join('\n'));
   }
 
+  /**
+   * A kubeconfig whose user gets its token from an exec credential plugin, as EKS, GKE and OIDC
+   * setups do: a script that prints an ExecCredential.
+   */
+  public writeExecKubeconfig(token: string): string {
+    const plugin = join(this.dir, 'credential-plugin.sh');
+    writeFileSync(plugin, [
+      '#!/bin/sh',
+      `echo "$KUBERNETES_EXEC_INFO" > "${join(this.dir, 'exec-info.json')}"`,
+      `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    writeFileSync(this.kubeconfig, [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: fake, cluster: {server: "https://127.0.0.1:${this.server.port}", certificate-authority: "${CA_FILE}"}}]`,
+      `users: [{name: user, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${plugin}", interactiveMode: Never}}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: user, namespace: ${this.namespace}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'));
+    return join(this.dir, 'exec-info.json');
+  }
+
   /** Stores synthesized manifests as applied objects; Roles and RoleBindings become the fake's RBAC. */
   public seed(manifests: readonly KubeObject[], namespace = this.namespace): void {
     const roles = new Map<string, RbacRule[]>();
