@@ -4,7 +4,7 @@
  * setups (k8s-wait-for, kubectl wait) it did not.
  */
 import { readFileSync } from 'fs';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
@@ -339,6 +339,41 @@ describe('a release synthesized by the library', () => {
     expect(code).toBe(1);
     expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
     expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
+  });
+
+  test('a gated CronJob: the pod of its current run, held in Init, counts for the release', async () => {
+    // GIVEN a CronJob gated by the release, whose run started while the migration runs
+    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    nightly.addContainer({ name: 'report', image: 'registry.example.com/report:v2.0.0' });
+    svc.migration.gate(nightly);
+    const manifests = Testing.synth(chart);
+    cluster.seed(manifests);
+    cluster.jobStatus(svc.migration.jobName, 'running', { startedSecondsAgo: 60 });
+    const cronJob = cluster.server.get('cronjobs', NS, 'nightly');
+    const run = cluster.server.apply('jobs', NS, {
+      metadata: { name: 'nightly-29400000', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: cronJob.metadata.uid }] },
+      spec: cronJob.spec.jobTemplate.spec,
+      status: { active: 1 },
+    });
+    const spec = cronJob.spec.jobTemplate.spec.template.spec;
+    // What admission adds to a pod whose token is mounted.
+    expect(spec.automountServiceAccountToken).toBe(true);
+    for (const c of spec.initContainers) c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'kube-api-access-1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+    cluster.server.apply('pods', NS, {
+      metadata: { name: 'nightly-29400000-x7k2p', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: run.metadata.name, uid: run.metadata.uid }] },
+      spec,
+      status: { phase: 'Pending', initContainerStatuses: spec.initContainers.map((c: any) => ({ name: c.name, state: { running: {} } })) },
+    });
+
+    const { report } = await cluster.json();
+
+    // THEN the CronJob is a gated workload of the release, and its run is no release of its own
+    expect(report.releases.map((x: any) => x.job)).toEqual([svc.migration.jobName]);
+    const cron = report.releases[0].workloads.find((w: any) => w.kind === 'CronJob');
+    expect(cron).toMatchObject({ name: 'nightly', heldPods: [{ name: 'nightly-29400000-x7k2p', state: 'Init:0/1' }] });
+    expect(report.releases[0].reason).toMatch(/1 pod of CronJob nightly \(Init:0\/1\) waits for it$/);
   });
 
   test('a gated StatefulSet: its held pods, owned by the StatefulSet itself, count for the release', async () => {

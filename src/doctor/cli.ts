@@ -22,7 +22,7 @@ export const DOCTOR_USAGE = `Usage: ${PROGRAM} doctor [options]
 Says what is wrong with the migrations of a namespace on a live cluster: for each release, newest
 first, OK, WAITING or FAILED, the reason in one line, and the next command to run. It reaches the
 cluster through your own kubectl (your kubeconfig, context and credential plugins) and only reads:
-it lists Jobs, pods, workloads, ReplicaSets, ConfigMaps and events (never Secrets), reads logs, and
+it lists Jobs, pods, workloads, ReplicaSets, CronJobs, ConfigMaps and events (never Secrets), reads logs, and
 asks the API server what the waiters may read (SubjectAccessReview, which stores nothing).
 
 Options:
@@ -111,7 +111,7 @@ function cannotRun(e: KubectlError, namespace: string | undefined): string {
     case 'no-kubectl': return e.message;
     case 'unreachable': return `cannot reach the cluster: ${message}. Check your kubeconfig, --context and network (kubectl cluster-info).`;
     case 'unauthorized': return `the cluster rejected your credentials: ${message}. Log in again (kubectl auth whoami).`;
-    case 'forbidden': return `you may not read what doctor needs${where}: ${message}. doctor needs get/list on jobs, pods, deployments, statefulsets, daemonsets, replicasets, configmaps and events, and get on pods/log.`;
+    case 'forbidden': return `you may not read what doctor needs${where}: ${message}. doctor needs get/list on jobs, pods, deployments, statefulsets, daemonsets, replicasets, cronjobs, configmaps and events, and get on pods/log.`;
     case 'config': return `kubectl has no usable cluster configuration: ${message}. Give --kubeconfig or --context, or set a current context.`;
     default: return `kubectl failed (${e.command}): ${e.message}`;
   }

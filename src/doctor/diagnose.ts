@@ -428,9 +428,10 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
   const heldSince = r.workloads.flatMap((w) => w.heldPods.map((p) => time(p.metadata?.creationTimestamp) || snapshot.now));
   const oldest = Math.min(...heldSince, snapshot.now);
   const waitedSeconds = Math.max(migration && migration.state !== 'Complete' ? migration.ageSeconds : 0, (snapshot.now - oldest) / 1000);
+  const rolling = workloads.filter((w) => !['Job', 'CronJob', 'Pod'].includes(w.kind));
   const okReason = !r.job
     ? (notes[0] ?? `${jobRef} is gone`)
-    : `the migration is Complete${migration ? ` (took ${duration(migration.ageSeconds)})` : ''}${workloads.length > 0 ? `; ${workloads.map((w) => `${w.kind} ${w.name} ${w.available}/${w.desired} available`).join(', ')}` : ''}`;
+    : `the migration is Complete${migration ? ` (took ${duration(migration.ageSeconds)})` : ''}${rolling.length > 0 ? `; ${rolling.map((w) => `${w.kind} ${w.name} ${w.available}/${w.desired} available`).join(', ')}` : ''}`;
   return {
     job: r.jobName,
     namespace: r.namespace,

@@ -138,6 +138,10 @@ function jobOfPod(pod: any): string | undefined {
 
 function rollout(kind: string, o: any): { desired: number; updated: number; available: number; rolledOut: boolean; stalled: boolean } {
   const s = o?.status ?? {};
+  if (kind === 'Job' || kind === 'CronJob' || kind === 'Pod') {
+    // Nothing rolls out: their pods wait, then run to completion.
+    return { desired: 0, updated: 0, available: 0, rolledOut: true, stalled: false };
+  }
   if (kind === 'DaemonSet') {
     const desired = s.desiredNumberScheduled ?? 0;
     const updated = s.updatedNumberScheduled ?? 0;
@@ -156,12 +160,24 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
   const ns = snapshot.namespace;
   const jobsByName = new Map(snapshot.jobs.map((j) => [name(j), j]));
   const rsOwner = new Map(snapshot.replicaSets.map((rs) => [name(rs), ownerOf(rs, 'Deployment')]));
+  // Every kind gate() accepts: a gated Job, CronJob or bare Pod holds its pods like a Deployment.
+  const gatedJobs = snapshot.jobs.filter((j) => ownerOf(j, 'CronJob') === undefined && waitersOf(j, ns).length > 0);
   const workloads = [
     ...snapshot.deployments.map((o) => ({ kind: 'Deployment', o })),
     ...snapshot.statefulSets.map((o) => ({ kind: 'StatefulSet', o })),
     ...snapshot.daemonSets.map((o) => ({ kind: 'DaemonSet', o })),
+    ...snapshot.cronJobs.map((o) => ({ kind: 'CronJob', o })),
+    ...gatedJobs.map((o) => ({ kind: 'Job', o })),
+    ...snapshot.pods.filter((p) => (p?.metadata?.ownerReferences ?? []).length === 0 && waitersOf(p, ns).length > 0).map((o) => ({ kind: 'Pod', o })),
   ];
+  const cronJobOfJob = new Map(snapshot.jobs.map((j) => [name(j), ownerOf(j, 'CronJob')]));
   const workloadOfPod = (pod: any): string | undefined => {
+    const job = ownerOf(pod, 'Job');
+    if (job !== undefined) {
+      const cronJob = cronJobOfJob.get(job);
+      return cronJob !== undefined ? `CronJob/${cronJob}` : `Job/${job}`;
+    }
+    if ((pod?.metadata?.ownerReferences ?? []).length === 0) return `Pod/${name(pod)}`;
     const rs = ownerOf(pod, 'ReplicaSet');
     if (rs !== undefined) {
       // Without the ReplicaSets, the Deployment's name is the ReplicaSet's without its hash.
@@ -192,7 +208,6 @@ export function collectReleases(snapshot: Snapshot): ReleaseFacts[] {
     }
   }
   for (const pod of snapshot.pods) {
-    if (jobOfPod(pod) !== undefined && ownerOf(pod, 'Job') !== undefined) continue;
     for (const w of waitersOf(pod, ns)) {
       const r = release(w.jobName, w.namespace);
       r.pods.push(pod);

@@ -32,7 +32,8 @@ function block(r: ReleaseReport): string {
   }
   for (const w of r.workloads) {
     const held = w.heldPods.length > 0 ? `; ${w.heldPods.length} pod${w.heldPods.length === 1 ? '' : 's'} held in Init (${w.heldPods.slice(0, 3).map((p) => `${p.name}: ${p.state}`).join(', ')}${w.heldPods.length > 3 ? ', …' : ''})` : '';
-    lines.push(`  ${w.kind} ${w.name}: ${w.updated}/${w.desired} updated, ${w.available} available${w.stalled ? ', ProgressDeadlineExceeded' : ''}${held}`);
+    const rollout = ['Job', 'CronJob', 'Pod'].includes(w.kind) ? 'gated' : `${w.updated}/${w.desired} updated, ${w.available} available`;
+    lines.push(`  ${w.kind} ${w.name}: ${rollout}${w.stalled ? ', ProgressDeadlineExceeded' : ''}${held}`);
     for (const x of w.waiters) {
       const access = x.access.every((a) => a.allowed === undefined) ? 'access not checked'
         : x.access.every((a) => a.allowed) ? `may ${x.access.map((a) => a.need.split(' in ')[0]).join(', ')}`

@@ -11,6 +11,7 @@ export interface Snapshot {
   readonly statefulSets: readonly any[];
   readonly daemonSets: readonly any[];
   readonly replicaSets: readonly any[];
+  readonly cronJobs: readonly any[];
   readonly configMaps: readonly any[];
   readonly events: readonly any[];
   /** Kinds that could not be listed, with why: the report says what it could not see. */
@@ -20,7 +21,7 @@ export interface Snapshot {
 // Without Jobs and pods there is nothing to diagnose: a failure to list them stops doctor.
 const REQUIRED = ['jobs', 'pods'] as const;
 // ConfigMaps hold the ledger; Secrets are never listed.
-const OPTIONAL = ['deployments', 'statefulsets', 'daemonsets', 'replicasets', 'configmaps', 'events'] as const;
+const OPTIONAL = ['deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs', 'configmaps', 'events'] as const;
 
 /** Lists every kind at once, in parallel. Throws the first failure to list a required kind. */
 export async function readSnapshot(kubectl: Kubectl, namespace: string): Promise<Snapshot> {
@@ -53,6 +54,7 @@ export async function readSnapshot(kubectl: Kubectl, namespace: string): Promise
     statefulSets: items('statefulsets'),
     daemonSets: items('daemonsets'),
     replicaSets: items('replicasets'),
+    cronJobs: items('cronjobs'),
     configMaps: items('configmaps'),
     events: items('events'),
     unreadable,
