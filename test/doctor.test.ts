@@ -593,6 +593,21 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     expect(result.stderr).toMatch(/^cdk8s-migrated-service doctor: you may not read what doctor needs: .*forbidden.*doctor needs get\/list on jobs, pods/);
   });
 
+  test('a kind the user may not list (events) is reported as unseen, and doctor goes on', async () => {
+    const noEvents = [{ apiGroups: ['', 'apps', 'batch', 'authorization.k8s.io'], resources: ['jobs', 'pods', 'pods/log', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs', 'configmaps', 'subjectaccessreviews'], verbs: ['get', 'list', 'create'] }];
+    cluster.server.tokens.set('no-events', noEvents);
+    cluster.writeKubeconfig('no-events');
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].verdict).toBe('FAILED');
+    expect(report.notes).toEqual([expect.stringMatching(/^could not list events: .*forbidden/)]);
+  });
+
   test('a token the cluster rejects: exit 2', async () => {
     cluster.writeKubeconfig('nobody-knows-this-token');
     const result = await cluster.run();

@@ -57,8 +57,23 @@ export function podSpecOf(raw: any): any | undefined {
   return lint.podSpecOf(asObject(raw))?.podSpec;
 }
 
+// Each object is read several times (by release, by workload); its waiters are parsed once.
+const parsed = new WeakMap<object, { namespace: string; waiters: LiveWaiter[] }>();
+
 /** What each init container of a live workload, Job or pod waits for. */
 export function waitersOf(raw: any, namespace: string): LiveWaiter[] {
+  const cached = typeof raw === 'object' && raw !== null ? parsed.get(raw) : undefined;
+  if (cached && cached.namespace === namespace) {
+    return cached.waiters;
+  }
+  const waiters = parseWaiters(raw, namespace);
+  if (typeof raw === 'object' && raw !== null) {
+    parsed.set(raw, { namespace, waiters });
+  }
+  return waiters;
+}
+
+function parseWaiters(raw: any, namespace: string): LiveWaiter[] {
   const object = asObject({ ...raw, metadata: { ...raw?.metadata, namespace } });
   const workload = lint.podSpecOf(object);
   if (!workload) {
