@@ -434,6 +434,37 @@ describe('setups the library did not generate', () => {
     expect(rel.workloads[0].waiters[0]).toMatchObject({ kind: 'k8s-wait-for', job: 'billing-migrate-v7', jobExists: false });
   });
 
+  test('one Job name for every release: the Job of the previous tag is Complete, and doctor says the new migration never ran', async () => {
+    // GIVEN a Job named without the tag, still the v6 one, and the Deployment rolled to v7
+    const [job, deployment] = handWritten('billing-migration', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migration'] });
+    job.spec.template.spec.containers[0].image = 'billing:v6';
+    cluster.seed([job, deployment]);
+    cluster.jobStatus('billing-migration', 'complete');
+    cluster.pods('billing', 2, 'done');
+    cluster.rollout('Deployment', 'billing', { updated: 2, available: 2, total: 2 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toBe('Job billing-migration runs tag v6, but Deployment billing runs v7: a Job name that stays the same across releases makes the new pods wait for the old migration, and the new one never runs');
+    expect(report.releases[0].next).toMatch(/put the image tag in the Job's name/);
+  });
+
+  test('k8s-wait-for naming a prefix of several Jobs: FAILED, naming them', async () => {
+    const [, deployment] = handWritten('unused', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migration'] });
+    const jobs = ['billing-migration-v6', 'billing-migration-v7'].map((n) => handWritten(n, { image: 'x', args: [] })[0]);
+    cluster.seed([...jobs, deployment]);
+    cluster.jobStatus('billing-migration-v6', 'complete');
+    cluster.jobStatus('billing-migration-v7', 'failed');
+    cluster.pods('billing', 1, 'waiting');
+
+    const { report } = await cluster.json();
+
+    const rel = report.releases.find((x: any) => x.job === 'billing-migration');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toBe('no Job is named billing-migration, so k8s-wait-for\'s kubectl describe falls back to the 2 Jobs whose name starts with it (billing-migration-v6, billing-migration-v7) and judges them together');
+  });
+
   test('kubectl wait looking in another namespace: FAILED, naming both namespaces', async () => {
     // GIVEN the waiter says -n billing-system, the Job is in shop
     cluster.seed(handWritten('billing-migration-v7', { image: 'registry.k8s.io/kubectl:v1.32.0', args: ['wait', '--for=condition=complete', 'job/billing-migration-v7', '-n', 'billing-system', '--timeout=1h'] }));

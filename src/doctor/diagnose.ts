@@ -231,6 +231,14 @@ async function lookUp(kubectl: Kubectl, snapshot: Snapshot, facts: readonly Rele
   return { logs, access, accessNote, elsewhere, elsewhereNote };
 }
 
+/** The image tags of a pod spec's containers, without the waiters' (init containers) when asked. */
+function tagsOf(podSpec: any, appOnly: boolean): Set<string> {
+  const containers: any[] = [...(podSpec?.containers ?? []), ...(appOnly ? [] : podSpec?.initContainers ?? [])];
+  const tags = containers.map((c) => /^[^@]+:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(String(c?.image ?? '').replace(/^[^/]+:\d+\//, ''))?.[1])
+    .filter((t): t is string => t !== undefined);
+  return new Set(tags);
+}
+
 function lastLine(text: string | undefined): string | undefined {
   return text?.split('\n').map((l) => l.trim()).filter((l) => l).pop();
 }
@@ -311,7 +319,15 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     const onlyLibrary = kinds.size > 0 && [...kinds].every((k) => k === 'library');
     const candidate = r.unwaitedCandidate;
     const elsewhere = (lookups.elsewhere.get(r.jobName) ?? []).filter((n) => n !== r.namespace);
-    if (elsewhere.length > 0) {
+    // k8s-wait-for's `kubectl describe jobs <name>` falls back to every Job whose name starts with it.
+    const prefixed = kinds.has('k8s-wait-for') && r.namespace === ns ? snapshot.jobs.map(name).filter((n) => n.startsWith(r.jobName)) : [];
+    if (prefixed.length > 0) {
+      problems.push({
+        verdict: 'FAILED',
+        reason: `no Job is named ${r.jobName}, so k8s-wait-for's kubectl describe falls back to the ${prefixed.length} Job${prefixed.length === 1 ? '' : 's'} whose name starts with it (${prefixed.slice(0, 3).join(', ')}${prefixed.length > 3 ? ', …' : ''}) and judges them together`,
+        next: `make the waiter name this release's Job exactly${prefixed.length === 1 ? `: ${prefixed[0]}` : ''}`,
+      });
+    } else if (elsewhere.length > 0) {
       const who = waiters.map(({ w, x }) => `waiter ${x.container} of ${w.kind} ${w.name}`).filter((v, i, all) => all.indexOf(v) === i).join(', ') || 'the waiters';
       problems.push({ verdict: 'FAILED', reason: `${who} looks for Job ${r.jobName} in namespace ${r.namespace}, but it is in ${elsewhere.join(', ')}`, next: `put the Job and the workload in one namespace (set the chart's namespace), or point the waiter at ${elsewhere[0]}` });
     } else if (candidate) {
@@ -327,6 +343,19 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
       notes.push(`${jobRef} is gone${r.ledgerName ? ` and ledger ${r.ledgerName} has no record of it` : ''}; nothing waits for it any more`);
     }
   } else if (migration) {
+    // One image tag per release: a Job whose images carry none of the tags its gated workloads run
+    // is another release's, kept under a name that does not change with the tag.
+    const jobTags = tagsOf(r.job?.spec?.template?.spec, false);
+    for (const w of workloads.filter((x) => x.templateWaits)) {
+      const workloadTags = tagsOf(r.workloads.find((f) => f.kind === w.kind && f.name === w.name)?.object?.spec?.template?.spec, true);
+      if (jobTags.size > 0 && workloadTags.size > 0 && ![...jobTags].some((t) => workloadTags.has(t))) {
+        problems.push({
+          verdict: 'FAILED',
+          reason: `Job ${r.jobName} runs tag ${[...jobTags].join(', ')}, but ${w.kind} ${w.name} runs ${[...workloadTags].join(', ')}: a Job name that stays the same across releases makes the new pods wait for the old migration, and the new one never runs`,
+          next: 'put the image tag in the Job\'s name, so that each release gets its own Job (lint rule MS001)',
+        });
+      }
+    }
     const deadline = migration.deadlineSeconds !== undefined ? ` of its ${duration(migration.deadlineSeconds)} deadline` : ' (no deadline)';
     if (migration.state === 'Failed') {
       const timedOut = migration.reason === 'DeadlineExceeded';
