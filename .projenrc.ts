@@ -166,4 +166,10 @@ project.addTask('bench:waiter', {
   receiveArgs: true,
 });
 
+project.addTask('bench:doctor', {
+  description: 'Benchmark doctor against the fake API server: 50 releases and 550 pods, list calls and wall time',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/doctor.ts',
+  receiveArgs: true,
+});
+
 project.synth();

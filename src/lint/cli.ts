@@ -5,6 +5,7 @@ import { Format, formatJson, formatSarif, formatText, FORMATS, summaryLine } fro
 import { lint } from './lint';
 import { expandPaths, InputError, loadManifests } from './load';
 import { findRule, ruleHelpUri, RULES, Severity, SEVERITY_RANK } from './rules';
+import { doctorMain } from '../doctor/cli';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -19,6 +20,7 @@ export interface Io {
 const PROGRAM = 'cdk8s-migrated-service';
 
 const USAGE = `Usage: ${PROGRAM} lint [options] PATH...
+       ${PROGRAM} doctor [options]     (diagnose the releases on a live cluster; doctor --help)
 
 Finds the traps of the migration Job + init container pattern in Kubernetes manifests.
 PATH is a YAML file, a directory (read recursively) or - for standard input:
@@ -69,7 +71,7 @@ function parseArgs(argv: readonly string[]): Options | 'help' | 'version' {
     return 'version';
   }
   if (args[0] !== 'lint') {
-    throw new UsageError(`unknown command "${args[0]}": the only command is lint`);
+    throw new UsageError(`unknown command "${args[0]}": the commands are lint and doctor`);
   }
   args.shift();
   let onlyPaths = false;
@@ -142,6 +144,9 @@ function listRules(): string {
 
 /** The whole command: parses `argv` (without `node` and the script), lints, writes, returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'doctor') {
+    return doctorMain(argv.slice(1), io, version());
+  }
   let options: ReturnType<typeof parseArgs>;
   try {
     options = parseArgs(argv);

@@ -65,6 +65,12 @@ const RESOURCES: Record<string, ResourceType> = {
   deployments: { group: 'apps', version: 'v1', kind: 'Deployment' },
   statefulsets: { group: 'apps', version: 'v1', kind: 'StatefulSet' },
   daemonsets: { group: 'apps', version: 'v1', kind: 'DaemonSet' },
+  // What `doctor` reads besides: a release's pods, their ReplicaSets, CronJobs and events.
+  pods: { group: '', version: 'v1', kind: 'Pod' },
+  replicasets: { group: 'apps', version: 'v1', kind: 'ReplicaSet' },
+  cronjobs: { group: 'batch', version: 'v1', kind: 'CronJob' },
+  events: { group: '', version: 'v1', kind: 'Event' },
+  serviceaccounts: { group: '', version: 'v1', kind: 'ServiceAccount' },
 };
 
 interface Scope {
@@ -87,6 +93,18 @@ interface Watcher {
   readonly res: ServerResponse;
   readonly socket: Socket;
 }
+
+const SHORT_NAMES: Record<string, string[] | undefined> = {
+  pods: ['po'],
+  configmaps: ['cm'],
+  events: ['ev'],
+  serviceaccounts: ['sa'],
+  deployments: ['deploy'],
+  statefulsets: ['sts'],
+  daemonsets: ['ds'],
+  replicasets: ['rs'],
+  cronjobs: ['cj'],
+};
 
 export const FIXTURES = __dirname;
 export const CA_FILE = join(__dirname, 'fake-api-ca.crt');
@@ -111,6 +129,13 @@ export class FakeApiServer {
   public dropWatchesAfterMs?: number;
   /** When set, a watch ends (cleanly) after at most this many seconds, whatever it asked for. */
   public maxWatchSeconds?: number;
+  /**
+   * User name (`system:serviceaccount:<ns>:<name>`) -> its rules, for answering SubjectAccessReviews.
+   * A user not in the map is allowed nothing.
+   */
+  public readonly accounts = new Map<string, RbacRule[]>();
+  /** `<namespace>/<pod>/<container>` -> the container's log, served by the pods/log subresource. */
+  public readonly podLogs = new Map<string, string>();
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -172,7 +197,8 @@ export class FakeApiServer {
       ...stored.metadata,
       namespace,
       uid: previous?.metadata.uid ?? `uid-${++this.uid}`,
-      creationTimestamp: previous?.metadata.creationTimestamp ?? new Date().toISOString(),
+      // A test may backdate an object it creates (doctor reports ages).
+      creationTimestamp: previous?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? new Date().toISOString(),
       resourceVersion: String(++this.revision),
     };
     if (resource !== 'configmaps') {
@@ -262,6 +288,7 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    if (this.handleKubectlRequest(req, res, url)) return;
     const match = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match || !RESOURCES[match[3]] || RESOURCES[match[3]].group !== (match[1] ?? '')) {
       return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
@@ -331,10 +358,131 @@ export class FakeApiServer {
     }
     const scope: Scope = { resource, namespace, name: selected };
     if (verb === 'list') {
-      const items = [...this.objects.values()].filter((o) => this.matches(scope, { type: 'ADDED', resource, object: o }));
+      // Only objects of this resource: the key starts with it (objects of other kinds share namespaces).
+      const items = [...this.objects.entries()]
+        .filter(([key, o]) => key.startsWith(`${resource}/`) && this.matches(scope, { type: 'ADDED', resource, object: o }))
+        .map(([, o]) => o);
       return this.json(res, 200, { kind: `${type.kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
     }
     return this.watch(req, res, scope, url.searchParams);
+  }
+
+  // --- What kubectl needs besides: discovery, pod logs, cluster-wide lists, SubjectAccessReviews ---
+
+  /** Serves the requests outside the namespaced object routes; false when the path is not one. */
+  private handleKubectlRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const path = url.pathname.replace(/\/$/, '');
+    if (req.method === 'GET' && (path === '/api' || path === '/apis' || path === '/version' || /^\/apis?(\/[a-z0-9.]+)?\/v1$/.test(path))) {
+      const doc = this.discovery(path);
+      if (!doc) this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+      else this.json(res, 200, doc);
+      return true;
+    }
+    const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
+    if (log && req.method === 'GET') {
+      this.podLog(req, res, log[1], log[2], url.searchParams);
+      return true;
+    }
+    const clusterList = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/([a-z]+)$/.exec(path);
+    if (clusterList && req.method === 'GET' && RESOURCES[clusterList[2]] && RESOURCES[clusterList[2]].group === (clusterList[1] ?? '')) {
+      this.clusterList(req, res, clusterList[2], url.searchParams);
+      return true;
+    }
+    if (path === '/apis/authorization.k8s.io/v1/subjectaccessreviews' && req.method === 'POST') {
+      this.subjectAccessReview(req, res);
+      return true;
+    }
+    return false;
+  }
+
+  /** Authenticates and authorizes like `handle`; answers 401/403 itself and returns false then. */
+  private admit(req: IncomingMessage, res: ServerResponse, info: Omit<RequestInfo, 'token' | 'at'>): RequestInfo | undefined {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const request: RequestInfo = { ...info, token, at: Date.now() };
+    this.requests.push(request);
+    const rules = token === undefined ? undefined : this.tokens.get(token);
+    if (!rules) {
+      this.status(res, 401, 'Unauthorized', 'Unauthorized');
+      return undefined;
+    }
+    if (!this.authorized(rules, request)) {
+      const qualified = info.group ? `${info.resource}.${info.group}` : info.resource;
+      const where = info.namespace ? ` in the namespace "${info.namespace}"` : ' at the cluster scope';
+      this.status(res, 403, 'Forbidden',
+        `${info.name ? `${qualified} "${info.name}"` : qualified} is forbidden: User "doctor" cannot ${info.verb} resource "${info.resource}" in API group "${info.group}"${where}`,
+        { name: info.name, group: info.group, kind: info.resource });
+      return undefined;
+    }
+    return request;
+  }
+
+  private discovery(path: string): object | undefined {
+    const groups = [...new Set(Object.values(RESOURCES).map((t) => t.group).filter((g) => g))].concat('authorization.k8s.io');
+    if (path === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.0-fake', platform: 'linux/amd64' };
+    if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] };
+    if (path === '/apis') {
+      return {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: groups.map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } })),
+      };
+    }
+    const group = path === '/api/v1' ? '' : /^\/apis\/([a-z0-9.]+)\/v1$/.exec(path)?.[1];
+    if (group === undefined || (group !== '' && !groups.includes(group))) return undefined;
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    const resources: object[] = Object.entries(RESOURCES).filter(([, t]) => t.group === group).map(([name, t]) => ({
+      name, singularName: t.kind.toLowerCase(), namespaced: true, kind: t.kind, verbs, shortNames: SHORT_NAMES[name],
+    }));
+    if (group === '') resources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
+    if (group === 'authorization.k8s.io') {
+      resources.push({ name: 'subjectaccessreviews', singularName: 'subjectaccessreview', namespaced: false, kind: 'SubjectAccessReview', verbs: ['create'] });
+    }
+    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/v1` : 'v1', resources };
+  }
+
+  /** The pods/log subresource: the stored log, or 400 as the kubelet answers for a container that has not started. */
+  private podLog(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, params: URLSearchParams): void {
+    if (!this.admit(req, res, { verb: 'get', group: '', resource: 'pods/log', namespace, name: pod })) return;
+    const stored = this.objects.get(this.key('pods', namespace, pod));
+    if (!stored) return this.status(res, 404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
+    const container = params.get('container') ?? stored.spec?.containers?.[0]?.name;
+    const text = this.podLogs.get(`${namespace}/${pod}/${container}`);
+    if (text === undefined) {
+      const statuses = [...(stored.status?.initContainerStatuses ?? []), ...(stored.status?.containerStatuses ?? [])];
+      const status = statuses.find((s: KubeObject) => s.name === container);
+      const reason = status?.state?.waiting?.reason ?? 'PodInitializing';
+      return this.status(res, 400, 'BadRequest', `container "${container}" in pod "${pod}" is waiting to start: ${reason}`);
+    }
+    const tail = Number(params.get('tailLines') ?? '-1');
+    const lines = text.split('\n').filter((l) => l);
+    const shown = tail >= 0 ? lines.slice(Math.max(lines.length - tail, 0)) : lines;
+    if (res.headersSent) return;
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(shown.map((l) => `${l}\n`).join(''));
+  }
+
+  /** LIST across namespaces (`kubectl get -A`), with an optional `metadata.name=` field selector. */
+  private clusterList(req: IncomingMessage, res: ServerResponse, resource: string, params: URLSearchParams): void {
+    const type = RESOURCES[resource];
+    const name = /^metadata\.name=([^,]+)$/.exec(params.get('fieldSelector') ?? '')?.[1];
+    if (!this.admit(req, res, { verb: 'list', group: type.group, resource, namespace: '', name })) return;
+    const items = [...this.objects.entries()]
+      .filter(([key, o]) => key.startsWith(`${resource}/`) && (!name || o.metadata.name === name))
+      .map(([, o]) => o);
+    this.json(res, 200, { kind: `${type.kind}List`, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion }, items });
+  }
+
+  /** Evaluates a SubjectAccessReview against `accounts`, as the API server does; nothing is stored. */
+  private subjectAccessReview(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.admit(req, res, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews', namespace: '' })) return;
+    this.readBody(req, (body) => {
+      const attributes = body?.spec?.resourceAttributes;
+      if (!body?.spec?.user || !attributes) return this.status(res, 400, 'BadRequest', 'spec.user and spec.resourceAttributes are required here');
+      const rules = this.accounts.get(body.spec.user) ?? [];
+      const resource = attributes.subresource ? `${attributes.resource}/${attributes.subresource}` : attributes.resource;
+      const allowed = this.authorized(rules, { verb: attributes.verb, group: attributes.group ?? '', resource, namespace: attributes.namespace ?? '', name: attributes.name, at: 0 });
+      this.json(res, 201, { ...body, metadata: { creationTimestamp: null }, status: allowed ? { allowed: true, reason: 'allowed by the fake\'s RBAC' } : { allowed: false } });
+    });
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, scope: Scope, params: URLSearchParams): void {
@@ -357,8 +505,8 @@ export class FakeApiServer {
       }
     } else {
       // resourceVersion 0 or none: "any" state, sent as synthetic ADDED events first.
-      for (const o of this.objects.values()) {
-        if (this.matches(scope, { type: 'ADDED', resource: scope.resource, object: o })) this.write(watcher, { type: 'ADDED', object: o });
+      for (const [key, o] of this.objects.entries()) {
+        if (key.startsWith(`${scope.resource}/`) && this.matches(scope, { type: 'ADDED', resource: scope.resource, object: o })) this.write(watcher, { type: 'ADDED', object: o });
       }
     }
     this.watchers.add(watcher);

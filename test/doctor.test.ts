@@ -1,0 +1,680 @@
+/**
+ * `doctor` against the fake API server through a real kubectl: each diagnosis of the README's
+ * "When a migration goes wrong" table, on manifests the library synthesized and on hand-written
+ * setups (k8s-wait-for, kubectl wait) it did not.
+ */
+import { readFileSync } from 'fs';
+import { Chart, Cron, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { MigratedService } from '../src';
+import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
+import { FakeApiServer, RbacRule } from './support/fake-api-server';
+import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+
+jest.setTimeout(60_000);
+
+const NS = 'shop';
+let cluster: DoctorCluster;
+
+beforeEach(async () => {
+  cluster = await DoctorCluster.start(NS);
+});
+afterEach(async () => {
+  await cluster.close();
+});
+
+function release(tag: string, extra: object = {}) {
+  const { service, manifests } = synthesize({ ...PATTERN_EXAMPLE, imageTag: tag, ...extra });
+  return { manifests, job: service.migration.jobName, deployment: named(manifests, 'Deployment', 'myapp') };
+}
+
+/** A Deployment and a Job written by hand, with a waiter init container of the given command. */
+function handWritten(jobName: string, waiter: { image: string; command?: string[]; args: string[] }, namespace = NS) {
+  const labels = { app: 'billing' };
+  // The Role a hand-written setup would have: read every Job.
+  cluster.server.accounts.set(`system:serviceaccount:${NS}:billing`, [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
+  return [
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: jobName, namespace },
+      spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image: 'billing:v7', command: ['./migrate', 'up'] }] } } },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'billing', namespace: NS },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: 'billing',
+            initContainers: [{ name: 'wait-for-migration', ...waiter }],
+            containers: [{ name: 'app', image: 'billing:v7' }],
+          },
+        },
+      },
+    },
+  ];
+}
+
+describe('a release synthesized by the library', () => {
+  test('a failed migration: FAILED, the reason, the migration log and the command to read it', async () => {
+    // GIVEN the release's Job failed and its pods crash-loop in Init
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed', { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    cluster.jobPod(r.job, 'failed', 'applying 0042_add_index\nERROR: relation "orders" does not exist\n');
+    cluster.pods('myapp', 2, 'crashing', { waiterLog: `migration-waiter: Job shop/${r.job} failed (BackoffLimitExceeded: …); not starting` });
+    cluster.rollout('Deployment', 'myapp', { updated: 1, available: 2 });
+
+    // WHEN doctor runs, in text and in JSON
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN it is FAILED with the reason, the log's last lines and the command to read all of it
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    expect(text.stdout).toMatch(/^FAILED +shop\/myapp-migration-v2-0-0-\w+ +\(release v2\.0\.0\)$/m);
+    expect(text.stdout).toContain('why:  the migration failed (BackoffLimitExceeded: Job has reached the specified backoff limit)');
+    expect(text.stdout).toContain(`next: kubectl logs -n shop job/${r.job} -c migrate`);
+    expect(text.stdout).toContain('| ERROR: relation "orders" does not exist');
+    expect(text.stdout).not.toMatch(/\n\s+at /); // no stack trace
+    const [rel] = report.releases;
+    expect(rel).toMatchObject({ verdict: 'FAILED', job: r.job, tag: 'v2.0.0', ledger: { name: 'myapp-migration-ledger', exists: true } });
+    expect(rel.migration).toMatchObject({ state: 'Failed', reason: 'BackoffLimitExceeded', deadlineSeconds: 3600, logContainer: 'migrate', pod: { state: 'Init:Error' } });
+    expect(rel.workloads[0]).toMatchObject({ kind: 'Deployment', name: 'myapp', desired: 2, updated: 1, available: 2 });
+    expect(rel.workloads[0].heldPods).toHaveLength(2);
+    expect(rel.workloads[0].heldPods[0].state).toBe('Init:CrashLoopBackOff');
+    const [waiter] = rel.workloads[0].waiters;
+    expect(waiter).toMatchObject({ kind: 'library', job: r.job, serviceAccount: 'myapp', jobExists: true, tokenMounted: true });
+    expect(waiter.access.every((a: any) => a.allowed === true)).toBe(true);
+    expect(waiter.lastLog).toContain('not starting');
+  });
+
+  test('a migration that hangs past --stuck-after: WAITING, and exit 1; within it, exit 0', async () => {
+    // GIVEN a migration running for 20 minutes and pods waiting in Init:0/1
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 1200 });
+    cluster.jobPod(r.job, 'running', 'waiting for advisory lock 72707369\n');
+    cluster.pods('myapp', 1, 'waiting', { ageSeconds: 1190, waiterLog: `migration-waiter: waiting for Job shop/${r.job} to complete` });
+
+    // WHEN doctor runs with the default threshold (10m), then with 1h
+    const stuck = await cluster.json();
+    const patient = await cluster.json('--stuck-after', '1h');
+
+    // THEN
+    expect(stuck.code).toBe(1);
+    expect(stuck.report.releases[0]).toMatchObject({ verdict: 'WAITING', stuck: true });
+    expect(stuck.report.releases[0].reason).toMatch(/^the migration is running for 20m of its 60m deadline; its pod \S+ is Init:0\/1; 1 pod of Deployment myapp \(Init:0\/1\) wait/);
+    expect(stuck.report.releases[0].next).toMatch(/lock/);
+    expect(stuck.report.releases[0].migration.log).toEqual(['waiting for advisory lock 72707369']);
+    expect(patient.code).toBe(0);
+    expect(patient.report.releases[0]).toMatchObject({ verdict: 'WAITING', stuck: false });
+  });
+
+  test('a migration pod that cannot pull its image: FAILED with the command to describe it', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running');
+    const pod = cluster.jobPod(r.job, 'image-pull');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].verdict).toBe('FAILED');
+    expect(report.releases[0].reason).toContain('Init:ImagePullBackOff');
+    expect(report.releases[0].next).toBe(`kubectl describe pod -n shop ${pod.metadata.name}`);
+    // The container has not started: the log cannot be read, and doctor says why.
+    expect(report.releases[0].migration.logNote).toMatch(/cannot read its log: .*waiting to start: ImagePullBackOff/);
+  });
+
+  test('a completed migration whose pods rolled out: OK, exit 0', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete', { startedSecondsAgo: 300 });
+    cluster.jobPod(r.job, 'done', 'applied 3 migrations\n');
+    cluster.pods('myapp', 2, 'done');
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+
+    const text = await cluster.run();
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^OK +shop\/myapp-migration-v2-0-0-\w+/m);
+    expect(text.stdout).toContain('why:  the migration is Complete (took 20s); Deployment myapp 2/2 available');
+    expect(text.stdout).toContain('next: nothing to do');
+  });
+
+  test('Job complete, pods still wait, and the waiter may not read the Job: FAILED naming the account and the permission', async () => {
+    // GIVEN the reader RoleBinding was never applied: the ServiceAccount has no rules
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests.filter((m) => !(m.kind === 'RoleBinding' && m.metadata.name === 'myapp-migration-reader')));
+    cluster.jobStatus(r.job, 'complete');
+    cluster.pods('myapp', 2, 'crashing', { waiterLog: `migration-waiter: forbidden to read Job shop/${r.job} (403: …)` });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].verdict).toBe('FAILED');
+    expect(report.releases[0].reason).toBe(`ServiceAccount shop/myapp may not list jobs.batch "${r.job}" in shop, watch jobs.batch "${r.job}" in shop, get configmaps "myapp-migration-ledger" in shop (SubjectAccessReview), so waiter wait-for-myapp-migration of Deployment myapp cannot see Job shop/${r.job}`);
+    expect(report.releases[0].next).toBe(`grant it with a Role and RoleBinding; check: kubectl auth can-i list jobs.batch/${r.job} -n shop --as=system:serviceaccount:shop:myapp`);
+    // The SubjectAccessReviews went to the API server: one per account and permission, not per pod.
+    expect(cluster.server.count('create', 'subjectaccessreviews')).toBe(3);
+  });
+
+  test('Job complete, pods still wait, and the waiter has no token: FAILED', async () => {
+    // GIVEN pods whose template turns the token off
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    const template = JSON.parse(JSON.stringify(r.deployment.spec.template));
+    template.spec.automountServiceAccountToken = false;
+    cluster.pods('myapp', 1, 'crashing', { template });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toBe(`waiter wait-for-myapp-migration of Deployment myapp has no service-account token mounted (automountServiceAccountToken: false), so it cannot ask for Job shop/${r.job}`);
+    expect(report.releases[0].workloads[0].waiters[0].tokenMounted).toBe(false);
+  });
+
+  test('the Job is gone and the ledger records its success: OK, the pods start from the ledger', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests.filter((m) => m.kind !== 'Job'));
+    const ledger = cluster.server.get('configmaps', NS, 'myapp-migration-ledger');
+    ledger.data = { [r.job]: JSON.stringify({ succeededAt: '2026-11-29T10:00:00.000Z' }) };
+    cluster.server.apply('configmaps', NS, ledger);
+    cluster.pods('myapp', 2, 'done', { ageSeconds: 30 });
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(0);
+    expect(report.releases[0]).toMatchObject({ verdict: 'OK', ledger: { succeededAt: '2026-11-29T10:00:00.000Z' } });
+    expect(report.releases[0].reason).toBe(`Job shop/${r.job} is gone, but ledger ConfigMap myapp-migration-ledger records its success at 2026-11-29T10:00:00.000Z: its pods start from the ledger`);
+  });
+
+  test('the Job is gone and the ledger has no entry: WAITING, re-apply the manifests', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests.filter((m) => m.kind !== 'Job'));
+    cluster.pods('myapp', 1, 'waiting', { waiterLog: `migration-waiter: Job shop/${r.job} does not exist (yet); waiting for it to be created and to complete: …` });
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].verdict).toBe('WAITING');
+    expect(report.releases[0].reason).toBe(`Job shop/${r.job} does not exist and ledger myapp-migration-ledger has no record of its success; 1 pod of Deployment myapp (Init:0/1) waits for it`);
+    expect(report.releases[0].next).toMatch(/^re-apply the release's manifests/);
+    expect(report.releases[0].workloads[0].waiters[0].lastLog).toContain('does not exist (yet)');
+  });
+
+  test('Jobs of two releases active at once: FAILED for both, naming the other', async () => {
+    const old = release('v1.0.0');
+    const current = release('v2.0.0');
+    cluster.seed(old.manifests);
+    cluster.seed(current.manifests.filter((m) => m.kind === 'Job'));
+    cluster.jobStatus(old.job, 'running', { startedSecondsAgo: 900 });
+    cluster.jobStatus(current.job, 'running', { startedSecondsAgo: 60 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    const byJob = Object.fromEntries(report.releases.map((x: any) => [x.job, x]));
+    expect(byJob[current.job].concurrent).toEqual([{ job: old.job, tag: 'v1.0.0' }]);
+    expect(byJob[old.job].concurrent).toEqual([{ job: current.job, tag: 'v2.0.0' }]);
+    expect(byJob[current.job].verdict).toBe('FAILED');
+    expect(byJob[current.job].reason).toBe(`two migrations run at once: Job ${old.job} (release v1.0.0) is active too`);
+  });
+
+  test('a post-deploy migration waiting on a rollout that is stuck: FAILED; on one that progresses: WAITING', async () => {
+    // GIVEN a release with a post-deploy migration whose pre-deploy migration failed
+    const r = release('v2.0.0', { postDeployMigrationCommand: ['./contract'] });
+    const post = r.manifests.find((m) => m.kind === 'Job' && m.metadata.labels['app.kubernetes.io/component'] === 'post-migration');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed');
+    cluster.jobStatus(post.metadata.name, 'running');
+    cluster.pods('myapp', 2, 'crashing');
+    cluster.rollout('Deployment', 'myapp', { updated: 0, available: 2, stalled: true });
+
+    const stuck = await cluster.json();
+
+    expect(stuck.report.releases[0].postDeploy).toMatchObject({ name: post.metadata.name, state: 'Running', waitingFor: 'Deployment myapp (0/2 updated, 2 available)' });
+    expect(stuck.report.releases[0].notes).toContain(`also: the post-deploy migration ${post.metadata.name} waits for Deployment myapp (0/2 updated, 2 available), a rollout that is stuck`);
+
+    expect(stuck.code).toBe(1);
+
+    // WHEN, in another cluster, the pre-deploy migration completed and the rollout progresses
+    const fresh = await DoctorCluster.start(NS);
+    try {
+      fresh.seed(r.manifests);
+      fresh.jobStatus(r.job, 'complete');
+      fresh.jobStatus(post.metadata.name, 'running');
+      fresh.rollout('Deployment', 'myapp', { updated: 1, available: 2 });
+      const rolling = await fresh.json();
+      expect(rolling.report.releases[0].verdict).toBe('WAITING');
+      expect(rolling.report.releases[0].reason).toBe('Deployment myapp has not rolled out: 1/2 updated, 2 available');
+      expect(rolling.report.releases[0].notes).toContain(`and: the post-deploy migration ${post.metadata.name} waits for Deployment myapp (1/2 updated, 2 available)`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('deadlines: a progress deadline shorter than the migration\'s is reported, and a rollout that gave up while the migration runs', async () => {
+    const r = release('v2.0.0');
+    const deployment = JSON.parse(JSON.stringify(r.deployment));
+    deployment.spec.progressDeadlineSeconds = 600;
+    cluster.seed([...r.manifests.filter((m) => m.kind !== 'Deployment'), deployment]);
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 700 });
+    cluster.pods('myapp', 1, 'waiting', { ageSeconds: 700 });
+    cluster.rollout('Deployment', 'myapp', { updated: 1, available: 2, stalled: true });
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].notes).toContain('and: Deployment myapp is reported failed (ProgressDeadlineExceeded) while its migration still runs: its progressDeadlineSeconds is shorter than the migration\'s deadline');
+    expect(report.releases[0].notes).toContain('Deployment myapp\'s progressDeadlineSeconds (600) is shorter than the migration\'s deadline (3600): a long migration is reported as a failed rollout before it ends');
+  });
+
+  test('a migration that ran into its own deadline says so', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed', { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', startedSecondsAgo: 3600 });
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].reason).toBe('the migration failed (DeadlineExceeded: Job was active longer than specified deadline): it ran into its own deadline, activeDeadlineSeconds=3600');
+    expect(report.releases[0].next).toMatch(/raise migrationTimeout \(and the engine's timeout with it\)$/);
+  });
+
+  test('the migration succeeded but the release\'s pods crash after starting: FAILED, app and schema may disagree', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    const [pod] = cluster.pods('myapp', 2, 'done', { appCrashing: true });
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 0 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toBe('the migration succeeded, but 2 pods of Deployment myapp crash after starting (CrashLoopBackOff): the app and the schema may disagree');
+    expect(report.releases[0].next).toBe(`kubectl logs -n shop ${pod.metadata.name} -c service --previous`);
+  });
+
+  test('pods of the previous release crash after the new migration: FAILED on the previous release, pointing at expand and contract', async () => {
+    // GIVEN v1's pods serve, v2's migration completed and its rollout has not started, and v1's pods now crash
+    const v1 = release('v1.0.0');
+    const v2 = release('v2.0.0');
+    cluster.seed(v1.manifests.filter((m) => m.kind === 'Job'));
+    cluster.seed(v2.manifests);
+    cluster.jobStatus(v1.job, 'complete', { startedSecondsAgo: 7200 });
+    cluster.jobStatus(v2.job, 'complete');
+    cluster.pods('myapp', 2, 'done', { template: v1.deployment.spec.template, appCrashing: true });
+    cluster.rollout('Deployment', 'myapp', { updated: 0, available: 0 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    const old = report.releases.find((x: any) => x.tag === 'v1.0.0');
+    expect(old.verdict).toBe('FAILED');
+    expect(old.reason).toBe('2 pods of Deployment myapp of this release crash (CrashLoopBackOff) while the Deployment runs a newer one: a newer migration may have changed the schema under them (expand, then contract)');
+    // Its waiters finished long ago: their permissions (the Role now names v2's Job) are not judged.
+    expect(old.workloads[0].waiters).toEqual([]);
+  });
+
+  test('a Job that cannot create its pod: FAILED with the event that says why', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.server.apply('events', NS, {
+      metadata: { name: `${r.job}.17a` },
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'Error creating: pods "x" is forbidden: exceeded quota: compute, requested: limits.cpu=1',
+      involvedObject: { kind: 'Job', name: r.job, namespace: NS },
+      lastTimestamp: new Date().toISOString(),
+    });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
+    expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
+  });
+
+  test('a gated CronJob: the pod of its current run, held in Init, counts for the release', async () => {
+    // GIVEN a CronJob gated by the release, whose run started while the migration runs
+    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    nightly.addContainer({ name: 'report', image: 'registry.example.com/report:v2.0.0' });
+    svc.migration.gate(nightly);
+    const manifests = Testing.synth(chart);
+    cluster.seed(manifests);
+    cluster.jobStatus(svc.migration.jobName, 'running', { startedSecondsAgo: 60 });
+    const cronJob = cluster.server.get('cronjobs', NS, 'nightly');
+    const run = cluster.server.apply('jobs', NS, {
+      metadata: { name: 'nightly-29400000', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: cronJob.metadata.uid }] },
+      spec: cronJob.spec.jobTemplate.spec,
+      status: { active: 1 },
+    });
+    const spec = cronJob.spec.jobTemplate.spec.template.spec;
+    // What admission adds to a pod whose token is mounted.
+    expect(spec.automountServiceAccountToken).toBe(true);
+    for (const c of spec.initContainers) c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'kube-api-access-1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+    cluster.server.apply('pods', NS, {
+      metadata: { name: 'nightly-29400000-x7k2p', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: run.metadata.name, uid: run.metadata.uid }] },
+      spec,
+      status: { phase: 'Pending', initContainerStatuses: spec.initContainers.map((c: any) => ({ name: c.name, state: { running: {} } })) },
+    });
+
+    const { report } = await cluster.json();
+
+    // THEN the CronJob is a gated workload of the release, and its run is no release of its own
+    expect(report.releases.map((x: any) => x.job)).toEqual([svc.migration.jobName]);
+    const cron = report.releases[0].workloads.find((w: any) => w.kind === 'CronJob');
+    expect(cron).toMatchObject({ name: 'nightly', heldPods: [{ name: 'nightly-29400000-x7k2p', state: 'Init:0/1' }] });
+    expect(report.releases[0].reason).toMatch(/1 pod of CronJob nightly \(Init:0\/1\) waits for it$/);
+  });
+
+  test('a gated StatefulSet: its held pods, owned by the StatefulSet itself, count for the release', async () => {
+    // GIVEN a MigratedService that also gates a StatefulSet, and a migration still running
+    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    search.addContainer({ name: 'search', image: 'registry.example.com/search:v2.0.0' });
+    svc.migration.gate(search);
+    cluster.seed(Testing.synth(chart));
+    cluster.jobStatus(svc.migration.jobName, 'running', { startedSecondsAgo: 60 });
+    cluster.pods('StatefulSet/search', 1, 'waiting');
+    cluster.rollout('StatefulSet', 'search', { updated: 0, available: 0, desired: 1 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(0);
+    const workloads = report.releases[0].workloads.map((w: any) => [w.kind, w.name, w.heldPods.length]);
+    expect(workloads).toEqual([['Deployment', 'myapp', 0], ['StatefulSet', 'search', 1]]);
+    expect(report.releases[0].reason).toMatch(/; 1 pod of StatefulSet search \(Init:0\/1\) waits for it$/);
+  });
+});
+
+describe('setups the library did not generate', () => {
+  test('k8s-wait-for and kubectl wait on a failed Job: FAILED, and what each waiter does about it', async () => {
+    const manifests = handWritten('billing-migration-v7', {
+      image: 'groundnuty/k8s-wait-for:v2.0',
+      command: ['sh', '-c', 'wait_for.sh job-wr billing-migration-v7 && kubectl wait --for=condition=complete job/billing-migration-v7 --timeout=1h'],
+      args: [],
+    });
+    cluster.seed(manifests);
+    cluster.jobStatus('billing-migration-v7', 'failed');
+    cluster.pods('billing', 1, 'waiting', { waiterLog: '' });
+
+    const { report } = await cluster.json();
+
+    const [rel] = report.releases;
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.workloads[0].waiters.map((w: any) => [w.kind, w.noticesFailure])).toEqual([['k8s-wait-for', true], ['kubectl-wait', false]]);
+    expect(rel.workloads[0].waiters[0].logNote).toBe('its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)');
+    expect(rel.notes).toContain('waiter wait-for-migration of Deployment billing waits for condition=complete only: on this failed Job it waits until its --timeout, then exits 1');
+  });
+
+  test('k8s-wait-for naming another Job: FAILED, naming both names', async () => {
+    cluster.seed(handWritten('billing-migration-v7', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migrate-v7'] }));
+    cluster.jobStatus('billing-migration-v7', 'complete');
+    cluster.pods('billing', 2, 'crashing');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    const rel = report.releases.find((x: any) => x.job === 'billing-migrate-v7');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toBe('the waiters wait for Job billing-migrate-v7, which does not exist; this release\'s migration Job is billing-migration-v7');
+    expect(rel.workloads[0].waiters[0]).toMatchObject({ kind: 'k8s-wait-for', job: 'billing-migrate-v7', jobExists: false });
+  });
+
+  test('one Job name for every release: the Job of the previous tag is Complete, and doctor says the new migration never ran', async () => {
+    // GIVEN a Job named without the tag, still the v6 one, and the Deployment rolled to v7
+    const [job, deployment] = handWritten('billing-migration', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migration'] });
+    job.spec.template.spec.containers[0].image = 'billing:v6';
+    cluster.seed([job, deployment]);
+    cluster.jobStatus('billing-migration', 'complete');
+    cluster.pods('billing', 2, 'done');
+    cluster.rollout('Deployment', 'billing', { updated: 2, available: 2, total: 2 });
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].reason).toBe('Job billing-migration runs tag v6, but Deployment billing runs v7: a Job name that stays the same across releases makes the new pods wait for the old migration, and the new one never runs');
+    expect(report.releases[0].next).toMatch(/put the image tag in the Job's name/);
+  });
+
+  test('k8s-wait-for naming a prefix of several Jobs: FAILED, naming them', async () => {
+    const [, deployment] = handWritten('unused', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'billing-migration'] });
+    const jobs = ['billing-migration-v6', 'billing-migration-v7'].map((n) => handWritten(n, { image: 'x', args: [] })[0]);
+    cluster.seed([...jobs, deployment]);
+    cluster.jobStatus('billing-migration-v6', 'complete');
+    cluster.jobStatus('billing-migration-v7', 'failed');
+    cluster.pods('billing', 1, 'waiting');
+
+    const { report } = await cluster.json();
+
+    const rel = report.releases.find((x: any) => x.job === 'billing-migration');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toBe('no Job is named billing-migration, so k8s-wait-for\'s kubectl describe falls back to the 2 Jobs whose name starts with it (billing-migration-v6, billing-migration-v7) and judges them together');
+  });
+
+  test('kubectl wait looking in another namespace: FAILED, naming both namespaces', async () => {
+    // GIVEN the waiter says -n billing-system, the Job is in shop
+    cluster.seed(handWritten('billing-migration-v7', { image: 'registry.k8s.io/kubectl:v1.32.0', args: ['wait', '--for=condition=complete', 'job/billing-migration-v7', '-n', 'billing-system', '--timeout=1h'] }));
+    cluster.jobStatus('billing-migration-v7', 'complete');
+    cluster.pods('billing', 1, 'waiting');
+
+    const { report } = await cluster.json();
+
+    const rel = report.releases.find((x: any) => x.namespace === 'billing-system');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toBe('waiter wait-for-migration of Deployment billing looks for Job billing-migration-v7 in namespace billing-system, but it is in shop');
+  });
+
+  test('k8s-wait-for on a Job that is gone, with a ledger entry it does not read: FAILED', async () => {
+    const r = release('v2.0.0');
+    const deployment = JSON.parse(JSON.stringify(r.deployment));
+    deployment.spec.template.spec.initContainers = [{ name: 'wait-for-migration', image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['job-wr', r.job] }];
+    cluster.seed([...r.manifests.filter((m) => m.kind !== 'Job' && m.kind !== 'Deployment'), deployment]);
+    const ledger = cluster.server.get('configmaps', NS, 'myapp-migration-ledger');
+    ledger.data = { [r.job]: JSON.stringify({ succeededAt: '2026-11-29T10:00:00.000Z' }) };
+    cluster.server.apply('configmaps', NS, ledger);
+    cluster.pods('myapp', 1, 'crashing');
+    cluster.server.accounts.set(`system:serviceaccount:${NS}:myapp`, [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] }]);
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].verdict).toBe('FAILED');
+    expect(report.releases[0].reason).toMatch(/is gone; ledger myapp-migration-ledger records its success, but the k8s-wait-for waiter does not read the ledger and exits 1 on every restart$/);
+  });
+});
+
+describe('finding and choosing releases', () => {
+  test('newest first, --last, --release and --job', async () => {
+    for (const [i, tag] of ['v1.0.0', 'v1.1.0', 'v1.2.0'].entries()) {
+      const r = release(tag);
+      const job = r.manifests.find((m) => m.kind === 'Job');
+      job.metadata.creationTimestamp = new Date(Date.now() - (3 - i) * 3600_000).toISOString();
+      cluster.seed([job, ...r.manifests.filter((m) => m.kind === 'ConfigMap')]);
+      cluster.jobStatus(r.job, 'complete');
+    }
+
+    const all = await cluster.json();
+    const last = await cluster.json('--last', '2');
+    const one = await cluster.json('--release', 'v1.1.0');
+    const byJob = await cluster.json('--job', release('v1.0.0').job);
+    const none = await cluster.run('--release', 'v9');
+
+    expect(all.report.releases.map((x: any) => x.tag)).toEqual(['v1.2.0', 'v1.1.0', 'v1.0.0']);
+    expect(last.report.releases.map((x: any) => x.tag)).toEqual(['v1.2.0', 'v1.1.0']);
+    expect(one.report.releases.map((x: any) => x.tag)).toEqual(['v1.1.0']);
+    expect(byJob.report.releases.map((x: any) => x.tag)).toEqual(['v1.0.0']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no release in namespace shop matches --release v9; found: /);
+  });
+
+  test('an older release whose pods all started is OK, though its Role now names the newer Job only', async () => {
+    // GIVEN v1's pods serve (their waiters finished), and the Deployment and the reader Role moved on to v2
+    const v1 = release('v1.0.0');
+    const v2 = release('v2.0.0');
+    cluster.seed([...v1.manifests.filter((m) => m.kind === 'Job')]);
+    cluster.seed(v2.manifests);
+    cluster.jobStatus(v1.job, 'complete', { startedSecondsAgo: 7200 });
+    cluster.jobStatus(v2.job, 'complete');
+    cluster.pods('myapp', 2, 'done', { template: v1.deployment.spec.template });
+    cluster.pods('myapp', 2, 'done');
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+
+    const { code, report } = await cluster.json('--release', 'v1.0.0');
+
+    expect(code).toBe(0);
+    expect(report.releases.map((x: any) => [x.tag, x.verdict])).toEqual([['v1.0.0', 'OK']]);
+    expect(report.releases[0].workloads).toEqual([]);
+  });
+
+  test('doctor --help, and the bin\'s usage names doctor', async () => {
+    const help = await cluster.run('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cdk8s-migrated-service doctor \[options\]/);
+    expect(help.stdout).toContain('--stuck-after DURATION');
+  });
+
+  test('an empty namespace: a clear message, exit 0', async () => {
+    const result = await cluster.run('-n', 'empty');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^No migration found in namespace empty/);
+  });
+});
+
+describe('reaching the cluster as the user\'s kubectl does', () => {
+  test('--kubeconfig, --context and -n are passed on; every request is a read, and no Secret is read', async () => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    const other = `${cluster.dir}/other-config`;
+    cluster.writeKubeconfig(USER_TOKEN, other);
+
+    const result = await cluster.run('--kubeconfig', other, '--context', 'fake', '--namespace', NS);
+
+    expect(result.code).toBe(0);
+    expect(cluster.server.requests.every((q) => q.verb === 'get' || q.verb === 'list' || (q.verb === 'create' && q.resource === 'subjectaccessreviews'))).toBe(true);
+    expect(cluster.server.requests.some((q) => q.resource === 'secrets')).toBe(false);
+    const missing = await cluster.run('--context', 'nope');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^cdk8s-migrated-service doctor: kubectl has no usable cluster configuration: .*nope/);
+  });
+
+  test('an exec credential plugin (as EKS, GKE and OIDC use) is run by kubectl, not by doctor', async () => {
+    // GIVEN a kubeconfig whose only credential is a plugin that prints the user's token
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'complete');
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2, total: 2 });
+    const execInfo = cluster.writeExecKubeconfig(USER_TOKEN);
+
+    const { code, report } = await cluster.json();
+
+    // THEN doctor read the cluster with the plugin's token, and kubectl ran the plugin
+    expect(code).toBe(0);
+    expect(report.releases[0]).toMatchObject({ verdict: 'OK', job: r.job });
+    expect(cluster.server.requests.filter((q) => q.verb === 'list').every((q) => q.token === USER_TOKEN)).toBe(true);
+    expect(JSON.parse(readFileSync(execInfo, 'utf8'))).toMatchObject({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1' });
+  });
+
+  test.each(['1.27', '1.33'])('kubectl %s gives the same report', async (v) => {
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed');
+    cluster.pods('myapp', 1, 'crashing');
+    cluster.kubectl = `${KUBECTL_DIR}/kubectl.${v}`;
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0]).toMatchObject({ verdict: 'FAILED', job: r.job });
+    expect(report.releases[0].workloads[0].waiters[0].access.every((a: any) => a.allowed === true)).toBe(true);
+  });
+
+  test('no cluster: exit 2 saying it cannot reach it', async () => {
+    const closed = await FakeApiServer.start();
+    const port = closed.port;
+    await closed.close();
+    cluster.writeKubeconfig(USER_TOKEN, cluster.kubeconfig, port);
+
+    const result = await cluster.run();
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^cdk8s-migrated-service doctor: cannot reach the cluster: .*127\.0\.0\.1:\d+ was refused - did you specify the right host or port\. Check your kubeconfig/);
+  });
+
+  test('forbidden to list Jobs: exit 2 saying which permission', async () => {
+    cluster.server.tokens.set('read-nothing', []);
+    cluster.writeKubeconfig('read-nothing');
+
+    const result = await cluster.run();
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^cdk8s-migrated-service doctor: you may not read what doctor needs: .*forbidden.*doctor needs get\/list on jobs, pods/);
+  });
+
+  test('a kind the user may not list (events) is reported as unseen, and doctor goes on', async () => {
+    const noEvents = [{ apiGroups: ['', 'apps', 'batch', 'authorization.k8s.io'], resources: ['jobs', 'pods', 'pods/log', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs', 'configmaps', 'subjectaccessreviews'], verbs: ['get', 'list', 'create'] }];
+    cluster.server.tokens.set('no-events', noEvents);
+    cluster.writeKubeconfig('no-events');
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0].verdict).toBe('FAILED');
+    expect(report.notes).toEqual([expect.stringMatching(/^could not list events: .*forbidden/)]);
+  });
+
+  test('a token the cluster rejects: exit 2', async () => {
+    cluster.writeKubeconfig('nobody-knows-this-token');
+    const result = await cluster.run();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the cluster rejected your credentials/);
+  });
+
+  test('bad flags and a missing kubectl: exit 2 with a message', async () => {
+    const bad = await cluster.run('--format', 'yaml');
+    const unknown = await cluster.run('--frobnicate');
+    const last = await cluster.run('--last', '0');
+    cluster.kubectl = '/nonexistent/kubectl';
+    const noKubectl = await cluster.run();
+
+    expect([bad.code, unknown.code, last.code, noKubectl.code]).toEqual([2, 2, 2, 2]);
+    expect(bad.stderr).toContain('--format yaml: use text or json');
+    expect(unknown.stderr).toContain('unknown option --frobnicate');
+    expect(last.stderr).toContain('--last 0: give a whole number of at least 1');
+    expect(noKubectl.stderr).toContain('cannot run /nonexistent/kubectl: not found');
+  });
+
+  test('a user who may read but not create SubjectAccessReviews, nor read logs: doctor says so instead of guessing', async () => {
+    const readOnly: RbacRule[] = [{ apiGroups: ['', 'apps', 'batch'], resources: ['jobs', 'pods', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'configmaps', 'events'], verbs: ['get', 'list'] }];
+    cluster.server.tokens.set('read-only', readOnly);
+    cluster.writeKubeconfig('read-only');
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed');
+    cluster.jobPod(r.job, 'failed', 'boom\n');
+    cluster.pods('myapp', 1, 'crashing');
+
+    const { report } = await cluster.json();
+
+    const [rel] = report.releases;
+    expect(rel.workloads[0].waiters[0].access.every((a: any) => a.allowed === undefined)).toBe(true);
+    expect(rel.notes).toContain('could not check the waiters\' permissions: you may not create SubjectAccessReviews (ask for create on subjectaccessreviews.authorization.k8s.io, or have an admin run kubectl auth can-i --as=system:serviceaccount:<namespace>:<account>)');
+    expect(rel.migration.logNote).toMatch(/^cannot read its log: you may not get pods\/log/);
+  });
+});

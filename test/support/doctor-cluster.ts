@@ -1,0 +1,289 @@
+/**
+ * A namespace on the fake API server, seeded the way a cluster would hold a release, and `doctor`
+ * run against it through a real kubectl, as a user runs it: a kubeconfig with the fake's CA and a
+ * bearer token. The fake has no controllers, so the tests set Job, pod and rollout status themselves.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './fake-api-server';
+import { main } from '../../src/lint/cli';
+
+export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
+export const USER_TOKEN = 'token-of-the-user';
+const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export type WaiterState = 'waiting' | 'crashing' | 'done';
+export type MigrationPodState = 'running' | 'failed' | 'done' | 'image-pull';
+
+export interface Rollout {
+  readonly desired?: number;
+  readonly updated: number;
+  readonly available: number;
+  readonly total?: number;
+  readonly stalled?: boolean;
+}
+
+export interface PodOptions {
+  readonly ageSeconds?: number;
+  /** The waiter container's log. */
+  readonly waiterLog?: string;
+  /** Another pod template than the Deployment's current one. */
+  readonly template?: KubeObject;
+  /** The app containers crash once the waiter let them start. */
+  readonly appCrashing?: boolean;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const ago = (seconds: number): string => new Date(Date.now() - seconds * 1000).toISOString();
+const PLURALS: Record<string, string> = {
+  Job: 'jobs',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  ConfigMap: 'configmaps',
+  ServiceAccount: 'serviceaccounts',
+  CronJob: 'cronjobs',
+};
+
+export class DoctorCluster {
+  public static async start(namespace = 'shop'): Promise<DoctorCluster> {
+    return new DoctorCluster(await FakeApiServer.start(), namespace);
+  }
+
+  public readonly dir: string;
+  public readonly kubeconfig: string;
+  /** Which kubectl build runs: `kubectl.1.NN`. */
+  public kubectl = `${KUBECTL_DIR}/kubectl.1.32`;
+  private podCounter = 0;
+
+  private constructor(public readonly server: FakeApiServer, public readonly namespace: string) {
+    this.dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    this.kubeconfig = join(this.dir, 'config');
+    server.tokens.set(USER_TOKEN, FULL_ACCESS);
+    this.writeKubeconfig(USER_TOKEN);
+  }
+
+  /** The user's kubeconfig: the fake's address and CA, a bearer token, and the namespace as the context's. */
+  public writeKubeconfig(token: string, file = this.kubeconfig, port = this.server.port): void {
+    writeFileSync(file, [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: fake, cluster: {server: "https://127.0.0.1:${port}", certificate-authority: "${CA_FILE}"}}]`,
+      `users: [{name: user, user: {token: "${token}"}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: user, namespace: ${this.namespace}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'));
+  }
+
+  /**
+   * A kubeconfig whose user gets its token from an exec credential plugin, as EKS, GKE and OIDC
+   * setups do: a script that prints an ExecCredential.
+   */
+  public writeExecKubeconfig(token: string): string {
+    const plugin = join(this.dir, 'credential-plugin.sh');
+    writeFileSync(plugin, [
+      '#!/bin/sh',
+      `echo "$KUBERNETES_EXEC_INFO" > "${join(this.dir, 'exec-info.json')}"`,
+      `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    writeFileSync(this.kubeconfig, [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: fake, cluster: {server: "https://127.0.0.1:${this.server.port}", certificate-authority: "${CA_FILE}"}}]`,
+      `users: [{name: user, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${plugin}", interactiveMode: Never}}}]`,
+      `contexts: [{name: fake, context: {cluster: fake, user: user, namespace: ${this.namespace}}}]`,
+      'current-context: fake',
+      '',
+    ].join('\n'));
+    return join(this.dir, 'exec-info.json');
+  }
+
+  /** Stores synthesized manifests as applied objects; Roles and RoleBindings become the fake's RBAC. */
+  public seed(manifests: readonly KubeObject[], namespace = this.namespace): void {
+    const roles = new Map<string, RbacRule[]>();
+    for (const m of manifests) {
+      const plural = PLURALS[m.kind];
+      if (plural) this.server.apply(plural, m.metadata.namespace ?? namespace, m);
+      if (m.kind === 'Role') roles.set(m.metadata.name, m.rules);
+    }
+    for (const b of manifests.filter((m) => m.kind === 'RoleBinding')) {
+      for (const s of b.subjects ?? []) {
+        if (s.kind !== 'ServiceAccount') continue;
+        const user = `system:serviceaccount:${s.namespace ?? b.metadata.namespace ?? namespace}:${s.name}`;
+        this.server.accounts.set(user, [...(this.server.accounts.get(user) ?? []), ...(roles.get(b.roleRef.name) ?? [])]);
+      }
+    }
+  }
+
+  public job(name: string): KubeObject {
+    const job = this.server.get('jobs', this.namespace, name);
+    if (!job) throw new Error(`no Job ${name}`);
+    return job;
+  }
+
+  /** Sets what the Job controller would: start time, active pods, conditions. */
+  public jobStatus(name: string, state: 'running' | 'complete' | 'failed', options: { startedSecondsAgo?: number; reason?: string; message?: string } = {}): void {
+    const job = this.job(name);
+    const started = ago(options.startedSecondsAgo ?? 30);
+    job.status = { startTime: started, active: state === 'running' ? 1 : 0 };
+    if (state === 'complete') {
+      job.status = { ...job.status, succeeded: 1, completionTime: ago(Math.max((options.startedSecondsAgo ?? 30) - 20, 0)), conditions: [{ type: 'Complete', status: 'True' }] };
+    }
+    if (state === 'failed') {
+      job.status = { ...job.status, failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: options.reason ?? 'BackoffLimitExceeded', message: options.message ?? 'Job has reached the specified backoff limit', lastTransitionTime: ago(5) }] };
+    }
+    this.server.apply('jobs', this.namespace, job);
+  }
+
+  /** The Job's pod, with its migration container in the given state, and its log. */
+  public jobPod(jobName: string, state: MigrationPodState, log?: string): KubeObject {
+    const job = this.job(jobName);
+    const spec = JSON.parse(JSON.stringify(job.spec.template.spec));
+    const migrate = [...(spec.initContainers ?? []), ...spec.containers].find((c: KubeObject) => c.name === 'migrate') ?? spec.containers[0];
+    const isInit = (spec.initContainers ?? []).some((c: KubeObject) => c.name === migrate.name);
+    const migrateState = {
+      'running': { running: { startedAt: ago(20) } },
+      'failed': { terminated: { exitCode: 1, reason: 'Error' } },
+      'done': { terminated: { exitCode: 0, reason: 'Completed' } },
+      'image-pull': { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+    }[state];
+    const name = `${jobName.slice(0, 50)}-${(++this.podCounter).toString(36).padStart(5, 'x')}`;
+    const statuses = (containers: KubeObject[]) => (containers ?? []).map((c) => ({
+      name: c.name,
+      state: c.name === migrate.name ? migrateState : state === 'done' ? { terminated: { exitCode: 0, reason: 'Completed' } } : isInit ? { waiting: { reason: 'PodInitializing' } } : { running: {} },
+    }));
+    const pod = {
+      metadata: {
+        name,
+        labels: { 'batch.kubernetes.io/job-name': jobName, 'job-name': jobName },
+        annotations: job.spec.template.metadata?.annotations,
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid, controller: true }],
+      },
+      spec,
+      status: {
+        phase: state === 'done' ? 'Succeeded' : state === 'failed' ? 'Failed' : 'Pending',
+        initContainerStatuses: statuses(spec.initContainers),
+        containerStatuses: statuses(spec.containers),
+      },
+    };
+    this.server.apply('pods', this.namespace, pod);
+    if (log !== undefined) this.server.podLogs.set(`${this.namespace}/${name}/${migrate.name}`, log);
+    return pod;
+  }
+
+  /** Sets a workload's rollout status as its controller would report it. */
+  public rollout(kind: string, name: string, status: Rollout): void {
+    const plural = PLURALS[kind];
+    const o = this.server.get(plural, this.namespace, name);
+    if (status.desired !== undefined) o.spec.replicas = status.desired;
+    const desired = o.spec.replicas ?? 1;
+    o.status = {
+      observedGeneration: o.metadata.generation,
+      replicas: status.total ?? Math.max(desired, status.updated + status.available),
+      updatedReplicas: status.updated,
+      availableReplicas: status.available,
+      readyReplicas: status.available,
+      conditions: status.stalled ? [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] : [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }],
+    };
+    this.server.apply(plural, this.namespace, o);
+  }
+
+  /**
+   * `count` pods of a Deployment's current template, owned through a ReplicaSet as the Deployment
+   * controller makes them, with the waiter in the given state. Admission's token mount is added
+   * unless the pod template turns it off.
+   */
+  public pods(workload: string, count: number, waiter: WaiterState, options: PodOptions = {}): KubeObject[] {
+    // "name" is a Deployment, whose pods a ReplicaSet owns; "StatefulSet/name" or "DaemonSet/name"
+    // own their pods themselves.
+    const [kind, ownerName] = workload.includes('/') ? workload.split('/') : ['Deployment', workload];
+    const d = this.server.get(PLURALS[kind], this.namespace, ownerName);
+    const template = options.template ?? d.spec.template;
+    const hash = `${(++this.podCounter).toString(36)}f9c7d`.slice(0, 10);
+    const rsName = `${ownerName}-${hash}`;
+    let owner = { apiVersion: 'apps/v1', kind, name: ownerName, uid: d.metadata.uid, controller: true };
+    if (kind === 'Deployment') {
+      this.server.apply('replicasets', this.namespace, {
+        metadata: { name: rsName, labels: template.metadata?.labels, ownerReferences: [owner] },
+        spec: { replicas: count, template },
+      });
+      owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: '', controller: true };
+    }
+    const pods: KubeObject[] = [];
+    for (let i = 0; i < count; i++) {
+      const spec = JSON.parse(JSON.stringify(template.spec));
+      if (spec.automountServiceAccountToken !== false) {
+        for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+          if (!(c.volumeMounts ?? []).some((m: KubeObject) => m.mountPath === TOKEN_PATH)) {
+            c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'kube-api-access-x1y2z', mountPath: TOKEN_PATH, readOnly: true }];
+          }
+        }
+      }
+      spec.nodeName = 'node-1';
+      const waiterStatus = {
+        waiting: { running: { startedAt: ago(options.ageSeconds ?? 60) } },
+        crashing: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } },
+        done: { terminated: { exitCode: 0, reason: 'Completed' } },
+      }[waiter];
+      const name = `${rsName}-${(i + 10).toString(36)}q${this.podCounter}`;
+      const pod = {
+        metadata: {
+          name,
+          labels: template.metadata?.labels,
+          creationTimestamp: ago(options.ageSeconds ?? 60),
+          ownerReferences: [owner],
+        },
+        spec,
+        status: {
+          phase: waiter === 'done' ? 'Running' : 'Pending',
+          initContainerStatuses: (spec.initContainers ?? []).map((c: KubeObject) => ({ name: c.name, state: waiterStatus })),
+          containerStatuses: spec.containers.map((c: KubeObject) => ({
+            name: c.name,
+            ready: waiter === 'done' && !options.appCrashing,
+            restartCount: options.appCrashing ? 4 : 0,
+            state: waiter !== 'done' ? { waiting: { reason: 'PodInitializing' } }
+              : options.appCrashing ? { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } } : { running: {} },
+          })),
+        },
+      };
+      this.server.apply('pods', this.namespace, pod);
+      if (options.waiterLog !== undefined) this.server.podLogs.set(`${this.namespace}/${name}/${spec.initContainers[0].name}`, options.waiterLog);
+      pods.push(pod);
+    }
+    return pods;
+  }
+
+  /** Runs the bin's `doctor` command in this process, with kubectl reaching the fake. */
+  public async run(...args: string[]): Promise<RunResult> {
+    let stdout = '';
+    let stderr = '';
+    const io = {
+      stdout: (t: string) => { stdout += t; },
+      stderr: (t: string) => { stderr += t; },
+      readStdin: async () => '',
+      env: { PATH: process.env.PATH ?? '', HOME: this.dir, KUBECONFIG: this.kubeconfig, KUBECTL: this.kubectl },
+    };
+    const code = await main(['doctor', ...args], io);
+    return { code, stdout, stderr };
+  }
+
+  /** Runs doctor with `--format json` and returns the parsed report. */
+  public async json(...args: string[]): Promise<{ code: number; report: KubeObject }> {
+    const r = await this.run('--format', 'json', ...args);
+    if (r.code === 2) throw new Error(`doctor could not run: ${r.stderr}`);
+    return { code: r.code, report: JSON.parse(r.stdout) };
+  }
+
+  public async close(): Promise<void> {
+    await this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
