@@ -53,6 +53,14 @@ export interface RequestInfo {
  */
 export type Interception = number | 'reset' | undefined;
 
+/** How `FakeApiServer.restart()` behaves. */
+export interface RestartOptions {
+  /** How long connections are refused. @default 3000 */
+  readonly downMs?: number;
+  /** How long, once it listens again, it answers 403 to requests its RBAC allows. @default 1000 */
+  readonly forbiddenMs?: number;
+}
+
 interface ResourceType {
   readonly group: string;
   readonly version: string;
@@ -111,6 +119,10 @@ export class FakeApiServer {
   public dropWatchesAfterMs?: number;
   /** When set, a watch ends (cleanly) after at most this many seconds, whatever it asked for. */
   public maxWatchSeconds?: number;
+  /** Allowed requests answered 403 because the server was starting up (see restart()). */
+  public readonly deniedWhileStarting: RequestInfo[] = [];
+  /** Phase of the last restart(), with the time it began (Date.now()). */
+  public readonly restartPhases: Array<{ phase: 'down' | 'forbidding' | 'serving'; at: number }> = [];
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -121,6 +133,8 @@ export class FakeApiServer {
   private revision = 100;
   private compactedRevision = 0;
   private uid = 0;
+  private authorizerReady = true;
+  private restartingPort?: number;
 
   private constructor() {
     this.server = createServer({
@@ -134,7 +148,8 @@ export class FakeApiServer {
   }
 
   public get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    // While restart() has the port closed, it is still the server's port.
+    return (this.server.address() as AddressInfo | null)?.port ?? this.restartingPort!;
   }
 
   /** The current resourceVersion, as a LIST would return it. */
@@ -235,6 +250,33 @@ export class FakeApiServer {
     for (const w of this.watchers) w.socket.destroy();
   }
 
+  /**
+   * Restarts the server as kube-apiserver restarts (SIGTERM, then back some seconds later): every
+   * connection is cut and the port refuses connections for `downMs`; then it listens again on the
+   * same port but, its authorizer not caught up yet, answers 403 to requests its RBAC allows for
+   * `forbiddenMs`; then it serves normally, with a new resourceVersion history: a watch or LIST
+   * from any resourceVersion handed out before the restart gets 410 Gone. Resolves once it serves
+   * normally again.
+   */
+  public async restart(options: RestartOptions = {}): Promise<void> {
+    const port = this.port;
+    this.restartingPort = port;
+    this.restartPhases.push({ phase: 'down', at: Date.now() });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, options.downMs ?? 3000));
+    // The watch cache is rebuilt from a newer etcd revision: older versions are gone.
+    this.revision += 1000;
+    this.compactedRevision = this.revision;
+    this.authorizerReady = false;
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.restartPhases.push({ phase: 'forbidding', at: Date.now() });
+    await new Promise((resolve) => setTimeout(resolve, options.forbiddenMs ?? 1000));
+    this.authorizerReady = true;
+    this.restartPhases.push({ phase: 'serving', at: Date.now() });
+  }
+
   public async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -262,6 +304,7 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    if (this.serveDiscovery(req, res, url.pathname)) return;
     const match = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match || !RESOURCES[match[3]] || RESOURCES[match[3]].group !== (match[1] ?? '')) {
       return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
@@ -290,6 +333,7 @@ export class FakeApiServer {
         `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
         { name: info.name, group, kind: resource });
     }
+    if (this.deniedWhileStartingUp(info, res)) return;
     const intercepted = this.interceptor?.(info);
     if (intercepted === 'reset') {
       req.socket.destroy();
@@ -328,6 +372,8 @@ export class FakeApiServer {
 
   private watch(req: IncomingMessage, res: ServerResponse, scope: Scope, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // The real server sends the headers at once; clients such as kubectl wait for them.
+    res.flushHeaders();
     const socket = req.socket;
     const watcher: Watcher = { ...scope, bookmarks: params.get('allowWatchBookmarks') === 'true', res, socket };
     const from = Number(params.get('resourceVersion') ?? '0');
@@ -363,6 +409,60 @@ export class FakeApiServer {
     res.on('close', closed);
     res.on('finish', closed);
     for (const listener of this.watchListeners.splice(0)) listener();
+  }
+
+  /**
+   * API discovery, which kubectl reads before anything else to map `job/NAME` to a resource:
+   * `/api`, `/apis` and each group version's resource list, built from RESOURCES. Like the real
+   * server's `system:discovery` role, it answers any authenticated client, and the requests are
+   * not counted. Only the unaggregated JSON form is served; kubectl falls back to it.
+   */
+  private serveDiscovery(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const groups = [...new Set(Object.values(RESOURCES).map((t) => t.group))].filter((g) => g);
+    const resources = (group: string) => Object.entries(RESOURCES).filter(([, t]) => t.group === group).map(([plural, t]) => ({
+      name: plural,
+      singularName: t.kind.toLowerCase(),
+      namespaced: true,
+      kind: t.kind,
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    }));
+    let body: object;
+    if (path === '/api') {
+      body = { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+    } else if (path === '/apis') {
+      body = {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: groups.map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } })),
+      };
+    } else if (path === '/api/v1') {
+      body = { kind: 'APIResourceList', groupVersion: 'v1', resources: resources('') };
+    } else {
+      const group = /^\/apis\/([a-z.]+)\/v1$/.exec(path)?.[1];
+      if (!group || !groups.includes(group)) return false;
+      body = { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/v1`, resources: resources(group) };
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token === undefined || !this.tokens.has(token)) this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    else this.json(res, 200, body);
+    return true;
+  }
+
+  /** Right after restart(): 403 to a request the rules allow, with the message RBAC would give. */
+  private deniedWhileStartingUp(info: RequestInfo, res: ServerResponse): boolean {
+    if (this.authorizerReady) return false;
+    this.deniedWhileStarting.push(info);
+    this.forbidden(res, info);
+    return true;
+  }
+
+  private forbidden(res: ServerResponse, info: RequestInfo): void {
+    const { group, resource, namespace, verb } = info;
+    const qualified = group ? `${resource}.${group}` : resource;
+    const subject = info.name ? `${qualified} "${info.name}"` : qualified;
+    this.status(res, 403, 'Forbidden',
+      `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
+      { name: info.name, group, kind: resource });
   }
 
   private authorized(rules: RbacRule[], info: RequestInfo): boolean {
