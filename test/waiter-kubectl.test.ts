@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { MigrationWaiter } from '../src';
-import { FakeApiServer, KubeObject, RbacRule } from './support/fake-api-server';
+import { FakeApiServer, KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
 import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
 import { ContainerCommand, fakeServerKubeconfig, kubectlMinorOfImage, KubectlRun, runContainer } from './support/real-kubectl';
 
@@ -80,7 +80,8 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
     expect(result).toMatchObject({ wait: 0, check: 0 });
     // AND kubectl used every verb the Role grants, on this Job only, and the Role allowed every request
     expect(new Set(server.requests.map((r) => r.verb))).toEqual(new Set(ROLE_RULES.flatMap((r) => r.verbs)));
-    expect(server.requests.filter((r) => !ROLE_RULES.some((rule) => rule.verbs.includes(r.verb) && rule.resourceNames?.includes(r.name!)))).toEqual([]);
+    const allowed = (r: RequestInfo) => ROLE_RULES.some((rule) => rule.verbs.includes(r.verb) && rule.resourceNames?.includes(r.name!));
+    expect(server.requests.filter((r) => !allowed(r))).toEqual([]);
     expect(server.requests.every((r) => r.name === JOB && r.resource === 'jobs')).toBe(true);
     expect(result.output).not.toMatch(/forbidden/i);
   });
