@@ -78,13 +78,14 @@ export interface ContainerCommand {
 /**
  * Starts a container's command line with the real kubectl `minor`: `kubectl` as the command (or as
  * the program a script calls, through PATH) is that binary. `home` stands in for the container's
- * HOME (kubectl's cache), `extraPath` goes first in PATH.
+ * HOME (kubectl's cache).
  */
 export interface RunOptions {
   readonly minor: string;
   readonly kubeconfig: string;
   readonly home: string;
-  readonly extraPath?: string;
+  /** When set, PATH is this folder only (which must hold `kubectl`), instead of the host's PATH. */
+  readonly onlyPath?: string;
 }
 
 export function runContainer(container: ContainerCommand, options: RunOptions): KubectlRun {
@@ -96,7 +97,7 @@ export function runContainer(container: ContainerCommand, options: RunOptions): 
   const env: Record<string, string> = {};
   for (const { name, value } of container.env ?? []) env[name] = value ?? '';
   const child = spawn(program === 'kubectl' ? join(bin, 'kubectl') : program, rest, {
-    env: { ...env, HOME: options.home, KUBECONFIG: options.kubeconfig, PATH: [options.extraPath, bin, process.env.PATH].filter((p) => p).join(':') },
+    env: { ...env, HOME: options.home, KUBECONFIG: options.kubeconfig, PATH: options.onlyPath ?? `${bin}:${process.env.PATH}` },
   });
   return new KubectlRun(child);
 }
