@@ -52,7 +52,9 @@ afterEach(async () => {
 });
 
 function job(): KubeObject {
-  return { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } };
+  // As the Job controller reports it since Kubernetes 1.24 (JobReadyPods): kubectl describe then prints
+  // "1 Active (0 Ready) / 0 Succeeded / 0 Failed", the form wait_for.sh v2.0 parses.
+  return { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1, ready: 0 } };
 }
 
 /**
