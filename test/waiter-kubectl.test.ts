@@ -118,6 +118,18 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
     expect(await first.exited).toBe(0);
   });
 
+  test('an API server restart while it waits (refused, then 403, then a new resourceVersion history): rides it out', async () => {
+    server.apply('jobs', NS, job());
+    const first = run(minor, WAIT);
+    await server.waitForWatches(1, 'jobs');
+    // WHEN the API server restarts, and the Job completes once it serves again
+    await server.restart({ downMs: 2500, forbiddenMs: 1000 });
+    expect(first.running).toBe(true);
+    server.setJobCondition(NS, JOB, 'Complete');
+    // THEN client-go's reflector retried its way back and the wait ends on Complete
+    expect(await first.exited).toBe(0);
+  });
+
   test('a Job that does not exist yet, or is gone: exits non-zero at once (NotFound); the rerun after it is created waits', async () => {
     // GIVEN no Job (not applied yet, or deleted after it ran)
     const result = await initContainers(minor);
