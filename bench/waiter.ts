@@ -106,7 +106,7 @@ interface Round {
 }
 
 const HELP = `npm run bench:waiter -- [options]
-  --sizes 1,50,200          numbers of waiting processes N (each uses about 45 MB)
+  --sizes 1,50,200          numbers of waiting processes N (each uses about 45 MB; 0 to skip)
   --reps 1                  rounds per waiter, N and outcome, pooled (the idle load is measured in the first)
   --idle-seconds 10         how long to count requests while nothing changes
   --impls migration-waiter,k8s-wait-for,kubectl-wait
@@ -129,7 +129,7 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
-      case '--sizes': options.sizes = value.split(',').map(Number); i++; break;
+      case '--sizes': options.sizes = value.split(',').map(Number).filter((n) => n > 0); i++; break;
       case '--reps': options.reps = Number(value); i++; break;
       case '--idle-seconds': options.idleSeconds = Number(value); i++; break;
       case '--impls': options.impls = value.split(',').map((v) => IMPLS.find((impl) => impl.name.startsWith(v))!.name); i++; break;
@@ -232,13 +232,17 @@ net.Socket.prototype.connect = function (...args) { fs.appendFileSync(file, Date
 `;
 
 interface RestartRound {
+  /** Waiting processes per round. */
+  readonly size: number;
+  /** Rounds pooled here, and processes over all of them. */
+  rounds: number;
   n: number;
   exited: number;
   /** Processes that exited non-zero (a waiter that gave up during the restart). */
   failed: number;
   /** Connection attempts per second of each process while the server refused connections. */
   attemptRates: number[];
-  /** Milliseconds from the first request the restarted server served to each process's first request after the restart. */
+  /** Milliseconds from the completion to the timestamp of each process's last log line. */
   decided: number[];
   latencies: number[];
 }
@@ -278,7 +282,7 @@ async function runRestartRound(n: number, options: Options, dir: string): Promis
     child.stderr!.on('data', keep);
     children.push(child);
   }
-  const round: RestartRound = { n, exited: 0, failed: 0, attemptRates: [], decided: [], latencies: [] };
+  const round: RestartRound = { size: n, rounds: 1, n, exited: 0, failed: 0, attemptRates: [], decided: [], latencies: [] };
   try {
     await until(() => server.openWatches('jobs') >= n, 300, `${n} waiting processes`);
     await sleep(1000 + Math.random() * 1000);
@@ -311,9 +315,9 @@ function restartTable(rounds: RestartRound[]): string {
   const spread = (r: RestartRound, values: number[]) => (r.exited === r.n && values.every(Number.isFinite)
     ? [ms(quantile(values, 0.5)), ms(quantile(values, 0.95)), ms(values[values.length - 1])]
     : ['-', '-', '-']);
-  const header = ['waiter', 'N', 'exited', 'exit != 0', 'attempts/s mean', 'attempts/s max', 'log p50', 'log p95', 'log max', 'exit p50', 'exit p95', 'exit max'];
+  const header = ['waiter', 'N', 'rounds', 'exited', 'exit != 0', 'attempts/s mean', 'attempts/s max', 'log p50', 'log p95', 'log max', 'exit p50', 'exit p95', 'exit max'];
   const rows = rounds.map((r) => [
-    'migration-waiter', String(r.n), `${r.exited}/${r.n}`, String(r.failed),
+    'migration-waiter', String(r.size), String(r.rounds), `${r.exited}/${r.n}`, String(r.failed),
     (r.attemptRates.reduce((a, b) => a + b, 0) / r.attemptRates.length).toFixed(2), r.attemptRates[r.attemptRates.length - 1].toFixed(2),
     ...spread(r, r.decided), ...spread(r, r.latencies),
   ]);
@@ -374,11 +378,13 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nLatencies in ms from the harness setting the condition: "log" to the timestamp of each process's last
+  if (rows.length > 0) {
+    console.log(`\nLatencies in ms from the harness setting the condition: "log" to the timestamp of each process's last
 log line (when it decided to exit), "exit" to its exit as the harness saw it (the harness also serves the API).
 "exited" counts the processes that exited (within ${options.failureGraceSeconds} s of Failed for waiters that ignore it).
 req/pod/s idle: requests to the fake API server per waiting process per second over ${options.idleSeconds} s with nothing changing.\n`);
-  console.log(table(rows));
+    console.log(table(rows));
+  }
   if (options.restartSizes.length > 0) {
     const restarts: RestartRound[] = [];
     const restartDir = mkdtempSync(join(tmpdir(), 'waiter-bench-restart-'));
@@ -387,8 +393,9 @@ req/pod/s idle: requests to the fake API server per waiting process per second o
       for (const n of options.restartSizes) {
         for (let rep = 0; rep < options.reps; rep++) {
           const round = await runRestartRound(n, options, restartDir);
-          const pooled = restarts.find((r) => r.n === n);
+          const pooled = restarts.find((r) => r.size === n);
           if (!pooled) {restarts.push(round);} else {
+            pooled.rounds += 1;
             pooled.n += round.n;
             pooled.exited += round.exited;
             pooled.failed += round.failed;
@@ -402,8 +409,8 @@ req/pod/s idle: requests to the fake API server per waiting process per second o
       rmSync(restartDir, { recursive: true, force: true });
     }
     console.log(`\nAPI-server restart: refused for ${options.restartDownSeconds} s, then 403 to allowed requests for ${options.restartForbiddenSeconds} s,
-then serving with a new resourceVersion history; the Job completes the moment it serves again. N is pooled over
-${options.reps} round(s). attempts/s: connection attempts per process per second while connections were refused.
+then serving with a new resourceVersion history; the Job completes the moment it serves again. Rounds are pooled.
+attempts/s: connection attempts per process per second while connections were refused (mean and max over processes).
 Latencies in ms from the completion ("log": the timestamp of the last log line; "exit": the exit as the harness saw it).\n`);
     console.log(restartTable(restarts));
   }
