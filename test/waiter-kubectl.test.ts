@@ -68,12 +68,23 @@ async function initContainers(minor: string): Promise<{ wait: number | null; che
 }
 
 
+/** Resolves once kubectl watches the Job; fails with kubectl's output if the latest run ended first. */
+async function watching(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (server.openWatches('jobs') < 1) {
+    const latest = runs[runs.length - 1];
+    if (latest && !latest.running) throw new Error(`kubectl exited before it watched the Job:\n${latest.stdout}${latest.stderr}`);
+    if (Date.now() > deadline) throw new Error('gave up waiting for kubectl to watch the Job');
+    await sleep(20);
+  }
+}
+
 describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (minor) => {
   test('a Job that completes while the pod waits: both containers exit 0', async () => {
     server.apply('jobs', NS, job());
     const pending = initContainers(minor);
     // WHEN the first container is watching and the Job then completes
-    await server.waitForWatches(1, 'jobs');
+    await watching();
     server.setJobCondition(NS, JOB, 'Complete');
     // THEN the pod's init containers both succeed
     const result = await pending;
@@ -95,7 +106,7 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
   test('a Job that fails while the pod waits: the first container returns and the second exits non-zero at once', async () => {
     server.apply('jobs', NS, job());
     const pending = initContainers(minor);
-    await server.waitForWatches(1, 'jobs');
+    await watching();
     server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     const result = await pending;
     expect(result.wait).toBe(0);
@@ -106,7 +117,7 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
   test('the interim conditions (FailureTarget, SuccessCriteriaMet) are not an outcome: it waits for Failed or Complete', async () => {
     server.apply('jobs', NS, job());
     const first = run(minor, WAIT);
-    await server.waitForWatches(1, 'jobs');
+    await watching();
     // WHEN the Job controller (1.31+) adds FailureTarget and SuccessCriteriaMet, as it may before the terminal condition
     server.setJobCondition(NS, JOB, 'FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     server.setJobCondition(NS, JOB, 'SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
@@ -121,7 +132,7 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
   test('an API server restart while it waits (refused, then 403, then a new resourceVersion history): rides it out', async () => {
     server.apply('jobs', NS, job());
     const first = run(minor, WAIT);
-    await server.waitForWatches(1, 'jobs');
+    await watching();
     // WHEN the API server restarts, and the Job completes once it serves again
     await server.restart({ downMs: 2500, forbiddenMs: 1000 });
     expect(first.running).toBe(true);
@@ -140,7 +151,7 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
     // WHEN the Job is created and the kubelet reruns the container, and the Job completes
     server.apply('jobs', NS, job());
     const rerun = initContainers(minor);
-    await server.waitForWatches(1, 'jobs');
+    await watching();
     server.setJobCondition(NS, JOB, 'Complete');
     expect(await rerun).toMatchObject({ wait: 0, check: 0 });
   });
