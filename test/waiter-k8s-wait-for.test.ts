@@ -117,7 +117,11 @@ const jobReads = () => server.requests.filter((r) => r.resource === 'jobs' && r.
     expect(waiter.stdout + waiter.stderr).not.toMatch(/fail/i);
   });
 
-  test.each(['not created yet', 'gone'])('a Job that is %s: exits 1 at once', async () => {
+  test.each(['not created yet', 'gone'])('a Job that is %s: exits 1 at once', async (state) => {
+    if (state === 'gone') {
+      server.apply('jobs', NS, job());
+      server.delete('jobs', NS, JOB);
+    }
     const waiter = runWaiter();
     expect(await waiter.exited).toBe(1);
     expect(waiter.stderr).toMatch(/NotFound|not found|forbidden/);
