@@ -83,6 +83,10 @@ interface Options {
   impls: string[];
   /** How long an implementation that ignores Failed gets before it counts as "waits forever". */
   failureGraceSeconds: number;
+  /** Numbers of waiting processes for the API-server restart rounds (migration-waiter only). */
+  restartSizes: number[];
+  restartDownSeconds: number;
+  restartForbiddenSeconds: number;
 }
 
 interface Round {
@@ -102,22 +106,37 @@ interface Round {
 }
 
 const HELP = `npm run bench:waiter -- [options]
-  --sizes 1,50,200          numbers of waiting processes N (each uses about 45 MB)
+  --sizes 1,50,200          numbers of waiting processes N (each uses about 45 MB; 0 to skip)
   --reps 1                  rounds per waiter, N and outcome, pooled (the idle load is measured in the first)
   --idle-seconds 10         how long to count requests while nothing changes
   --impls migration-waiter,k8s-wait-for,kubectl-wait
-  --failure-grace-seconds 5 how long a waiter that ignores Failed is given to exit`;
+  --failure-grace-seconds 5 how long a waiter that ignores Failed is given to exit
+  --restart-sizes 1,50      N for the API-server restart rounds (migration-waiter only; 0 to skip)
+  --restart-down-seconds 8  how long the restarting server refuses connections
+  --restart-forbidden-seconds 1  then how long it answers 403 to allowed requests`;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [1, 50, 200], reps: 1, idleSeconds: 10, impls: IMPLS.map((i) => i.name), failureGraceSeconds: 5 };
+  const options: Options = {
+    sizes: [1, 50, 200],
+    reps: 1,
+    idleSeconds: 10,
+    impls: IMPLS.map((i) => i.name),
+    failureGraceSeconds: 5,
+    restartSizes: [1, 50],
+    restartDownSeconds: 8,
+    restartForbiddenSeconds: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
-      case '--sizes': options.sizes = value.split(',').map(Number); i++; break;
+      case '--sizes': options.sizes = value.split(',').map(Number).filter((n) => n > 0); i++; break;
       case '--reps': options.reps = Number(value); i++; break;
       case '--idle-seconds': options.idleSeconds = Number(value); i++; break;
       case '--impls': options.impls = value.split(',').map((v) => IMPLS.find((impl) => impl.name.startsWith(v))!.name); i++; break;
       case '--failure-grace-seconds': options.failureGraceSeconds = Number(value); i++; break;
+      case '--restart-sizes': options.restartSizes = value.split(',').map(Number).filter((n) => n > 0); i++; break;
+      case '--restart-down-seconds': options.restartDownSeconds = Number(value); i++; break;
+      case '--restart-forbidden-seconds': options.restartForbiddenSeconds = Number(value); i++; break;
       default: console.log(HELP); process.exit(argv[i] === '--help' ? 0 : 1);
     }
   }
@@ -202,6 +221,112 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
   return round;
 }
 
+/**
+ * Preloaded into each waiter of a restart round (NODE_OPTIONS=--require): appends the time of every
+ * outgoing connection attempt to $BENCH_CONNECT_LOG, since a server that is down cannot count them.
+ */
+const CONNECT_COUNTER = `
+const net = require('net'); const fs = require('fs'); const file = process.env.BENCH_CONNECT_LOG;
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) { fs.appendFileSync(file, Date.now() + '\\n'); return connect.apply(this, args); };
+`;
+
+interface RestartRound {
+  /** Waiting processes per round. */
+  readonly size: number;
+  /** Rounds pooled here, and processes over all of them. */
+  rounds: number;
+  n: number;
+  exited: number;
+  /** Processes that exited non-zero (a waiter that gave up during the restart). */
+  failed: number;
+  /** Connection attempts per second of each process while the server refused connections. */
+  attemptRates: number[];
+  /** Milliseconds from the completion to the timestamp of each process's last log line. */
+  decided: number[];
+  latencies: number[];
+}
+
+/**
+ * N waiters watch a running Job; the server restarts (refuses connections, then answers 403 for a
+ * moment, then serves with a new resourceVersion history); the Job completes the moment it serves
+ * again. Measures how often each waiter tried while the server was down and how long after the
+ * completion each one exited.
+ */
+async function runRestartRound(n: number, options: Options, dir: string): Promise<RestartRound> {
+  const server = await FakeApiServer.start();
+  server.tokens.set(TOKEN, FULL_ACCESS);
+  server.apply('jobs', NS, { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } });
+  const counter = join(dir, 'count-connects.js');
+  writeFileSync(counter, CONNECT_COUNTER);
+  const exits = new Map<number, { at: number; code: number | null }>();
+  const lastLines = new Map<number, string>();
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    writeFileSync(join(dir, `connects-${i}`), '');
+    const child = spawn(process.execPath, ['-e', migrationWaiterScript(), 'job'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...waiterClientEnv(server.port, join(dir, 'token'), NS),
+        MIGRATION_JOB: JOB,
+        NODE_OPTIONS: `--require ${counter}`,
+        BENCH_CONNECT_LOG: join(dir, `connects-${i}`),
+      },
+    });
+    child.on('exit', (code) => exits.set(i, { at: performance.now(), code }));
+    const keep = (chunk: Buffer) => {
+      const lines = chunk.toString().trim().split('\n');
+      lastLines.set(i, lines[lines.length - 1]);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    children.push(child);
+  }
+  const round: RestartRound = { size: n, rounds: 1, n, exited: 0, failed: 0, attemptRates: [], decided: [], latencies: [] };
+  try {
+    await until(() => server.openWatches('jobs') >= n, 300, `${n} waiting processes`);
+    await sleep(1000 + Math.random() * 1000);
+    await server.restart({ downMs: options.restartDownSeconds * 1000, forbiddenMs: options.restartForbiddenSeconds * 1000 });
+    const t0 = performance.now();
+    const t0Epoch = Date.now();
+    server.setJobCondition(NS, JOB, 'Complete');
+    await until(() => exits.size === n, 60, 'every process to exit').catch(() => undefined);
+    await sleep(200);
+    round.exited = exits.size;
+    round.failed = [...exits.values()].filter((e) => e.code !== 0).length;
+    round.latencies = [...exits.values()].map((e) => e.at - t0).sort((a, b) => a - b);
+    round.decided = [...exits.keys()].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
+    const down = server.restartPhases.find((p) => p.phase === 'down')!.at;
+    const up = server.restartPhases.find((p) => p.phase === 'forbidding')!.at;
+    round.attemptRates = children.map((_, i) => {
+      const times = readFileSync(join(dir, `connects-${i}`), 'utf8').split('\n').filter((l) => l).map(Number);
+      return times.filter((t) => t > down && t < up).length / ((up - down) / 1000);
+    }).sort((a, b) => a - b);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.on('exit', r))));
+    await server.close();
+  }
+  return round;
+}
+
+function restartTable(rounds: RestartRound[]): string {
+  const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const spread = (r: RestartRound, values: number[]) => (r.exited === r.n && values.every(Number.isFinite)
+    ? [ms(quantile(values, 0.5)), ms(quantile(values, 0.95)), ms(values[values.length - 1])]
+    : ['-', '-', '-']);
+  const header = ['waiter', 'N', 'rounds', 'exited', 'exit != 0', 'attempts/s mean', 'attempts/s max', 'log p50', 'log p95', 'log max', 'exit p50', 'exit p95', 'exit max'];
+  const rows = rounds.map((r) => [
+    'migration-waiter', String(r.size), String(r.rounds), `${r.exited}/${r.n}`, String(r.failed),
+    (r.attemptRates.reduce((a, b) => a + b, 0) / r.attemptRates.length).toFixed(2), r.attemptRates[r.attemptRates.length - 1].toFixed(2),
+    ...spread(r, r.decided), ...spread(r, r.latencies),
+  ]);
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
@@ -253,11 +378,42 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nLatencies in ms from the harness setting the condition: "log" to the timestamp of each process's last
+  if (rows.length > 0) {
+    console.log(`\nLatencies in ms from the harness setting the condition: "log" to the timestamp of each process's last
 log line (when it decided to exit), "exit" to its exit as the harness saw it (the harness also serves the API).
 "exited" counts the processes that exited (within ${options.failureGraceSeconds} s of Failed for waiters that ignore it).
 req/pod/s idle: requests to the fake API server per waiting process per second over ${options.idleSeconds} s with nothing changing.\n`);
-  console.log(table(rows));
+    console.log(table(rows));
+  }
+  if (options.restartSizes.length > 0) {
+    const restarts: RestartRound[] = [];
+    const restartDir = mkdtempSync(join(tmpdir(), 'waiter-bench-restart-'));
+    writeFileSync(join(restartDir, 'token'), TOKEN);
+    try {
+      for (const n of options.restartSizes) {
+        for (let rep = 0; rep < options.reps; rep++) {
+          const round = await runRestartRound(n, options, restartDir);
+          const pooled = restarts.find((r) => r.size === n);
+          if (!pooled) {restarts.push(round);} else {
+            pooled.rounds += 1;
+            pooled.n += round.n;
+            pooled.exited += round.exited;
+            pooled.failed += round.failed;
+            pooled.attemptRates = [...pooled.attemptRates, ...round.attemptRates].sort((a, b) => a - b);
+            pooled.decided = [...pooled.decided, ...round.decided].sort((a, b) => a - b);
+            pooled.latencies = [...pooled.latencies, ...round.latencies].sort((a, b) => a - b);
+          }
+        }
+      }
+    } finally {
+      rmSync(restartDir, { recursive: true, force: true });
+    }
+    console.log(`\nAPI-server restart: refused for ${options.restartDownSeconds} s, then 403 to allowed requests for ${options.restartForbiddenSeconds} s,
+then serving with a new resourceVersion history; the Job completes the moment it serves again. Rounds are pooled.
+attempts/s: connection attempts per process per second while connections were refused (mean and max over processes).
+Latencies in ms from the completion ("log": the timestamp of the last log line; "exit": the exit as the harness saw it).\n`);
+    console.log(restartTable(restarts));
+  }
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 

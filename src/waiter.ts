@@ -204,10 +204,19 @@ export class MigrationWaiter {
    * `kubectl wait` from the official `registry.k8s.io/kubectl` image, in two init containers.
    *
    * `kubectl wait` takes one condition, and `--for=condition=complete` alone would wait out its
-   * whole timeout on a failed Job. So the first container waits, watching, for a JSONPath that
-   * concatenates the Job's `Complete` and `Failed` statuses, which is `True` on either outcome;
-   * the second checks once (`--timeout=0s`) for `Complete` and exits 1 on a failed Job, so the pod
-   * shows `Init:Error` at once. The image has no shell to do both in one container.
+   * whole timeout on a failed Job. So the first container waits, watching, for either outcome: the
+   * status of the Job condition whose type sorts before `FailureTarget`, which are exactly
+   * `Complete` and `Failed`, to be `True`
+   * (`--for=jsonpath={.status.conditions[?(@.type<"FailureTarget")].status}=True`). The second
+   * checks once (`--timeout=0s`) for `Complete` and exits 1 on a failed Job, so the pod shows
+   * `Init:Error` at once. The image has no shell to do both in one container.
+   *
+   * Why this JSONPath: kubectl 1.27 and 1.28 split `--for=jsonpath=` at every `=`, so a filter
+   * `@.type=="Failed"` is rejected before kubectl contacts the server, and every kubectl up to 1.33
+   * rejects two concatenated expressions. The comparison `<` has no `=`; it leaves out the interim
+   * conditions `FailureTarget` and `SuccessCriteriaMet` (Kubernetes 1.31+), which come before
+   * `Failed` and `Complete`, and `Suspended`. Tests run it with real kubectl 1.28 (the pinned
+   * image's) and 1.33.
    *
    * On a missing Job it exits 1 at once (`NotFound`): it has no ledger, so a pod that restarts
    * after its release's Job is gone loops in `Init:CrashLoopBackOff`.
@@ -268,8 +277,11 @@ export class MigrationWaiter {
   }
 }
 
-// True once the Job has either completed or failed: exactly one of the two conditions is ever True.
-const EITHER_OUTCOME = '{.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}';
+// "True" once the Job has completed or failed. Of the Job condition types (Complete, Failed,
+// FailureTarget, SuccessCriteriaMet, Suspended) only Complete and Failed sort before
+// FailureTarget, and a Job never has both. No `=` in the filter: kubectl 1.27 and 1.28 split the
+// argument at each one, and no kubectl up to 1.33 accepts two concatenated expressions.
+const EITHER_OUTCOME = '{.status.conditions[?(@.type<"FailureTarget")].status}';
 
 // The official Node.js image: multi-arch, maintained, pinned to a release. Node.js 24 is LTS until
 // April 2028 and Alpine 3.22 supported until May 2027. Its `node` user is UID 1000.

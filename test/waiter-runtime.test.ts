@@ -73,6 +73,15 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
   }
 }
 
+/** Requests the server denied while starting up after restart(), by verb, resource and name. */
+const deniedWhileStarting = () => server.deniedWhileStarting.map((r) => `${r.verb} ${r.resource} ${r.name}`);
+
+/** Log lines that mention `text`: a problem is logged once, not once per attempt. */
+const linesWith = (waiter: Waiter, text: string) => waiter.lines.filter((line) => line.includes(text));
+
+/** The restart of the issue: refused for 2.5 s, then 403 to allowed requests for 2 s. */
+const RESTART = { downMs: 2500, forbiddenMs: 2000 };
+
 function start(mode: string, env: Record<string, string> = {}, args?: string[]): Waiter {
   const program = join(dir, 'migration-waiter.js');
   writeFileSync(program, migrationWaiterScript());
@@ -83,6 +92,9 @@ function start(mode: string, env: Record<string, string> = {}, args?: string[]):
   waiters.push(waiter);
   return waiter;
 }
+
+/** A grace window for 401 and 403 short enough for a test that expects them to be final. */
+const SHORT_GRACE = { WAITER_GRACE_SECONDS: '0' };
 
 const startJobWaiter = (env: Record<string, string> = {}) => start('job', { MIGRATION_JOB: JOB, MIGRATION_LEDGER: LEDGER, ...env });
 
@@ -290,7 +302,7 @@ describe('job mode', () => {
     ['is unset', () => undefined, 'no ledger configured'],
   ])('a missing Job and a ledger that %s: no evidence, logged, and it keeps waiting', async (what, arrange, logged) => {
     arrange();
-    const waiter = startJobWaiter(what === 'is unset' ? { MIGRATION_LEDGER: '' } : {});
+    const waiter = startJobWaiter(what === 'is unset' ? { MIGRATION_LEDGER: '' } : SHORT_GRACE);
     await waiter.output(/does not exist \(yet\)/);
     await server.waitForWatches(1, 'jobs');
     expect(waiter.stdout).toContain(logged);
@@ -308,7 +320,7 @@ describe('job mode', () => {
   test('403 on the Job: exits 1 naming the verbs, the resource and the name the service account needs', async () => {
     // GIVEN a Role for another Job only
     server.tokens.set(TOKEN, [{ apiGroups: ['batch'], resources: ['jobs'], resourceNames: ['other-job'], verbs: ['list', 'watch'] }]);
-    const waiter = startJobWaiter();
+    const waiter = startJobWaiter(SHORT_GRACE);
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain(`jobs.batch "${JOB}" is forbidden`);
     expect(waiter.stderr).toContain(`needs list and watch on jobs (API group batch) named ${JOB} in namespace ${NS}`);
@@ -318,7 +330,7 @@ describe('job mode', () => {
   test('403 when only the WATCH is forbidden: exits 1 too', async () => {
     server.apply('jobs', NS, job());
     server.tokens.set(TOKEN, [{ apiGroups: ['batch'], resources: ['jobs'], resourceNames: [JOB], verbs: ['list'] }]);
-    const waiter = startJobWaiter();
+    const waiter = startJobWaiter(SHORT_GRACE);
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain('cannot watch resource "jobs"');
   });
@@ -326,14 +338,14 @@ describe('job mode', () => {
   test('a rule with resourceNames is what makes the LIST legal: without the name in the selector it is 403', async () => {
     // This proves the fake server authorizes like the real one, on which the waiter's least-privilege RBAC relies.
     server.apply('jobs', NS, job());
-    const waiter = startJobWaiter({ MIGRATION_JOB: 'web-migration-other' });
+    const waiter = startJobWaiter({ MIGRATION_JOB: 'web-migration-other', ...SHORT_GRACE });
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain('cannot list resource "jobs" in API group "batch"');
   });
 
   test('401: exits 1 saying the token was rejected and must be mounted', async () => {
     writeFileSync(join(dir, 'token'), 'expired-token');
-    const waiter = startJobWaiter();
+    const waiter = startJobWaiter(SHORT_GRACE);
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain('401 Unauthorized');
     expect(waiter.stderr).toContain('token must be mounted');
@@ -353,7 +365,7 @@ describe('job mode', () => {
     expect(await waiter.exitCode()).toBe(0);
   });
 
-  test('a server that drops every watch: reconnects with backoff, never in a busy loop, and still sees Complete', async () => {
+  test('a server that drops every watch: reconnects about once a second, never in a busy loop, and still sees Complete', async () => {
     // GIVEN a server that cuts each watch 50 ms after it opens
     server.apply('jobs', NS, job());
     server.dropWatchesAfterMs = 50;
@@ -361,7 +373,7 @@ describe('job mode', () => {
     await server.waitForWatches(1, 'jobs');
     // WHEN 4 seconds pass
     await sleep(4000);
-    // THEN it reconnected, but with backoff (0.5-1 s, then 1-2 s, 2-4 s): a busy loop would make hundreds
+    // THEN it reconnected about once a second (0.5-1.5 s apart): a busy loop would make hundreds
     const watches = server.count('watch', 'jobs');
     expect(watches).toBeGreaterThanOrEqual(2);
     expect(watches).toBeLessThanOrEqual(6);
@@ -373,7 +385,7 @@ describe('job mode', () => {
     expect(server.count('list', 'jobs')).toBe(1);
   });
 
-  test('a server that answers 500 or resets connections: retries with backoff', async () => {
+  test('a server that answers 503 or resets connections: retries about once a second', async () => {
     server.apply('jobs', NS, job());
     let served = 0;
     server.interceptor = () => (++served % 2 === 0 ? 'reset' : 503);
@@ -385,6 +397,80 @@ describe('job mode', () => {
     server.interceptor = undefined;
     server.setJobCondition(NS, JOB, 'Complete');
     expect(await waiter.exitCode()).toBe(0);
+  });
+
+  test('an API server restart (refused, then 403 for a moment, then a new resourceVersion history): rides it out and sees Complete', async () => {
+    // GIVEN a waiter watching a running Job
+    server.apply('jobs', NS, job());
+    const waiter = startJobWaiter();
+    await server.waitForWatches(1, 'jobs');
+    // WHEN the API server restarts
+    await server.restart(RESTART);
+    // THEN it retried during the moment of 403s (it does not sleep through the restart) and did not exit
+    expect(deniedWhileStarting()).toContain(`watch jobs ${JOB}`);
+    expect(waiter.running).toBe(true);
+    // AND it LISTs again, since its resourceVersion is from before the restart (410), and watches
+    await until('a second LIST', () => server.count('list', 'jobs') >= 2);
+    await server.waitForWatches(1, 'jobs');
+    // WHEN the Job then completes
+    server.setJobCondition(NS, JOB, 'Complete');
+    // THEN it exits 0
+    expect(await waiter.exitCode()).toBe(0);
+    // AND it logged each problem once, not once per attempt, and that the server answers again
+    expect(linesWith(waiter, 'ECONNREFUSED')).toHaveLength(1);
+    expect(linesWith(waiter, 'HTTP 403')).toHaveLength(1);
+    expect(linesWith(waiter, 'HTTP 403')[0]).toContain('retrying about once a second');
+    expect(linesWith(waiter, 'answers again')).toHaveLength(1);
+  });
+
+  test('a Job that is gone and an API server restart while reading the ledger: retries the ledger and starts', async () => {
+    // GIVEN a gone Job whose success the ledger records, and an API server that is restarting
+    server.apply('configmaps', NS, ledger({ [JOB]: JSON.stringify({ succeededAt: '2026-11-20T10:00:00.000Z' }) }));
+    let restarted: Promise<void> | undefined;
+    server.interceptor = (request) => {
+      if (request.resource === 'configmaps' && !restarted) {
+        restarted = server.restart(RESTART);
+        return 'reset';
+      }
+      return undefined;
+    };
+    // WHEN a pod of that release starts
+    const waiter = startJobWaiter();
+    // THEN it rides out the restart and starts on the ledger's evidence, never concluding "no evidence"
+    expect(await waiter.exitCode()).toBe(0);
+    await restarted;
+    expect(waiter.stdout).toContain('records its success at 2026-11-20T10:00:00.000Z');
+    expect(waiter.lines.filter((line) => line.includes('no evidence'))).toEqual([]);
+  });
+
+  test.each([401, 403])('%s that clears within the grace window: logged once, keeps waiting, then sees Complete', async (status) => {
+    // GIVEN a waiter watching a running Job
+    server.apply('jobs', NS, job());
+    const waiter = startJobWaiter();
+    await server.waitForWatches(1, 'jobs');
+    // WHEN its watch is cut and the server answers with status for a few attempts
+    server.interceptor = () => status;
+    server.dropWatches();
+    await until('three denied attempts', () => server.count('watch', 'jobs') >= 4);
+    server.interceptor = undefined;
+    await server.waitForWatches(1, 'jobs');
+    server.setJobCondition(NS, JOB, 'Complete');
+    // THEN it exits 0, having logged the denial once
+    expect(await waiter.exitCode()).toBe(0);
+    expect(linesWith(waiter, `HTTP ${status}`)).toHaveLength(1);
+  });
+
+  test('a 403 that outlasts WAITER_GRACE_SECONDS after the last good answer is final: exits 1 with the usual message', async () => {
+    server.apply('jobs', NS, job());
+    const waiter = startJobWaiter({ WAITER_GRACE_SECONDS: '2' });
+    await server.waitForWatches(1, 'jobs');
+    // WHEN the Role loses the Job for good
+    server.tokens.set(TOKEN, []);
+    server.dropWatches();
+    // THEN it exits 1 after retrying for the grace window, with the message a 403 always had
+    expect(await waiter.exitCode()).toBe(1);
+    expect(server.count('watch', 'jobs')).toBeGreaterThanOrEqual(3);
+    expect(waiter.stderr).toContain(`forbidden to read Job ${NS}/${JOB} (403: jobs.batch "${JOB}" is forbidden`);
   });
 
   test('makes no request at all while an open watch sees nothing change', async () => {
@@ -578,10 +664,26 @@ describe('record mode', () => {
     expect(server.count('update', 'configmaps')).toBe(1);
   });
 
+  test('an API server restart while it records: rides it out and records, with no WARNING', async () => {
+    // GIVEN the ledger, and an API server that goes down as the recorder starts
+    server.apply('configmaps', NS, ledger());
+    const restarted = server.restart(RESTART);
+    // WHEN the migration Job's pod records its success
+    const recorder = startRecorder();
+    await restarted;
+    // THEN it retried during the moment of 403s, and recorded once the server served again
+    expect(deniedWhileStarting()).toContain(`get configmaps ${LEDGER}`);
+    expect(await recorder.exitCode()).toBe(0);
+    expect(entry(server.get('configmaps', NS, LEDGER).data, JOB).succeededAt).toBeDefined();
+    expect(recorder.stderr).not.toContain('WARNING');
+    expect(linesWith(recorder, 'ECONNREFUSED')).toHaveLength(1);
+    expect(linesWith(recorder, 'HTTP 403')).toHaveLength(1);
+  });
+
   test('403: exit 0 with a WARNING naming the permission it lacks', async () => {
     server.apply('configmaps', NS, ledger());
     server.tokens.set(TOKEN, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [LEDGER], verbs: ['get'] }]);
-    const recorder = startRecorder();
+    const recorder = startRecorder(SHORT_GRACE);
     expect(await recorder.exitCode()).toBe(0);
     expect(recorder.stderr).toContain('WARNING');
     expect(recorder.stderr).toContain(`needs get and update on configmaps named ${LEDGER}`);
@@ -707,7 +809,7 @@ describe('rollout mode', () => {
 
   test('403: exits 1 naming what the service account needs', async () => {
     server.tokens.set(TOKEN, ROLLOUT_RULES.slice(1));
-    const waiter = startRollout([WEB]);
+    const waiter = startRollout([WEB], SHORT_GRACE);
     expect(await waiter.exitCode()).toBe(1);
     expect(waiter.stderr).toContain(`needs list and watch on deployments (API group apps) named web in namespace ${NS}`);
   });
@@ -733,6 +835,26 @@ describe('rollout mode', () => {
     ])('%s', (_what, kind, spec, status, done) => {
       expect(at(kind, spec, status).done).toBe(done);
     });
+  });
+
+  test('an API server restart: rides it out, and exits 0 once the rollout completes afterwards', async () => {
+    // GIVEN a rollout in progress, watched
+    server.apply('deployments', NS, deployment({ updatedReplicas: 2, replicas: 6, availableReplicas: 4 }));
+    const waiter = startRollout([WEB]);
+    await server.waitForWatches(1, 'deployments');
+    // WHEN the API server restarts
+    await server.restart(RESTART);
+    // THEN it retried during the moment of 403s and keeps waiting
+    expect(deniedWhileStarting()).toContain('watch deployments web');
+    expect(waiter.running).toBe(true);
+    await until('a second LIST', () => server.count('list', 'deployments') >= 2);
+    await server.waitForWatches(1, 'deployments');
+    // WHEN the rollout completes
+    server.apply('deployments', NS, deployment(DONE));
+    // THEN it exits 0, having logged each problem once
+    expect(await waiter.exitCode()).toBe(0);
+    expect(linesWith(waiter, 'ECONNREFUSED')).toHaveLength(1);
+    expect(linesWith(waiter, 'HTTP 403')).toHaveLength(1);
   });
 
   test('unrestricted RBAC is not needed, but works', async () => {

@@ -25,10 +25,11 @@ describe('kubectl wait', () => {
   test('waits, watching, for either outcome of this release\'s Job, with a timeout', () => {
     expect(waiter.image).toBe('registry.k8s.io/kubectl:v1.28.15');
     expect(waiter.command).toEqual(['kubectl']);
-    // `kubectl wait` takes one condition: Complete and Failed statuses concatenated are "True" on either outcome
+    // `kubectl wait` takes one condition: the status of Complete or Failed, the only Job condition types
+    // that sort before FailureTarget, is "True" on either outcome (test/waiter-kubectl.test.ts runs it)
     expect(waiter.args).toEqual([
       'wait',
-      '--for=jsonpath={.status.conditions[?(@.type=="Complete")].status}{.status.conditions[?(@.type=="Failed")].status}=True',
+      '--for=jsonpath={.status.conditions[?(@.type<"FailureTarget")].status}=True',
       `job/${job.metadata.name}`,
       '--timeout=1200s',
     ]);

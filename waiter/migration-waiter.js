@@ -17,6 +17,10 @@ const WATCH_SECONDS = Number(env.WAITER_WATCH_SECONDS) || 240;
 const RECHECK_MS = (Number(env.WAITER_RECHECK_SECONDS) || 30) * 1000;
 let api;
 let finishing = false;
+// How long 401 and 403 answers are taken for a restarting API server (whose authorizer has not
+// caught up yet) rather than for missing RBAC: counted from the last answer that was not an error.
+let graceMs = 60000;
+let lastContact = Date.now();
 
 function stamp(text) {
   return `${new Date().toISOString()} ${PROGRAM}: ${text}\n`;
@@ -40,11 +44,36 @@ function finish(code, text) {
   return new Promise(() => {});
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// Capped exponential backoff with jitter: 0.5-1 s, then doubling up to 15-30 s. Jitter keeps
-// hundreds of waiting pods from reconnecting in step after an API server restart.
-function backoffMs(failures) {
-  const ceiling = Math.min(30000, 1000 * 2 ** Math.min(failures - 1, 5));
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
+// The one retry policy of this program: 0.5-1.5 s between attempts, 1 s on average, whatever
+// failed and however often. It never grows, so a pod sees a restarted API server within about
+// 1 s; the jitter spreads hundreds of pods' attempts over that second instead of in step, and
+// each pod makes at most about one attempt per second while the server is down.
+function retryDelayMs() {
+  return 500 + Math.random() * 1000;
+}
+// Whether an error is worth another attempt: connection errors, 5xx, 429 and anything else the
+// server may stop saying, except 401 and 403 once they have lasted past the grace window.
+function retryable(err) {
+  if (err.status === 401 || err.status === 403) return Date.now() - lastContact <= graceMs;
+  return true;
+}
+// Logs each distinct problem once (not once per attempt), and once that it is over.
+function problemLog(subject) {
+  let current = '';
+  return {
+    report(err) {
+      const key = String(err.status || err.code || err.message);
+      if (key === current) return;
+      current = key;
+      const denied = err.status === 401 || err.status === 403;
+      const final = ` (an API server that is starting denies requests for a moment; after ${graceMs / 1000} s without a good answer this is final)`;
+      warn(`${subject}: ${describe(err)}; retrying about once a second${denied ? final : ''}`);
+    },
+    over() {
+      if (current) log(`${subject}: the API server answers again`);
+      current = '';
+    },
+  };
 }
 function required(name) {
   const value = env[name];
@@ -110,7 +139,16 @@ function send(method, path, body, onEvent) {
       res.setEncoding('utf8');
       let text = '';
       const streaming = onEvent && res.statusCode === 200;
+      // Any answer but a denial or a server error shows the API server up and authorizing. An open
+      // watch is contact for as long as it lasts.
+      const contact = res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403 && res.statusCode !== 429;
+      const touch = () => {
+        if (contact) lastContact = Date.now();
+      };
+      touch();
+      res.on('close', touch);
       res.on('data', (chunk) => {
+        touch();
         text += chunk;
         for (let nl = text.indexOf('\n'); streaming && nl >= 0; nl = text.indexOf('\n')) {
           const line = text.slice(0, nl);
@@ -151,18 +189,22 @@ function send(method, path, body, onEvent) {
 // Follows one object by name: LIST it with a metadata.name field selector (which a Role rule with
 // resourceNames allows, unlike a plain LIST), then WATCH from the list's resourceVersion so no
 // change between the two is lost. onChange gets the object, or null while it does not exist.
-// Runs until the process exits; 401 and 403 call onDenied, anything else is retried.
+// Runs until the process exits; 401 and 403 that outlast the grace window call onDenied, anything
+// else is retried.
 async function follow(group, plural, name, onChange, onDenied) {
   const base = `${group}/namespaces/${api.namespace}/${plural}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
+  const problems = problemLog(`${plural} ${name}`);
   let resourceVersion = '';
-  let failures = 0;
+  let goneBefore = false;
   for (;;) {
     let healthy = false;
     let retryNow = false;
+    let gone = false;
     try {
       if (!resourceVersion) {
         const list = await send('GET', base);
         if (!list.metadata || !list.metadata.resourceVersion) throw new Error('the LIST answer has no resourceVersion');
+        problems.over();
         onChange((list.items || [])[0] || null);
         resourceVersion = list.metadata.resourceVersion;
       }
@@ -180,23 +222,26 @@ async function follow(group, plural, name, onChange, onDenied) {
       });
       // A watch that ran for most of its timeout ended normally: renew it at once. One the server
       // closed early counts as a failure, so a server or proxy that closes every stream at once
-      // gets backoff instead of a busy loop.
+      // gets the retry pause instead of a busy loop.
       if (Date.now() - opened >= WATCH_SECONDS * 500) healthy = true;
     } catch (err) {
-      if (err.status === 401 || err.status === 403) return onDenied(err);
       if (err.status === 410) {
-        // The resourceVersion was compacted away: LIST again. Once at once, then with backoff.
+        // The resourceVersion was compacted away (or the API server restarted): LIST again, at
+        // once unless the previous attempt also ended so.
         resourceVersion = '';
-        retryNow = failures === 0 || healthy;
+        gone = true;
+        retryNow = !goneBefore || healthy;
         healthy = false;
+      } else if (!retryable(err)) {
+        return onDenied(err);
       } else {
-        warn(`${plural} ${name}: ${describe(err)}; retrying`);
+        problems.report(err);
       }
     }
     if (finishing) return;
-    if (healthy) failures = 0;
-    else if (retryNow) failures += 1;
-    else await sleep(backoffMs(++failures));
+    goneBefore = gone;
+    if (healthy) problems.over();
+    else if (!retryNow) await sleep(retryDelayMs());
   }
 }
 
@@ -217,20 +262,27 @@ function ledgerEntry(value) {
 }
 
 // The ledger's view of one Job: { succeededAt } when it records a success, otherwise { text } saying
-// why there is no evidence. Never throws: a missing or forbidden ledger is no evidence, not a crash.
-async function readLedger(ledger, name) {
+// why there is no evidence. Retries what the retry policy retries for as long as wanted() says the
+// answer still matters. Never throws: a missing or forbidden ledger is no evidence, not a crash.
+async function readLedger(ledger, name, wanted) {
   const ref = `ledger ConfigMap ${api.namespace}/${ledger}`;
   if (!ledger) return { text: 'no ledger configured (MIGRATION_LEDGER is unset), so no evidence of an earlier success' };
-  try {
-    const configMap = await send('GET', `/api/v1/namespaces/${api.namespace}/configmaps/${ledger}`);
-    const entry = ledgerEntry((configMap.data || {})[name]);
-    return entry ? { succeededAt: entry.succeededAt } : { text: `${ref} has no record of its success` };
-  } catch (err) {
-    if (err.status === 404) return { text: `${ref} does not exist, so no evidence of its success` };
-    if (err.status === 401 || err.status === 403) {
-      return { text: `cannot read ${ref} (${describe(err)}; the service account needs get on configmaps named ${ledger}), so no evidence of its success` };
+  const problems = problemLog(ref);
+  for (;;) {
+    try {
+      const configMap = await send('GET', `/api/v1/namespaces/${api.namespace}/configmaps/${ledger}`);
+      problems.over();
+      const entry = ledgerEntry((configMap.data || {})[name]);
+      return entry ? { succeededAt: entry.succeededAt } : { text: `${ref} has no record of its success` };
+    } catch (err) {
+      if (err.status === 404) return { text: `${ref} does not exist, so no evidence of its success` };
+      if (!retryable(err) && (err.status === 401 || err.status === 403)) {
+        return { text: `cannot read ${ref} (${describe(err)}; the service account needs get on configmaps named ${ledger}), so no evidence of its success` };
+      }
+      if (!wanted()) return { text: `cannot read ${ref} (${describe(err)}), so no evidence of its success` };
+      problems.report(err);
     }
-    return { text: `cannot read ${ref} (${describe(err)}), so no evidence of its success` };
+    await sleep(retryDelayMs());
   }
 }
 
@@ -246,7 +298,7 @@ async function waitForJob() {
   // apply in any order): exit 0 only on the ledger's evidence of success, otherwise keep waiting.
   const checkMissing = async () => {
     checking = true;
-    const evidence = await readLedger(ledger, name);
+    const evidence = await readLedger(ledger, name, () => missing && !finishing);
     checking = false;
     if (!missing) return;
     if (evidence.succeededAt) {
@@ -312,7 +364,7 @@ async function recordSuccess() {
   // Recording is best effort: the migration itself succeeded, and failing here would fail the Job
   // and with it a Helm or Argo CD release. So every way out exits 0, with a WARNING when it failed.
   const consequence = `The migration succeeded, but once Job ${api.namespace}/${name} is deleted, new pods of this release will wait for it`;
-  let failures = 0;
+  const problems = problemLog(ref);
   let conflicts = 0;
   let problem = '';
   let mayCreate = true;
@@ -341,7 +393,7 @@ async function recordSuccess() {
       await send('PUT', path, configMap);
       return finish(0, `recorded the success of Job ${api.namespace}/${name} at ${entry.succeededAt} in ${ref}`);
     } catch (err) {
-      if (err.status === 401 || err.status === 403) {
+      if (!retryable(err)) {
         return finish(0, `WARNING: could not record the migration's success in ${ref} (${describe(err)}): the service account needs get and update on configmaps named ${ledger}. ${consequence}`);
       }
       if (err.status === 404 && problem !== 'missing' && mayCreate) {
@@ -353,14 +405,15 @@ async function recordSuccess() {
         log(`${ref} does not exist yet; retrying for up to ${waitSeconds} s`);
       }
       problem = err.status === 404 ? 'missing' : describe(err);
-      if (err.status !== 404 && err.status !== 409) warn(`${ref}: ${problem}; retrying`);
+      if (err.status !== 404 && err.status !== 409) problems.report(err);
     }
     if (Date.now() >= deadline) {
       return finish(0, `WARNING: could not record the migration's success in ${ref} within LEDGER_WAIT_SECONDS=${waitSeconds}: ${problem === 'missing' ? 'it does not exist' : problem}. ${consequence}`);
     }
-    // A conflict means another writer just succeeded: read again soon, unless it keeps happening.
+    // A conflict is no fault: another writer just succeeded, so read again soon, unless it keeps
+    // happening. Everything else waits as the retry policy says.
     const conflict = problem.startsWith('HTTP 409') && ++conflicts <= 5;
-    const pause = conflict ? 100 + Math.random() * 200 : Math.min(problem === 'missing' ? 5000 : 30000, backoffMs(++failures));
+    const pause = conflict ? 100 + Math.random() * 200 : retryDelayMs();
     await sleep(Math.min(pause, Math.max(deadline - Date.now(), 0)));
   }
 }
@@ -468,10 +521,13 @@ function main() {
   const mode = process.argv[__filename === '[eval]' ? 1 : 2];
   const run = MODES.get(mode);
   if (!run) return finish(2, `unknown mode ${JSON.stringify(mode)}: the first argument must be job, record or rollout`);
+  graceMs = count('WAITER_GRACE_SECONDS', 60, 0) * 1000;
+  if (finishing) return;
   api = connection();
   if (!api) return;
+  lastContact = Date.now();
   run().catch((err) => finish(1, `unexpected error: ${err && err.stack ? err.stack.replace(/\n\s*/g, ' | ') : err}`));
 }
 
-module.exports = { rolloutProgress, withEntry, ledgerEntry, backoffMs };
+module.exports = { rolloutProgress, withEntry, ledgerEntry, retryDelayMs };
 if (require.main === module || __filename === '[eval]') main();

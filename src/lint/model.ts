@@ -195,7 +195,11 @@ const FAILS_AT_ONCE = '(timeout 0)';
 
 /** Whether a `--for` expression can be met by a Job that failed, or the wait does not wait. */
 function conditionSeesFailure(condition: string): boolean {
-  return condition === FAILS_AT_ONCE || /failed/i.test(condition);
+  // A JSONPath filter on condition types sorting below a bound, such as `@.type<"FailureTarget"`
+  // (the form kubectl 1.27 and 1.28 accept, having no `=`), matches Failed when Failed sorts below it.
+  const below = /@\.type\s*<(=?)\s*["']([^"']*)["']/.exec(condition);
+  const failedBelow = !!below && ('Failed' < below[2] || (below[1] === '=' && below[2] === 'Failed'));
+  return condition === FAILS_AT_ONCE || /failed/i.test(condition) || failedBelow;
 }
 
 /**

@@ -88,6 +88,15 @@ describe('waiters are recognised however they are written', () => {
     expect(ruleIds(lintText(text))).toEqual([]);
   });
 
+  test.each([
+    ['types sorting before FailureTarget (Complete and Failed)', '{.status.conditions[?(@.type<"FailureTarget")].status}=True', true],
+    ['types sorting before "G" (Complete, Failed, FailureTarget)', '{.status.conditions[?(@.type<"G")].status}=True', true],
+    ['types sorting before "D" (Complete only)', '{.status.conditions[?(@.type<"D")].status}=True', false],
+  ])('kubectl wait on a jsonpath of condition %s', (_label, jsonpath, notices) => {
+    const text = withWaiter({ image: 'registry.k8s.io/kubectl:v1.28.15', args: ['wait', `--for=jsonpath=${jsonpath}`, `job/${JOB}`] });
+    expect(waitersIn(text).map((w) => w.noticesFailure)).toEqual([notices]);
+  });
+
   test('kubectl wait needs list and watch besides get', () => {
     // GIVEN kubectl wait with a Role that grants get only
     const text = withWaiter({ image: 'registry.k8s.io/kubectl:v1.28.15', args: ['wait', '--for=jsonpath={.status.conditions[?(@.type=="Failed")].status}', `job/${JOB}`] }, ['get']);

@@ -53,6 +53,14 @@ export interface RequestInfo {
  */
 export type Interception = number | 'reset' | undefined;
 
+/** How `FakeApiServer.restart()` behaves. */
+export interface RestartOptions {
+  /** How long connections are refused. @default 3000 */
+  readonly downMs?: number;
+  /** How long, once it listens again, it answers 403 to requests its RBAC allows. @default 1000 */
+  readonly forbiddenMs?: number;
+}
+
 interface ResourceType {
   readonly group: string;
   readonly version: string;
@@ -136,6 +144,10 @@ export class FakeApiServer {
   public readonly accounts = new Map<string, RbacRule[]>();
   /** `<namespace>/<pod>/<container>` -> the container's log, served by the pods/log subresource. */
   public readonly podLogs = new Map<string, string>();
+  /** Allowed requests answered 403 because the server was starting up (see restart()). */
+  public readonly deniedWhileStarting: RequestInfo[] = [];
+  /** Phase of the last restart(), with the time it began (Date.now()). */
+  public readonly restartPhases: Array<{ phase: 'down' | 'forbidding' | 'serving'; at: number }> = [];
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -146,6 +158,8 @@ export class FakeApiServer {
   private revision = 100;
   private compactedRevision = 0;
   private uid = 0;
+  private authorizerReady = true;
+  private restartingPort?: number;
 
   private constructor() {
     this.server = createServer({
@@ -159,7 +173,8 @@ export class FakeApiServer {
   }
 
   public get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    // While restart() has the port closed, it is still the server's port.
+    return (this.server.address() as AddressInfo | null)?.port ?? this.restartingPort!;
   }
 
   /** The current resourceVersion, as a LIST would return it. */
@@ -261,6 +276,33 @@ export class FakeApiServer {
     for (const w of this.watchers) w.socket.destroy();
   }
 
+  /**
+   * Restarts the server as kube-apiserver restarts (SIGTERM, then back some seconds later): every
+   * connection is cut and the port refuses connections for `downMs`; then it listens again on the
+   * same port but, its authorizer not caught up yet, answers 403 to requests its RBAC allows for
+   * `forbiddenMs`; then it serves normally, with a new resourceVersion history: a watch or LIST
+   * from any resourceVersion handed out before the restart gets 410 Gone. Resolves once it serves
+   * normally again.
+   */
+  public async restart(options: RestartOptions = {}): Promise<void> {
+    const port = this.port;
+    this.restartingPort = port;
+    this.restartPhases.push({ phase: 'down', at: Date.now() });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, options.downMs ?? 3000));
+    // The watch cache is rebuilt from a newer etcd revision: older versions are gone.
+    this.revision += 1000;
+    this.compactedRevision = this.revision;
+    this.authorizerReady = false;
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.restartPhases.push({ phase: 'forbidding', at: Date.now() });
+    await new Promise((resolve) => setTimeout(resolve, options.forbiddenMs ?? 1000));
+    this.authorizerReady = true;
+    this.restartPhases.push({ phase: 'serving', at: Date.now() });
+  }
+
   public async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -318,6 +360,7 @@ export class FakeApiServer {
         `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
         { name: info.name, group, kind: resource });
     }
+    if (this.deniedWhileStartingUp(info, res)) return;
     const intercepted = this.interceptor?.(info);
     if (intercepted === 'reset') {
       req.socket.destroy();
@@ -487,6 +530,8 @@ export class FakeApiServer {
 
   private watch(req: IncomingMessage, res: ServerResponse, scope: Scope, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // The real server sends the headers at once; clients such as kubectl wait for them.
+    res.flushHeaders();
     const socket = req.socket;
     const watcher: Watcher = { ...scope, bookmarks: params.get('allowWatchBookmarks') === 'true', res, socket };
     const from = Number(params.get('resourceVersion') ?? '0');
@@ -522,6 +567,23 @@ export class FakeApiServer {
     res.on('close', closed);
     res.on('finish', closed);
     for (const listener of this.watchListeners.splice(0)) listener();
+  }
+
+  /** Right after restart(): 403 to a request the rules allow, with the message RBAC would give. */
+  private deniedWhileStartingUp(info: RequestInfo, res: ServerResponse): boolean {
+    if (this.authorizerReady) return false;
+    this.deniedWhileStarting.push(info);
+    this.forbidden(res, info);
+    return true;
+  }
+
+  private forbidden(res: ServerResponse, info: RequestInfo): void {
+    const { group, resource, namespace, verb } = info;
+    const qualified = group ? `${resource}.${group}` : resource;
+    const subject = info.name ? `${qualified} "${info.name}"` : qualified;
+    this.status(res, 403, 'Forbidden',
+      `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
+      { name: info.name, group, kind: resource });
   }
 
   private authorized(rules: RbacRule[], info: RequestInfo): boolean {
