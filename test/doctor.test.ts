@@ -6,7 +6,7 @@
 import { readFileSync } from 'fs';
 import { Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MigratedService } from '../src';
+import { Delivery, MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from './support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
@@ -339,6 +339,107 @@ describe('a release synthesized by the library', () => {
     expect(code).toBe(1);
     expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
     expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
+  });
+
+  describe('the waiter program\'s ConfigMap', () => {
+    /** What the kubelet leaves on a pod whose volume cannot be mounted: nothing started, and a FailedMount event. */
+    function cannotMount(pod: any, configMap: string): void {
+      pod.status = {
+        phase: 'Pending',
+        initContainerStatuses: (pod.spec.initContainers ?? []).map((c: any) => ({ name: c.name, state: { waiting: { reason: 'PodInitializing' } } })),
+        containerStatuses: pod.spec.containers.map((c: any) => ({ name: c.name, state: { waiting: { reason: 'ContainerCreating' } } })),
+      };
+      cluster.server.apply('pods', NS, pod);
+      cluster.server.apply('events', NS, {
+        metadata: { name: `${pod.metadata.name}.mount` },
+        type: 'Warning',
+        reason: 'FailedMount',
+        message: `MountVolume.SetUp failed for volume "migration-waiter-program" : configmap "${configMap}" not found`,
+        involvedObject: { kind: 'Pod', name: pod.metadata.name, namespace: NS },
+        lastTimestamp: new Date().toISOString(),
+      });
+    }
+    const isProgram = (name: string) => (m: any) => m.kind === 'ConfigMap' && m.metadata.name === name;
+
+    test('deleted: FAILED, naming the ConfigMap and the pods of the Deployment it holds, next: re-apply the chart', async () => {
+      // GIVEN the migration is Complete, and the program's ConfigMap was deleted before the pods started
+      const r = release('v2.0.0');
+      expect(r.deployment.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter' }) }));
+      cluster.seed(r.manifests.filter((m) => !isProgram('migration-waiter')(m)));
+      cluster.jobStatus(r.job, 'complete');
+      for (const pod of cluster.pods('myapp', 2, 'waiting')) cannotMount(pod, 'migration-waiter');
+
+      // WHEN doctor runs
+      const text = await cluster.run();
+      const { code, report } = await cluster.json();
+
+      // THEN it is FAILED, saying which ConfigMap is missing and how many pods it holds
+      expect(code).toBe(1);
+      expect(report.releases[0].verdict).toBe('FAILED');
+      expect(report.releases[0].reason).toBe('the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter (FailedMount)');
+      expect(report.releases[0].next).toMatch(/^re-apply the chart that carries it/);
+      expect(text.stdout).toContain('why:  the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter');
+    });
+
+    test('only the hook copy is missing under Helm: FAILED for the migration Job\'s recorder, not for the Deployment', async () => {
+      // GIVEN a Helm release whose hook copy is gone while its Job's pod waits for the mount
+      const r = release('v2.0.0', { delivery: Delivery.helm() });
+      const job = named(r.manifests, 'Job', r.job);
+      expect(job.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter-hook' }) }));
+      cluster.seed(r.manifests.filter((m) => !isProgram('migration-waiter-hook')(m)));
+      expect(cluster.server.get('configmaps', NS, 'migration-waiter')).toBeDefined();
+      cluster.jobStatus(r.job, 'running');
+      cannotMount(cluster.jobPod(r.job, 'running'), 'migration-waiter-hook');
+      cluster.pods('myapp', 1, 'waiting');
+
+      // WHEN doctor runs
+      const { code, report } = await cluster.json();
+
+      // THEN the Job's missing copy is the verdict, and the Deployment, whose copy exists, is not blamed
+      expect(code).toBe(1);
+      expect(report.releases[0].verdict).toBe('FAILED');
+      expect(report.releases[0].reason).toBe(`the waiter program's ConfigMap migration-waiter-hook is missing, so 1 pod of the migration Job ${r.job} cannot start its recorder (FailedMount)`);
+      expect(report.releases[0].next).toMatch(/^re-apply the chart that carries it/);
+      expect(JSON.stringify(report.releases[0].notes)).not.toContain('Deployment myapp cannot start');
+    });
+
+    test('present, or a copy the user may not list: no finding', async () => {
+      // GIVEN a migration running with its pods waiting in Init:0/1, every ConfigMap in place
+      const r = release('v2.0.0');
+      cluster.seed(r.manifests);
+      cluster.jobStatus(r.job, 'running');
+      cluster.jobPod(r.job, 'running');
+      cluster.pods('myapp', 1, 'waiting');
+
+      const present = await cluster.json();
+
+      expect(present.report.releases[0].verdict).toBe('WAITING');
+      expect(JSON.stringify(present.report)).not.toContain('is missing');
+
+      // AND WHEN ConfigMaps cannot be listed, their absence from the snapshot proves nothing
+      const noConfigMaps = [{ apiGroups: ['', 'apps', 'batch', 'authorization.k8s.io'], resources: ['jobs', 'pods', 'pods/log', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs', 'events', 'subjectaccessreviews'], verbs: ['get', 'list', 'create'] }];
+      cluster.server.tokens.set('no-configmaps', noConfigMaps);
+      cluster.writeKubeconfig('no-configmaps');
+      const unseen = await cluster.json();
+
+      expect(unseen.report.releases[0].verdict).toBe('WAITING');
+      expect(JSON.stringify(unseen.report.releases)).not.toContain('is missing');
+      expect(unseen.report.notes).toEqual([expect.stringMatching(/^could not list configmaps: .*forbidden/)]);
+    });
+
+    test('an optional ConfigMap volume of a waiter that is missing: no finding', async () => {
+      // GIVEN pods whose template marks the program's volume optional
+      const r = release('v2.0.0');
+      const deployment = JSON.parse(JSON.stringify(r.deployment));
+      for (const v of deployment.spec.template.spec.volumes) if (v.configMap?.name === 'migration-waiter') v.configMap.optional = true;
+      cluster.seed([...r.manifests.filter((m) => m !== r.deployment && !isProgram('migration-waiter')(m)), deployment]);
+      cluster.jobStatus(r.job, 'complete');
+      cluster.pods('myapp', 1, 'waiting');
+
+      const { report } = await cluster.json();
+
+      expect(JSON.stringify(report.releases)).not.toContain('is missing');
+    });
   });
 
   test('a gated CronJob: the pod of its current run, held in Init, counts for the release', async () => {

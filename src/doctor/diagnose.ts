@@ -1,6 +1,7 @@
 import { COMPONENT, jobState, JobState, migrationContainer, podState, ReleaseFacts, tokenMounted, VERSION, WorkloadFacts } from './facts';
 import { Kubectl, KubectlError } from './kubectl';
 import { Need } from './model';
+import { missingPrograms } from './program';
 import { Snapshot } from './snapshot';
 
 export type Verdict = 'OK' | 'WAITING' | 'FAILED';
@@ -385,6 +386,9 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     }
   }
 
+  // A missing program ConfigMap holds pods before any waiter runs: it outranks the waiters' own
+  // problems (a failed migration, the root cause when both are wrong, is still reported first).
+  problems.push(...missingPrograms(snapshot, r).map((m): Problem => ({ verdict: 'FAILED', reason: m.reason, next: m.next })));
   problems.push(...waiterProblems);
 
   // Rollouts of this release, once the migration is done.

@@ -107,3 +107,26 @@ export function envValue(container: any, name: string): string | undefined {
 export function looksLikeMigration(raw: any): boolean {
   return lint.looksLikeMigration(asObject(raw));
 }
+
+/**
+ * The ConfigMaps a pod cannot start without because a container that waits (or runs the library's
+ * program: a waiter, a recorder, a rollout waiter) mounts them: its configMap volumes that are not
+ * `optional: true`. The kubelet holds the whole pod (`Init:0/1`, `ContainerCreating`) while one is missing.
+ */
+export function mountedProgramConfigMaps(raw: any, namespace: string): string[] {
+  const spec = podSpecOf(raw);
+  if (!spec) {
+    return [];
+  }
+  const waiterNames = new Set(waitersOf(raw, namespace).map((w) => w.container));
+  const runsWaiter = (c: any): boolean => waiterNames.has(lint.text(c?.name)) || lint.waitsForRollout(c)
+    || [c?.command, c?.args].flatMap((a) => (Array.isArray(a) ? a : []))
+      .some((word: unknown) => /(^|\/)migration-waiter\.js$/.test(lint.text(word)));
+  const mounted = new Set([...lint.containersOf(spec, 'initContainers'), ...lint.containersOf(spec, 'containers')]
+    .filter(runsWaiter)
+    .flatMap((c) => (Array.isArray(c?.volumeMounts) ? c.volumeMounts : []).map((m: any) => lint.text(m?.name))));
+  const names = (Array.isArray(spec.volumes) ? spec.volumes : [])
+    .filter((v: any) => mounted.has(lint.text(v?.name)) && v?.configMap && v.configMap.optional !== true && v.configMap.name)
+    .map((v: any) => lint.text(v.configMap.name));
+  return [...new Set<string>(names)];
+}

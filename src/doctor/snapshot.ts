@@ -20,7 +20,8 @@ export interface Snapshot {
 
 // Without Jobs and pods there is nothing to diagnose: a failure to list them stops doctor.
 const REQUIRED = ['jobs', 'pods'] as const;
-// ConfigMaps hold the ledger; Secrets are never listed.
+// ConfigMaps hold the ledger and the waiter program (only their names and the ledger's entries are
+// read); Secrets are never listed.
 const OPTIONAL = ['deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs', 'configmaps', 'events'] as const;
 
 /** Lists every kind at once, in parallel. Throws the first failure to list a required kind. */
