@@ -19,7 +19,7 @@ function arg(name: string, fallback: number): number {
   return i !== -1 ? Number(process.argv[i + 1]) : fallback;
 }
 
-function service(i: number, namespaced: boolean): string {
+export function service(i: number, namespaced: boolean): string {
   const name = `svc${i}`;
   const job = `${name}-migration-v1-${i % 97}`;
   const ns = namespaced ? `\n  namespace: team${i % 50}` : '';
@@ -107,6 +107,202 @@ spec:
 `;
 }
 
+/**
+ * One service as `helm template` renders a chart: `# Source:` comments, the chart's labels on every
+ * object, a ConfigMap and a Service, resources, probes and env, a pre-install hook Job with a
+ * db-sync command, and a kubectl waiter in `sh -c`. About 2.5 times the text of `service`.
+ */
+export function renderedService(i: number): string {
+  const name = `rel${i}-app`;
+  const job = `${name}-db-sync-${i % 97}`;
+  const labels = `    helm.sh/chart: app-1.4.2
+    app.kubernetes.io/name: app
+    app.kubernetes.io/instance: rel${i}
+    app.kubernetes.io/version: "2.3.${i % 10}"
+    app.kubernetes.io/managed-by: Helm`;
+  return `# Source: app/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${name}
+  labels:
+${labels}
+---
+# Source: app/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}-config
+  labels:
+${labels}
+data:
+  DB_HOST: "postgres.db.svc.cluster.local"
+  DB_PORT: "5432"
+  LOG_LEVEL: "info"
+  FEATURE_FLAGS: "search,export,audit"
+---
+# Source: app/templates/rbac.yaml
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: ${name}-job-reader
+  labels:
+${labels}
+rules:
+  - apiGroups: ["batch"]
+    resources: ["jobs"]
+    resourceNames: ["${job}"]
+    verbs: ["get", "list", "watch"]
+---
+# Source: app/templates/rbac.yaml
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ${name}-job-reader
+  labels:
+${labels}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${name}-job-reader
+subjects:
+  - kind: ServiceAccount
+    name: ${name}
+---
+# Source: app/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  labels:
+${labels}
+spec:
+  type: ClusterIP
+  ports:
+    - port: 80
+      targetPort: http
+      protocol: TCP
+      name: http
+  selector:
+    app.kubernetes.io/name: app
+    app.kubernetes.io/instance: rel${i}
+---
+# Source: app/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels:
+${labels}
+spec:
+  replicas: 3
+  strategy:
+    rollingUpdate:
+      maxUnavailable: ${i % 5 === 0 ? '25%' : '0'}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: app
+      app.kubernetes.io/instance: rel${i}
+  template:
+    metadata:
+      annotations:
+        checksum/config: 3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f
+      labels:
+        app.kubernetes.io/name: app
+        app.kubernetes.io/instance: rel${i}
+    spec:
+      serviceAccountName: ${name}
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 1000
+        fsGroup: 1000
+      initContainers:
+        - name: wait-for-db-sync
+          image: "registry.k8s.io/kubectl:v1.30.4"
+          command:
+            - /bin/sh
+            - -c
+            - |
+              until kubectl wait --for=condition=complete job/${job} --timeout=10s; do
+                echo "waiting for ${job}"
+                sleep 2
+              done
+      containers:
+        - name: app
+          image: "registry.example.com/app:2.3.${i % 10}"
+          imagePullPolicy: IfNotPresent
+          ports:
+            - name: http
+              containerPort: 8080
+              protocol: TCP
+          envFrom:
+            - configMapRef:
+                name: ${name}-config
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: ${name}-db
+                  key: password
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            initialDelaySeconds: 10
+          readinessProbe:
+            httpGet:
+              path: /ready
+              port: http
+          resources:
+            requests:
+              cpu: 100m
+              memory: 256Mi
+            limits:
+              memory: 512Mi
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: ["ALL"]
+---
+# Source: app/templates/db-sync-job.yaml
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${job}
+  labels:
+${labels}
+  annotations:
+    "helm.sh/hook": pre-install,pre-upgrade
+    "helm.sh/hook-weight": "-5"
+    "helm.sh/hook-delete-policy": before-hook-creation
+spec:
+  backoffLimit: 0
+  activeDeadlineSeconds: 1800
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: app
+        app.kubernetes.io/component: db-sync
+    spec:
+      restartPolicy: Never
+      serviceAccountName: ${name}
+      containers:
+        - name: db-sync
+          image: "registry.example.com/app:2.3.${i % 10}"
+          command: ["/app/bin/manage_db.sh", "upgrade"]
+          envFrom:
+            - configMapRef:
+                name: ${name}-config
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: ${name}-db
+                  key: password
+`;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -138,15 +334,23 @@ function measure(text: string, runs: number) {
   return { objects, findings, parse: median(parse), rules: median(rules), format: median(format) };
 }
 
-const objectCount = arg('objects', 10000);
-const runs = arg('runs', 3);
-const services = Math.ceil(objectCount / OBJECTS_PER_SERVICE);
-console.log(`lint benchmark: ${services * OBJECTS_PER_SERVICE} objects (${services} services), median of ${runs} runs after one warm-up, Node ${process.version}`);
-console.log('layout            objects  findings  parse ms  rules ms  format ms  total ms');
-for (const [label, namespaced] of [['50 namespaces', true], ['no namespace', false]] as const) {
-  const text = Array.from({ length: services }, (_, i) => service(i, namespaced)).join('---\n');
-  const m = measure(text, runs);
-  const total = m.parse + m.rules + m.format;
-  console.log(`${label.padEnd(16)}  ${String(m.objects).padStart(7)}  ${String(m.findings).padStart(8)}  ${m.parse.toFixed(0).padStart(8)}  `
-    + `${m.rules.toFixed(0).padStart(8)}  ${m.format.toFixed(0).padStart(9)}  ${total.toFixed(0).padStart(8)}`);
+if (require.main === module) {
+  const objectCount = arg('objects', 10000);
+  const runs = arg('runs', 3);
+  const services = Math.ceil(objectCount / OBJECTS_PER_SERVICE);
+  console.log(`lint benchmark: about ${objectCount} objects per layout, median of ${runs} runs after one warm-up, Node ${process.version}`);
+  console.log('layout            objects      MB  findings  parse ms  parse MB/s  rules ms  format ms  total ms');
+  const layouts: Array<[string, string]> = [
+    ['50 namespaces', Array.from({ length: services }, (_, i) => service(i, true)).join('---\n')],
+    ['no namespace', Array.from({ length: services }, (_, i) => service(i, false)).join('---\n')],
+    // Eight objects per service.
+    ['helm template', Array.from({ length: Math.ceil(objectCount / 8) }, (_, i) => renderedService(i)).join('---\n')],
+  ];
+  for (const [label, text] of layouts) {
+    const m = measure(text, runs);
+    const total = m.parse + m.rules + m.format;
+    const mb = Buffer.byteLength(text) / 1e6;
+    console.log(`${label.padEnd(16)}  ${String(m.objects).padStart(7)}  ${mb.toFixed(2).padStart(6)}  ${String(m.findings).padStart(8)}  ${m.parse.toFixed(0).padStart(8)}  `
+      + `${(mb / (m.parse / 1000)).toFixed(1).padStart(10)}  ${m.rules.toFixed(0).padStart(8)}  ${m.format.toFixed(0).padStart(9)}  ${total.toFixed(0).padStart(8)}`);
+  }
 }

@@ -121,6 +121,9 @@ export const RULES: readonly Rule[] = [
   r('MS023', 'invalid-suppression', 'warning',
     'A lint suppression annotation names an unknown rule or gives no reason; it is ignored.',
     'write "RULE-ID: reason" entries, separated by ";" or new lines'),
+  r('MS024', 'duplicate-key', 'warning',
+    'A mapping repeats a key. Kubernetes and Helm keep the last value without a word; the first is dead text that a reader takes for the setting.',
+    'remove all but one of the repeated keys, merging what they hold'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -185,6 +188,11 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkWaiters(m, report);
   checkMigrationJobs(m, report);
   checkWaitingWorkloads(m, report);
+  for (const object of objects) {
+    for (const duplicate of object.duplicateKeys ?? []) {
+      report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
+    }
+  }
   return findings;
 }
 
