@@ -25,6 +25,8 @@ export interface K8sObject {
   readonly source: Source;
   /** Position in the whole input, in reading order: what `kubectl apply -f` follows. */
   readonly order: number;
+  /** The template named by a `# Source:` comment before it, as `helm template` writes. */
+  readonly helmSource?: string;
   /** Keys its YAML repeats; the last value is the one read, as Kubernetes does. */
   readonly duplicateKeys?: readonly DuplicateKey[];
   /** The line of a field, or of its nearest present parent; the object's line when none is present. */
@@ -440,6 +442,7 @@ export function parseManifests(text: string, file: string, firstOrder: number = 
     const { documents, duplicates } = loadChunk(chunk, file);
     const lines = new Lines(chunk, documents.length);
     const firstLine = contentLine(chunk);
+    const helmSource = /^# Source: (.+)$/m.exec(chunk.text)?.[1]?.trim();
     documents.forEach((data, index) => {
       if (!isKubernetesObject(data)) {
         return;
@@ -450,12 +453,13 @@ export function parseManifests(text: string, file: string, firstOrder: number = 
         items.forEach((item, i) => {
           if (isKubernetesObject(item)) {
             const itemLine = lineOfDocument(['items', i]);
-            objects.push(toObject(item, file, firstOrder + objects.length, (fieldPath) => lines.lineOf(index, ['items', i, ...fieldPath], itemLine), itemLine, []));
+            objects.push(toObject(item, file, firstOrder + objects.length,
+              (fieldPath) => lines.lineOf(index, ['items', i, ...fieldPath], itemLine), itemLine, [], helmSource));
           }
         });
       } else {
         const inDocument = documents.length === 1 ? duplicates : [];
-        objects.push(toObject(data, file, firstOrder + objects.length, lineOfDocument, firstLine, inDocument));
+        objects.push(toObject(data, file, firstOrder + objects.length, lineOfDocument, firstLine, inDocument, helmSource));
       }
     });
   }
@@ -501,7 +505,7 @@ function isKubernetesObject(data: unknown): boolean {
 }
 
 function toObject(raw: any, file: string, order: number, lineOf: (path: ReadonlyArray<string | number>) => number,
-  line: number, duplicateKeys: readonly DuplicateKey[]): K8sObject {
+  line: number, duplicateKeys: readonly DuplicateKey[], helmSource?: string): K8sObject {
   const metadata = typeof raw.metadata === 'object' && raw.metadata !== null ? raw.metadata : {};
   const annotations: { [key: string]: string } = {};
   const rawAnnotations = typeof metadata.annotations === 'object' && metadata.annotations !== null ? metadata.annotations : {};
@@ -518,6 +522,7 @@ function toObject(raw: any, file: string, order: number, lineOf: (path: Readonly
     source: { file, line },
     order,
     duplicateKeys,
+    helmSource,
     lineOf,
   };
 }

@@ -14,6 +14,7 @@ const ALSO_FOUND: { [rule: string]: string[] } = {
   MS002: ['MS022'], // the Job that the waiter misses is then a migration nobody waits for
   MS003: ['MS022'], // likewise
   MS023: ['MS005'], // the suppression without a reason is ignored, so the TTL is still reported
+  MS026: ['MS022'], // the migration the service should wait for is then one nobody waits for
 };
 
 describe('each rule has a positive and a negative fixture', () => {
