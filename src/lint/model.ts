@@ -174,7 +174,12 @@ function parseWaitFor(rest: readonly string[]): FoundWait[] {
     return [];
   }
   return [{
-    kind: 'k8s-wait-for', jobName: selector ? `-l ${selectorText}` : name, selector, mode, namespace: namespaceFlag(after), conditions: [],
+    kind: 'k8s-wait-for',
+    jobName: selector ? `-l ${selectorText}` : name,
+    selector,
+    mode,
+    namespace: namespaceFlag(after),
+    conditions: [],
     verbs: selector ? ['list'] : [],
   }];
 }
@@ -238,7 +243,10 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
   if (selectorText !== undefined && positional.length === 2 && /^(jobs?|pods?)(\.batch|\.v1\.batch)?$/i.test(positional[1])) {
     const selector = parseSelector(selectorText, /^pod/i.test(positional[1]) ? 'pods' : 'jobs');
     return selector ? [{
-      kind: 'kubectl-wait', jobName: `-l ${selectorText}`, selector, namespace,
+      kind: 'kubectl-wait',
+      jobName: `-l ${selectorText}`,
+      selector,
+      namespace,
       conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions,
     }] : [];
   }
@@ -418,8 +426,12 @@ function kubernetesEntrypointWaits(container: any): FoundWait[] {
       } else if (typeof e?.labels === 'object' && e.labels !== null && Object.keys(e.labels).length > 0) {
         const labels = Object.fromEntries(Object.entries(e.labels).map(([k, v]) => [k, text(v)]));
         found.push({
-          kind: 'kubernetes-entrypoint', jobName: `-l ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
-          selector: { labels, on: 'jobs' }, namespace, conditions: [], verbs: ['list'],
+          kind: 'kubernetes-entrypoint',
+          jobName: `-l ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+          selector: { labels, on: 'jobs' },
+          namespace,
+          conditions: [],
+          verbs: ['list'],
         });
       }
     }
@@ -473,9 +485,14 @@ export function looksLikeMigration(job: K8sObject): boolean {
   if (!names.some((n) => MIGRATION_COMMAND.test(n)) && !commands.some((c) => MIGRATION_COMMAND.test(c))) {
     return false;
   }
+  // A Job that only drives kubectl or helm (deleting old Jobs, patching objects) migrates no schema.
+  const drivesKubernetes = (c: string) => /^\S*\b(kubectl|helm)\b/.test(c) || /^\S*sh\s+-\S*c\s+\S*\b(kubectl|helm)\s/.test(c);
+  if (commands.length > 0 && commands.every((c) => c === '' || drivesKubernetes(c)) && commands.some((c) => c !== '')) {
+    return false;
+  }
   // A cleanup Job named after the migration it cleans up is still a cleanup Job, unless what it runs migrates.
   const denied = names.some((n) => NOT_A_MIGRATION.test(n));
-  return !denied || commands.some((c) => MIGRATION_COMMAND.test(c) && !NOT_A_MIGRATION.test(c));
+  return !denied || commands.some((c) => MIGRATION_COMMAND.test(c) && !NOT_A_MIGRATION.test(c) && !drivesKubernetes(c));
 }
 
 /** The model every rule reads. */
@@ -489,15 +506,15 @@ export class Manifests {
   constructor(public readonly objects: readonly K8sObject[]) {
     this.rbac = new Rbac(objects);
     const jobsByName = this.jobsByName;
-    const jobs = objects.filter((o) => o.kind === 'Job');
-    for (const job of jobs) {
+    const allJobs = objects.filter((o) => o.kind === 'Job');
+    for (const job of allJobs) {
       jobsByName.set(job.name, [...(jobsByName.get(job.name) ?? []), job]);
     }
     for (const o of objects) {
       const workload = podSpecOf(o);
       if (workload) {
         this.workloads.push(workload);
-        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i, jobs)));
+        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i, allJobs)));
       }
     }
     const byJob = new Map<K8sObject, MigrationJob>();
