@@ -195,15 +195,26 @@ export function indentFlowContinuations(text: string): string {
   let quote: string | undefined;
   let openerColumn = 0;
   let changed = false;
+  // The indentation of a line that starts a block scalar (`key: |`); its content is text.
+  let blockScalarOf: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i];
+    const indent = line.length - line.trimStart().length;
+    if (blockScalarOf !== undefined) {
+      if (line.trim() === '' || indent > blockScalarOf) {
+        continue;
+      }
+      blockScalarOf = undefined;
+    }
     if (depth > 0 || quote !== undefined) {
-      const indent = line.length - line.trimStart().length;
       if (line.trim() !== '' && indent <= openerColumn) {
         line = ' '.repeat(openerColumn + 1) + line.trimStart();
         lines[i] = line;
         changed = true;
       }
+    } else if (/(?:^|\s|:)[|>][-+0-9]*\s*(?:#.*)?$/.test(line) && /^\s*(?:-\s+)*(?:[^\s#][^#]*?:\s+|-\s+)[|>]/.test(line)) {
+      blockScalarOf = indent;
+      continue;
     }
     for (let j = 0; j < line.length; j++) {
       const c = line[j];
@@ -216,6 +227,10 @@ export function indentFlowContinuations(text: string): string {
       } else if (c === '#' && (j === 0 || /\s/.test(line[j - 1]))) {
         break;
       } else if (c === '[' || c === '{') {
+        // Outside a flow collection, a bracket opens one only where a value starts.
+        if (depth === 0 && !/^\s*(?:-\s+)*(?:[^\s#][^#]*?:\s+)?$/.test(line.slice(0, j))) {
+          continue;
+        }
         if (depth === 0) {
           openerColumn = j;
         }
@@ -223,6 +238,10 @@ export function indentFlowContinuations(text: string): string {
       } else if ((c === ']' || c === '}') && depth > 0) {
         depth--;
       }
+    }
+    // A quote left open outside a flow collection is a multi-line scalar, not ours to indent.
+    if (depth === 0) {
+      quote = undefined;
     }
   }
   return changed ? lines.join('\n') : text;
@@ -232,10 +251,11 @@ export function indentFlowContinuations(text: string): string {
 function duplicateKeysOf(chunk: Chunk): DuplicateKey[] {
   const lineCounter = new LineCounter();
   const found: DuplicateKey[] = [];
-  for (const doc of parseAllDocuments(chunk.text, { lineCounter, version: '1.1', uniqueKeys: true }) as Document[]) {
+  const fixed = indentFlowContinuations(chunk.text);
+  for (const doc of parseAllDocuments(fixed, { lineCounter, version: '1.1', uniqueKeys: true }) as Document[]) {
     for (const error of doc.errors) {
       if (error.code === 'DUPLICATE_KEY') {
-        const key = /^[^:\n]*/.exec(chunk.text.slice(error.pos[0]))![0].trim().replace(/^["']|["']$/g, '');
+        const key = /^[^:\n]*/.exec(fixed.slice(error.pos[0]))![0].trim().replace(/^["']|["']$/g, '');
         found.push({ key, line: chunk.firstLine + lineCounter.linePos(error.pos[0]).line - 1 });
       }
     }
@@ -266,7 +286,13 @@ class Lines {
   private documents?: Document[];
   private readonly lineCounter = new LineCounter();
   private lines?: string[];
+  private fixedText?: string;
   constructor(private readonly chunk: Chunk, private readonly documentCount: number) {}
+
+  /** The chunk with flow continuations indented (js-yaml may have read it without), as both readers need it. */
+  private text(): string {
+    return this.fixedText ??= indentFlowContinuations(this.chunk.text);
+  }
 
   /** The line of the field at `fieldPath` in the chunk's `index`th document, or of its nearest present parent. */
   public lineOf(index: number, fieldPath: ReadonlyArray<string | number>, fallback: number): number {
@@ -280,7 +306,7 @@ class Lines {
    * the level's first line starts (after a sequence item's `- `).
    */
   private scan(fieldPath: ReadonlyArray<string | number>): number | undefined {
-    const lines = this.lines ??= this.chunk.text.split('\n');
+    const lines = this.lines ??= this.text().split('\n');
     const isContent = (l: string) => !/^\s*(?:#.*)?$/.test(l) && !/^(?:---|\.\.\.)(?:\s|$)/.test(l);
     const indentOf = (l: string) => l.length - l.trimStart().length;
     let start = 0;
@@ -389,7 +415,7 @@ class Lines {
   private fromTree(index: number, fieldPath: ReadonlyArray<string | number>, fallback: number): number {
     if (this.documents === undefined) {
       try {
-        this.documents = parseAllDocuments(this.chunk.text, { lineCounter: this.lineCounter, version: '1.1', uniqueKeys: false }) as Document[];
+        this.documents = parseAllDocuments(this.text(), { lineCounter: this.lineCounter, version: '1.1', uniqueKeys: false }) as Document[];
       } catch {
         this.documents = [];
       }

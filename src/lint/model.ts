@@ -460,7 +460,16 @@ const MIGRATION_COMMAND = new RegExp([
 ].join('|'), 'i');
 
 // Jobs that run beside a release but migrate nothing, even when their image's name or a flag mentions a database.
-const NOT_A_MIGRATION = /clean[-_]?up|\bcleaner\b|token|cert(ificate)?s?[-_]?(gen|create|issu|renew|patch)|secret[-_]?(gen|create|init)|key[-_]?gen|backup|restore|\bpurge\b|\bprune\b|housekeep|\bvacuum\b|\btest\b|smoke|\bks-(user|service|endpoints)\b/i;
+const NOT_A_MIGRATION = /clean[-_]?up|\bcleaner\b|token|cert(ificate)?s?[-_]?(gen|create|issu|renew|patch)|secret[-_]?(gen|create|init)|key[-_]?gen|backup|restore|\bpurge\b|\bprune\b|housekeep|\bvacuum\b|\btest\b|smoke|\bks-(user|service|endpoints)\b|rabbit(mq)?-init|bucket|image-repo-sync|storage-init/i;
+
+/**
+ * A Job whose name says it does something else than migrate (keystone users and endpoints,
+ * RabbitMQ users, tokens, certificates, cleanup): waited for like a migration, but its retries
+ * and deadline are its own business.
+ */
+export function namedOtherThanMigration(job: K8sObject): boolean {
+  return NOT_A_MIGRATION.test(job.name) && !MIGRATION_COMMAND.test(job.name.replace(NOT_A_MIGRATION, ''));
+}
 
 /** The containers that do a Job's work: not the init containers that wait for another Job or a rollout. */
 function jobContainers(job: K8sObject): any[] {
@@ -481,7 +490,9 @@ export function looksLikeMigration(job: K8sObject): boolean {
   }
   const containers = jobContainers(job);
   const names = [job.name, ...containers.map((c) => text(c.name))];
-  const commands = containers.map((c) => [...strings(c.command), ...strings(c.args)].join(' '));
+  // Without a command a kubectl image runs kubectl.
+  const commands = containers.map((c) => [...(Array.isArray(c.command) ? strings(c.command)
+    : /(^|\/)kubectl(:|@|$)|k8s-wait-for/.test(text(c.image)) ? ['kubectl'] : []), ...strings(c.args)].join(' '));
   if (!names.some((n) => MIGRATION_COMMAND.test(n)) && !commands.some((c) => MIGRATION_COMMAND.test(c))) {
     return false;
   }

@@ -5,6 +5,7 @@ import {
   containersOf,
   describe,
   Manifests,
+  namedOtherThanMigration,
   podSpecOf,
   PolicyRule,
   ruleCovers,
@@ -365,14 +366,16 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     const waitingForRollout = containersOf(podSpec, 'initContainers').some(waitsForRollout);
     const postDeploy = waitingForRollout || h.helm.some((x) => x.startsWith('post-')) || h.argo.includes('PostSync');
     const backoff = num(spec.backoffLimit);
-    if (backoff === undefined || backoff > 0) {
+    // Retries and deadlines are a migration's concern; a waited-for Job named for something else keeps its own.
+    const migrates = waiters.length === 0 || !namedOtherThanMigration(job);
+    if (migrates && (backoff === undefined || backoff > 0)) {
       report('MS013', job, job.lineOf(['spec', 'backoffLimit']),
         `${describe(job)} retries a failed migration ${backoff === undefined ? '6 times (backoffLimit unset)' : `${backoff} times`}`);
     }
-    if (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds === null) {
+    if (migrates && (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds === null)) {
       report('MS014', job, job.lineOf(['spec']), `${describe(job)} has no activeDeadlineSeconds: a hung migration never fails`);
     }
-    if (backoff === 0 && !ignoresDisruption(spec.podFailurePolicy)) {
+    if (migrates && backoff === 0 && !ignoresDisruption(spec.podFailurePolicy)) {
       report('MS021', job, job.lineOf(['spec', 'backoffLimit']),
         `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
     }
