@@ -12,9 +12,9 @@
  * asserts nothing.
  */
 import { performance } from 'perf_hooks';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { formatText } from '../src/lint/format';
 import { lint } from '../src/lint/lint';
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseManifests } from '../src/lint/load';
 
 const OBJECTS_PER_SERVICE = 5;
