@@ -16,7 +16,7 @@ export interface Workload {
  * k8s-wait-for, `kubectl wait`, this library's own waiter (recognised by its `MIGRATION_JOB`
  * variable), a script polling `kubectl get job(s)`, or kubernetes-entrypoint (`DEPENDENCY_JOBS`).
  */
-export type WaiterKind = 'k8s-wait-for' | 'kubectl-wait' | 'library' | 'kubectl-get' | 'kubernetes-entrypoint';
+export type WaiterKind = 'k8s-wait-for' | 'kubectl-wait' | 'library' | 'kubectl-get' | 'kubernetes-entrypoint' | 'wait-tool';
 
 /** One API permission a waiter needs. */
 export interface Permission {
@@ -124,6 +124,8 @@ const K8S_API_NEEDS: { readonly [kind in WaiterKind]: readonly string[] } = {
   'kubectl-get': ['get'],
   // kubernetes-entrypoint gets each Job of DEPENDENCY_JOBS (lists for DEPENDENCY_JOBS_JSON labels).
   'kubernetes-entrypoint': ['get'],
+  // Another wait-for tool: it reads the Job at least.
+  'wait-tool': ['get'],
 };
 
 /** Kubernetes expands `$(VAR)` in command and args from the container's own variables. */
@@ -355,6 +357,9 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
     }
   }
   found.push(...kubernetesEntrypointWaits(container));
+  if (found.length === 0 && /wait/i.test([image, ...argv.slice(0, 1)].join(' '))) {
+    found.push(...waitToolWaits(argv.map((w) => expandShellVariables(w, container))));
+  }
 
   // One waiter per Job and kind; `kubectl wait` invocations on one Job pool their conditions
   // (a script may wait for Complete and Failed in parallel).
@@ -398,6 +403,26 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
 /** `$NAME` and `${NAME}` in a script word, from the container's literal variables. */
 function expandShellVariables(word: string, container: any): string {
   return word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (ref, a, b) => envValue(container, a ?? b) ?? ref);
+}
+
+/**
+ * Other wait-for tools (an image or program named for waiting) given a Job: `job/NAME`,
+ * `--job NAME`, `--job=NAME`, `--job-name NAME`, or `job NAME` / `job-wr NAME`-like mode words.
+ */
+function waitToolWaits(argv: readonly string[]): FoundWait[] {
+  const found: FoundWait[] = [];
+  const namespace = namespaceFlag(argv);
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i];
+    const slash = /^(?:jobs?|jobs?\.batch)\/([a-z0-9][a-z0-9.-]*)$/i.exec(w);
+    const flag = /^--job(?:-name)?=([a-z0-9][a-z0-9.-]*)$/i.exec(w);
+    const name = slash?.[1] ?? flag?.[1]
+      ?? (/^--job(?:-name)?$/i.test(w) || /^job(?:-[a-z]+)?$/i.test(w) ? argv[i + 1] : undefined);
+    if (name !== undefined && /^[a-z0-9][a-z0-9.-]*$/.test(name)) {
+      found.push({ kind: 'wait-tool', jobName: name, namespace, conditions: [] });
+    }
+  }
+  return found;
 }
 
 /**

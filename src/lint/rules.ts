@@ -545,7 +545,9 @@ function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, re
 const POD_SPEC = ['spec', 'template', 'spec'];
 
 // Init containers that wait for a database or a port: nc/pg_isready/mysqladmin/wait-for-it/dockerize and the like.
-const POLLS_DATABASE = /\bpg_isready\b|\bmysqladmin\b.*\bping\b|\bnc\b[^;|&]*\s-[a-y]*z|\bnc\b\s+\S+\s+\d+|wait-for-it|\bwait-for\b\s+\S+:\d+|dockerize\b.*-wait|\bredis-cli\b.*\bping\b|mongo(sh)?\b.*--eval|\/dev\/tcp\/|\b(curl|wget)\b[^;|&]*https?:\/\//i;
+const POLLS_DATABASE = /\bpg_isready\b|\bmysqladmin\b.*\bping\b|\bnc\b[^;|&]*\s-[a-y]*z|\bnc\b\s+\S+\s+\d+|wait-for-it|\bwait-for\b\s+\S+:\d+|dockerize\b.*-wait|\bredis-cli\b.*\bping\b|mongo(sh)?\b.*--eval|\/dev\/tcp\//i;
+// curl and wget poll only in a loop; once, they download something.
+const POLLS_HTTP = /\b(until|while)\b[\s\S]*\b(curl|wget)\b[^;|&]*https?:\/\//i;
 
 /**
  * MS026: a workload whose init containers wait for the database or a port but for no Job, beside a
@@ -561,7 +563,7 @@ function checkDatabasePolls(m: Manifests, report: Report): void {
       continue;
     }
     const polls = containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, i }))
-      .filter(({ c }) => POLLS_DATABASE.test([...toStrings(c.command), ...toStrings(c.args)].join(' ')));
+      .filter(({ c }) => [POLLS_DATABASE, POLLS_HTTP].some((re) => re.test([...toStrings(c.command), ...toStrings(c.args)].join(' '))));
     const beside = migrations.filter(({ job }) => sameNamespace(job.namespace, workload.object.namespace));
     if (polls.length === 0 || beside.length === 0) {
       continue;

@@ -326,6 +326,15 @@ describe('waiter idioms found in public charts', () => {
     expect(lintText(text).findings.find((f) => f.rule.id === 'MS007')?.message).toMatch(/may not list(, watch)? (jobs|pods) by label/);
   });
 
+  test.each([
+    ['--job=NAME', { image: 'ghcr.io/example/waitfor:v1.0.0', args: [`--job=${JOB}`, '--timeout=30m'] }],
+    ['job/NAME', { image: 'registry.example.com/tools/wait-for-job:2', args: ['-n', 'shop', `job/${JOB}`] }],
+  ])('another wait-for tool given the Job: %s', (_label, waiter) => {
+    const text = waiterVariant(waiter, ['get']);
+    expect(waitersIn(text).map((w) => [w.kind, w.jobName])).toEqual([['wait-tool', JOB]]);
+    expect(ruleIds(lintText(text))).toEqual([]);
+  });
+
   test('a selector that matches no Job is a missing Job, named by its labels', () => {
     const text = waiterVariant({ image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['job-wr', '-l', 'app=nothing'] }, ['get', 'list'], undefined);
     expect(lintText(text).findings.find((f) => f.rule.id === 'MS002')?.message)
@@ -403,6 +412,14 @@ describe('migration Jobs are recognised by what they run', () => {
   ])('a pre-deploy hook %j is waited for by construction', (annotations) => {
     expect(ruleIds(lintText(unwaited('myapp-db-sync', { command: ['app', 'db-sync'] }, annotations)))).toEqual([]);
   });
+});
+
+test('an init container that downloads once with curl polls nothing (MS026); one that curls in a loop does', () => {
+  const withInit = (script: string) => variant((objects) => {
+    deploymentOf(objects).spec.template.spec.initContainers = [{ name: 'init', image: 'curlimages/curl:8.10.1', command: ['sh', '-c', script], securityContext: { runAsUser: 100 } }];
+  });
+  expect(ruleIds(lintText(withInit('curl -fsSL -o /work/plugins.tgz https://downloads.example.com/plugins.tgz')))).toEqual(['MS022']);
+  expect(ruleIds(lintText(withInit('until curl -fs http://api-db:8080/health; do sleep 2; done')))).toEqual(['MS022', 'MS026']);
 });
 
 describe('MS015 rounds as the Deployment controller does', () => {
