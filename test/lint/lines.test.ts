@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
-import { isMap, isSeq, LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { FIXTURES } from './support';
 import { indentFlowContinuations, parseManifests, yamlFilesUnder } from '../../src/lint/load';
 
@@ -118,9 +118,9 @@ data:
 });
 
 test('any block-style object: lines by indentation equal the tree lines', () => {
-  // `yaml` reads a plain `e0` as a number in YAML 1.1 (Go's decoder and js-yaml read a string), so
-  // the reference would be wrong on such keys.
-  const key = fc.stringMatching(/^[a-z][a-z0-9./-]{0,8}$/).filter((k) => !/^e\d/.test(k));
+  // `yaml` reads plain `e0` or `e-0` as numbers in YAML 1.1 (Go's decoder and js-yaml read
+  // strings), so the reference would be wrong on such keys: keep the keys it reads as strings.
+  const key = fc.stringMatching(/^[a-z][a-z0-9./-]{0,8}$/).filter((k) => typeof parseDocument(k, { version: '1.1' }).toJS() === 'string');
   const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     v: fc.oneof({ depthSize: 'small' }, fc.string({ maxLength: 6 }), fc.integer(), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
   })).v;
