@@ -32,6 +32,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/validate@^4',
     'cdk8s-cli@^2',
     'tsconfig-paths@^4',
+    '@types/js-yaml@^4',
     // The SARIF 2.1.0 JSON schema (with a validator) that the lint command's output is checked against.
     '@microsoft/jest-sarif@1.0.0-beta.0',
     // Validators for the example pipelines, run offline by test/examples.test.ts. gitlab-ci-local is
@@ -47,8 +48,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   // The `lint` command ships in this package, so one install gives the construct and the checks
   // that mirror it, versioned together. jsii accepts non-jsii runtime dependencies only when they
-  // are bundled: the YAML parser travels inside the tarball.
-  bundledDeps: ['yaml@^2'],
+  // are bundled: the YAML parsers travel inside the tarball. js-yaml reads the data (fast, and it
+  // takes the last of duplicate keys as Go's decoder does); yaml finds a field's line, only when a
+  // finding needs it.
+  bundledDeps: ['yaml@^2', 'js-yaml@^4'],
   bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
 
   // Tests import the example app, which imports the package by its published name.

@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Format, formatJson, formatSarif, formatText, FORMATS, summaryLine } from './format';
-import { lint } from './lint';
-import { expandPaths, InputError, loadManifests } from './load';
+import { lint, LintResult } from './lint';
+import { expandPaths, InputError, loadManifestsReportingErrors } from './load';
 import { findRule, ruleHelpUri, RULES, Severity, SEVERITY_RANK } from './rules';
 import { doctorMain } from '../doctor/cli';
 
@@ -173,32 +173,54 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr(`${PROGRAM}: lint: no input. Give YAML files, directories, or - to read standard input.\n`);
     return EXIT_UNUSABLE;
   }
+  let files: string[];
   try {
-    const files = expandPaths(options.paths);
-    const stdin = files.includes('-') ? await io.readStdin() : '';
-    const objects = loadManifests(files, () => stdin);
-    if (objects.length === 0) {
-      io.stderr(`${PROGRAM}: lint: no Kubernetes object (a mapping with apiVersion and kind) in ${options.paths.join(', ')}. `
-        + 'If a renderer failed upstream, fix that first: an empty input is not a clean one.\n');
-      return EXIT_UNUSABLE;
-    }
-    const result = lint(objects, { threshold: options.threshold, disabled: options.disabled });
-    if (options.format === 'json') {
-      io.stdout(formatJson(result, version()));
-    } else if (options.format === 'sarif') {
-      io.stdout(formatSarif(result, version()));
-    } else {
-      io.stdout(formatText(result));
-      io.stderr(summaryLine(result));
-    }
-    return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+    files = expandPaths(options.paths);
   } catch (e) {
     if (e instanceof InputError) {
-      io.stderr(`${PROGRAM}: ${e.message}\n`);
-      return EXIT_UNUSABLE;
+      return unusable([e], options.format, io);
     }
     throw e;
   }
+  const stdin = files.includes('-') ? await io.readStdin() : '';
+  const { objects, errors } = loadManifestsReportingErrors(files, () => stdin);
+  if (errors.length > 0) {
+    // The files that parse are still linted, so that a JSON or SARIF report says what it can.
+    const partial = lint(objects, { threshold: options.threshold, disabled: options.disabled });
+    return unusable(errors, options.format, io, partial);
+  }
+  if (objects.length === 0) {
+    io.stderr(`${PROGRAM}: lint: no Kubernetes object (a mapping with apiVersion and kind) in ${options.paths.join(', ')}. `
+      + 'If a renderer failed upstream, fix that first: an empty input is not a clean one.\n');
+    return EXIT_UNUSABLE;
+  }
+  const result = lint(objects, { threshold: options.threshold, disabled: options.disabled });
+  if (options.format === 'json') {
+    io.stdout(formatJson(result, version()));
+  } else if (options.format === 'sarif') {
+    io.stdout(formatSarif(result, version()));
+  } else {
+    io.stdout(formatText(result));
+    io.stderr(summaryLine(result));
+  }
+  return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+/**
+ * Input that cannot be used: the errors on standard error, and for JSON and SARIF a complete
+ * document on standard output that carries them, so that a pipeline reading it does not break.
+ */
+function unusable(errors: readonly InputError[], format: Format, io: Io, partial?: LintResult): number {
+  for (const e of errors) {
+    io.stderr(`${PROGRAM}: ${e.message}\n`);
+  }
+  const result: LintResult = partial ?? { findings: [], suppressed: [], objects: 0 };
+  if (format === 'json') {
+    io.stdout(formatJson(result, version(), errors));
+  } else if (format === 'sarif') {
+    io.stdout(formatSarif(result, version(), errors));
+  }
+  return EXIT_UNUSABLE;
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {

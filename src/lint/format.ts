@@ -1,5 +1,5 @@
 import { LintResult, SuppressedFinding } from './lint';
-import { STDIN } from './load';
+import { InputError, STDIN } from './load';
 import { Finding, README_URL, ruleHelpUri, RULES, Severity } from './rules';
 
 export type Format = 'text' | 'json' | 'sarif';
@@ -25,7 +25,13 @@ export function summaryLine(result: LintResult): string {
   return `${result.objects} objects: ${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos${suppressed}\n`;
 }
 
-export function formatJson(result: LintResult, version: string): string {
+/** An input the linter could not use, as JSON. */
+function inputError(e: InputError) {
+  return { file: e.file, line: e.line ?? null, message: e.detail };
+}
+
+/** The findings as JSON; `errors` lists the inputs that could not be read or parsed (exit code 2). */
+export function formatJson(result: LintResult, version: string, errors: readonly InputError[] = []): string {
   const finding = (f: Finding) => ({
     ruleId: f.rule.id,
     ruleName: f.rule.name,
@@ -42,6 +48,7 @@ export function formatJson(result: LintResult, version: string): string {
     objects: result.objects,
     findings: result.findings.map(finding),
     suppressed: result.suppressed.map((s: SuppressedFinding) => ({ ...finding(s), reason: s.reason, via: s.via })),
+    ...(errors.length > 0 ? { errors: errors.map(inputError) } : {}),
   }, null, 2)}\n`;
 }
 
@@ -56,7 +63,7 @@ function artifactUri(file: string): string {
 }
 
 /** SARIF 2.1.0, for code-scanning UIs. Suppressed findings are kept, marked as suppressed. */
-export function formatSarif(result: LintResult, version: string): string {
+export function formatSarif(result: LintResult, version: string, errors: readonly InputError[] = []): string {
   const ruleIndex = new Map(RULES.map((rule, i) => [rule.id, i]));
   const toResult = (f: Finding, suppression?: SuppressedFinding) => ({
     ruleId: f.rule.id,
@@ -95,6 +102,21 @@ export function formatSarif(result: LintResult, version: string): string {
         },
       },
       results: [...result.findings.map((f) => toResult(f)), ...result.suppressed.map((s) => toResult(s, s))],
+      ...(errors.length > 0 ? {
+        invocations: [{
+          executionSuccessful: false,
+          toolExecutionNotifications: errors.map((e) => ({
+            level: 'error',
+            message: { text: e.detail },
+            locations: [{
+              physicalLocation: {
+                artifactLocation: { uri: artifactUri(e.file) },
+                ...(e.line !== undefined ? { region: { startLine: e.line } } : {}),
+              },
+            }],
+          })),
+        }],
+      } : {}),
     }],
   };
   return `${JSON.stringify(log, null, 2)}\n`;

@@ -12,14 +12,18 @@ export interface Workload {
   readonly podSpecPath: readonly string[];
 }
 
-/** k8s-wait-for, `kubectl wait`, or this library's own waiter (recognised by its `MIGRATION_JOB` variable). */
-export type WaiterKind = 'k8s-wait-for' | 'kubectl-wait' | 'library';
+/**
+ * k8s-wait-for, `kubectl wait`, this library's own waiter (recognised by its `MIGRATION_JOB`
+ * variable), a script polling `kubectl get job(s)`, or kubernetes-entrypoint (`DEPENDENCY_JOBS`).
+ */
+export type WaiterKind = 'k8s-wait-for' | 'kubectl-wait' | 'library' | 'kubectl-get' | 'kubernetes-entrypoint' | 'wait-tool';
 
 /** One API permission a waiter needs. */
 export interface Permission {
   readonly group: string;
   readonly resource: string;
   readonly verb: string;
+  /** The object's name; empty for a list by label. */
   readonly name: string;
   readonly namespace?: string;
 }
@@ -30,7 +34,10 @@ export interface Waiter {
   readonly container: any;
   readonly containerIndex: number;
   readonly kind: WaiterKind;
+  /** The Job's name; for a waiter that selects by label, how it selects (`-l app=x`). */
   readonly jobName: string;
+  /** Set when the waiter selects by label: the labels, on the Jobs or (`pods`) on their pods. */
+  readonly selector?: LabelSelector;
   /** The namespace the waiter looks in: its `-n`, else its pod's. */
   readonly namespace?: string;
   /** k8s-wait-for's mode (`job`, `job-wr`, `job-we`). */
@@ -39,6 +46,12 @@ export interface Waiter {
   readonly noticesFailure: boolean;
   /** What the waiter asks the API server for. */
   readonly needs: readonly Permission[];
+}
+
+/** An equality-based label selector (`a=b,c==d`), on Jobs or on their pods. */
+export interface LabelSelector {
+  readonly labels: { readonly [key: string]: string };
+  readonly on: 'jobs' | 'pods';
 }
 
 export interface MigrationJob {
@@ -107,6 +120,12 @@ const K8S_API_NEEDS: { readonly [kind in WaiterKind]: readonly string[] } = {
   'kubectl-wait': ['get', 'list', 'watch'],
   // It lists and watches the Job with a metadata.name field selector; it never gets it.
   'library': ['list', 'watch'],
+  // `kubectl get job NAME`; a label selector or --watch adds list or watch.
+  'kubectl-get': ['get'],
+  // kubernetes-entrypoint gets each Job of DEPENDENCY_JOBS (lists for DEPENDENCY_JOBS_JSON labels).
+  'kubernetes-entrypoint': ['get'],
+  // Another wait-for tool: it reads the Job at least.
+  'wait-tool': ['get'],
 };
 
 /** Kubernetes expands `$(VAR)` in command and args from the container's own variables. */
@@ -131,6 +150,9 @@ function namespaceFlag(words: readonly string[]): string | undefined {
 interface FoundWait {
   readonly kind: WaiterKind;
   readonly jobName: string;
+  readonly selector?: LabelSelector;
+  /** Extra verbs beyond the kind's (a `kubectl get --watch`). */
+  readonly verbs?: readonly string[];
   readonly namespace?: string;
   readonly mode?: string;
   readonly conditions: string[];
@@ -139,10 +161,52 @@ interface FoundWait {
 /** `wait_for.sh <mode> <name> [kubectl args]`. */
 function parseWaitFor(rest: readonly string[]): FoundWait[] {
   const [mode, name] = rest;
-  if (mode === undefined || name === undefined || !WAIT_FOR_JOB_MODES.has(mode)) {
+  if (mode === undefined || name === undefined) {
     return [];
   }
-  return [{ kind: 'k8s-wait-for', jobName: name, mode, namespace: namespaceFlag(rest.slice(2)), conditions: [] }];
+  // `job-wr -l app=x` (or `-lapp=x`): the Jobs with those labels; `pod -l job-name=x`: their pods.
+  const selectorText = name === '-l' || name === '--selector' ? rest[2] : /^-l.|^--selector=/.test(name) ? name.replace(/^-l|^--selector=/, '') : undefined;
+  const onPods = /^pods?(-[a-z]+)?$/.test(mode);
+  if (!WAIT_FOR_JOB_MODES.has(mode) && !(onPods && selectorText !== undefined)) {
+    return [];
+  }
+  const after = rest.slice(selectorText !== undefined && (name === '-l' || name === '--selector') ? 3 : 2);
+  const selector = selectorText !== undefined ? parseSelector(selectorText, onPods ? 'pods' : 'jobs') : undefined;
+  if (selectorText !== undefined && selector === undefined) {
+    return [];
+  }
+  return [{
+    kind: 'k8s-wait-for',
+    jobName: selector ? `-l ${selectorText}` : name,
+    selector,
+    mode,
+    namespace: namespaceFlag(after),
+    conditions: [],
+    verbs: selector ? ['list'] : [],
+  }];
+}
+
+/** `a=b,c==d`; undefined when it holds anything else (`!=`, `in (...)`, a bare key), which this does not resolve. */
+export function parseSelector(selectorText: string, on: 'jobs' | 'pods'): LabelSelector | undefined {
+  const labels: { [key: string]: string } = {};
+  for (const part of selectorText.split(',')) {
+    const m = /^\s*([A-Za-z0-9._/-]+)\s*==?\s*([A-Za-z0-9._-]*)\s*$/.exec(part);
+    if (!m) {
+      return undefined;
+    }
+    labels[m[1]] = m[2];
+  }
+  return Object.keys(labels).length > 0 ? { labels, on } : undefined;
+}
+
+/** Whether a selector picks a Job: its own labels, or, for pods, its pod template's and the labels the Job controller adds. */
+export function selects(selector: LabelSelector, job: K8sObject): boolean {
+  const own = job.raw?.metadata?.labels;
+  const pod = job.raw?.spec?.template?.metadata?.labels;
+  const labels: { [key: string]: unknown } = selector.on === 'jobs'
+    ? (typeof own === 'object' && own !== null ? own : {})
+    : { ...(typeof pod === 'object' && pod !== null ? pod : {}), 'job-name': job.name, 'batch.kubernetes.io/job-name': job.name };
+  return Object.entries(selector.labels).every(([k, v]) => k in labels && text(labels[k]) === v);
 }
 
 /** `kubectl [flags] wait [flags] job/NAME | jobs NAME... [--for=...]`. */
@@ -171,8 +235,22 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
       positional.push(w);
     }
   }
+  if (positional[0] === 'get' || positional[0] === 'describe') {
+    return parseKubectlGet(rest, positional);
+  }
   if (positional[0] !== 'wait') {
     return [];
+  }
+  const selectorText = flagValue(rest, ['-l', '--selector']);
+  if (selectorText !== undefined && positional.length === 2 && /^(jobs?|pods?)(\.batch|\.v1\.batch)?$/i.test(positional[1])) {
+    const selector = parseSelector(selectorText, /^pod/i.test(positional[1]) ? 'pods' : 'jobs');
+    return selector ? [{
+      kind: 'kubectl-wait',
+      jobName: `-l ${selectorText}`,
+      selector,
+      namespace,
+      conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions,
+    }] : [];
   }
   const names: string[] = [];
   const resources = positional.slice(1);
@@ -188,6 +266,54 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
     }
   }
   return names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions }));
+}
+
+/** The value of the first of `flags` (`-l x`, `-lx`, `-l=x`, `--selector=x`). */
+function flagValue(words: readonly string[], flags: readonly string[]): string | undefined {
+  for (let i = 0; i < words.length; i++) {
+    for (const flag of flags) {
+      if (words[i] === flag) {
+        return words[i + 1];
+      }
+      if (words[i].startsWith(`${flag}=`)) {
+        return words[i].slice(flag.length + 1);
+      }
+      if (flag.length === 2 && words[i].startsWith(flag) && words[i].length > 2) {
+        return words[i].slice(2);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `kubectl get job NAME -o jsonpath=...` or `kubectl get jobs -l app=x ...` (or `describe`) in an
+ * init container: a script that polls the Job until it is done.
+ */
+function parseKubectlGet(rest: readonly string[], positional: readonly string[]): FoundWait[] {
+  const namespace = namespaceFlag(rest);
+  const watches = rest.some((w) => w === '-w' || w === '--watch' || w === '--watch-only');
+  const verbs = watches ? ['watch'] : [];
+  const resources = positional.slice(1);
+  if (resources.length === 0) {
+    return [];
+  }
+  const selectorText = flagValue(rest, ['-l', '--selector']);
+  const [first, ...names] = resources;
+  const slash = first.indexOf('/');
+  if (slash > 0) {
+    return JOB_RESOURCES.has(first.slice(0, slash).toLowerCase())
+      ? [{ kind: 'kubectl-get', jobName: first.slice(slash + 1), namespace, conditions: [], verbs }] : [];
+  }
+  const onPods = /^(pods?|po)$/i.test(first);
+  if (!JOB_RESOURCES.has(first.toLowerCase()) && !onPods) {
+    return [];
+  }
+  if (names.length === 0 && selectorText !== undefined) {
+    const selector = parseSelector(selectorText, onPods ? 'pods' : 'jobs');
+    return selector ? [{ kind: 'kubectl-get', jobName: `-l ${selectorText}`, selector, namespace, conditions: [], verbs: ['list', ...verbs] }] : [];
+  }
+  return onPods ? [] : names.filter((n) => /^[a-z0-9]/.test(n)).map((jobName) => ({ kind: 'kubectl-get' as const, jobName, namespace, conditions: [], verbs }));
 }
 
 // Stands for a `kubectl wait --timeout=0` among the conditions: it ends at once on a failed Job.
@@ -216,8 +342,12 @@ export function libraryProgramMode(command: string[] | undefined, args: string[]
   return mode ?? 'job';
 }
 
-/** The Jobs an init container waits for, however it waits. */
-export function waitersOf(workload: Workload, container: any, containerIndex: number): Waiter[] {
+/**
+ * The Jobs an init container waits for, however it waits. A wait on pods by label (k8s-wait-for
+ * `pod -l ...`, `kubectl get pods -l ...`) is a wait for a Job only when it selects the pods of one
+ * of `jobs`; without `jobs`, such waits are left out.
+ */
+export function waitersOf(workload: Workload, container: any, containerIndex: number, jobs: readonly K8sObject[] = []): Waiter[] {
   const found: FoundWait[] = [];
   const migrationJob = envValue(container, 'MIGRATION_JOB');
   const args: string[] = (Array.isArray(container.args) ? container.args : []).map((a: unknown) => expandVariables(text(a), container));
@@ -241,15 +371,19 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
     }
     const kubectl = words.findIndex((w) => basename(w) === 'kubectl');
     if (kubectl !== -1) {
-      found.push(...parseKubectlWait(words.slice(kubectl + 1)));
+      found.push(...parseKubectlWait(words.slice(kubectl + 1).map((w) => expandShellVariables(w, container))));
     }
+  }
+  found.push(...kubernetesEntrypointWaits(container));
+  if (found.length === 0 && /wait/i.test([image, ...argv.slice(0, 1)].join(' '))) {
+    found.push(...waitToolWaits(argv.map((w) => expandShellVariables(w, container))));
   }
 
   // One waiter per Job and kind; `kubectl wait` invocations on one Job pool their conditions
   // (a script may wait for Complete and Failed in parallel).
   const byKey = new Map<string, FoundWait & { conditions: string[] }>();
   for (const f of found) {
-    const key = `${f.kind}\0${f.jobName}`;
+    const key = `${f.kind}\0${f.jobName}\0${f.selector?.on ?? ''}`;
     const existing = byKey.get(key);
     if (existing) {
       existing.conditions.push(...f.conditions);
@@ -258,9 +392,13 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
     }
   }
   const podNamespace = workload.object.namespace;
-  return [...byKey.values()].map((f) => {
+  const waits = [...byKey.values()].filter((f) => f.selector?.on !== 'pods' || jobs.some((job) => selects(f.selector!, job)));
+  return waits.map((f) => {
     const namespace = f.namespace ?? podNamespace;
-    const needs: Permission[] = K8S_API_NEEDS[f.kind].map((verb) => ({ group: 'batch', resource: 'jobs', verb, name: f.jobName, namespace }));
+    const verbs = f.selector ? [...new Set(['list', ...(f.verbs ?? []).filter((v) => v !== 'get'), ...K8S_API_NEEDS[f.kind].filter((v) => v !== 'get')])]
+      : [...new Set([...K8S_API_NEEDS[f.kind], ...(f.verbs ?? [])])];
+    const resource = f.selector?.on === 'pods' ? { group: '', resource: 'pods' } : { group: 'batch', resource: 'jobs' };
+    const needs: Permission[] = verbs.map((verb) => ({ ...resource, verb, name: f.selector ? '' : f.jobName, namespace }));
     const ledger = f.kind === 'library' ? envValue(container, 'MIGRATION_LEDGER') : undefined;
     if (ledger !== undefined) {
       needs.push({ group: '', resource: 'configmaps', verb: 'get', name: ledger, namespace });
@@ -271,12 +409,77 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
       containerIndex,
       kind: f.kind,
       jobName: f.jobName,
+      selector: f.selector,
       namespace,
       mode: f.mode,
       noticesFailure: f.kind !== 'kubectl-wait' || f.conditions.some(conditionSeesFailure),
       needs,
     };
   });
+}
+
+/** `$NAME` and `${NAME}` in a script word, from the container's literal variables. */
+function expandShellVariables(word: string, container: any): string {
+  return word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (ref, a, b) => envValue(container, a ?? b) ?? ref);
+}
+
+/**
+ * Other wait-for tools (an image or program named for waiting) given a Job: `job/NAME`,
+ * `--job NAME`, `--job=NAME`, `--job-name NAME`, or `job NAME` / `job-wr NAME`-like mode words.
+ */
+function waitToolWaits(argv: readonly string[]): FoundWait[] {
+  const found: FoundWait[] = [];
+  const namespace = namespaceFlag(argv);
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i];
+    const slash = /^(?:jobs?|jobs?\.batch)\/([a-z0-9][a-z0-9.-]*)$/i.exec(w);
+    const flag = /^--job(?:-name)?=([a-z0-9][a-z0-9.-]*)$/i.exec(w);
+    const name = slash?.[1] ?? flag?.[1]
+      ?? (/^--job(?:-name)?$/i.test(w) || /^job(?:-[a-z]+)?$/i.test(w) ? argv[i + 1] : undefined);
+    if (name !== undefined && /^[a-z0-9][a-z0-9.-]*$/.test(name)) {
+      found.push({ kind: 'wait-tool', jobName: name, namespace, conditions: [] });
+    }
+  }
+  return found;
+}
+
+/**
+ * kubernetes-entrypoint (openstack-helm and others) waits for the Jobs named in `DEPENDENCY_JOBS`
+ * (comma-separated, `namespace:name` allowed) or selected in `DEPENDENCY_JOBS_JSON`
+ * (`[{"namespace": ..., "name": ...} | {"labels": {...}}]`).
+ */
+function kubernetesEntrypointWaits(container: any): FoundWait[] {
+  const found: FoundWait[] = [];
+  for (const entry of (envValue(container, 'DEPENDENCY_JOBS') ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [namespace, name] = entry.includes(':') ? entry.split(':', 2) : [undefined, entry];
+    found.push({ kind: 'kubernetes-entrypoint', jobName: name, namespace: namespace || undefined, conditions: [] });
+  }
+  const json = envValue(container, 'DEPENDENCY_JOBS_JSON');
+  if (json !== undefined && json.trim() !== '') {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(json);
+    } catch {
+      entries = [];
+    }
+    for (const e of Array.isArray(entries) ? entries : []) {
+      const namespace = typeof e?.namespace === 'string' ? e.namespace : undefined;
+      if (typeof e?.name === 'string') {
+        found.push({ kind: 'kubernetes-entrypoint', jobName: e.name, namespace, conditions: [] });
+      } else if (typeof e?.labels === 'object' && e.labels !== null && Object.keys(e.labels).length > 0) {
+        const labels = Object.fromEntries(Object.entries(e.labels).map(([k, v]) => [k, text(v)]));
+        found.push({
+          kind: 'kubernetes-entrypoint',
+          jobName: `-l ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+          selector: { labels, on: 'jobs' },
+          namespace,
+          conditions: [],
+          verbs: ['list'],
+        });
+      }
+    }
+  }
+  return found;
 }
 
 /** Whether an init container waits for a rollout (a post-deploy Job), not for a migration Job. */
@@ -290,17 +493,60 @@ export function waitsForRollout(container: any): boolean {
     });
 }
 
-const MIGRATION_COMMAND = /migrat|alembic\s+upgrade|liquibase|flyway|db:migrate|schema:update/i;
+// What migration tools are run as: a name, a container or a command that says so.
+const MIGRATION_COMMAND = new RegExp([
+  'migrat', // migrate, migration(s), manage.py migrate, knex migrate:latest, typeorm migration:run, ecto.migrate, prisma migrate
+  'alembic\\b.*\\bupgrade', 'liquibase\\b.*\\b(update|migrate)', 'liquibase', 'flyway',
+  'db[:._-]?(sync|init|upgrade|setup|prepare|schema|bootstrap|manage)', // db-sync, db_sync (keystone-manage db_sync), db:prepare
+  'manage[-_]db', 'schema[-_:. ]?(update|upgrade|sync|init|load|apply|install|create)', '\\bschema\\b(?![-_]registry)',
+  'goose\\b.*\\bup\\b', 'sqitch\\b.*\\bdeploy', 'dbmate\\b.*\\b(up|migrate)', 'atlas\\b.*\\bapply', 'diesel\\b.*\\brun',
+].join('|'), 'i');
 
-/** A Job that nobody waits for, but whose name, containers or commands say it migrates a schema. */
+// Jobs that run beside a release but migrate nothing, even when their image's name or a flag mentions a database.
+const NOT_A_MIGRATION = /clean[-_]?up|\bcleaner\b|token|cert(ificate)?s?[-_]?(gen|create|issu|renew|patch)|secret[-_]?(gen|create|init)|key[-_]?gen|backup|restore|\bpurge\b|\bprune\b|housekeep|\bvacuum\b|\btest\b|smoke|\bks-(user|service|endpoints)\b|rabbit(mq)?-init|bucket|image-repo-sync|storage-init/i;
+
+/**
+ * A Job whose name says it does something else than migrate (keystone users and endpoints,
+ * RabbitMQ users, tokens, certificates, cleanup): waited for like a migration, but its retries
+ * and deadline are its own business.
+ */
+export function namedOtherThanMigration(job: K8sObject): boolean {
+  return NOT_A_MIGRATION.test(job.name) && !MIGRATION_COMMAND.test(job.name.replace(NOT_A_MIGRATION, ''));
+}
+
+/** The containers that do a Job's work: not the init containers that wait for another Job or a rollout. */
+function jobContainers(job: K8sObject): any[] {
+  const workload = podSpecOf(job);
+  const inits = containersOf(workload?.podSpec, 'initContainers')
+    .filter((c, i) => !waitsForRollout(c) && (workload === undefined || waitersOf(workload, c, i).length === 0));
+  return [...inits, ...containersOf(workload?.podSpec, 'containers')];
+}
+
+/**
+ * A Job that nobody waits for, but whose name, containers or commands say it migrates a schema:
+ * `db-sync`, `alembic upgrade`, `rake db:migrate`, `flyway migrate`, `liquibase update`, `goose up`
+ * and the like. Cleanup, token, certificate and backup Jobs, and Helm test hooks, are not.
+ */
 export function looksLikeMigration(job: K8sObject): boolean {
-  if (MIGRATION_COMMAND.test(job.name)) {
-    return true;
+  if ((job.annotations['helm.sh/hook'] ?? '').split(',').some((h) => h.trim().startsWith('test'))) {
+    return false;
   }
-  const spec = podSpecOf(job)?.podSpec;
-  return containersOf(spec, 'containers').some((c) =>
-    MIGRATION_COMMAND.test(text(c.name))
-    || MIGRATION_COMMAND.test([...strings(c.command), ...strings(c.args)].join(' ')));
+  const containers = jobContainers(job);
+  const names = [job.name, ...containers.map((c) => text(c.name))];
+  // Without a command a kubectl image runs kubectl.
+  const commands = containers.map((c) => [...(Array.isArray(c.command) ? strings(c.command)
+    : /(^|\/)kubectl(:|@|$)|k8s-wait-for/.test(text(c.image)) ? ['kubectl'] : []), ...strings(c.args)].join(' '));
+  if (!names.some((n) => MIGRATION_COMMAND.test(n)) && !commands.some((c) => MIGRATION_COMMAND.test(c))) {
+    return false;
+  }
+  // A Job that only drives kubectl or helm (deleting old Jobs, patching objects) migrates no schema.
+  const drivesKubernetes = (c: string) => /^\S*\b(kubectl|helm)\b/.test(c) || /^\S*sh\s+-\S*c\s+\S*\b(kubectl|helm)\s/.test(c);
+  if (commands.length > 0 && commands.every((c) => c === '' || drivesKubernetes(c)) && commands.some((c) => c !== '')) {
+    return false;
+  }
+  // A cleanup Job named after the migration it cleans up is still a cleanup Job, unless what it runs migrates.
+  const denied = names.some((n) => NOT_A_MIGRATION.test(n));
+  return !denied || commands.some((c) => MIGRATION_COMMAND.test(c) && !NOT_A_MIGRATION.test(c) && !drivesKubernetes(c));
 }
 
 /** The model every rule reads. */
@@ -314,14 +560,15 @@ export class Manifests {
   constructor(public readonly objects: readonly K8sObject[]) {
     this.rbac = new Rbac(objects);
     const jobsByName = this.jobsByName;
+    const allJobs = objects.filter((o) => o.kind === 'Job');
+    for (const job of allJobs) {
+      jobsByName.set(job.name, [...(jobsByName.get(job.name) ?? []), job]);
+    }
     for (const o of objects) {
       const workload = podSpecOf(o);
       if (workload) {
         this.workloads.push(workload);
-        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i)));
-      }
-      if (o.kind === 'Job') {
-        jobsByName.set(o.name, [...(jobsByName.get(o.name) ?? []), o]);
+        containersOf(workload.podSpec, 'initContainers').forEach((c, i) => this.waiters.push(...waitersOf(workload, c, i, allJobs)));
       }
     }
     const byJob = new Map<K8sObject, MigrationJob>();
@@ -345,7 +592,20 @@ export class Manifests {
 
   /** The Jobs of that name that the waiter can see. */
   public jobsOf(waiter: Waiter): K8sObject[] {
+    if (waiter.selector) {
+      const selector = waiter.selector;
+      return this.allJobs().filter((job) => sameNamespace(job.namespace, waiter.namespace) && selects(selector, job));
+    }
     return (this.jobsByName.get(waiter.jobName) ?? []).filter((job) => sameNamespace(job.namespace, waiter.namespace));
+  }
+
+  /** The Jobs a waiter's name or selector matches in any namespace. */
+  public jobsMatching(waiter: Waiter): K8sObject[] {
+    return waiter.selector ? this.allJobs().filter((job) => selects(waiter.selector!, job)) : this.jobsNamed(waiter.jobName);
+  }
+
+  private allJobs(): K8sObject[] {
+    return [...this.jobsByName.values()].flat();
   }
 
   public jobsNamed(name: string): K8sObject[] {
@@ -541,7 +801,8 @@ export class Rbac {
 
   /** Why `account` lacks the permission, naming the objects involved. */
   public explainMissing(account: Account, permission: Permission): string {
-    const what = `${permission.verb} on ${permission.group === '' ? '' : `${permission.group} `}${permission.resource} "${permission.name}"`;
+    const what = `${permission.verb} on ${permission.group === '' ? '' : `${permission.group} `}${permission.resource}`
+      + `${permission.name !== '' ? ` "${permission.name}"` : ' (by label)'}`;
     const granting = [...this.roles.values()].flat()
       .filter((role) => sameNamespace(role.namespace, permission.namespace) && role.rules.some((r) => ruleAllows(r, permission)));
     if (granting.length === 0) {

@@ -2,9 +2,11 @@ import { identifiesRelease } from '../release-tag';
 import { K8sObject } from './load';
 import {
   Account,
+  sameNamespace,
   containersOf,
   describe,
   Manifests,
+  namedOtherThanMigration,
   podSpecOf,
   PolicyRule,
   ruleCovers,
@@ -106,10 +108,10 @@ export const RULES: readonly Rule[] = [
     'use before-hook-creation / BeforeHookCreation'),
   r('MS018', 'job-after-workload', 'warning',
     'The Job comes after the workload that waits for it: `kubectl apply -f` creates the pods first.',
-    'put the Job before the workload (file order, then document order)'),
-  r('MS019', 'env-sources-differ', 'warning',
-    'The migration Job and the workload read their database settings from different sources.',
-    'give both the same envFrom ConfigMaps and Secrets and the same database variables'),
+    'put the Job before the workload (file order, then document order); in Helm-rendered output, make it a pre-install,pre-upgrade hook'),
+  r('MS019', 'env-sources-differ', 'info',
+    'The migration Job and the workload may reach different databases: their database location (host, URL) differs, or comes from different Secrets or ConfigMaps.',
+    'point both at the same database location, from the same ConfigMap or Secret keys (credentials may differ: an owner role for the migration is fine)'),
   r('MS020', 'wait-ignores-failure', 'warning',
     '`kubectl wait --for=condition=complete` cannot notice a failed Job: it waits until its timeout, over and over.',
     'wait for Complete or Failed (a jsonpath on both conditions) and exit non-zero on Failed'),
@@ -122,6 +124,15 @@ export const RULES: readonly Rule[] = [
   r('MS023', 'invalid-suppression', 'warning',
     'A lint suppression annotation names an unknown rule or gives no reason; it is ignored.',
     'write "RULE-ID: reason" entries, separated by ";" or new lines'),
+  r('MS024', 'duplicate-key', 'warning',
+    'A mapping repeats a key. Kubernetes and Helm keep the last value without a word; the first is dead text that a reader takes for the setting.',
+    'remove all but one of the repeated keys, merging what they hold'),
+  r('MS025', 'waiter-may-run-as-root', 'warning',
+    'A waiter may run as root: no runAsNonRoot, no non-zero runAsUser, and an image whose default user is root (or runAsUser: 0).',
+    'set runAsNonRoot: true and a non-zero runAsUser on the waiter (or the pod), with an image that runs as that user (e.g. groundnuty/k8s-wait-for:no-root-v2.0, runAsUser: 1100)'),
+  r('MS026', 'waits-for-database-not-migration', 'warning',
+    'A workload\'s init container waits for the database or a port, not for the migration Job beside it: pods start on the old schema.',
+    'wait for the migration Job itself (k8s-wait-for job-wr, kubectl wait, or this library\'s waiter), or make the Job a pre-install,pre-upgrade (PreSync) hook'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -183,6 +194,12 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkWaiters(m, report);
   checkMigrationJobs(m, report);
   checkWaitingWorkloads(m, report);
+  checkDatabasePolls(m, report);
+  for (const object of objects) {
+    for (const duplicate of object.duplicateKeys ?? []) {
+      report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
+    }
+  }
   return findings;
 }
 
@@ -195,12 +212,15 @@ function checkWaiters(m: Manifests, report: Report): void {
     const w = waiter.workload.object;
     const at = (...path: Array<string | number>) => w.lineOf([...containerPath(waiter), ...path]);
     const who = `${describe(w)} (init container ${text(waiter.container.name)})`;
-    const named = m.jobsNamed(waiter.jobName);
+    const named = m.jobsMatching(waiter);
     const jobs = m.jobsOf(waiter);
+    const what = waitedFor(waiter);
     if (named.length === 0) {
-      report('MS002', w, at('args'), `${who} waits for Job "${waiter.jobName}", which is not in the manifests`);
+      report('MS002', w, at(argsField(waiter)), waiter.selector
+        ? `${who} waits for ${what}, and no Job in the manifests has those labels`
+        : `${who} waits for ${what}, which is not in the manifests`);
     } else if (jobs.length === 0) {
-      report('MS003', w, at('args'), `${who} waits for Job "${waiter.jobName}" in namespace ${waiter.namespace}, `
+      report('MS003', w, at(argsField(waiter)), `${who} waits for ${what} in namespace ${waiter.namespace}, `
         + `but the Job is in ${named.map((j) => j.namespace).join(', ')}`, named);
     }
     for (const job of jobs) {
@@ -210,15 +230,30 @@ function checkWaiters(m: Manifests, report: Report): void {
       }
     }
     if (waiter.kind === 'k8s-wait-for' && waiter.mode === 'job') {
-      report('MS004', w, at('args'), `${who} runs k8s-wait-for in job mode: it passes before Job "${waiter.jobName}" has started`);
+      report('MS004', w, at(argsField(waiter)), `${who} runs k8s-wait-for in job mode: it passes before ${what} has started`);
     }
     if (waiter.kind === 'kubectl-wait' && !waiter.noticesFailure) {
-      report('MS020', w, at('args'), `${who} waits for condition=complete on Job "${waiter.jobName}" only: `
+      report('MS020', w, at(argsField(waiter)), `${who} waits for condition=complete on ${what} only: `
         + 'if the Job fails, it waits until its timeout and restarts, and never says the migration failed');
     }
     checkWaiterImage(waiter, who, at, report);
+    checkWaiterUser(waiter, who, at, report);
     checkWaiterAccess(m, waiter, who, jobs, report);
   }
+}
+
+/** How a message names what a waiter waits for. */
+function waitedFor(waiter: Waiter): string {
+  if (!waiter.selector) {
+    return `Job "${waiter.jobName}"`;
+  }
+  const labels = Object.entries(waiter.selector.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  return waiter.selector.on === 'pods' ? `the Job whose pods are labelled ${labels}` : `the Jobs labelled ${labels}`;
+}
+
+/** Where a waiter's target is written: its variables for kubernetes-entrypoint, else its arguments. */
+function argsField(waiter: Waiter): string {
+  return waiter.kind === 'kubernetes-entrypoint' ? 'env' : waiter.container.args !== undefined ? 'args' : 'command';
 }
 
 function checkWaiterImage(waiter: Waiter, who: string, at: (...path: Array<string | number>) => number, report: Report): void {
@@ -238,6 +273,25 @@ function checkWaiterImage(waiter: Waiter, who: string, at: (...path: Array<strin
   if (nonRoot === true && (user === undefined || user === 0)) {
     report('MS006', waiter.workload.object, at('image'),
       `${who} runs the root image ${image} with runAsNonRoot: true and no non-root runAsUser: the kubelet refuses to start it`);
+  }
+}
+
+// Images whose default user is not root: k8s-wait-for's no-root tags, Bitnami's, distroless and
+// Chainguard's nonroot variants, and tags that say so.
+const NON_ROOT_IMAGE = /no-?root|nonroot|rootless|(^|\/)bitnami\/|^cgr\.dev\//i;
+
+/** MS025: a waiter whose user may be root. Root in a pod that holds an API token is a wider door than it needs. */
+function checkWaiterUser(waiter: Waiter, who: string, at: (...path: Array<string | number>) => number, report: Report): void {
+  const pod = waiter.workload.podSpec.securityContext ?? {};
+  const container = waiter.container.securityContext ?? {};
+  const nonRoot = (container.runAsNonRoot ?? pod.runAsNonRoot) === true;
+  const user = num(container.runAsUser ?? pod.runAsUser);
+  const image = text(waiter.container.image);
+  if (user === 0) {
+    report('MS025', waiter.workload.object, at('securityContext'), `${who} runs as root: runAsUser is 0`);
+  } else if (!nonRoot && user === undefined && !NON_ROOT_IMAGE.test(image)) {
+    report('MS025', waiter.workload.object, at('image'),
+      `${who} may run as root: neither it nor its pod sets runAsNonRoot or a non-zero runAsUser, and the image ${image || '(none)'} is not known to run as another user`);
   }
 }
 
@@ -266,7 +320,8 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
   const missing = waiter.needs.filter((p) => m.rbac.grants(account, p).length === 0);
   if (missing.length > 0) {
     report('MS007', w, w.lineOf([...waiter.workload.podSpecPath, 'serviceAccountName']),
-      `${who} runs as ${accountName(account)}, which may not ${missing.map((p) => p.verb).join(', ')} ${missing[0].resource} "${missing[0].name}": `
+      `${who} runs as ${accountName(account)}, which may not ${missing.map((p) => p.verb).join(', ')} `
+      + `${missing[0].resource}${missing[0].name !== '' ? ` "${missing[0].name}"` : ' by label'}: `
       + `${m.rbac.explainMissing(account, missing[0])}`, jobs);
   }
 
@@ -278,7 +333,8 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
     const related = [w, binding.object];
     const ruleLine = (rule: PolicyRule) => role.object ? role.object.lineOf(['rules', rule.index]) : binding.object.lineOf(['roleRef']);
     for (const rule of role.rules) {
-      if (ruleCovers(rule, 'batch', 'jobs') && rule.resourceNames.length === 0) {
+      // A waiter that selects by label cannot be limited to names.
+      if (ruleCovers(rule, 'batch', 'jobs') && rule.resourceNames.length === 0 && !waiter.selector) {
         report('MS008', roleObject, ruleLine(rule),
           `${roleName}, bound to ${who} by ${describe(binding.object)}, grants ${rule.verbs.join(', ')} on every Job, not only "${waiter.jobName}"`, related);
       }
@@ -308,20 +364,23 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     const waitingForRollout = containersOf(podSpec, 'initContainers').some(waitsForRollout);
     const postDeploy = waitingForRollout || h.helm.some((x) => x.startsWith('post-')) || h.argo.includes('PostSync');
     const backoff = num(spec.backoffLimit);
-    if (backoff === undefined || backoff > 0) {
+    // Retries and deadlines are a migration's concern; a waited-for Job named for something else keeps its own.
+    const migrates = waiters.length === 0 || !namedOtherThanMigration(job);
+    if (migrates && (backoff === undefined || backoff > 0)) {
       report('MS013', job, job.lineOf(['spec', 'backoffLimit']),
         `${describe(job)} retries a failed migration ${backoff === undefined ? '6 times (backoffLimit unset)' : `${backoff} times`}`);
     }
-    if (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds === null) {
+    if (migrates && (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds === null)) {
       report('MS014', job, job.lineOf(['spec']), `${describe(job)} has no activeDeadlineSeconds: a hung migration never fails`);
     }
-    if (backoff === 0 && !ignoresDisruption(spec.podFailurePolicy)) {
+    if (migrates && backoff === 0 && !ignoresDisruption(spec.podFailurePolicy)) {
       report('MS021', job, job.lineOf(['spec', 'backoffLimit']),
         `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
     }
     if (waiters.length === 0) {
-      // A post-deploy migration runs after the rollout by design; nothing should wait for it.
-      if (!postDeploy) {
+      // A post-deploy migration runs after the rollout by design; nothing should wait for it. A
+      // pre-install/pre-upgrade (PreSync) hook runs before any pod of the release exists: waited for by construction.
+      if (!postDeploy && !isPreDeployHook(job)) {
         report('MS022', job, job.lineOf(['metadata', 'name']), `${describe(job)} looks like a migration, but no init container waits for it`);
       }
       continue;
@@ -346,8 +405,11 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     // Hooks run before the release's other objects whatever their order; Flux applies all at once.
     if (h.helm.length === 0 && h.argo.length === 0 && !h.flux) {
       for (const w of workloads.filter((x) => x.order < job.order)) {
-        report('MS018', job, job.source.line,
-          `${describe(job)} comes after ${describe(w)}, which waits for it: kubectl apply -f creates the waiting pods first`, [w]);
+        report('MS018', job, job.source.line, isHelmRendered(job) || isHelmRendered(w)
+          ? `${describe(job)} comes after ${describe(w)}, which waits for it. This is Helm-rendered output: Helm installs `
+            + 'non-hook Jobs after Deployments whatever the chart\'s order, so the waiting pods start first and crash-loop until the Job exists. '
+            + 'Make the Job a pre-install,pre-upgrade hook (hook-delete-policy before-hook-creation), or a PreSync hook under Argo CD'
+          : `${describe(job)} comes after ${describe(w)}, which waits for it: kubectl apply -f creates the waiting pods first`, [w]);
       }
     }
     for (const waiter of waiters) {
@@ -356,21 +418,61 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
   }
 }
 
+/** A Helm pre-install/pre-upgrade hook or an Argo CD PreSync hook: the engine runs it before the release's pods. */
+export function isPreDeployHook(job: K8sObject): boolean {
+  const h = hooks(job);
+  return h.helm.some((x) => x === 'pre-install' || x === 'pre-upgrade') || h.argo.includes('PreSync');
+}
+
+/** Output of `helm template`: Helm's chart labels, or a `# Source:` comment before the object. */
+function isHelmRendered(o: K8sObject): boolean {
+  const labels = o.raw?.metadata?.labels;
+  return o.helmSource !== undefined || (typeof labels === 'object' && labels !== null
+    && (labels['helm.sh/chart'] !== undefined || labels['app.kubernetes.io/managed-by'] === 'Helm'));
+}
+
 function ignoresDisruption(policy: any): boolean {
   return (Array.isArray(policy?.rules) ? policy.rules : []).some((rule: any) => rule?.action === 'Ignore'
     && (Array.isArray(rule.onPodConditions) ? rule.onPodConditions : []).some((c: any) => c?.type === 'DisruptionTarget'));
 }
 
 const DATABASE_VARIABLE = /DATABASE|(^|_)DB(_|$)|POSTGRES|^PG[A-Z]|MYSQL|MARIADB|MONGO|JDBC|DATASOURCE|SQLALCHEMY|^LIQUIBASE_COMMAND_(URL|USERNAME|PASSWORD)$|^FLYWAY_(URL|USER|PASSWORD)$/i;
+// Of those, the ones that say where the database is. Credentials may differ on purpose (an owner
+// role migrates, a restricted one serves); pool sizes and flags are no connection settings.
+const LOCATION_VARIABLE = /HOST|SERVER|ADDR|URL|URI|DSN|JDBC|ENDPOINT|SERVICE$|^PGHOST$|^(?:[A-Z]+_)?(?:DATABASE|DB)$/i;
+const NOT_LOCATION = /USER|PASS|SECRET|TOKEN|POOL|SIZE|TIMEOUT|MAX|MIN|SSL|TLS|CERT|FLAG|ENABLE|DISABLE|DEBUG|LOG|RETRY|RETRIES|IDLE|LIFETIME/i;
+
+/** Where a location variable's value comes from: a literal host (or the host of a literal URL), or a Secret or ConfigMap key. */
+interface Location {
+  readonly variable: string;
+  readonly host?: string;
+  readonly source?: string;
+}
+
+function hostOf(value: string): string | undefined {
+  const v = value.trim();
+  if (v === '' || /\$\(|\$\{|\{\{/.test(v)) {
+    return undefined;
+  }
+  // postgres://user:pw@host:5432/db, jdbc:postgresql://host/db, mysql://host, host:port, host
+  const url = /^[a-z][a-z0-9+.:-]*:\/\/(?:[^@/]*@)?\[?([^\]/:?#,]+)/i.exec(v);
+  if (url) {
+    return url[1].toLowerCase();
+  }
+  if (/^[A-Za-z0-9.-]+(?::\d+)?$/.test(v) && /[A-Za-z]/.test(v) && !/^\d+$/.test(v)) {
+    return v.replace(/:\d+$/, '').toLowerCase();
+  }
+  return undefined;
+}
 
 interface EnvSources {
   readonly envFrom: Set<string>;
-  readonly databaseVariables: Map<string, string>;
+  readonly locations: Location[];
 }
 
 function envSourcesOf(containers: any[]): EnvSources {
   const envFrom = new Set<string>();
-  const databaseVariables = new Map<string, string>();
+  const locations: Location[] = [];
   for (const c of containers) {
     for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
       if (e?.configMapRef?.name) {
@@ -381,46 +483,126 @@ function envSourcesOf(containers: any[]): EnvSources {
       }
     }
     for (const e of Array.isArray(c.env) ? c.env : []) {
-      if (typeof e?.name === 'string' && DATABASE_VARIABLE.test(e.name)) {
-        const from = e.valueFrom ?? {};
-        const source = from.secretKeyRef ? `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}`
-          : from.configMapKeyRef ? `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}`
-            : `value ${JSON.stringify(text(e.value))}`;
-        databaseVariables.set(e.name, source);
+      if (typeof e?.name !== 'string' || !DATABASE_VARIABLE.test(e.name) || !LOCATION_VARIABLE.test(e.name) || NOT_LOCATION.test(e.name)) {
+        continue;
+      }
+      const from = e.valueFrom ?? {};
+      if (from.secretKeyRef) {
+        locations.push({ variable: e.name, source: `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}` });
+      } else if (from.configMapKeyRef) {
+        locations.push({ variable: e.name, source: `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}` });
+      } else if (e.value !== undefined && e.value !== null) {
+        const host = hostOf(text(e.value));
+        if (host !== undefined) {
+          locations.push({ variable: e.name, host });
+        }
       }
     }
   }
-  return { envFrom, databaseVariables };
+  return { envFrom, locations };
 }
 
+/**
+ * Compares where the Job and the workload find their database: literal hosts (of a host variable
+ * or a URL), and the same Secret or ConfigMap keys. Variable names do not matter. Reports only what
+ * it can tell: different literal hosts, or locations from entirely different sources.
+ */
 function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report): void {
   // The migration may run in an init container of the Job (the library's does, before a container
   // that records its success), so all of the Job's containers count.
   const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')]);
   const w = envSourcesOf(containersOf(workload.podSpec, 'containers'));
-  const differences: string[] = [];
-  const onlyJob = [...j.envFrom].filter((s) => !w.envFrom.has(s));
-  if (onlyJob.length > 0) {
-    differences.push(`only the Job reads ${onlyJob.join(', ')}`);
+  const jobHosts = new Set(j.locations.flatMap((l) => (l.host ? [l.host] : [])));
+  const workloadHosts = new Set(w.locations.flatMap((l) => (l.host ? [l.host] : [])));
+  const where = (l: Location) => `${l.variable} (${l.host ?? l.source})`;
+  const line = job.lineOf([...POD_SPEC, 'containers']);
+  if (jobHosts.size > 0 && workloadHosts.size > 0 && ![...jobHosts].some((h) => workloadHosts.has(h))) {
+    report('MS019', job, line, `${describe(job)} connects to ${[...jobHosts].join(', ')} and ${describe(workload.object)} to `
+      + `${[...workloadHosts].join(', ')}: ${j.locations.filter((l) => l.host).map(where).join(', ')} in the Job, `
+      + `${w.locations.filter((l) => l.host).map(where).join(', ')} in the workload`, [workload.object]);
+    return;
   }
-  const workloadSecrets = [...w.envFrom].filter((s) => s.startsWith('Secret '));
-  if (workloadSecrets.length > 0 && !workloadSecrets.some((s) => j.envFrom.has(s))) {
-    differences.push(`only the workload reads ${workloadSecrets.join(', ')}`);
+  if (jobHosts.size > 0 && workloadHosts.size > 0) {
+    return;
   }
-  for (const name of new Set([...j.databaseVariables.keys(), ...w.databaseVariables.keys()])) {
-    const a = j.databaseVariables.get(name);
-    const b = w.databaseVariables.get(name);
-    if (a !== b) {
-      differences.push(`${name} comes from ${a ?? 'elsewhere'} in the Job and ${b ?? 'elsewhere'} in the workload`);
-    }
+  // No literal on one side: the same keys or the same envFrom sources are a match; otherwise say what could not be told.
+  const jobSources = new Set([...j.locations.flatMap((l) => (l.source ? [l.source] : [])), ...j.envFrom]);
+  const workloadSources = new Set([...w.locations.flatMap((l) => (l.source ? [l.source] : [])), ...w.envFrom]);
+  const sourceObject = (x: string) => x.replace(/ key .*$/, '');
+  const shared = [...jobSources].some((x) => workloadSources.has(x) || [...workloadSources].some((y) => sourceObject(y) === sourceObject(x)));
+  const jobLocated = j.locations.length > 0;
+  const workloadLocated = w.locations.length > 0;
+  if (shared || (!jobLocated && !workloadLocated) || jobSources.size === 0 || workloadSources.size === 0) {
+    return;
   }
-  if (differences.length > 0) {
-    report('MS019', job, job.lineOf([...POD_SPEC, 'containers']),
-      `${describe(job)} and ${describe(workload.object)} read different settings: ${differences.join('; ')}`, [workload.object]);
-  }
+  const describeSide = (e: EnvSources) => [...e.locations.map(where), ...[...e.envFrom].map((x) => `envFrom ${x}`)].join(', ');
+  report('MS019', job, line, `${describe(job)} and ${describe(workload.object)} share no source for the database location, `
+    + `so lint cannot tell whether they reach the same database: the Job reads ${describeSide(j)}, the workload ${describeSide(w)}`, [workload.object]);
 }
 
 const POD_SPEC = ['spec', 'template', 'spec'];
+
+// Init containers that wait for a database or a port: nc/pg_isready/mysqladmin/wait-for-it/dockerize and the like.
+const POLLS_DATABASE = /\bpg_isready\b|\bmysqladmin\b.*\bping\b|\bnc\b[^;|&]*\s-[a-y]*z|\bnc\b\s+\S+\s+\d+|wait-for-it|\bwait-for\b\s+\S+:\d+|dockerize\b.*-wait|\bredis-cli\b.*\bping\b|mongo(sh)?\b.*--eval|\/dev\/tcp\//i;
+// curl and wget poll only in a loop; once, they download something.
+const POLLS_HTTP = /\b(until|while)\b[\s\S]*\b(curl|wget)\b[^;|&]*https?:\/\//i;
+
+/**
+ * MS026: a workload whose init containers wait for the database or a port but for no Job, beside a
+ * migration Job that is not a pre-deploy hook: its pods start as soon as the database answers,
+ * before, or while, the schema is migrated.
+ */
+function checkDatabasePolls(m: Manifests, report: Report): void {
+  const waitingWorkloads = new Set(m.waiters.map((w) => w.workload));
+  const migrations = m.migrationJobs.filter(({ job }) => !isPreDeployHook(job)
+    && !hooks(job).helm.some((x) => x.startsWith('post-')) && !hooks(job).argo.includes('PostSync'));
+  for (const workload of m.workloads) {
+    if (waitingWorkloads.has(workload) || workload.object.kind === 'Job' || workload.object.kind === 'CronJob') {
+      continue;
+    }
+    const polls = containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, i }))
+      .filter(({ c }) => [POLLS_DATABASE, POLLS_HTTP].some((re) => re.test([...toStrings(c.command), ...toStrings(c.args)].join(' '))));
+    const beside = migrations.filter(({ job }) => sameNamespace(job.namespace, workload.object.namespace));
+    if (polls.length === 0 || beside.length === 0) {
+      continue;
+    }
+    const o = workload.object;
+    report('MS026', o, o.lineOf([...workload.podSpecPath, 'initContainers', polls[0].i]),
+      `${describe(o)} (init container ${text(polls[0].c.name)}) waits for the database or a port, not for ${beside.map(({ job }) => describe(job)).join(', ')}: `
+      + 'its pods start as soon as the database answers, on the old schema', beside.map(({ job }) => job));
+  }
+}
+
+function toStrings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(text) : [];
+}
+
+/** An IntOrString of a rolling update against a replica count: percentages of maxUnavailable round down, of maxSurge up. */
+function resolveIntOrPercent(value: unknown, replicas: number, roundUp: boolean): number | undefined {
+  const t = text(value).trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  if (percent) {
+    const exact = (replicas * Number(percent[1])) / 100;
+    return roundUp ? Math.ceil(exact) : Math.floor(exact);
+  }
+  return num(value);
+}
+
+/** How many old pods a stuck rollout stops at `replicas` (the controller makes it 1 when both resolve to 0). */
+function podsStopped(maxUnavailable: unknown, maxSurge: unknown, replicas: number): number | undefined {
+  const unavailable = resolveIntOrPercent(maxUnavailable ?? '25%', replicas, false);
+  const surge = resolveIntOrPercent(maxSurge ?? '25%', replicas, true);
+  if (unavailable === undefined || surge === undefined) {
+    return undefined;
+  }
+  return Math.min(replicas, unavailable === 0 && surge === 0 ? 1 : unavailable);
+}
+
+/** The HorizontalPodAutoscalers that scale a workload. */
+function autoscalersOf(m: Manifests, o: K8sObject): K8sObject[] {
+  return m.objects.filter((h) => h.kind === 'HorizontalPodAutoscaler' && sameNamespace(h.namespace, o.namespace)
+    && text(h.raw?.spec?.scaleTargetRef?.kind) === o.kind && text(h.raw?.spec?.scaleTargetRef?.name) === o.name);
+}
 
 function checkWaitingWorkloads(m: Manifests, report: Report): void {
   const waiting = [...new Set(m.waiters.filter((w) => m.jobsOf(w).length > 0).map((w) => w.workload))];
@@ -432,11 +614,9 @@ function checkWaitingWorkloads(m: Manifests, report: Report): void {
       if (strategy.type === 'Recreate') {
         report('MS015', o, o.lineOf(['spec', 'strategy', 'type']),
           `${describe(o)} uses the Recreate strategy: every old pod stops while the new ones wait for the migration`);
-      } else if (!isZero(strategy.rollingUpdate?.maxUnavailable)) {
-        const value = strategy.rollingUpdate?.maxUnavailable;
-        report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
-          `${describe(o)} has maxUnavailable ${value === undefined ? '25% (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
+        continue;
       }
+      checkDeploymentCapacity(m, o, strategy.rollingUpdate ?? {}, report);
     } else if (o.kind === 'DaemonSet') {
       const strategy = spec.updateStrategy ?? {};
       if (strategy.type !== 'OnDelete' && !isZero(strategy.rollingUpdate?.maxUnavailable)) {
@@ -446,6 +626,40 @@ function checkWaitingWorkloads(m: Manifests, report: Report): void {
       }
     }
   }
+}
+
+function checkDeploymentCapacity(m: Manifests, o: K8sObject, rollingUpdate: any, report: Report): void {
+  const { maxUnavailable, maxSurge } = rollingUpdate;
+  if (isZero(maxUnavailable) && !isZero(maxSurge ?? '25%')) {
+    return;
+  }
+  const hpa = autoscalersOf(m, o)[0];
+  const replicas = num(o.raw.spec?.replicas) ?? num(hpa?.raw?.spec?.minReplicas) ?? 1;
+  const stopped = podsStopped(maxUnavailable, maxSurge, replicas);
+  if (stopped === undefined) {
+    return;
+  }
+  // The smallest replica count at which a stuck rollout stops an old pod.
+  let from: number | undefined;
+  for (let n = 1; n <= 1000; n++) {
+    if ((podsStopped(maxUnavailable, maxSurge, n) ?? 0) > 0) {
+      from = n;
+      break;
+    }
+  }
+  const maxReplicas = num(hpa?.raw?.spec?.maxReplicas);
+  const stoppedAtMax = maxReplicas !== undefined ? podsStopped(maxUnavailable, maxSurge, maxReplicas) ?? 0 : 0;
+  if (stopped === 0 && stoppedAtMax === 0) {
+    return;
+  }
+  const setting = `maxUnavailable ${maxUnavailable === undefined ? '25% (the default)' : text(maxUnavailable)}`
+    + `${maxSurge === undefined ? '' : ` and maxSurge ${text(maxSurge)}`}`;
+  const rounding = /%/.test(text(maxUnavailable ?? '25%')) ? ' (a percentage of maxUnavailable rounds down)' : '';
+  const now = `at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops ${stopped} old pod${stopped === 1 ? '' : 's'}`;
+  const scaled = hpa && maxReplicas !== undefined ? `; ${describe(hpa)} scales it to ${maxReplicas}, where it stops ${stoppedAtMax}` : '';
+  report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
+    `${describe(o)} has ${setting}: ${now}${scaled}, and loses capacity from ${from ?? '?'} replica${from === 1 ? '' : 's'} on${rounding}, `
+    + 'while new pods wait for the migration', hpa ? [hpa] : []);
 }
 
 /** For tests and the README: every rule, by id. */

@@ -72,12 +72,44 @@ export function commandsOf(argv: readonly string[]): string[][] {
     const start = basename(argv[0]) === 'busybox' ? 2 : 1;
     for (let i = start; i < argv.length - 1; i++) {
       if (/^-[a-z]*c[a-z]*$/.test(argv[i])) {
-        commands.push(...splitShellScript(argv[i + 1]));
+        commands.push(...scriptCommands(argv[i + 1], 0));
         break;
       }
     }
   }
   return commands;
+}
+
+/** A script's commands, and those of its command substitutions (`$(...)`, backquotes), which quotes would hide. */
+function scriptCommands(script: string, depth: number): string[][] {
+  const commands = splitShellScript(script);
+  if (depth < 4) {
+    for (const inner of substitutionsOf(script)) {
+      commands.push(...scriptCommands(inner, depth + 1));
+    }
+  }
+  return commands;
+}
+
+/** The text inside each outermost `$(...)` (not `$((...))`) and each backquoted part of a script. */
+export function substitutionsOf(script: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < script.length; i++) {
+    if (script[i] === '$' && script[i + 1] === '(' && script[i + 2] !== '(') {
+      let depth = 1;
+      let j = i + 2;
+      for (; j < script.length && depth > 0; j++) {
+        depth += script[j] === '(' ? 1 : script[j] === ')' ? -1 : 0;
+      }
+      found.push(script.slice(i + 2, depth === 0 ? j - 1 : j));
+      i = j - 1;
+    } else if (script[i] === '`') {
+      const end = script.indexOf('`', i + 1);
+      found.push(script.slice(i + 1, end === -1 ? script.length : end));
+      i = end === -1 ? script.length : end;
+    }
+  }
+  return found;
 }
 
 export function basename(word: string): string {

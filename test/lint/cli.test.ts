@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import '@microsoft/jest-sarif';
-import { FIXTURES, lintFiles, ruleIds } from './support';
+import { FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io, main } from '../../src/lint/cli';
 import { ruleAnchor, RULES } from '../../src/lint/rules';
 
@@ -70,8 +70,26 @@ describe('exit codes, from a child process', () => {
   test('2 on unparseable YAML, with file and line and no stack trace', () => {
     const r = spawn(['lint', fixture('bad', 'unparseable.yaml')]);
     expect(r.code).toBe(EXIT_UNUSABLE);
-    expect(r.stderr).toBe(`cdk8s-migrated-service: ${fixture('bad', 'unparseable.yaml')}:9: invalid YAML: Block collections are not allowed within flow collections\n`);
+    expect(r.stderr).toBe(`cdk8s-migrated-service: ${fixture('bad', 'unparseable.yaml')}:9: invalid YAML: missed comma between flow collection entries\n`);
     expect(r.stdout).toBe('');
+  });
+
+  test('2 on unparseable YAML, and with --format json a JSON document that carries the error', () => {
+    // GIVEN an unparseable file beside one that parses
+    const r = spawn(['lint', '--format', 'json', '--severity', 'info', fixture('bad', 'unparseable.yaml'), fixture('rules', 'MS005-positive.yaml')]);
+    // THEN exit 2, and stdout is valid JSON with the error, and the findings of the file that parses
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    const report = JSON.parse(r.stdout);
+    expect(report.errors).toEqual([{ file: fixture('bad', 'unparseable.yaml'), line: 9, message: 'invalid YAML: missed comma between flow collection entries' }]);
+    expect(report.findings.map((f: any) => f.ruleId)).toEqual(['MS005']);
+  });
+
+  test('2 on a missing file, and with --format sarif a valid log that carries the error', () => {
+    const r = spawn(['lint', '--format', 'sarif', 'no/such/file.yaml']);
+    expect(r.code).toBe(EXIT_UNUSABLE);
+    const log = JSON.parse(r.stdout);
+    expect(log).toBeValidSarifLog();
+    expect(log.runs[0].invocations[0]).toMatchObject({ executionSuccessful: false, toolExecutionNotifications: [{ level: 'error', message: { text: 'no such file or directory' } }] });
   });
 
   test('the entry point starts with a shebang, so that npm can link it as a bin', () => {
@@ -115,10 +133,26 @@ describe('input', () => {
     expect((await run(['lint'])).stderr).toContain('no input');
   });
 
-  test('duplicate keys are unusable input, with their line', async () => {
+  test('duplicate keys are read as Kubernetes reads them (the last wins) and reported with their line', async () => {
+    // GIVEN a repeated key, which Go's YAML decoder (Helm, the API server) accepts
     const r = await run(['lint', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n');
-    expect(r.code).toBe(EXIT_UNUSABLE);
-    expect(r.stderr).toMatch(/^cdk8s-migrated-service: <stdin>:5: invalid YAML: Map keys must be unique/);
+    // THEN the object is read with the last value, and the repeat is a finding, not a refusal
+    expect(r.code).toBe(EXIT_FINDINGS);
+    expect(r.stdout).toBe('<stdin>:5: warning MS024 ConfigMap b repeats the key "name": only its last value counts '
+      + '(fix: remove all but one of the repeated keys, merging what they hold)\n');
+  });
+
+  test('a plain scalar in a flow sequence continued at column 0 is read, as Go\'s decoder reads it', () => {
+    // GIVEN a rendered template whose long argument list wraps onto lines at column 0
+    const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n'
+      + '      initContainers:\n        - name: wait\n          image: groundnuty/k8s-wait-for:no-root-v2.0\n'
+      + '          args: [job-wr,\nweb-migrate-v1, "-n",\nshop]\n          securityContext: {runAsUser: 1100, runAsNonRoot: true}\n'
+      + '      containers: [{name: web, image: web:1}]\n';
+    // WHEN linted THEN the waiter is read with its arguments, and the missing Job is reported on the line of args
+    const result = lintText(text);
+    expect(result.findings.map((f) => `${f.line} ${f.rule.id} ${f.message}`)).toEqual([
+      '11 MS002 Deployment web (init container wait) waits for Job "web-migrate-v1", which is not in the manifests',
+    ]);
   });
 });
 

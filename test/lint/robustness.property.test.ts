@@ -75,7 +75,51 @@ test('a mapping with its own toString key is data, not a method', () => {
   // GIVEN an image written as a mapping whose key is toString (found by the property above)
   const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      initContainers:\n'
     + '        - name: w\n          image:\n            toString: ""\n          command: [wait_for.sh, job-wr, j-1]\n';
-  // WHEN linted THEN the waiter is read, and its missing Job reported
+  // WHEN linted THEN the waiter is read, and its missing Job reported (and its user, unset)
   const result = lint(parseManifests(text, 'x.yaml'), { threshold: 'info', disabled: new Map() });
-  expect(result.findings.map((f) => f.rule.id)).toEqual(['MS002']);
+  expect(result.findings.map((f) => f.rule.id).sort()).toEqual(['MS002', 'MS025']);
+});
+
+// What Go's YAML decoder (Helm, the API server) accepts and the linter must read, not refuse.
+const GO_ACCEPTS = fc.record({
+  /** Lines of the block-style text to repeat: a repeated key, of which the last counts. */
+  duplicated: fc.array(fc.nat(), { maxLength: 3 }),
+  /** Words of a flow sequence, some continued on a line at column 0. */
+  words: fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9=-]{0,8}$/).filter((w) => !/^(?:y|n|yes|no|on|off|true|false|null)$/.test(w)), fc.boolean()), { minLength: 1, maxLength: 5 }),
+  boolean: fc.constantFrom('yes', 'no', 'on', 'off', 'y', 'N', 'True', 'FALSE'),
+  tag: fc.constantFrom('', '!custom ', '!!str ', '!Ref '),
+});
+
+test('YAML that Go\'s decoder accepts is read, never refused and never a crash', () => {
+  fc.assert(fc.property(fc.array(looseObject, { minLength: 1, maxLength: 3 }), GO_ACCEPTS, (objects, go) => {
+    // GIVEN objects as block YAML, with lines repeated, a flow sequence wrapped at column 0,
+    // YAML 1.1 booleans and tags
+    const documents = objects.map((o) => stringify({ ...o, apiVersion: 'apps/v1', kind: 'Deployment' }, { version: '1.1' }));
+    const text = documents.map((doc) => {
+      const lines = doc.split('\n');
+      for (const n of go.duplicated) {
+        const i = n % lines.length;
+        // Only a line that is a whole `key: value` entry; repeating it repeats the key.
+        if (/^\s*[a-z][A-Za-z]*: \S/.test(lines[i]) && !/^\s*- /.test(lines[i])) {
+          lines.splice(i + 1, 0, lines[i]);
+        }
+      }
+      const flow = go.words.map(([w, wrap]) => (wrap ? `\n${w}` : w)).join(', ');
+      return `${lines.join('\n')}\nextra:\n  flag: ${go.boolean}\n  tagged: ${go.tag}value\n  args: [${flow}]\n`;
+    }).join('---\n');
+    // (A merge key `<<` of a scalar is refused by Go's decoder too.)
+    fc.pre(!text.includes('<<'));
+    // WHEN read THEN no error, every object is there, and linting gives findings on real lines
+    let read: ReturnType<typeof parseManifests> = [];
+    expect(() => { read = parseManifests(text, 'x.yaml'); }).not.toThrow();
+    expect(read.length).toBe(objects.length);
+    for (const o of read) {
+      expect(o.raw.extra.args).toEqual(go.words.map(([w]) => w));
+      expect(typeof o.raw.extra.flag).toBe('boolean');
+    }
+    const result = lint(read, { threshold: 'info', disabled: new Map() });
+    for (const f of result.findings) {
+      expect(f.line).toBeGreaterThanOrEqual(1);
+    }
+  }), { numRuns: 300 });
 });

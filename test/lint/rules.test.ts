@@ -14,6 +14,7 @@ const ALSO_FOUND: { [rule: string]: string[] } = {
   MS002: ['MS022'], // the Job that the waiter misses is then a migration nobody waits for
   MS003: ['MS022'], // likewise
   MS023: ['MS005'], // the suppression without a reason is ignored, so the TTL is still reported
+  MS026: ['MS022'], // the migration the service should wait for is then one nobody waits for
 };
 
 describe('each rule has a positive and a negative fixture', () => {
@@ -255,5 +256,283 @@ describe('the Job name', () => {
       roleOf(objects).rules[0].resourceNames = [name];
     });
     expect(ruleIds(lintText(text)).includes('MS001')).toBe(!versioned);
+  });
+});
+
+describe('waiter idioms found in public charts', () => {
+  const labelled = (change: (objects: any[]) => void = () => undefined) => (objects: any[]) => {
+    objects.find((o) => o.kind === 'Job').metadata.labels = { 'app.kubernetes.io/component': 'migration' };
+    objects.find((o) => o.kind === 'Job').spec.template.metadata = { labels: { app: 'myapp-migration' } };
+    change(objects);
+  };
+  const waiterVariant = (waiter: any, verbs: string[], resourceNames: string[] | undefined = [JOB]) => variant(labelled((objects) => {
+    deploymentOf(objects).spec.template.spec.initContainers = [{ name: 'wait-for-migration', securityContext: { runAsUser: 1000, runAsNonRoot: true }, ...waiter }];
+    const rule = roleOf(objects).rules[0];
+    rule.verbs = verbs;
+    if (resourceNames === undefined) {
+      delete rule.resourceNames;
+    } else {
+      rule.resourceNames = resourceNames;
+    }
+  }));
+
+  test.each([
+    ['kubernetes-entrypoint, DEPENDENCY_JOBS', {
+      image: 'quay.io/airshipit/kubernetes-entrypoint:latest-ubuntu_jammy',
+      command: ['kubernetes-entrypoint'],
+      env: [{ name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }, { name: 'DEPENDENCY_JOBS', value: `other-db-init,${JOB}` }, { name: 'COMMAND', value: 'echo done' }],
+    }, ['get'], 'kubernetes-entrypoint', [JOB, 'other-db-init'].sort()],
+    ['kubernetes-entrypoint, DEPENDENCY_JOBS_JSON by name', {
+      image: 'quay.io/airshipit/kubernetes-entrypoint:v1.0.0',
+      env: [{ name: 'DEPENDENCY_JOBS_JSON', value: JSON.stringify([{ namespace: 'shop', name: JOB }]) }],
+    }, ['get'], 'kubernetes-entrypoint', [JOB]],
+    ['an until loop on kubectl get job -o jsonpath', {
+      image: 'alpine/k8s:1.30.4',
+      command: ['/bin/sh', '-c', `until [ "$(kubectl get job ${JOB} -o jsonpath='{.status.succeeded}')" = "1" ]; do echo waiting; sleep 5; done`],
+    }, ['get'], 'kubectl-get', [JOB]],
+    ['kubectl get job on a variable of the container', {
+      image: 'bitnami/kubectl:1.30',
+      command: ['sh', '-ec'],
+      args: ['while ! kubectl get job "$JOB_NAME" -n shop -o jsonpath="{.status.conditions[?(@.type==\'Complete\')].status}" | grep -q True; do sleep 3; done'],
+      env: [{ name: 'JOB_NAME', value: JOB }],
+    }, ['get'], 'kubectl-get', [JOB]],
+    ['kubectl wait in an until loop', {
+      image: 'registry.k8s.io/kubectl:v1.30.4',
+      command: ['sh', '-c', `until kubectl wait --for=condition=complete job/${JOB} --timeout=60s; do sleep 2; done`],
+    }, ['get', 'list', 'watch'], 'kubectl-wait', [JOB]],
+  ])('%s', (_label, waiter, verbs, kind, jobNames) => {
+    // GIVEN the clean pattern with the waiter written that way, and the verbs it needs
+    const text = waiterVariant(waiter, verbs, jobNames.length > 1 ? undefined : [JOB]);
+    // WHEN read THEN the waiter is found, of its kind, on the Job
+    expect(waitersIn(text).map((w) => [w.kind, w.jobName]).sort()).toEqual(jobNames.map((j: string) => [kind, j]).sort());
+    // AND the Job it names is a migration Job that something waits for (no MS022)
+    expect(ruleIds(lintText(text))).not.toContain('MS022');
+  });
+
+  test.each([
+    ['k8s-wait-for job-wr -l', { image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['job-wr', '-l', 'app.kubernetes.io/component=migration'] }],
+    ['k8s-wait-for pod -l job-name=', { image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['pod', `-ljob-name=${JOB}`] }],
+    ['kubectl get jobs -l in a while loop', {
+      image: 'alpine/k8s:1.30.4',
+      command: ['sh', '-c', 'while [ "$(kubectl get jobs -l app.kubernetes.io/component=migration -o jsonpath=\'{.items[*].status.succeeded}\')" != "1" ]; do sleep 2; done'],
+    }],
+    ['kubectl wait job -l', { image: 'registry.k8s.io/kubectl:v1.30.4', args: ['wait', '--for=condition=complete', 'job', '-l', 'app.kubernetes.io/component=migration'] }],
+    ['kubernetes-entrypoint with labels', {
+      image: 'quay.io/airshipit/kubernetes-entrypoint:v1.0.0',
+      env: [{ name: 'DEPENDENCY_JOBS_JSON', value: '[{"labels": {"app.kubernetes.io/component": "migration"}}]' }],
+    }],
+  ])('a label selector, resolved against the Jobs: %s', (_label, waiter) => {
+    // GIVEN a waiter that selects the Job by its labels (or its pods' labels), with a Role limited by name
+    const text = waiterVariant(waiter, ['get', 'list', 'watch']);
+    // WHEN linted THEN it waits for the Job: not missing, not unwaited
+    const ids = ruleIds(lintText(text));
+    expect(ids).not.toContain('MS002');
+    expect(ids).not.toContain('MS022');
+    const w = waitersIn(text);
+    expect(w).toHaveLength(1);
+    expect(new Manifests(parseManifests(text, 'x.yaml')).jobsOf(w[0]).map((j) => j.name)).toEqual([JOB]);
+    // AND a list by label cannot be limited by resourceNames: the Role does not allow it
+    expect(lintText(text).findings.find((f) => f.rule.id === 'MS007')?.message).toMatch(/may not list(, watch)? (jobs|pods) by label/);
+  });
+
+  test.each([
+    ['--job=NAME', { image: 'ghcr.io/example/waitfor:v1.0.0', args: [`--job=${JOB}`, '--timeout=30m'] }],
+    ['job/NAME', { image: 'registry.example.com/tools/wait-for-job:2', args: ['-n', 'shop', `job/${JOB}`] }],
+  ])('another wait-for tool given the Job: %s', (_label, waiter) => {
+    const text = waiterVariant(waiter, ['get']);
+    expect(waitersIn(text).map((w) => [w.kind, w.jobName])).toEqual([['wait-tool', JOB]]);
+    expect(ruleIds(lintText(text))).toEqual([]);
+  });
+
+  test('a selector that matches no Job is a missing Job, named by its labels', () => {
+    const text = waiterVariant({ image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['job-wr', '-l', 'app=nothing'] }, ['get', 'list'], undefined);
+    expect(lintText(text).findings.find((f) => f.rule.id === 'MS002')?.message)
+      .toBe('Deployment shop/myapp (init container wait-for-migration) waits for the Jobs labelled app=nothing, and no Job in the manifests has those labels');
+  });
+
+  test('kubectl get pods for a database and k8s-wait-for on a service are no waiters', () => {
+    expect(waitersIn(waiterVariant({ image: 'alpine/k8s:1.30.4', command: ['sh', '-c', 'until kubectl get pods -l app=postgres | grep Running; do sleep 2; done'] }, ['get']))).toEqual([]);
+    expect(waitersIn(waiterVariant({ image: 'groundnuty/k8s-wait-for:no-root-v2.0', args: ['service', 'postgres'] }, ['get']))).toEqual([]);
+  });
+
+  test('kubernetes-entrypoint fixed Job names are reported as such', () => {
+    // GIVEN openstack-helm's idiom: a db-sync Job with a fixed name, waited for through DEPENDENCY_JOBS
+    const text = variant((objects) => {
+      objects.find((o) => o.kind === 'Job').metadata.name = 'myapp-db-sync';
+      roleOf(objects).rules[0].resourceNames = ['myapp-db-sync'];
+      deploymentOf(objects).spec.template.spec.initContainers = [{
+        name: 'init',
+        image: 'quay.io/airshipit/kubernetes-entrypoint:v1.0.0',
+        securityContext: { runAsUser: 65534 },
+        env: [{ name: 'DEPENDENCY_JOBS', value: 'myapp-db-sync' }],
+      }];
+    });
+    // WHEN linted THEN the fixed name is found
+    expect(ruleIds(lintText(text))).toEqual(['MS001']);
+  });
+});
+
+describe('migration Jobs are recognised by what they run', () => {
+  const unwaited = (name: string, container: any, annotations?: any) => variant((objects) => {
+    const job = JSON.parse(JSON.stringify(objects.find((o) => o.kind === 'Job')));
+    job.metadata.name = name;
+    if (annotations) {
+      job.metadata.annotations = annotations;
+    }
+    job.spec.template.spec.containers = [{ name: 'main', image: 'registry.example.com/myapp:v1.2.3', ...container }];
+    objects.push(job);
+  });
+  test.each([
+    ['myapp-db-sync', { command: ['keystone-manage', 'db_sync'] }],
+    ['myapp-db-init-v1', { command: ['/tmp/db-init.py'] }],
+    ['myapp-setup-v1', { command: ['/opt/app/manage_db.sh', 'upgrade'] }],
+    ['myapp-setup-v1', { command: ['alembic', '-c', '/etc/app/alembic.ini', 'upgrade', 'head'] }],
+    ['myapp-setup-v1', { command: ['bundle', 'exec', 'rake', 'db:migrate'] }],
+    ['myapp-setup-v1', { args: ['-url=jdbc:postgresql://pg/app', 'migrate'], image: 'flyway/flyway:10' }],
+    ['myapp-setup-v1', { command: ['liquibase', '--changelog-file=changelog.xml', 'update'] }],
+    ['myapp-setup-v1', { command: ['npx', 'prisma', 'migrate', 'deploy'] }],
+    ['myapp-setup-v1', { command: ['npx', 'sequelize-cli', 'db:migrate'] }],
+    ['myapp-setup-v1', { command: ['goose', '-dir', '/migrations', 'postgres', '$(DSN)', 'up'] }],
+    ['myapp-setup-v1', { command: ['sh', '-c', 'php bin/console doctrine:schema:update --force'] }],
+  ])('%s running %j is a migration nobody waits for', (name, container) => {
+    expect(ruleIds(lintText(unwaited(name, container)))).toEqual(['MS022']);
+  });
+
+  test.each([
+    ['myapp-migration-cleanup', { command: ['kubectl', 'delete', 'jobs', '-l', 'app=myapp-migration'] }, {}],
+    ['myapp-token-generator', { command: ['python', 'manage.py', 'create_api_token'] }, {}],
+    ['myapp-backup', { command: ['sh', '-c', 'pg_dump --schema public > /backup/dump.sql'] }, {}],
+    ['myapp-test-db', { command: ['sh', '-c', 'migrate --dry-run'] }, { 'helm.sh/hook': 'test' }],
+  ])('%s is not a migration', (name, container, annotations) => {
+    expect(ruleIds(lintText(unwaited(name, container, annotations)))).toEqual([]);
+  });
+
+  test('a Job whose init container waits for the migration is not one itself', () => {
+    // GIVEN a token generator that waits for the migration Job before it runs
+    const text = unwaited('myapp-bootstrap', { command: ['/app/bin/create-admin'] });
+    const withInit = text.replace(/(name: myapp-bootstrap[\s\S]*?spec:\n\s+restartPolicy: Never\n)/, `$1      initContainers:\n        - name: wait\n          image: groundnuty/k8s-wait-for:no-root-v2.0\n          args: [job-wr, ${JOB}]\n`);
+    // WHEN linted THEN it is not reported as an unwaited migration
+    expect(ruleIds(lintText(withInit))).not.toContain('MS022');
+  });
+
+  test.each([
+    [{ 'helm.sh/hook': 'pre-install,pre-upgrade' }],
+    [{ 'argocd.argoproj.io/hook': 'PreSync' }],
+  ])('a pre-deploy hook %j is waited for by construction', (annotations) => {
+    expect(ruleIds(lintText(unwaited('myapp-db-sync', { command: ['app', 'db-sync'] }, annotations)))).toEqual([]);
+  });
+});
+
+test('an init container that downloads once with curl polls nothing (MS026); one that curls in a loop does', () => {
+  const withInit = (script: string) => variant((objects) => {
+    deploymentOf(objects).spec.template.spec.initContainers = [{ name: 'init', image: 'curlimages/curl:8.10.1', command: ['sh', '-c', script], securityContext: { runAsUser: 100 } }];
+  });
+  expect(ruleIds(lintText(withInit('curl -fsSL -o /work/plugins.tgz https://downloads.example.com/plugins.tgz')))).toEqual(['MS022']);
+  expect(ruleIds(lintText(withInit('until curl -fs http://api-db:8080/health; do sleep 2; done')))).toEqual(['MS022', 'MS026']);
+});
+
+describe('MS015 rounds as the Deployment controller does', () => {
+  const rolling = (replicas: number | undefined, rollingUpdate: any, hpa?: any) => variant((objects) => {
+    const d = deploymentOf(objects);
+    if (replicas === undefined) {
+      delete d.spec.replicas;
+    } else {
+      d.spec.replicas = replicas;
+    }
+    d.spec.strategy = rollingUpdate === undefined ? undefined : { type: 'RollingUpdate', rollingUpdate };
+    if (hpa) {
+      objects.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'myapp', namespace: 'shop' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'myapp' }, ...hpa } });
+    }
+  });
+  const ms015 = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS015').map((f) => f.message);
+
+  test.each([1, 2, 3])('the default 25%% stops no pod at %d replicas', (replicas) => {
+    expect(ms015(rolling(replicas, undefined))).toEqual([]);
+  });
+
+  test('the default 25% stops one pod from 4 replicas on, and says so', () => {
+    expect(ms015(rolling(4, undefined))).toEqual(['Deployment shop/myapp has maxUnavailable 25% (the default): at 4 replicas a stuck rollout stops 1 old pod, '
+      + 'and loses capacity from 4 replicas on (a percentage of maxUnavailable rounds down), while new pods wait for the migration']);
+    expect(ms015(rolling(9, { maxUnavailable: '25%' }))[0]).toContain('at 9 replicas a stuck rollout stops 2 old pods');
+  });
+
+  test('an absolute maxUnavailable stops pods from 1 replica on; both rounding to 0 means 1', () => {
+    expect(ms015(rolling(1, { maxUnavailable: 1, maxSurge: 0 }))[0]).toContain('at 1 replica a stuck rollout stops 1 old pod, and loses capacity from 1 replica on');
+    expect(ms015(rolling(3, { maxUnavailable: '10%', maxSurge: '0%' }))[0]).toContain('at 3 replicas a stuck rollout stops 1 old pod');
+  });
+
+  test('an HPA that scales past the threshold keeps the finding', () => {
+    // GIVEN 2 replicas (nothing lost) and an HPA up to 10 (2 lost there)
+    const messages = ms015(rolling(2, undefined, { minReplicas: 2, maxReplicas: 10 }));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('at 2 replicas a stuck rollout stops 0 old pods; HorizontalPodAutoscaler shop/myapp scales it to 10, where it stops 2');
+    // AND an HPA that stays below it does not
+    expect(ms015(rolling(2, undefined, { minReplicas: 1, maxReplicas: 3 }))).toEqual([]);
+  });
+});
+
+describe('MS019 compares where the database is, not variable names', () => {
+  const envs = (jobEnv: any[], appEnv: any[], appEnvFrom?: any[]) => variant((objects) => {
+    const job = objects.find((o) => o.kind === 'Job').spec.template.spec.containers[0];
+    job.env = jobEnv;
+    const app = deploymentOf(objects).spec.template.spec.containers[0];
+    app.env = appEnv;
+    if (appEnvFrom) {
+      app.envFrom = appEnvFrom;
+    }
+  });
+  const ms019 = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS019').map((f) => f.message);
+
+  test('a URL and a host variable on the same host match', () => {
+    expect(ms019(envs([{ name: 'DATABASE_URL', value: 'postgresql://owner:secret@pg.shop:5432/app?sslmode=require' }], [{ name: 'DB_HOST', value: 'PG.shop' }]))).toEqual([]);
+  });
+
+  test('the same Secret key under other names matches; a pool size or a user is not compared', () => {
+    const ref = { valueFrom: { secretKeyRef: { name: 'db', key: 'host' } } };
+    expect(ms019(envs([{ name: 'MIGRATE_DB_HOST', ...ref }, { name: 'DB_USER', value: 'owner' }], [{ name: 'APP_DB_HOST', ...ref }, { name: 'DB_USER', value: 'app' }, { name: 'DB_POOL_SIZE', value: '10' }]))).toEqual([]);
+  });
+
+  test('different literal hosts are named', () => {
+    expect(ms019(envs([{ name: 'PGHOST', value: 'pg-a' }], [{ name: 'DATABASE_HOST', value: 'pg-b' }]))).toEqual([
+      'Job shop/myapp-migration-v1-2-3 connects to pg-a and Deployment shop/myapp to pg-b: PGHOST (pg-a) in the Job, DATABASE_HOST (pg-b) in the workload',
+    ]);
+  });
+
+  test('locations from Secrets the two do not share: it says it cannot tell', () => {
+    const messages = ms019(variant((objects) => {
+      const job = objects.find((o) => o.kind === 'Job').spec.template.spec.containers[0];
+      job.envFrom = [];
+      job.env = [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db-owner', key: 'url' } } }];
+      const app = deploymentOf(objects).spec.template.spec.containers[0];
+      app.envFrom = [];
+      app.env = [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db-app', key: 'url' } } }];
+    }));
+    expect(messages).toEqual(['Job shop/myapp-migration-v1-2-3 and Deployment shop/myapp share no source for the database location, so lint cannot tell whether they reach '
+      + 'the same database: the Job reads DATABASE_URL (Secret db-owner key url), the workload DATABASE_URL (Secret db-app key url)']);
+  });
+});
+
+describe('MS018 on helm template output', () => {
+  test('the advice is to make the Job a hook', () => {
+    // GIVEN the Job after the Deployment, as helm template orders them, with the chart's labels
+    const text = variant((objects) => {
+      const job = objects.find((o) => o.kind === 'Job');
+      objects.splice(objects.indexOf(job), 1);
+      job.metadata.labels = { 'helm.sh/chart': 'myapp-1.2.3', 'app.kubernetes.io/managed-by': 'Helm' };
+      objects.push(job);
+    });
+    // WHEN linted THEN MS018 says what works there
+    const finding = lintText(text).findings.find((f) => f.rule.id === 'MS018')!;
+    expect(finding.message).toContain('This is Helm-rendered output');
+    expect(finding.message).toContain('Make the Job a pre-install,pre-upgrade hook');
+  });
+
+  test('a # Source: comment is enough to know', () => {
+    const text = variant((objects) => {
+      const job = objects.find((o) => o.kind === 'Job');
+      objects.splice(objects.indexOf(job), 1);
+      objects.push(job);
+    }).replace(/\napiVersion: batch\/v1\n/, '\n# Source: myapp/templates/job.yaml\napiVersion: batch/v1\n');
+    expect(lintText(text).findings.find((f) => f.rule.id === 'MS018')!.message).toContain('Helm-rendered');
   });
 });
