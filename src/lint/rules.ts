@@ -5,6 +5,7 @@ import {
   sameNamespace,
   containersOf,
   describe,
+  envValue,
   jobContainers,
   Manifests,
   namedOtherThanMigration,
@@ -720,7 +721,8 @@ function checkReleaseTags(m: Manifests, report: Report): void {
       ...containersOf(workload.podSpec, 'containers').map((c, i) => ({ c, field: 'containers', i })),
     ];
     for (const job of m.jobsOf(waiter)) {
-      const jobImages = jobContainers(job).map((c) => imageRef(c.image));
+      // The library's own program (its ledger recorder) runs in the Job from an image of its own choosing.
+      const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));
       const tagged = jobImages.filter((ref): ref is ImageRef & { tag: string } => ref?.tag !== undefined);
       const tags = new Set(jobImages.map((ref) => ref?.tag));
       const releaseTag = tagged.length > 0 && tags.size === 1 ? tagged[0].tag : undefined;
