@@ -711,10 +711,14 @@ function applicationRepository(migrationRepository: string): string | undefined 
  * pinned by digest, untagged ones and templated ones are not compared: their tag is not in the input.
  */
 function checkReleaseTags(m: Manifests, report: Report): void {
+  const waiterIndexes = new Map<Workload, Set<number>>();
+  for (const w of m.waiters) {
+    waiterIndexes.set(w.workload, (waiterIndexes.get(w.workload) ?? new Set()).add(w.containerIndex));
+  }
   for (const waiter of m.waiters) {
     const workload = waiter.workload;
     const o = workload.object;
-    const ownWaiters = new Set(m.waiters.filter((w) => w.workload === workload).map((w) => w.containerIndex));
+    const ownWaiters = waiterIndexes.get(workload)!;
     const app = [
       ...containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, field: 'initContainers', i }))
         .filter(({ c, i }) => !ownWaiters.has(i) && !waitsForRollout(c)),
