@@ -515,7 +515,7 @@ export function namedOtherThanMigration(job: K8sObject): boolean {
 }
 
 /** The containers that do a Job's work: not the init containers that wait for another Job or a rollout. */
-function jobContainers(job: K8sObject): any[] {
+export function jobContainers(job: K8sObject): any[] {
   const workload = podSpecOf(job);
   const inits = containersOf(workload?.podSpec, 'initContainers')
     .filter((c, i) => !waitsForRollout(c) && (workload === undefined || waitersOf(workload, c, i).length === 0));

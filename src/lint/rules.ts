@@ -5,6 +5,8 @@ import {
   sameNamespace,
   containersOf,
   describe,
+  envValue,
+  jobContainers,
   Manifests,
   namedOtherThanMigration,
   podSpecOf,
@@ -133,6 +135,9 @@ export const RULES: readonly Rule[] = [
   r('MS026', 'waits-for-database-not-migration', 'warning',
     'A workload\'s init container waits for the database or a port, not for the migration Job beside it: pods start on the old schema.',
     'wait for the migration Job itself (k8s-wait-for job-wr, kubectl wait, or this library\'s waiter), or make the Job a pre-install,pre-upgrade (PreSync) hook'),
+  r('MS027', 'release-tag-drift', 'warning',
+    'A workload runs another tag of the release\'s image than the migration Job it waits for: another release\'s code starts on this release\'s schema.',
+    'use one image tag for the whole release (in cdk8s: migration.releaseImage(repository) for the workload\'s image)'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -195,6 +200,7 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkMigrationJobs(m, report);
   checkWaitingWorkloads(m, report);
   checkDatabasePolls(m, report);
+  checkReleaseTags(m, report);
   for (const object of objects) {
     for (const duplicate of object.duplicateKeys ?? []) {
       report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
@@ -660,6 +666,88 @@ function checkDeploymentCapacity(m: Manifests, o: K8sObject, rollingUpdate: any,
   report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
     `${describe(o)} has ${setting}: ${now}${scaled}, and loses capacity from ${from ?? '?'} replica${from === 1 ? '' : 's'} on${rounding}, `
     + 'while new pods wait for the migration', hpa ? [hpa] : []);
+}
+
+// --- MS027: one image tag for the release --------------------------------------------------------
+
+interface ImageRef {
+  readonly image: string;
+  readonly repository: string;
+  /** Undefined when the image names no tag, or is pinned by digest (what runs is the digest). */
+  readonly tag?: string;
+}
+
+/**
+ * An image's repository and tag, as the gate reads them (a registry port is not a tag), or
+ * undefined when the reference is a template placeholder whose value is not in the input.
+ */
+function imageRef(value: unknown): ImageRef | undefined {
+  const image = text(value).trim();
+  if (image === '' || /\$\{|\{\{|\$\(/.test(image)) {
+    return undefined;
+  }
+  const at = image.indexOf('@');
+  const name = at >= 0 ? image.slice(0, at) : image;
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const repository = colon > slash ? name.slice(0, colon) : name;
+  const tag = colon > slash && at < 0 ? name.slice(colon + 1) : undefined;
+  return { image, repository, tag };
+}
+
+// What a migration image's name adds to the application's: shop-migration, shop_migrate, shop/migrations, shop-db.
+const MIGRATION_IMAGE_SUFFIX = /[-_/](db[-_]?)?(migrations?|migrate|migrator|dbmigrate|db|database|schema|flyway|liquibase|alembic)$/i;
+
+/** The repository a migration image is built beside (`shop` for `shop-migration`), or undefined if its name says no such thing. */
+function applicationRepository(migrationRepository: string): string | undefined {
+  const stem = migrationRepository.replace(MIGRATION_IMAGE_SUFFIX, '');
+  return stem !== migrationRepository && !stem.endsWith('/') ? stem : undefined;
+}
+
+/**
+ * MS027: a workload that waits for a migration Job but runs another tag of the release's images.
+ * An image of the Job's repository counts, and so does the application image a migration image is
+ * named after (`shop` beside `shop-migration`) when every image of the Job carries one tag. Images
+ * pinned by digest, untagged ones and templated ones are not compared: their tag is not in the input.
+ */
+function checkReleaseTags(m: Manifests, report: Report): void {
+  const waiterIndexes = new Map<Workload, Set<number>>();
+  for (const w of m.waiters) {
+    waiterIndexes.set(w.workload, (waiterIndexes.get(w.workload) ?? new Set()).add(w.containerIndex));
+  }
+  for (const waiter of m.waiters) {
+    const workload = waiter.workload;
+    const o = workload.object;
+    const ownWaiters = waiterIndexes.get(workload)!;
+    const app = [
+      ...containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, field: 'initContainers', i }))
+        .filter(({ c, i }) => !ownWaiters.has(i) && !waitsForRollout(c)),
+      ...containersOf(workload.podSpec, 'containers').map((c, i) => ({ c, field: 'containers', i })),
+    ];
+    for (const job of m.jobsOf(waiter)) {
+      // The library's own program (its ledger recorder) runs in the Job from an image of its own choosing.
+      const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));
+      const tagged = jobImages.filter((ref): ref is ImageRef & { tag: string } => ref?.tag !== undefined);
+      const tags = new Set(jobImages.map((ref) => ref?.tag));
+      const releaseTag = tagged.length > 0 && tags.size === 1 ? tagged[0].tag : undefined;
+      for (const { c, field, i } of app) {
+        const ref = imageRef(c.image);
+        if (ref?.tag === undefined) {
+          continue;
+        }
+        const sameRepository = tagged.find((j) => j.repository === ref.repository);
+        const named = releaseTag !== undefined ? tagged.find((j) => applicationRepository(j.repository) === ref.repository) : undefined;
+        const other = sameRepository ?? named;
+        if (other === undefined || other.tag === ref.tag) {
+          continue;
+        }
+        report('MS027', o, o.lineOf([...workload.podSpecPath, field, i, 'image']),
+          `${describe(o)} (container ${text(c.name)}) runs ${ref.image}, but ${describe(job)}, which it waits for, runs ${other.image}: `
+          + `its pods would start code of another release on this release's schema. Use one tag for the release (${other.tag}); `
+          + `in cdk8s, migration.releaseImage('${ref.repository}') gives the workload the migration's tag`, [job]);
+      }
+    }
+  }
 }
 
 /** For tests and the README: every rule, by id. */
