@@ -1,26 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool, MigrationWaiter } from '../src';
+import { DatabaseMigration, MigratedService, MigrationTool, MigrationWaiter } from '../src';
 import { allOfKind, named } from './support/manifests';
+import { quietWarnings, SHOP, shopChart } from './support/shop';
 
-const SHOP: DatabaseMigrationProps = {
-  imageTag: 'v1.2.3',
-  image: 'registry.example.com/shop',
-  migrationTool: MigrationTool.prisma(),
-  secretNames: ['shop-secrets'],
-};
-
-// The tests read `warnings`; the printed copies would only clutter the output.
-beforeEach(() => {
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
-
-function shopChart(): Chart {
-  return new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-}
+quietWarnings();
 
 describe('a workload gated by two migrations', () => {
   test('gets one ServiceAccount, bound to both migrations\' Roles', () => {

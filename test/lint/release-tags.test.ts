@@ -4,7 +4,8 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
-import { MigratedService, MigrationTool, MigrationWaiter, DatabaseMigration } from '../../src';
+import { MigratedService, MigrationWaiter, DatabaseMigration } from '../../src';
+import { quietWarnings, SHOP, shopChart } from '../support/shop';
 
 const read = (...name: string[]) => fs.readFileSync(path.join(FIXTURES, ...name), 'utf8');
 const drift = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS027');
@@ -108,25 +109,13 @@ describe('MS027 compares the release\'s repositories', () => {
 });
 
 describe('lint agrees with gate()', () => {
-  const SHOP = {
-    imageTag: 'v1.2.3',
-    name: 'shop',
-    image: `${REGISTRY}/shop`,
-    migrationImage: `${REGISTRY}/shop-migration`,
-    migrationTool: MigrationTool.prisma(),
-    secretNames: ['shop-secrets'],
-  };
-  beforeEach(() => {
-    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-  });
+  const WEB = { ...SHOP, name: 'shop', migrationImage: `${REGISTRY}/shop-migration` };
+  quietWarnings();
 
   /** A MigratedService whose migration has its own image, and a worker on `image` gated by it. */
   function workerChart(image: string, options = {}): Chart {
-    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const web = new MigratedService(chart, 'web', SHOP);
+    const chart = shopChart();
+    const web = new MigratedService(chart, 'web', WEB);
     const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
     worker.addContainer({ name: 'worker', image });
     web.migration.gate(worker, options);
@@ -170,8 +159,8 @@ describe('lint agrees with gate()', () => {
 
   test('a watch waiter run from another build of the app\'s image is a waiter, not an app container', () => {
     // GIVEN the library's waiter program on a pinned older build of the app image, which gate() accepts
-    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const migration = new DatabaseMigration(chart, 'db', { ...SHOP, image: `${REGISTRY}/shop`, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }) });
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', { ...WEB, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }) });
     const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
     worker.addContainer({ name: 'worker', image: migration.releaseImage(`${REGISTRY}/shop`) });
     migration.gate(worker);
