@@ -151,7 +151,7 @@ function rollout(kind: string, o: any): { desired: number; updated: number; avai
   const desired = o?.spec?.replicas ?? 1;
   const updated = s.updatedReplicas ?? 0;
   const available = s.availableReplicas ?? 0;
-  const stalled = condition({ status: { conditions: (s.conditions ?? []).map((c: any) => ({ ...c, status: c.reason === 'ProgressDeadlineExceeded' ? 'True' : 'False', type: 'Stalled' })) } }, 'Stalled') !== undefined;
+  const stalled = (s.conditions ?? []).some((c: any) => c.reason === 'ProgressDeadlineExceeded');
   return { desired, updated, available, rolledOut: updated === desired && available === desired && (s.replicas ?? desired) === desired, stalled };
 }
 
