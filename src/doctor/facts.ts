@@ -1,3 +1,4 @@
+import { SERVICE_ACCOUNT_PATH } from '../pod-template';
 import { LiveWaiter, envValue, looksLikeMigration, podSpecOf, rolloutWaiterOf, waitersOf } from './model';
 import { Snapshot } from './snapshot';
 
@@ -7,7 +8,6 @@ export const COMPONENT = 'app.kubernetes.io/component';
 export const INSTANCE = 'app.kubernetes.io/instance';
 export const VERSION = 'app.kubernetes.io/version';
 const JOB_NAME_LABELS = ['batch.kubernetes.io/job-name', 'job-name'];
-export const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export type JobState = 'Complete' | 'Failed' | 'Running' | 'Suspended' | 'Pending';
 
@@ -104,7 +104,7 @@ export function initNotDone(pod: any, container: string): boolean {
  */
 export function tokenMounted(podSpec: any, container: string, isPod: boolean): boolean {
   const c = (podSpec?.initContainers ?? []).find((x: any) => x?.name === container);
-  if ((c?.volumeMounts ?? []).some((m: any) => typeof m?.mountPath === 'string' && m.mountPath.replace(/\/$/, '') === TOKEN_PATH)) {
+  if ((c?.volumeMounts ?? []).some((m: any) => typeof m?.mountPath === 'string' && m.mountPath.replace(/\/$/, '') === SERVICE_ACCOUNT_PATH)) {
     return true;
   }
   return !isPod && podSpec?.automountServiceAccountToken !== false;
