@@ -53,9 +53,11 @@ export interface ReleaseFacts {
   readonly unwaitedCandidate?: any;
 }
 
-const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
+/** A timestamp of the API (RFC 3339) in milliseconds, NaN when absent. */
+export const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
 const labels = (o: any): Record<string, string> => o?.metadata?.labels ?? {};
-const name = (o: any): string => o?.metadata?.name ?? '';
+/** An object's name, '' when it has none. */
+export const name = (o: any): string => o?.metadata?.name ?? '';
 
 export function condition(o: any, type: string): any | undefined {
   return (o?.status?.conditions ?? []).find((c: any) => c?.type === type && c?.status === 'True');
