@@ -18,6 +18,25 @@ const JOB = 'web-migration-4f2a9c';
 const TOKEN = 'bench-token';
 
 /**
+ * Keeps the last line process `i` printed (stdout or stderr) in `lastLines`. Its ISO timestamp says
+ * when the process decided to exit, whatever the harness's own event loop was doing when the exit was
+ * reported (it serves the API for every process).
+ */
+function keepLastLine(child: ChildProcess, i: number, lastLines: Map<number, string>): void {
+  const keep = (chunk: Buffer) => {
+    const lines = chunk.toString().trim().split('\n');
+    lastLines.set(i, lines[lines.length - 1]);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+}
+
+/** Milliseconds from `t0Epoch` to each process's decision (its last line's timestamp), in order. */
+function decidedSince(t0Epoch: number, processes: Iterable<number>, lastLines: Map<number, string>): number[] {
+  return [...processes].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
+}
+
+/**
  * What each implementation runs. Besides the library's waiter, two emulations for comparison:
  * k8s-wait-for polls the Job every WAIT_TIME=2 s with a new kubectl process (so a new connection),
  * and `kubectl wait --for=condition=complete` LISTs then WATCHes, ignoring Failed.
@@ -179,14 +198,7 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
     child.on('exit', () => exits.set(i, performance.now()));
     // 'exit' may come before the last output is read; 'close' comes after it.
     child.on('close', () => closed.add(i));
-    // The last line's ISO timestamp says when the process decided to exit, whatever the harness's
-    // own event loop was doing when the exit was reported (it serves the API for every process).
-    const keep = (chunk: Buffer) => {
-      const lines = chunk.toString().trim().split('\n');
-      lastLines.set(i, lines[lines.length - 1]);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    keepLastLine(child, i, lastLines);
     children.push(child);
   }
   const round: Round = { impl: impl.name, n, outcome, started: n, exited: 0, latencies: [], decided: [], startupSeconds: 0 };
@@ -212,7 +224,7 @@ async function runRound(impl: Impl, n: number, outcome: Round['outcome'], option
     await until(() => [...exits.keys()].every((i) => closed.has(i)), 10, 'the output of every exited process').catch(() => undefined);
     round.exited = exits.size;
     round.latencies = [...exits.values()].map((t) => t - t0).sort((a, b) => a - b);
-    round.decided = [...exits.keys()].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
+    round.decided = decidedSince(t0Epoch, exits.keys(), lastLines);
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.on('exit', r))));
@@ -274,12 +286,7 @@ async function runRestartRound(n: number, options: Options, dir: string): Promis
       },
     });
     child.on('exit', (code) => exits.set(i, { at: performance.now(), code }));
-    const keep = (chunk: Buffer) => {
-      const lines = chunk.toString().trim().split('\n');
-      lastLines.set(i, lines[lines.length - 1]);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    keepLastLine(child, i, lastLines);
     children.push(child);
   }
   const round: RestartRound = { size: n, rounds: 1, n, exited: 0, failed: 0, attemptRates: [], decided: [], latencies: [] };
@@ -295,7 +302,7 @@ async function runRestartRound(n: number, options: Options, dir: string): Promis
     round.exited = exits.size;
     round.failed = [...exits.values()].filter((e) => e.code !== 0).length;
     round.latencies = [...exits.values()].map((e) => e.at - t0).sort((a, b) => a - b);
-    round.decided = [...exits.keys()].map((i) => Date.parse((lastLines.get(i) ?? '').split(' ')[0]) - t0Epoch).sort((a, b) => a - b);
+    round.decided = decidedSince(t0Epoch, exits.keys(), lastLines);
     const down = server.restartPhases.find((p) => p.phase === 'down')!.at;
     const up = server.restartPhases.find((p) => p.phase === 'forbidding')!.at;
     round.attemptRates = children.map((_, i) => {

@@ -79,8 +79,8 @@ function sortKeys(value: any): any {
   return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
 }
 
-// Where the in-cluster client looks for the token, CA and namespace.
-const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Where the in-cluster client looks for the token, CA and namespace (the service-account token's mount path). */
+export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * Gives one container of a pod spec (JSON) a service-account token, and no other container: the

@@ -1,28 +1,12 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
-import { DatabaseMigration, ImageTag, MigratedService, MigratedServiceProps, MigrationTool } from '../src';
+import { DatabaseMigration, ImageTag, MigratedService } from '../src';
 import { identifiesRelease } from '../src/release-tag';
 import { chartYaml, lintText } from './lint/support';
+import { quietWarnings, SHOP, shopChart } from './support/shop';
 
-const SHOP: MigratedServiceProps = {
-  imageTag: 'v1.2.3',
-  image: 'registry.example.com/shop',
-  migrationTool: MigrationTool.prisma(),
-  secretNames: ['shop-secrets'],
-};
-
-// The tests read `warnings`; the printed copies would only clutter the output.
-beforeEach(() => {
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
-
-function shopChart(): Chart {
-  return new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-}
+quietWarnings();
 
 describe('tags that name no release', () => {
   test.each(['latest', 'Latest', 'LATEST', 'main', 'Main', 'master', 'stable', 'nightly', 'v1-main', 'release', 'abc'])(

@@ -1,26 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool, MigrationWaiter } from '../src';
+import { DatabaseMigration, MigratedService, MigrationTool, MigrationWaiter } from '../src';
 import { allOfKind, named } from './support/manifests';
+import { gatedWorkerChart, quietWarnings, SHOP, shopChart } from './support/shop';
 
-const SHOP: DatabaseMigrationProps = {
-  imageTag: 'v1.2.3',
-  image: 'registry.example.com/shop',
-  migrationTool: MigrationTool.prisma(),
-  secretNames: ['shop-secrets'],
-};
-
-// The tests read `warnings`; the printed copies would only clutter the output.
-beforeEach(() => {
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
-
-function shopChart(): Chart {
-  return new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-}
+quietWarnings();
 
 describe('a workload gated by two migrations', () => {
   test('gets one ServiceAccount, bound to both migrations\' Roles', () => {
@@ -84,22 +68,12 @@ describe('objects that would overwrite each other', () => {
 });
 
 describe('a gated workload runs this release', () => {
-  /** A MigratedService whose migration has its own image, and a worker gated by it. */
-  function workerOf(image: string, options = {}) {
-    const chart = shopChart();
-    const web = new MigratedService(chart, 'web', { ...SHOP, name: 'shop', image: 'registry.example.com/shop', migrationImage: 'registry.example.com/shop-migration' });
-    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
-    worker.addContainer({ name: 'worker', image });
-    web.migration.gate(worker, options);
-    return chart;
-  }
-
   test.each([
     ['registry.example.com/shop:v1.2.2', 'registry.example.com/shop:v1.2.2'],
     ['registry.example.com/shop-migration:v1.2.2', 'registry.example.com/shop-migration:v1.2.2'],
     ['registry.example.com/shop', 'registry.example.com/shop:\\(no tag: latest\\)'],
   ])('a container on %s is refused, naming the container, both images and both fixes', (image, shown) => {
-    expect(() => Testing.synth(workerOf(image))).toThrow(new RegExp(
+    expect(() => Testing.synth(gatedWorkerChart(image))).toThrow(new RegExp(
       `DatabaseMigration "shop/web/Migration": gate\\(workload\\) "shop/worker" is invalid: its container "worker" runs ${shown.replace(/\./g, '\\.')}, `
       + 'but this release, whose migration it waits for, is registry\\.example\\.com/shop(-migration)?:v1\\.2\\.3.*'
       + 'migration\\.releaseImage\\(.*allowOtherImageTags: true'));
@@ -111,7 +85,7 @@ describe('a gated workload runs this release', () => {
     ['a digest', 'registry.example.com/shop@sha256:' + 'a'.repeat(64), {}],
     ['the explicit opt-out', 'registry.example.com/shop:v1.2.2', { allowOtherImageTags: true }],
   ])('%s is accepted', (_case, image, options) => {
-    expect(() => Testing.synth(workerOf(image, options))).not.toThrow();
+    expect(() => Testing.synth(gatedWorkerChart(image, options))).not.toThrow();
   });
 
   test('the waiter\'s own image is the user\'s choice, whatever its repository', () => {

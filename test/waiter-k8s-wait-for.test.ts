@@ -9,13 +9,12 @@
  * The tests are skipped, saying why, when busybox or the script is missing.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, mkdirSync, symlinkSync } from 'fs';
 import { join } from 'path';
 import { MigrationWaiter } from '../src';
-import { FakeApiServer, KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
+import { KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
 import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
-import { ContainerCommand, fakeServerKubeconfig, kubectlBinary, KubectlRun, runContainer } from './support/real-kubectl';
+import { ContainerCommand, kubectlBinary, KubectlRun, useFakeCluster } from './support/real-kubectl';
 
 jest.setTimeout(60_000);
 
@@ -33,23 +32,7 @@ const JOB: string = oneOfKind(manifests, 'Job').metadata.name;
 const WAIT: ContainerCommand & { image: string } = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
 const ROLE_RULES: RbacRule[] = oneOfKind(manifests, 'Role').rules;
 
-let server: FakeApiServer;
-let dir: string;
-let runs: KubectlRun[] = [];
-
-beforeEach(async () => {
-  server = await FakeApiServer.start();
-  server.tokens.set(TOKEN, ROLE_RULES);
-  dir = mkdtempSync(join(tmpdir(), 'k8s-wait-for-'));
-});
-
-afterEach(async () => {
-  for (const started of runs) started.child.kill('SIGKILL');
-  await Promise.all(runs.map((r) => r.exited));
-  runs = [];
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const cluster = useFakeCluster({ token: TOKEN, rules: ROLE_RULES, namespace: NS, scratchPrefix: 'k8s-wait-for-' });
 
 function job(): KubeObject {
   // As the Job controller reports it since Kubernetes 1.24 (JobReadyPods): kubectl describe then prints
@@ -62,19 +45,15 @@ function job(): KubeObject {
  * env, under busybox sh, with only busybox's applets and kubectl on PATH (as in the Alpine image).
  */
 function runWaiter(): KubectlRun {
-  const home = join(dir, `home-${runs.length}`);
+  const home = cluster.nextHome();
   const applets = join(home, 'busybox');
   mkdirSync(applets, { recursive: true });
   for (const applet of ['sh', 'sed', 'grep', 'xargs', 'expr', 'sleep', 'date', 'printf', 'echo', 'tr']) symlinkSync(BUSYBOX, join(applets, applet));
   symlinkSync(kubectlBinary(OLDEST), join(applets, 'kubectl'));
-  const started = runContainer({ ...WAIT, command: [join(applets, 'sh'), SCRIPT] }, {
-    minor: OLDEST, home, kubeconfig: fakeServerKubeconfig(home, server.port, TOKEN, NS), onlyPath: applets,
-  });
-  runs.push(started);
-  return started;
+  return cluster.run({ ...WAIT, command: [join(applets, 'sh'), SCRIPT] }, { minor: OLDEST, home, onlyPath: applets });
 }
 
-const jobReads = () => server.requests.filter((r) => r.resource === 'jobs' && r.verb === 'get').length;
+const jobReads = () => cluster.server.requests.filter((r) => r.resource === 'jobs' && r.verb === 'get').length;
 
 (missing.length > 0 ? describe.skip : describe)(`k8s-wait-for's wait_for.sh with busybox sh and real kubectl ${OLDEST}`, () => {
   test('the container runs the image\'s entrypoint with arguments job-wr and the Job\'s name', () => {
@@ -84,32 +63,32 @@ const jobReads = () => server.requests.filter((r) => r.resource === 'jobs' && r.
   });
 
   test('a Job that completes while the pod waits: exits 0 at the next poll', async () => {
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const waiter = runWaiter();
     // WHEN its first poll has found the Job running
     await until('a first poll', () => waiter.stdout.includes(`Waiting for job ${JOB}...`));
     const polled = jobReads();
     expect(waiter.running).toBe(true);
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     // THEN it exits 0 after the next poll
     expect(await waiter.exited).toBe(0);
     expect(waiter.stdout).toContain(`job ${JOB} is ready.`);
     expect(jobReads()).toBeGreaterThan(polled);
     // AND the Role's `get` was all it needed on the Job, and every Job request was allowed
     const allowed = (r: RequestInfo) => ROLE_RULES.some((rule) => rule.verbs.includes(r.verb) && rule.resourceNames?.includes(r.name!));
-    expect(server.requests.filter((r) => r.resource === 'jobs' && !allowed(r))).toEqual([]);
-    expect(new Set(server.requests.filter((r) => r.resource === 'jobs').map((r) => r.verb))).toEqual(new Set(['get']));
+    expect(cluster.server.requests.filter((r) => r.resource === 'jobs' && !allowed(r))).toEqual([]);
+    expect(new Set(cluster.server.requests.filter((r) => r.resource === 'jobs').map((r) => r.verb))).toEqual(new Set(['get']));
   });
 
   test('a Job that completed before the pod started: exits 0 at once', async () => {
-    server.apply('jobs', NS, job());
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.apply('jobs', NS, job());
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     expect(await runWaiter().exited).toBe(0);
   });
 
   test('a Job that failed: waits forever, polling, and never says the migration failed', async () => {
-    server.apply('jobs', NS, job());
-    server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    cluster.server.apply('jobs', NS, job());
+    cluster.server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     const waiter = runWaiter();
     await until('three polls', () => jobReads() >= 3);
     expect(waiter.running).toBe(true);
@@ -119,8 +98,8 @@ const jobReads = () => server.requests.filter((r) => r.resource === 'jobs' && r.
 
   test.each(['not created yet', 'gone'])('a Job that is %s: exits 1 at once', async (state) => {
     if (state === 'gone') {
-      server.apply('jobs', NS, job());
-      server.delete('jobs', NS, JOB);
+      cluster.server.apply('jobs', NS, job());
+      cluster.server.delete('jobs', NS, JOB);
     }
     const waiter = runWaiter();
     expect(await waiter.exited).toBe(1);

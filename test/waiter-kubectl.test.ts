@@ -3,13 +3,10 @@
  * Deployment and run with real kubectl binaries (the pinned image's version and the newest) against
  * the fake API server, with exactly the RBAC the synthesized Role grants.
  */
-import { mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { MigrationWaiter } from '../src';
-import { FakeApiServer, KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
+import { KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
 import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
-import { ContainerCommand, fakeServerKubeconfig, kubectlMinorOfImage, KubectlRun, runContainer } from './support/real-kubectl';
+import { ContainerCommand, kubectlMinorOfImage, KubectlRun, useFakeCluster } from './support/real-kubectl';
 
 jest.setTimeout(60_000);
 
@@ -27,23 +24,7 @@ const ROLE_RULES: RbacRule[] = oneOfKind(manifests, 'Role').rules;
 const PINNED = kubectlMinorOfImage(container(pod, 'wait-for-myapp-migration').image);
 const NEWEST = '1.33';
 
-let server: FakeApiServer;
-let dir: string;
-let runs: KubectlRun[] = [];
-
-beforeEach(async () => {
-  server = await FakeApiServer.start();
-  server.tokens.set(TOKEN, ROLE_RULES);
-  dir = mkdtempSync(join(tmpdir(), 'kubectl-wait-'));
-});
-
-afterEach(async () => {
-  for (const started of runs) started.child.kill('SIGKILL');
-  await Promise.all(runs.map((r) => r.exited));
-  runs = [];
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const cluster = useFakeCluster({ token: TOKEN, rules: ROLE_RULES, namespace: NS, scratchPrefix: 'kubectl-wait-' });
 
 function job(): KubeObject {
   return { metadata: { name: JOB }, spec: { template: { spec: { containers: [{ name: 'migrate', image: 'app:v2' }] } } }, status: { active: 1 } };
@@ -51,10 +32,7 @@ function job(): KubeObject {
 
 /** Runs one init container of the pod with real kubectl `minor`, as its service account. */
 function run(minor: string, spec: ContainerCommand): KubectlRun {
-  const home = join(dir, `home-${runs.length}`);
-  const started = runContainer(spec, { minor, home, kubeconfig: fakeServerKubeconfig(home, server.port, TOKEN, NS) });
-  runs.push(started);
-  return started;
+  return cluster.run(spec, { minor });
 }
 
 /** Runs the pod's two init containers in order, as the kubelet does: the second only after the first exits 0. */
@@ -71,8 +49,8 @@ async function initContainers(minor: string): Promise<{ wait: number | null; che
 /** Resolves once kubectl watches the Job; fails with kubectl's output if the latest run ended first. */
 async function watching(): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (server.openWatches('jobs') < 1) {
-    const latest = runs[runs.length - 1];
+  while (cluster.server.openWatches('jobs') < 1) {
+    const latest = cluster.runs[cluster.runs.length - 1];
     if (latest && !latest.running) throw new Error(`kubectl exited before it watched the Job:\n${latest.stdout}${latest.stderr}`);
     if (Date.now() > deadline) throw new Error('gave up waiting for kubectl to watch the Job');
     await sleep(20);
@@ -81,33 +59,33 @@ async function watching(): Promise<void> {
 
 describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (minor) => {
   test('a Job that completes while the pod waits: both containers exit 0', async () => {
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const pending = initContainers(minor);
     // WHEN the first container is watching and the Job then completes
     await watching();
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     // THEN the pod's init containers both succeed
     const result = await pending;
     expect(result).toMatchObject({ wait: 0, check: 0 });
     // AND kubectl used every verb the Role grants, on this Job only, and the Role allowed every request
-    expect(new Set(server.requests.map((r) => r.verb))).toEqual(new Set(ROLE_RULES.flatMap((r) => r.verbs)));
+    expect(new Set(cluster.server.requests.map((r) => r.verb))).toEqual(new Set(ROLE_RULES.flatMap((r) => r.verbs)));
     const allowed = (r: RequestInfo) => ROLE_RULES.some((rule) => rule.verbs.includes(r.verb) && rule.resourceNames?.includes(r.name!));
-    expect(server.requests.filter((r) => !allowed(r))).toEqual([]);
-    expect(server.requests.every((r) => r.name === JOB && r.resource === 'jobs')).toBe(true);
+    expect(cluster.server.requests.filter((r) => !allowed(r))).toEqual([]);
+    expect(cluster.server.requests.every((r) => r.name === JOB && r.resource === 'jobs')).toBe(true);
     expect(result.output).not.toMatch(/forbidden/i);
   });
 
   test('a Job that completed before the pod started: both containers exit 0', async () => {
-    server.apply('jobs', NS, job());
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.apply('jobs', NS, job());
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     expect(await initContainers(minor)).toMatchObject({ wait: 0, check: 0 });
   });
 
   test('a Job that fails while the pod waits: the first container returns and the second exits non-zero at once', async () => {
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const pending = initContainers(minor);
     await watching();
-    server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    cluster.server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     const result = await pending;
     expect(result.wait).toBe(0);
     expect(result.check).not.toBe(0);
@@ -115,28 +93,28 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
   });
 
   test('the interim conditions (FailureTarget, SuccessCriteriaMet) are not an outcome: it waits for Failed or Complete', async () => {
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const first = run(minor, WAIT);
     await watching();
     // WHEN the Job controller (1.31+) adds FailureTarget and SuccessCriteriaMet, as it may before the terminal condition
-    server.setJobCondition(NS, JOB, 'FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-    server.setJobCondition(NS, JOB, 'SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
+    cluster.server.setJobCondition(NS, JOB, 'FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    cluster.server.setJobCondition(NS, JOB, 'SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
     await sleep(1000);
     // THEN it is still waiting
     expect(first.running).toBe(true);
     // AND Failed then ends the wait
-    server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    cluster.server.setJobCondition(NS, JOB, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     expect(await first.exited).toBe(0);
   });
 
   test('an API server restart while it waits (refused, then 403, then a new resourceVersion history): rides it out', async () => {
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const first = run(minor, WAIT);
     await watching();
     // WHEN the API server restarts, and the Job completes once it serves again
-    await server.restart({ downMs: 2500, forbiddenMs: 1000 });
+    await cluster.server.restart({ downMs: 2500, forbiddenMs: 1000 });
     expect(first.running).toBe(true);
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     // THEN client-go's reflector retried its way back and the wait ends on Complete
     expect(await first.exited).toBe(0);
   });
@@ -149,10 +127,10 @@ describe.each([PINNED, NEWEST])('kubectl %s runs the emitted command lines', (mi
     expect(result.check).toBeUndefined();
     expect(result.output).toMatch(/NotFound/);
     // WHEN the Job is created and the kubelet reruns the container, and the Job completes
-    server.apply('jobs', NS, job());
+    cluster.server.apply('jobs', NS, job());
     const rerun = initContainers(minor);
     await watching();
-    server.setJobCondition(NS, JOB, 'Complete');
+    cluster.server.setJobCondition(NS, JOB, 'Complete');
     expect(await rerun).toMatchObject({ wait: 0, check: 0 });
   });
 });

@@ -121,8 +121,7 @@ describe('the program appears once per namespace', () => {
   test('a workload gated by two migrations mounts one program volume into both waiters', () => {
     // GIVEN a Deployment gated by two migrations
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const serviceAccount = new kplus.ServiceAccount(chart, 'web-account', { metadata: { name: 'web' } });
-    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }], serviceAccount });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }] });
     for (const name of ['billing', 'catalog']) {
       new DatabaseMigration(chart, name, { imageTag: 'v1', image: name, migrationCommand: ['./migrate'] }).gate(web);
     }

@@ -1,4 +1,4 @@
-import { COMPONENT, jobState, JobState, migrationContainer, podState, ReleaseFacts, tokenMounted, VERSION, WorkloadFacts } from './facts';
+import { COMPONENT, jobState, JobState, migrationContainer, name, podState, ReleaseFacts, time, tokenMounted, VERSION, WorkloadFacts } from './facts';
 import { Kubectl, KubectlError } from './kubectl';
 import { Need } from './model';
 import { missingPrograms } from './program';
@@ -93,9 +93,7 @@ export interface DoctorReport {
   readonly notes: readonly string[];
 }
 
-const name = (o: any): string => o?.metadata?.name ?? '';
 const LOG_READERS = 6;
-const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
 
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -1,3 +1,4 @@
+import { SERVICE_ACCOUNT_PATH } from '../pod-template';
 import { LiveWaiter, envValue, looksLikeMigration, podSpecOf, rolloutWaiterOf, waitersOf } from './model';
 import { Snapshot } from './snapshot';
 
@@ -7,7 +8,6 @@ export const COMPONENT = 'app.kubernetes.io/component';
 export const INSTANCE = 'app.kubernetes.io/instance';
 export const VERSION = 'app.kubernetes.io/version';
 const JOB_NAME_LABELS = ['batch.kubernetes.io/job-name', 'job-name'];
-export const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export type JobState = 'Complete' | 'Failed' | 'Running' | 'Suspended' | 'Pending';
 
@@ -53,9 +53,11 @@ export interface ReleaseFacts {
   readonly unwaitedCandidate?: any;
 }
 
-const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
+/** A timestamp of the API (RFC 3339) in milliseconds, NaN when absent. */
+export const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
 const labels = (o: any): Record<string, string> => o?.metadata?.labels ?? {};
-const name = (o: any): string => o?.metadata?.name ?? '';
+/** An object's name, '' when it has none. */
+export const name = (o: any): string => o?.metadata?.name ?? '';
 
 export function condition(o: any, type: string): any | undefined {
   return (o?.status?.conditions ?? []).find((c: any) => c?.type === type && c?.status === 'True');
@@ -104,7 +106,7 @@ export function initNotDone(pod: any, container: string): boolean {
  */
 export function tokenMounted(podSpec: any, container: string, isPod: boolean): boolean {
   const c = (podSpec?.initContainers ?? []).find((x: any) => x?.name === container);
-  if ((c?.volumeMounts ?? []).some((m: any) => typeof m?.mountPath === 'string' && m.mountPath.replace(/\/$/, '') === TOKEN_PATH)) {
+  if ((c?.volumeMounts ?? []).some((m: any) => typeof m?.mountPath === 'string' && m.mountPath.replace(/\/$/, '') === SERVICE_ACCOUNT_PATH)) {
     return true;
   }
   return !isPod && podSpec?.automountServiceAccountToken !== false;
@@ -151,7 +153,7 @@ function rollout(kind: string, o: any): { desired: number; updated: number; avai
   const desired = o?.spec?.replicas ?? 1;
   const updated = s.updatedReplicas ?? 0;
   const available = s.availableReplicas ?? 0;
-  const stalled = condition({ status: { conditions: (s.conditions ?? []).map((c: any) => ({ ...c, status: c.reason === 'ProgressDeadlineExceeded' ? 'True' : 'False', type: 'Stalled' })) } }, 'Stalled') !== undefined;
+  const stalled = (s.conditions ?? []).some((c: any) => c.reason === 'ProgressDeadlineExceeded');
   return { desired, updated, available, rolledOut: updated === desired && available === desired && (s.replicas ?? desired) === desired, stalled };
 }
 

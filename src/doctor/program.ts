@@ -1,4 +1,4 @@
-import { jobState, ReleaseFacts } from './facts';
+import { jobState, name, ReleaseFacts } from './facts';
 import { mountedProgramConfigMaps } from './model';
 import { Snapshot } from './snapshot';
 
@@ -15,7 +15,6 @@ export interface MissingProgram {
   readonly next: string;
 }
 
-const name = (o: any): string => o?.metadata?.name ?? '';
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Objects of the release that will start pods which mount the program, with those pods. */

@@ -1,3 +1,4 @@
+import { SERVICE_ACCOUNT_PATH } from '../pod-template';
 import { identifiesRelease } from '../release-tag';
 import { K8sObject } from './load';
 import {
@@ -301,8 +302,6 @@ function checkWaiterUser(waiter: Waiter, who: string, at: (...path: Array<string
   }
 }
 
-const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
-
 function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sObject[], report: Report): void {
   const w = waiter.workload.object;
   const account = accountOf(waiter.workload);
@@ -311,7 +310,7 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
   // The token.
   const podSetting = waiter.workload.podSpec.automountServiceAccountToken;
   const mountsOwnToken = (Array.isArray(waiter.container.volumeMounts) ? waiter.container.volumeMounts : [])
-    .some((v: any) => text(v?.mountPath).replace(/\/+$/, '') === TOKEN_PATH);
+    .some((v: any) => text(v?.mountPath).replace(/\/+$/, '') === SERVICE_ACCOUNT_PATH);
   if (!mountsOwnToken && (podSetting === false || (podSetting === undefined && sa?.raw.automountServiceAccountToken === false))) {
     const where = podSetting === false ? 'the pod spec sets automountServiceAccountToken: false'
       : `${describe(sa!)} sets automountServiceAccountToken: false and the pod spec does not turn it on`;

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
-import { MigratedService, MigrationTool, MigrationWaiter, DatabaseMigration } from '../../src';
+import { MigrationWaiter, DatabaseMigration } from '../../src';
+import { gatedWorkerChart, quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../support/shop';
 
 const read = (...name: string[]) => fs.readFileSync(path.join(FIXTURES, ...name), 'utf8');
 const drift = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS027');
@@ -108,33 +109,10 @@ describe('MS027 compares the release\'s repositories', () => {
 });
 
 describe('lint agrees with gate()', () => {
-  const SHOP = {
-    imageTag: 'v1.2.3',
-    name: 'shop',
-    image: `${REGISTRY}/shop`,
-    migrationImage: `${REGISTRY}/shop-migration`,
-    migrationTool: MigrationTool.prisma(),
-    secretNames: ['shop-secrets'],
-  };
-  beforeEach(() => {
-    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-  });
-
-  /** A MigratedService whose migration has its own image, and a worker on `image` gated by it. */
-  function workerChart(image: string, options = {}): Chart {
-    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const web = new MigratedService(chart, 'web', SHOP);
-    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
-    worker.addContainer({ name: 'worker', image });
-    web.migration.gate(worker, options);
-    return chart;
-  }
+  quietWarnings();
   const refusedAtSynth = (image: string) => {
     try {
-      Testing.synth(workerChart(image));
+      Testing.synth(gatedWorkerChart(image));
       return false;
     } catch (error) {
       return /gate\(workload\).*runs .*but this release/.test((error as Error).message);
@@ -159,19 +137,19 @@ describe('lint agrees with gate()', () => {
 
   test('the manifest gate() refuses, synthesized with the opt-out, is reported; the release tag is not', () => {
     // GIVEN the worker on the previous release, let through by allowOtherImageTags
-    const refused = lintText(chartYaml(workerChart(`${REGISTRY}/shop:v1.2.2`, { allowOtherImageTags: true })));
+    const refused = lintText(chartYaml(gatedWorkerChart(`${REGISTRY}/shop:v1.2.2`, { allowOtherImageTags: true })));
     // THEN lint reports that worker's container, against the migration Job
     expect(refused.findings.filter((f) => f.rule.id === 'MS027').map((f) => f.message)).toEqual([
       expect.stringMatching(/^Deployment shop\/shop-worker \(container worker\) runs registry\.example\.com\/shop:v1\.2\.2, but Job shop\/shop-migration-v1-2-3.* runs registry\.example\.com\/shop-migration:v1\.2\.3/),
     ]);
     // AND the worker on the release's tag is not reported
-    expect(drift(chartYaml(workerChart(`${REGISTRY}/shop:v1.2.3`)))).toEqual([]);
+    expect(drift(chartYaml(gatedWorkerChart(`${REGISTRY}/shop:v1.2.3`)))).toEqual([]);
   });
 
   test('a watch waiter run from another build of the app\'s image is a waiter, not an app container', () => {
     // GIVEN the library's waiter program on a pinned older build of the app image, which gate() accepts
-    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const migration = new DatabaseMigration(chart, 'db', { ...SHOP, image: `${REGISTRY}/shop`, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }) });
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', { ...SHOP_WITH_MIGRATION_IMAGE, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }) });
     const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
     worker.addContainer({ name: 'worker', image: migration.releaseImage(`${REGISTRY}/shop`) });
     migration.gate(worker);

@@ -353,13 +353,7 @@ export class FakeApiServer {
 
     const rules = token === undefined ? undefined : this.tokens.get(token);
     if (!rules) return this.status(res, 401, 'Unauthorized', 'Unauthorized');
-    if (!this.authorized(rules, info)) {
-      const qualified = group ? `${resource}.${group}` : resource;
-      const subject = info.name ? `${qualified} "${info.name}"` : qualified;
-      return this.status(res, 403, 'Forbidden',
-        `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
-        { name: info.name, group, kind: resource });
-    }
+    if (!this.authorized(rules, info)) return this.forbidden(res, info);
     if (this.deniedWhileStartingUp(info, res)) return;
     const intercepted = this.interceptor?.(info);
     if (intercepted === 'reset') {

@@ -8,9 +8,10 @@
  * `readlink -f "$(which kubectl)"` names.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { CA_FILE } from './fake-api-server';
+import { CA_FILE, FakeApiServer, RbacRule } from './fake-api-server';
 
 /** The folder holding `kubectl.1.NN`, or undefined when the machine has none. */
 export const KUBECTL_DIR: string | undefined = (() => {
@@ -100,4 +101,66 @@ export function runContainer(container: ContainerCommand, options: RunOptions): 
     env: { ...env, HOME: options.home, KUBECONFIG: options.kubeconfig, PATH: options.onlyPath ?? `${bin}:${process.env.PATH}` },
   });
   return new KubectlRun(child);
+}
+
+/** Who the containers of a test file run as, and where their scratch folders go. */
+export interface FakeClusterOptions {
+  /** The pod's service-account token; the fake API server grants it `rules`. */
+  readonly token: string;
+  readonly rules: RbacRule[];
+  /** The pod's namespace (kubectl's default namespace). */
+  readonly namespace: string;
+  /** Prefix of each test's scratch folder under the system's temporary folder. */
+  readonly scratchPrefix: string;
+}
+
+/**
+ * A fresh fake API server and scratch folder for each test of the file that calls useFakeCluster(),
+ * and the containers started in it; after each test, what still runs is killed, then both are removed.
+ */
+export class FakeCluster {
+  public server!: FakeApiServer;
+  public dir!: string;
+  /** The containers started in the current test, oldest first. */
+  public runs: KubectlRun[] = [];
+
+  constructor(private readonly options: FakeClusterOptions) {}
+
+  /** The HOME the next container started gets. */
+  public nextHome(): string {
+    return join(this.dir, `home-${this.runs.length}`);
+  }
+
+  /** Starts one container with real kubectl `minor`, as the pod's service account. */
+  public run(container: ContainerCommand, options: { minor: string; home?: string; onlyPath?: string }): KubectlRun {
+    const home = options.home ?? this.nextHome();
+    const kubeconfig = fakeServerKubeconfig(home, this.server.port, this.options.token, this.options.namespace);
+    const started = runContainer(container, { minor: options.minor, home, kubeconfig, onlyPath: options.onlyPath });
+    this.runs.push(started);
+    return started;
+  }
+
+  /** @internal */
+  public async _start(): Promise<void> {
+    this.server = await FakeApiServer.start();
+    this.server.tokens.set(this.options.token, this.options.rules);
+    this.dir = mkdtempSync(join(tmpdir(), this.options.scratchPrefix));
+  }
+
+  /** @internal */
+  public async _stop(): Promise<void> {
+    for (const started of this.runs) started.child.kill('SIGKILL');
+    await Promise.all(this.runs.map((r) => r.exited));
+    this.runs = [];
+    await this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Registers beforeEach/afterEach for a FakeCluster in the calling test file, and returns it. */
+export function useFakeCluster(options: FakeClusterOptions): FakeCluster {
+  const cluster = new FakeCluster(options);
+  beforeEach(() => cluster._start());
+  afterEach(() => cluster._stop());
+  return cluster;
 }
