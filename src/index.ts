@@ -1,4 +1,5 @@
 export * from './database-migration';
+export * from './database-migration-props';
 export * from './gate';
 export { MigrationLedger } from './migration-ledger';
 export { PostDeployMigration } from './post-deploy-migration';

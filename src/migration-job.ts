@@ -2,7 +2,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { envFromNames, mountWritablePaths, toEnvValues } from './containers';
-import { DatabaseMigrationProps } from './database-migration';
+import { DatabaseMigrationProps } from './database-migration-props';
 import { restrictedSecurityContext } from './security-context';
 
 /** What distinguishes the pre-deploy Job from the post-deploy one. */

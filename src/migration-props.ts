@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigrationProps } from './database-migration';
+import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
 import { isDns1035Label } from './names';
 import {

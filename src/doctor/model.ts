@@ -1,5 +1,6 @@
 import { K8sObject } from '../lint/load';
 import * as lint from '../lint/model';
+import { text } from '../lint/text';
 
 /*
  * The one place doctor reads the manifest model of `lint`: what an init container waits for, and
@@ -81,7 +82,7 @@ function parseWaiters(raw: any, namespace: string): LiveWaiter[] {
   }
   return lint.containersOf(workload.podSpec, 'initContainers').flatMap((container, index) =>
     lint.waitersOf(workload, container, index).map((w) => ({
-      container: lint.text(container.name),
+      container: text(container.name),
       kind: w.kind,
       jobName: w.jobName,
       namespace: w.namespace ?? namespace,
@@ -119,14 +120,14 @@ export function mountedProgramConfigMaps(raw: any, namespace: string): string[] 
     return [];
   }
   const waiterNames = new Set(waitersOf(raw, namespace).map((w) => w.container));
-  const runsWaiter = (c: any): boolean => waiterNames.has(lint.text(c?.name)) || lint.waitsForRollout(c)
+  const runsWaiter = (c: any): boolean => waiterNames.has(text(c?.name)) || lint.waitsForRollout(c)
     || [c?.command, c?.args].flatMap((a) => (Array.isArray(a) ? a : []))
-      .some((word: unknown) => /(^|\/)migration-waiter\.js$/.test(lint.text(word)));
+      .some((word: unknown) => /(^|\/)migration-waiter\.js$/.test(text(word)));
   const mounted = new Set([...lint.containersOf(spec, 'initContainers'), ...lint.containersOf(spec, 'containers')]
     .filter(runsWaiter)
-    .flatMap((c) => (Array.isArray(c?.volumeMounts) ? c.volumeMounts : []).map((m: any) => lint.text(m?.name))));
+    .flatMap((c) => (Array.isArray(c?.volumeMounts) ? c.volumeMounts : []).map((m: any) => text(m?.name))));
   const names = (Array.isArray(spec.volumes) ? spec.volumes : [])
-    .filter((v: any) => mounted.has(lint.text(v?.name)) && v?.configMap && v.configMap.optional !== true && v.configMap.name)
-    .map((v: any) => lint.text(v.configMap.name));
+    .filter((v: any) => mounted.has(text(v?.name)) && v?.configMap && v.configMap.optional !== true && v.configMap.name)
+    .map((v: any) => text(v.configMap.name));
   return [...new Set<string>(names)];
 }

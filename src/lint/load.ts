@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as jsyaml from 'js-yaml';
 import { Document, isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import { text as asText } from './model';
+import { text as asText } from './text';
 
 /** Where an object came from: the file (`<stdin>` for `-`) and the line its mapping starts on. */
 export interface Source {

@@ -1,5 +1,6 @@
 import { K8sObject } from './load';
 import { basename, commandsOf } from './shell';
+import { text } from './text';
 // Where each workload kind keeps its pod spec: the same table the constructs gate by.
 import { POD_SPEC_PATHS } from '../pod-template';
 
@@ -58,20 +59,6 @@ export interface MigrationJob {
   readonly job: K8sObject;
   /** The waiters that resolve to this Job. Empty for a Job that only looks like a migration. */
   readonly waiters: Waiter[];
-}
-
-/**
- * Any YAML value as text, for names and messages. `String()` would call a mapping's own `toString`
- * key, which a manifest may define, and throw.
- */
-export function text(value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return String(value);
-  }
-  return value === undefined || value === null ? '' : JSON.stringify(value) ?? '';
 }
 
 /** Two namespaces can be the same unless both are written out and differ. */

@@ -13,11 +13,11 @@ import {
   podSpecOf,
   PolicyRule,
   ruleCovers,
-  text,
   Waiter,
   waitsForRollout,
   Workload,
 } from './model';
+import { text } from './text';
 
 export type Severity = 'error' | 'warning' | 'info';
 
