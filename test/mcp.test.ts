@@ -5,14 +5,14 @@
  * names its cluster with the `kubeconfig` argument, and a bad call never stops the next one.
  */
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { FIXTURES } from './lint/support';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer } from './support/fake-api-server';
 import { PATTERN_EXAMPLE, named, synthesize } from './support/manifests';
-import { McpSession, REPO, startMcp } from './support/mcp-client';
+import { CLI, McpSession, REPO, startMcp } from './support/mcp-client';
 
 jest.setTimeout(90_000);
 
@@ -412,5 +412,80 @@ describe('the SDK stays out of the construct library', () => {
     expect(sdk(library)).toEqual([]);
     expect(sdk(server).some((f) => f.includes('@modelcontextprotocol'))).toBe(true);
     expect(sdk(server).some((f) => /[/\\]zod[/\\]/.test(f))).toBe(true);
+  });
+});
+
+describe('the README\'s and docs/mcp.md\'s snippets, run', () => {
+  const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const DOC = readFileSync(join(REPO, 'docs', 'mcp.md'), 'utf8');
+  const blocks = (text: string, lang: string): string[] => [...text.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
+  const section = README.slice(README.indexOf('## Use it from an assistant (MCP)'), README.indexOf('## Lint existing manifests'));
+
+  /** An assistant's project with the package installed, whose bin runs these sources: `npx` finds it there, offline. */
+  function assistantProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'assistant-'));
+    const pkg = join(dir, 'node_modules', 'cdk8s-migrated-service');
+    mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+    mkdirSync(pkg);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'assistant-project', private: true, devDependencies: { 'cdk8s-migrated-service': '0.0.0' } }));
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'cdk8s-migrated-service', version: '0.0.0', bin: { 'cdk8s-migrated-service': 'bin.sh' } }));
+    writeFileSync(join(pkg, 'bin.sh'), `#!/bin/sh\nexec "${process.execPath}" -r "${join(REPO, 'node_modules', 'ts-node', 'register', 'transpile-only')}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    symlinkSync(join('..', 'cdk8s-migrated-service', 'bin.sh'), join(dir, 'node_modules', '.bin', 'cdk8s-migrated-service'));
+    return dir;
+  }
+  const npmEnv = { npm_config_update_notifier: 'false', npm_config_offline: 'true', npm_config_cache: join(tmpdir(), 'mcp-npm-cache') };
+
+  test('the README\'s mcpServers entry parses, and its command starts a server that lists the four tools', async () => {
+    // GIVEN the README's configuration, verbatim
+    const [config] = blocks(section, 'json');
+    const entry = JSON.parse(config).mcpServers['cdk8s-migrated-service'];
+    expect(entry).toEqual({ command: 'npx', args: ['cdk8s-migrated-service', 'mcp'] });
+    const project = assistantProject();
+    // WHEN an assistant starts its command in a project that has the package
+    const session = await startMcp({ PATH: process.env.PATH ?? '', HOME: home, ...npmEnv }, [], { command: entry.command, args: entry.args, cwd: project });
+    try {
+      // THEN it serves the tools the README lists
+      const { tools } = await session.client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+      for (const name of TOOLS) expect(section).toContain(`- \`${name}\`: `);
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.close();
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  test('docs/mcp.md: its configuration with an environment reaches the cluster through KUBECONFIG and KUBECTL, and its exchange gives the answer shown', async () => {
+    // GIVEN the failed release of the example
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'failed', { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    cluster.jobPod(r.job, 'failed', 'applying 0042_add_index\nERROR: relation "orders" does not exist\n');
+    // AND the documented configuration, its environment pointed at this machine's kubeconfig and kubectl
+    const [config, request, structured] = blocks(DOC, 'json');
+    const entry = JSON.parse(config).mcpServers['cdk8s-migrated-service'];
+    expect(entry.command).toBe('npx');
+    expect(entry.args).toEqual(['cdk8s-migrated-service', 'mcp']);
+    expect(Object.keys(entry.env).sort()).toEqual(['KUBECONFIG', 'KUBECTL', 'PATH']);
+    const env = { ...entry.env, KUBECONFIG: cluster.kubeconfig, KUBECTL: `${KUBECTL_DIR}/kubectl.1.32`, PATH: process.env.PATH ?? '' };
+    const project = assistantProject();
+    const session = await startMcp({ ...env, HOME: home, ...npmEnv }, [], { command: entry.command, args: entry.args, cwd: project });
+    try {
+      // WHEN the assistant makes the documented call, verbatim, and the README's
+      const call_ = JSON.parse(request);
+      const result: any = await session.client.callTool(call_);
+      const readmeArgs = JSON.parse(/`(\{"namespace": "shop", "release": "v2\.0\.0"\})`/.exec(section)![1]);
+      const fromReadme: any = await session.client.callTool({ name: 'diagnose_release', arguments: readmeArgs });
+
+      // THEN the answer holds the lines and the structured content shown
+      expect(result.isError).toBeFalsy();
+      const lines = result.content[0].text.split('\n');
+      for (const line of blocks(DOC, 'text')[0].trimEnd().split('\n')) expect(lines).toContain(line);
+      expect(result.structuredContent).toMatchObject(JSON.parse(structured));
+      expect(fromReadme.structuredContent).toEqual(expect.objectContaining({ releases: [expect.objectContaining({ verdict: 'FAILED', job: r.job })] }));
+    } finally {
+      await session.close();
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
