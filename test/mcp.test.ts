@@ -13,6 +13,7 @@ import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster
 import { FakeApiServer } from './support/fake-api-server';
 import { PATTERN_EXAMPLE, named, synthesize } from './support/manifests';
 import { CLI, McpSession, REPO, startMcp } from './support/mcp-client';
+import { main } from '../src/lint/cli';
 
 jest.setTimeout(90_000);
 
@@ -134,6 +135,25 @@ describe('the tools an assistant sees', () => {
     expect(byName.lint_manifests.inputSchema.required ?? []).toEqual([]);
     expect(byName.lint_manifests.annotations?.openWorldHint).toBe(false);
     expect((byName.diagnose_release.outputSchema as any).required).toEqual(expect.arrayContaining(['namespace', 'releases', 'found']));
+  });
+
+  test('mcp --help, a bad option, and the bin\'s usage naming mcp', async () => {
+    const run = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(args, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, readStdin: async () => '' });
+      return { code, stdout, stderr };
+    };
+    const help = await run('mcp', '--help');
+    const bad = await run('mcp', '--port', '8080');
+    const usage = await run('--help');
+
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: cdk8s-migrated-service mcp \[options\]/);
+    expect(help.stdout).toContain('{ "command": "npx", "args": ["cdk8s-migrated-service", "mcp"] }');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('cdk8s-migrated-service mcp: unknown option --port\nRun "cdk8s-migrated-service mcp --help" for usage.\n');
+    expect(usage.stdout).toMatch(/^ +cdk8s-migrated-service mcp \[options\] +\(doctor and lint as tools for an assistant/m);
   });
 
   test('the server says who it is, and logs to stderr only', async () => {

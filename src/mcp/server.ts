@@ -193,7 +193,7 @@ export function createServer(settings: ServerSettings, log: (line: string) => vo
   return server;
 }
 
-/** `mcp`: parses its options, then serves on stdio until the client closes stdin. */
+/** `mcp`: parses its options, then serves on stdio; the server stays up until the client closes stdin. */
 export async function mcpMain(argv: readonly string[], io: McpIo, version: string): Promise<number> {
   let kubectl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -220,14 +220,9 @@ export async function mcpMain(argv: readonly string[], io: McpIo, version: strin
     console[method] = (...args: unknown[]) => io.stderr(`${args.map(String).join(' ')}\n`);
   }
   const server = createServer({ kubectl: kubectl ?? env.KUBECTL ?? 'kubectl', env, version }, log);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    process.stdin.on('end', () => resolve());
-  });
-  await server.connect(transport);
+  await server.connect(new StdioServerTransport());
   log(`serving ${version} on stdio (kubectl: ${kubectl ?? env.KUBECTL ?? 'kubectl'})`);
-  await closed;
-  await server.close();
+  // The process lives while stdin is open. When the client closes it, the calls under way finish
+  // and answer (a pipe's stdout is written synchronously), then nothing is left and node exits.
   return 0;
 }
