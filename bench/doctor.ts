@@ -5,6 +5,10 @@
  * Init, and one pod per Job. doctor runs through a real kubectl, as a user runs it; the benchmark
  * counts the API requests by verb and resource, and times the whole command.
  *
+ * Then the same namespace through the MCP server (`cdk8s-migrated-service mcp`, a child process
+ * driven by the SDK's client over stdio, as an assistant drives it): one tool call at a time, timed
+ * from the call to its answer, the server's start-up apart.
+ *
  * `npm run bench:doctor -- --reps 5 --kubectl /path/to/kubectl`. Timings are printed, never asserted.
  */
 import { loadavg } from 'os';
@@ -12,6 +16,7 @@ import { performance } from 'perf_hooks';
 import { Chart, Testing } from 'cdk8s';
 import { MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR } from '../test/support/doctor-cluster';
+import { startMcp } from '../test/support/mcp-client';
 
 const APPS = 10;
 const TAGS = ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0', 'v1.4.0'];
@@ -88,8 +93,54 @@ async function main(): Promise<void> {
       const median = times[Math.floor(times.length / 2)];
       console.log(`| ${label} | ${counts.shown} | ${(median / 1000).toFixed(2)} s (${(times[0] / 1000).toFixed(2)}-${(times[times.length - 1] / 1000).toFixed(2)}) | ${counts.list} | ${counts.get} | ${counts.log} | ${counts.sar} | ${counts.code} |`);
     }
+    await benchMcp(cluster, reps);
   } finally {
     await cluster.close();
+  }
+}
+
+/** The MCP server's tools on the same namespace: LIST calls and the wall time of one call. */
+async function benchMcp(cluster: DoctorCluster, reps: number): Promise<void> {
+  const started = performance.now();
+  const mcp = await startMcp({ PATH: process.env.PATH ?? '', HOME: cluster.dir, KUBECONFIG: cluster.kubeconfig, KUBECTL: cluster.kubectl });
+  const startup = performance.now() - started;
+  try {
+    console.log('');
+    console.log(`MCP server (from the sources, through ts-node): started and initialized in ${(startup / 1000).toFixed(2)} s`);
+    console.log('');
+    console.log('| tool call | releases answered | wall time (median, min-max) | LIST | GET (pod, for its log) | pods/log GET | SubjectAccessReview | isError |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    const calls: Array<[string, string, Record<string, unknown>]> = [
+      ['diagnose_release (last 5)', 'diagnose_release', {}],
+      ['diagnose_release (last 50)', 'diagnose_release', { last: 50 }],
+      ['diagnose_release (release v1.4.0)', 'diagnose_release', { release: 'v1.4.0', last: 50 }],
+      ['list_releases (limit 50)', 'list_releases', { limit: 50 }],
+      ['migration_logs (newest release)', 'migration_logs', {}],
+    ];
+    for (const [label, name, args] of calls) {
+      const times: number[] = [];
+      let counts = { list: 0, get: 0, log: 0, sar: 0, shown: 0, error: false };
+      for (let rep = 0; rep < reps; rep++) {
+        cluster.server.requests.length = 0;
+        const start = performance.now();
+        const result: any = await mcp.client.callTool({ name, arguments: { namespace: 'bench', ...args } });
+        times.push(performance.now() - start);
+        const requests = cluster.server.requests;
+        counts = {
+          list: requests.filter((r) => r.verb === 'list').length,
+          get: requests.filter((r) => r.verb === 'get' && r.resource !== 'pods/log').length,
+          log: requests.filter((r) => r.resource === 'pods/log').length,
+          sar: requests.filter((r) => r.resource === 'subjectaccessreviews').length,
+          shown: result.structuredContent?.releases?.length ?? (result.structuredContent?.lines ? 1 : 0),
+          error: result.isError === true,
+        };
+      }
+      times.sort((x, y) => x - y);
+      const median = times[Math.floor(times.length / 2)];
+      console.log(`| ${label} | ${counts.shown} | ${(median / 1000).toFixed(2)} s (${(times[0] / 1000).toFixed(2)}-${(times[times.length - 1] / 1000).toFixed(2)}) | ${counts.list} | ${counts.get} | ${counts.log} | ${counts.sar} | ${counts.error} |`);
+    }
+  } finally {
+    await mcp.close();
   }
 }
 

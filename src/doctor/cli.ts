@@ -104,7 +104,8 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
   return o;
 }
 
-function cannotRun(e: KubectlError, namespace: string | undefined): string {
+/** What to tell the user when kubectl could not do what doctor asked, and what to do about it. */
+export function cannotRun(e: KubectlError, namespace: string | undefined): string {
   const message = e.message.replace(/[.?!]$/, '');
   const where = namespace ? ` in namespace ${namespace}` : '';
   switch (e.kind) {

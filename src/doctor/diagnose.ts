@@ -123,7 +123,7 @@ function reviewOf(user: string, namespace: string, n: Need): any {
 }
 
 /** Whether the release matches `--job` / `--release`. */
-function selected(r: ReleaseFacts, options: DoctorOptions): boolean {
+export function selected(r: ReleaseFacts, options: DoctorOptions): boolean {
   if (options.job !== undefined && r.jobName !== options.job) return false;
   if (options.release !== undefined) {
     const tag = options.release;

@@ -109,6 +109,22 @@ export class Kubectl {
     return JSON.parse(out).items ?? [];
   }
 
+  /**
+   * Whether the cluster has that namespace: false on a 404. LISTs in a namespace that does not exist
+   * answer an empty list, which looks like a namespace without migrations.
+   */
+  public async namespaceExists(namespace: string): Promise<boolean> {
+    try {
+      await this.run(['get', '--raw', `/api/v1/namespaces/${encodeURIComponent(namespace)}`]);
+      return true;
+    } catch (e) {
+      if (e instanceof KubectlError && e.kind === 'not-found') {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   /** The last lines of a container's log. */
   public async logs(namespace: string, pod: string, container: string, tail: number): Promise<string> {
     return this.run(['logs', pod, '-n', namespace, '-c', container, `--tail=${tail}`]);

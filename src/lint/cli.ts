@@ -21,6 +21,7 @@ const PROGRAM = 'cdk8s-migrated-service';
 
 const USAGE = `Usage: ${PROGRAM} lint [options] PATH...
        ${PROGRAM} doctor [options]     (diagnose the releases on a live cluster; doctor --help)
+       ${PROGRAM} mcp [options]        (doctor and lint as tools for an assistant, over MCP on stdio; mcp --help)
 
 Finds the traps of the migration Job + init container pattern in Kubernetes manifests.
 PATH is a YAML file, a directory (read recursively) or - for standard input:
@@ -71,7 +72,7 @@ function parseArgs(argv: readonly string[]): Options | 'help' | 'version' {
     return 'version';
   }
   if (args[0] !== 'lint') {
-    throw new UsageError(`unknown command "${args[0]}": the commands are lint and doctor`);
+    throw new UsageError(`unknown command "${args[0]}": the commands are lint, doctor and mcp`);
   }
   args.shift();
   let onlyPaths = false;
@@ -146,6 +147,12 @@ function listRules(): string {
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (argv[0] === 'doctor') {
     return doctorMain(argv.slice(1), io, version());
+  }
+  if (argv[0] === 'mcp') {
+    // Loaded only for this command: lint and doctor start without the MCP SDK.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { mcpMain } = require('../mcp/server') as typeof import('../mcp/server');
+    return mcpMain(argv.slice(1), io, version());
   }
   let options: ReturnType<typeof parseArgs>;
   try {

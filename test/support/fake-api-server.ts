@@ -144,6 +144,8 @@ export class FakeApiServer {
   public readonly accounts = new Map<string, RbacRule[]>();
   /** `<namespace>/<pod>/<container>` -> the container's log, served by the pods/log subresource. */
   public readonly podLogs = new Map<string, string>();
+  /** Namespaces that exist though they hold no object (a GET of one answers 200). */
+  public readonly namespaces = new Set<string>();
   /** Allowed requests answered 403 because the server was starting up (see restart()). */
   public readonly deniedWhileStarting: RequestInfo[] = [];
   /** Phase of the last restart(), with the time it began (Date.now()). */
@@ -425,6 +427,11 @@ export class FakeApiServer {
       this.clusterList(req, res, clusterList[2], url.searchParams);
       return true;
     }
+    const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+    if (namespace && req.method === 'GET') {
+      this.getNamespace(req, res, decodeURIComponent(namespace[1]));
+      return true;
+    }
     if (path === '/apis/authorization.k8s.io/v1/subjectaccessreviews' && req.method === 'POST') {
       this.subjectAccessReview(req, res);
       return true;
@@ -507,6 +514,15 @@ export class FakeApiServer {
       .filter(([key, o]) => key.startsWith(`${resource}/`) && (!name || o.metadata.name === name))
       .map(([, o]) => o);
     this.json(res, 200, { kind: `${type.kind}List`, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion }, items });
+  }
+
+  /** GET of a Namespace: one of `namespaces`, or one that holds an object; else 404, as the real server answers. */
+  private getNamespace(req: IncomingMessage, res: ServerResponse, name: string): void {
+    if (!this.admit(req, res, { verb: 'get', group: '', resource: 'namespaces', namespace: '', name })) return;
+    if (!this.namespaces.has(name) && ![...this.objects.values()].some((o) => o.metadata?.namespace === name)) {
+      return this.status(res, 404, 'NotFound', `namespaces "${name}" not found`, { name, group: '', kind: 'namespaces' });
+    }
+    this.json(res, 200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name }, status: { phase: 'Active' } });
   }
 
   /** Evaluates a SubjectAccessReview against `accounts`, as the API server does; nothing is stored. */
