@@ -631,8 +631,8 @@ function checkDatabasePolls(m: Manifests, report: Report): void {
 
 // An init container that runs the app's own wait or check (`myapp wait-for-db`, `manage.py check --database default`,
 // `rake db:ready`): it waits for the database, not for the schema. A check of the migrations themselves waits for them.
-const APP_OWN_WAIT = /wait|check|ready|ping|health/i;
-const MIGRATION_CHECK = /migrat|showmigrations|schema|db:abort_if_pending|alembic.*current|version/i;
+const APP_OWN_WAIT = /\bwait|\bcheck|\bready\b|\bping\b|\bhealth/i;
+const MIGRATION_CHECK = /migrat|showmigrations|\bschema\b|db:abort_if_pending|alembic\b.*\bcurrent|\bversion\b/i;
 
 /** An image's repository, without tag or digest. */
 function repositoryOf(image: unknown): string {

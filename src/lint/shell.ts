@@ -288,8 +288,10 @@ class Run {
     for (const part of parts) {
       switch (nodeType(part)) {
         case 'Lit':
-          out.push({ text: quoted ? part.Value.replace(/\\([$`"\\\n])/g, (_m: string, c: string) => (c === '\n' ? '' : c))
-            : part.Value.replace(/\\\n/g, '').replace(/\\(.)/g, '$1') });
+          out.push({
+            text: quoted ? part.Value.replace(/\\([$`"\\\n])/g, (_m: string, c: string) => (c === '\n' ? '' : c))
+              : part.Value.replace(/\\\n/g, '').replace(/\\(.)/g, '$1'),
+          });
           break;
         case 'SglQuoted':
           out.push({ text: part.Value });
