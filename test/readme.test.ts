@@ -11,11 +11,18 @@ import { parseManifests } from '../src/lint/load';
 /** What the README's snippets may import; the package name resolves to this checkout. */
 const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };
 
-const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+const REPO = path.join(__dirname, '..');
+const README = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
 
-/** The README's TypeScript blocks that are whole programs (they import the package). */
+/** The README and the reference moved out of it, by path relative to the repository. */
+const DOCS: Record<string, string> = Object.fromEntries([
+  'README.md',
+  ...fs.readdirSync(path.join(REPO, 'docs')).filter((file) => file.endsWith('.md')).sort().map((file) => `docs/${file}`),
+].map((file) => [file, fs.readFileSync(path.join(REPO, file), 'utf8')]));
+
+/** The TypeScript blocks of the README and docs/*.md that are whole programs (they import the package). */
 function programSnippets(): string[] {
-  return [...README.matchAll(/```ts\n([\s\S]*?)```/g)]
+  return Object.values(DOCS).flatMap((text) => [...text.matchAll(/```ts\n([\s\S]*?)```/g)])
     .map((match) => match[1])
     .filter((code) => code.includes("from 'cdk8s-migrated-service'"));
 }
@@ -40,8 +47,41 @@ function runSnippet(code: string, env: Record<string, string>, outdir: string): 
   }
 }
 
-test('the README has a usage snippet and a "Gating more workloads" snippet', () => {
+test('the README has a usage snippet and a "Gating more workloads" snippet, and they are the only programs in README and docs', () => {
+  // a program added to docs/*.md needs a test here that runs it
   expect(programSnippets()).toHaveLength(2);
+  expect(programSnippets().every((code) => README.includes(code))).toBe(true);
+});
+
+/** GitHub's anchor for a heading. */
+function anchorsOf(text: string): Set<string> {
+  const outsideFences = text.replace(/^```[\s\S]*?^```/gm, '');
+  return new Set([...outsideFences.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')));
+}
+
+const BLOB = 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service/blob/main/';
+
+test.each(Object.keys(DOCS))('every link of %s into the repository resolves to a file, and to a heading of it', (file) => {
+  // GIVEN the links of the file: relative ones, and absolute ones to this repository's main branch
+  const links = [...DOCS[file].replace(/^```[\s\S]*?^```/gm, '').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  const broken: string[] = [];
+  for (const link of links) {
+    if (/^https?:/.test(link) && !link.startsWith(BLOB)) continue;
+    const [target, anchor] = link.split('#');
+    const resolved = link.startsWith(BLOB) ? target.slice(BLOB.length) : target === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), target));
+    // WHEN it is followed THEN the file exists, and a Markdown target has the heading
+    if (!fs.existsSync(path.join(REPO, resolved))) {
+      broken.push(`${link} (no file ${resolved})`);
+    } else if (anchor && resolved.endsWith('.md') && !anchorsOf(fs.readFileSync(path.join(REPO, resolved), 'utf8')).has(anchor)) {
+      broken.push(`${link} (no heading #${anchor} in ${resolved})`);
+    }
+  }
+  expect(broken).toEqual([]);
+});
+
+test('the README links to docs/ by absolute URL, so the links resolve from the npm package too', () => {
+  expect(README.match(/\]\((\.\/)?docs\/[^)]*\)/g) ?? []).toEqual([]);
+  expect(README).toContain(`](${BLOB}docs/props.md)`);
 });
 
 /** Runs a snippet with IMAGE_TAG set and returns what it wrote, by file. */
@@ -98,8 +138,11 @@ test.each([0, 1])('README program snippet %i synthesizes and lints clean, at eve
 
 test('links to the repository\'s examples and benchmark results are absolute, so they resolve from the npm package too', () => {
   // examples/ and bench/ are not in the package (addPackageIgnore), so a relative link breaks on npmjs.com
-  expect(README.match(/\]\((\.\/)?(examples|bench)\b[^)]*\)/g) ?? []).toEqual([]);
-  expect(README).toMatch(/\]\(https:\/\/github\.com\/cdk8s-migrated-service\/cdk8s-migrated-service\/blob\/main\/bench\/RESULTS\.md/);
+  // (docs/ is in the package: its links follow the same rule)
+  for (const text of Object.values(DOCS)) {
+    expect(text.match(/\]\((\.\.?\/)*(examples|bench)\b[^)]*\)/g) ?? []).toEqual([]);
+  }
+  expect(Object.values(DOCS).join('\n')).toMatch(/\]\(https:\/\/github\.com\/cdk8s-migrated-service\/cdk8s-migrated-service\/blob\/main\/bench\/RESULTS\.md/);
 });
 
 test('the first command after install synthesizes the example without the full build, and CI runs the installed bin', () => {

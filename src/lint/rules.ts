@@ -23,7 +23,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export const SEVERITY_RANK: { readonly [s in Severity]: number } = { info: 0, warning: 1, error: 2 };
 
-/** A rule: a stable id, a name for its README anchor, and what it asks you to do. */
+/** A rule: a stable id, a name for its anchor in docs/lint-rules.md, and what it asks you to do. */
 export interface Rule {
   readonly id: string;
   readonly name: string;
@@ -48,13 +48,16 @@ export interface Finding {
 
 export const README_URL = 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service';
 
-/** The README heading `#### MS001 unversioned-job-name` has this GitHub anchor. */
+/** The heading `## MS001 unversioned-job-name` of docs/lint-rules.md has this GitHub anchor. */
 export function ruleAnchor(rule: Rule): string {
   return `${rule.id.toLowerCase()}-${rule.name}`;
 }
 
+/** Where each rule is documented, one section per rule. */
+export const RULES_DOC_URL = `${README_URL}/blob/main/docs/lint-rules.md`;
+
 export function ruleHelpUri(rule: Rule): string {
-  return `${README_URL}#${ruleAnchor(rule)}`;
+  return `${RULES_DOC_URL}#${ruleAnchor(rule)}`;
 }
 
 const r = (id: string, name: string, severity: Severity, summary: string, fix: string): Rule => ({ id, name, severity, summary, fix });

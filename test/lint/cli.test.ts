@@ -4,7 +4,7 @@ import * as path from 'path';
 import '@microsoft/jest-sarif';
 import { FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io, main } from '../../src/lint/cli';
-import { ruleAnchor, RULES } from '../../src/lint/rules';
+import { ruleAnchor, ruleHelpUri, RULES, RULES_DOC_URL } from '../../src/lint/rules';
 
 /* eslint-disable @typescript-eslint/no-namespace */
 declare global {
@@ -218,7 +218,7 @@ describe('output formats', () => {
       file: fixture('rules', 'MS013-positive.yaml'),
       line: 39,
       object: { kind: 'Job', namespace: 'shop', name: 'myapp-migration-v1-2-3' },
-      help: 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service#ms013-migration-retries',
+      help: 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service/blob/main/docs/lint-rules.md#ms013-migration-retries',
     }]);
     expect(out).toMatchObject({ objects: 5, suppressed: [], tool: { name: 'cdk8s-migrated-service lint' } });
   });
@@ -248,16 +248,19 @@ describe('output formats', () => {
   });
 });
 
-describe('README', () => {
+describe('the documentation', () => {
+  const anchorsOf = (text: string) => new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const rulesDoc = fs.readFileSync(path.join(REPO, 'docs', 'lint-rules.md'), 'utf8');
 
-  test.each(RULES.map((rule) => [rule.id, rule]))('%s has its section, and a row in the rule table that links to it', (_id, rule) => {
-    expect(anchors).toContain(ruleAnchor(rule));
-    expect(readme).toContain(`| [${rule.id}](#${ruleAnchor(rule)}) | ${rule.severity} |`);
+  test.each(RULES.map((rule) => [rule.id, rule]))('%s has its section in docs/lint-rules.md, where its help URI points, and a row in the rule table that links to it', (_id, rule) => {
+    expect(anchorsOf(rulesDoc)).toContain(ruleAnchor(rule));
+    expect(ruleHelpUri(rule)).toBe(`${RULES_DOC_URL}#${ruleAnchor(rule)}`);
+    expect(RULES_DOC_URL).toMatch(/\/blob\/main\/docs\/lint-rules\.md$/);
+    expect(rulesDoc).toContain(`| [${rule.id}](#${ruleAnchor(rule)}) | ${rule.severity} |`);
   });
 
-  test('the section the SARIF log points to exists', () => {
-    expect(anchors).toContain('lint-existing-manifests');
+  test('the README section the SARIF log points to exists', () => {
+    expect(anchorsOf(readme)).toContain('lint-existing-manifests');
   });
 });
