@@ -415,8 +415,9 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
   const kept = resolved.length > 0 ? resolved : named.slice(0, 1);
   // Failure is seen by the script as a whole: a `kubectl get ... {.status.failed}` or a grep for
   // Failed beside a wait for Complete.
-  const seesFailure = commands.slice(1).some((words) => !/^(echo|printf|logger|:)$/.test(basename(words[0] ?? ''))
-    && words.slice(1).some((w) => /fail/i.test(w)));
+  // (`set -o pipefail` is no look at the Job; a message that says "failed" is none either.)
+  const seesFailure = commands.slice(1).some((words) => !/^(echo|printf|logger|set|:)$/.test(basename(words[0] ?? ''))
+    && words.slice(1).some((w) => /failed|failure/i.test(w)));
 
   // One waiter per Job and kind; `kubectl wait` invocations on one Job pool their conditions
   // (a script may wait for Complete and Failed in parallel).

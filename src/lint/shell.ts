@@ -59,23 +59,110 @@ export function scriptCommands(script: string, env: Lookup = () => undefined, de
     // Not a script the shell would run either: read its words as well as plain text tells them.
     return splitShellScript(script);
   }
-  const run = new Run(script, env, depth);
+  const run = new Run(env, depth);
   run.statements(file.Stmts, { positional: undefined });
   run.uncalledFunctions();
   return run.commands;
 }
 
 let shellParser: any;
+// The rules ask about one container more than once (is it a waiter, does it wait for a rollout,
+// does its Job migrate): a script is parsed once. The tree is only read, never changed.
+const parsed = new Map<string, any>();
+const MAX_PARSED = 4096;
 function parser(): any {
   if (shellParser === undefined) {
     // Loaded on first use: most manifests hold no shell script.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sh = require('mvdan-sh');
-    shellParser = { syntax: sh.syntax, Parse: (text: string, name: string) => sh.syntax.NewParser().Parse(text, name) };
+    shellParser = {
+      syntax: sh.syntax,
+      Parse: (text: string, name: string) => {
+        let file = parsed.get(text);
+        if (file === undefined) {
+          file = plainTree(sh.syntax, sh.syntax.NewParser().Parse(text, name), text);
+          if (parsed.size >= MAX_PARSED) {
+            parsed.delete(parsed.keys().next().value!);
+          }
+          parsed.set(text, file);
+        }
+        return file;
+      },
+    };
   }
   return shellParser;
 }
-const nodeType = (node: any): string => parser().syntax.NodeType(node);
+
+/**
+ * The parsed tree as plain objects, with the fields the walk reads. The parser's objects wrap Go
+ * values, and each property read converts (tens of microseconds): the tree is read once, here.
+ */
+function plainTree(syntax: any, root: any, source: string): any {
+  const plain = (node: any): any => {
+    if (node === null || node === undefined) {
+      return undefined;
+    }
+    const type: string = syntax.NodeType(node);
+    const list = (xs: any): any[] => (xs ?? []).map(plain);
+    const span = (): string => source.slice(node.Pos().Offset(), node.End().Offset());
+    const name = (lit: any) => (lit ? { Value: lit.Value } : undefined);
+    switch (type) {
+      case 'File':
+      case 'Block':
+      case 'Subshell':
+        return { type, Stmts: list(node.Stmts) };
+      case 'Stmt':
+        return { type, Cmd: plain(node.Cmd), Redirs: (node.Redirs ?? []).map((r: any) => ({ Word: plain(r.Word) })) };
+      case 'CallExpr':
+        return { type, Assigns: list(node.Assigns), Args: list(node.Args) };
+      case 'Assign':
+        return { type, Naked: node.Naked, Append: node.Append, Name: name(node.Name), Value: plain(node.Value) };
+      case 'BinaryCmd':
+        return { type, X: plain(node.X), Y: plain(node.Y) };
+      case 'IfClause':
+        return { type, Cond: list(node.Cond), Then: list(node.Then), Else: plain(node.Else) };
+      case 'WhileClause':
+        return { type, Cond: list(node.Cond), Do: list(node.Do) };
+      case 'ForClause':
+        return { type, Loop: plain(node.Loop), Do: list(node.Do) };
+      case 'WordIter':
+        return { type, Name: name(node.Name), InValue: node.InValue, Items: list(node.Items) };
+      case 'CaseClause':
+        return { type, Word: plain(node.Word), Items: (node.Items ?? []).map((item: any) => ({ Stmts: list(item.Stmts) })) };
+      case 'FuncDecl':
+        return { type, Name: name(node.Name), Body: plain(node.Body) };
+      case 'DeclClause':
+        return { type, Args: list(node.Args) };
+      case 'TimeClause':
+      case 'CoprocClause':
+        return { type, Stmt: plain(node.Stmt) };
+      case 'Word':
+      case 'DblQuoted':
+        return { type, Parts: list(node.Parts) };
+      case 'Lit':
+      case 'SglQuoted':
+        return { type, Value: node.Value };
+      case 'ParamExp':
+        return { type, text: span() };
+      case 'CmdSubst':
+      case 'ProcSubst':
+        return { type, Stmts: list(node.Stmts), text: span() };
+      default: {
+        // [[ ... ]], (( ... )), let, $((...)), a C-style for: kept as text, with the commands of their substitutions.
+        const substitutions: any[][] = [];
+        syntax.Walk(node, (n: any) => {
+          if (n !== null && n !== undefined && (syntax.NodeType(n) === 'CmdSubst' || syntax.NodeType(n) === 'ProcSubst')) {
+            substitutions.push(list(n.Stmts));
+            return false;
+          }
+          return true;
+        });
+        return { type, text: span(), substitutions };
+      }
+    }
+  };
+  return plain(root);
+}
 
 interface Frame {
   /** A function's arguments; undefined at the top of the script (the shell's own are not known). */
@@ -95,7 +182,7 @@ class Run {
   private readonly called = new Set<string>();
   private calls = 0;
 
-  constructor(private readonly source: string, private readonly env: Lookup, private readonly depth: number) {}
+  constructor(private readonly env: Lookup, private readonly depth: number) {}
 
   public statements(stmts: readonly any[] | null | undefined, frame: Frame): void {
     for (const stmt of stmts ?? []) {
@@ -112,10 +199,6 @@ class Run {
         this.statement(body, { positional: undefined });
       }
     }
-  }
-
-  private text(node: any): string {
-    return this.source.slice(node.Pos().Offset(), node.End().Offset());
   }
 
   private statement(stmt: any, frame: Frame): void {
@@ -135,7 +218,7 @@ class Run {
     if (cmd === null || cmd === undefined) {
       return;
     }
-    switch (nodeType(cmd)) {
+    switch (cmd.type) {
       case 'CallExpr':
         return this.call(cmd, frame);
       case 'BinaryCmd':
@@ -215,7 +298,7 @@ class Run {
 
   private forLoop(cmd: any, frame: Frame): void {
     const loop = cmd.Loop;
-    if (nodeType(loop) !== 'WordIter') {
+    if (loop?.type !== 'WordIter') {
       this.substitutionsIn(loop, frame);
       return this.statements(cmd.Do, frame);
     }
@@ -231,13 +314,9 @@ class Run {
   }
 
   private substitutionsIn(node: any, frame: Frame): void {
-    parser().syntax.Walk(node, (n: any) => {
-      if (n !== null && n !== undefined && (nodeType(n) === 'CmdSubst' || nodeType(n) === 'ProcSubst')) {
-        this.statements(n.Stmts, frame);
-        return false;
-      }
-      return true;
-    });
+    for (const stmts of node?.substitutions ?? []) {
+      this.statements(stmts, frame);
+    }
   }
 
   private lookup(name: string): string | undefined {
@@ -286,7 +365,7 @@ class Run {
   private segments(parts: readonly any[], frame: Frame, quoted: boolean): Segment[] {
     const out: Segment[] = [];
     for (const part of parts) {
-      switch (nodeType(part)) {
+      switch (part.type) {
         case 'Lit':
           out.push({
             text: quoted ? part.Value.replace(/\\([$`"\\\n])/g, (_m: string, c: string) => (c === '\n' ? '' : c))
@@ -306,17 +385,17 @@ class Run {
         case 'ProcSubst':
           // Its commands run; its output is not in the text.
           this.statements(part.Stmts, frame);
-          out.push({ text: this.text(part) });
+          out.push({ text: part.text });
           break;
         default:
-          out.push({ text: this.text(part) });
+          out.push({ text: part.text });
       }
     }
     return out;
   }
 
   private parameter(part: any, frame: Frame, quoted: boolean): Segment {
-    const source = this.text(part);
+    const source: string = part.text;
     const simple = /^\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9]|[@*])\}?$/.exec(source);
     const withDefault = /^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9])(:?[-=])([^$`]*)\}$/.exec(source);
     const name = simple?.[1] ?? withDefault?.[1];

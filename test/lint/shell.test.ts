@@ -168,6 +168,14 @@ describe('MS020: kubectl waiters that give up only by their own timeout', () => 
     expect(ruleIds(lintText(text))).toEqual(['MS020']);
   });
 
+  test('set -o pipefail and a message saying "failed" are no look at a failure', () => {
+    const text = withScript([
+      'set -euo pipefail',
+      `until [ "$(kubectl get job ${JOB} -o jsonpath='{.status.succeeded}')" = 1 ]; do sleep 5; done || { echo "migration failed" >&2; exit 1; }`,
+    ].join('\n'), { verbs: ['get'] });
+    expect(ruleIds(lintText(text))).toEqual(['MS020']);
+  });
+
   test('a loop that also reads .status.failed notices failure', () => {
     const text = withScript([
       `until [ "$(kubectl get job ${JOB} -o jsonpath='{.status.succeeded}')" = 1 ]; do`,
