@@ -610,7 +610,7 @@ function checkDatabasePolls(m: Manifests, report: Report): void {
       .filter(({ c }) => {
         const script = [...toStrings(c.command), ...toStrings(c.args)].join(' ');
         return [POLLS_DATABASE, POLLS_HTTP].some((re) => re.test(script))
-          || (repositories.has(repositoryOf(c.image)) && APP_OWN_WAIT.test(script) && !MIGRATION_CHECK.test(script));
+          || (repositories.has(repositoryOf(c.image)) && runsOwnDatabaseWait(script));
       });
     if (polls.length === 0 || beside.length === 0) {
       continue;
@@ -634,8 +634,15 @@ function checkDatabasePolls(m: Manifests, report: Report): void {
 
 // An init container that runs the app's own wait or check (`myapp wait-for-db`, `manage.py check --database default`,
 // `rake db:ready`): it waits for the database, not for the schema. A check of the migrations themselves waits for them.
-const APP_OWN_WAIT = /\bwait|\bcheck|\bready\b|\bping\b|\bhealth/i;
+const APP_OWN_WAIT = /\bwait/i;
+const APP_OWN_CHECK = /\bcheck|\bready\b|\bping\b|\bhealth/i;
+const DATABASE_WORD = /\bdb\b|db[-_:]|database|postgres|\bpg|mysql|maria|\bsql|mongo/i;
 const MIGRATION_CHECK = /migrat|showmigrations|\bschema\b|db:abort_if_pending|alembic\b.*\bcurrent|\bversion\b/i;
+
+/** A wait (`myapp wait-for-db`), or a check of the database (`manage.py check --database default`), that is not a check of the migrations. */
+function runsOwnDatabaseWait(script: string): boolean {
+  return (APP_OWN_WAIT.test(script) || (APP_OWN_CHECK.test(script) && DATABASE_WORD.test(script))) && !MIGRATION_CHECK.test(script);
+}
 
 /** An image's repository, without tag or digest. */
 function repositoryOf(image: unknown): string {

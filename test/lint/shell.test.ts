@@ -245,6 +245,13 @@ describe('MS026: a post-install/PostSync migration hook beside workloads that wa
     expect(ruleIds(lintText(beside({ 'helm.sh/hook': 'post-install' }, checksMigrations)))).toEqual([]);
   });
 
+  test('not for the app\'s own check of something else than the database', () => {
+    const configCheck = { image: 'registry.example.com/myapp:v1.2.3', command: ['/app/bin/myapp', 'config', 'check'] };
+    expect(ruleIds(lintText(beside({ 'helm.sh/hook': 'post-install' }, configCheck)))).toEqual([]);
+    const databaseCheck = { image: 'registry.example.com/myapp:v1.2.3', command: ['python', 'manage.py', 'check', '--database', 'default'] };
+    expect(ruleIds(lintText(beside({ 'helm.sh/hook': 'post-install' }, databaseCheck)))).toEqual(['MS026']);
+  });
+
   test('not for an init container of another image that happens to say "check"', () => {
     const other = { image: 'busybox:1.36', command: ['sh', '-c', 'echo check config; cp /src/* /dst/'] };
     expect(ruleIds(lintText(beside({ 'helm.sh/hook': 'post-install' }, other)))).toEqual([]);
