@@ -43,7 +43,10 @@ function shellScriptOf(argv: readonly string[]): string | undefined {
     if (/^-[a-z]*c[a-z]*$/.test(argv[i])) {
       return argv[i + 1];
     }
-    if (!argv[i].startsWith('-')) {
+    if (argv[i] === '-o' || argv[i] === '+o') {
+      // `bash -o pipefail -c ...`: the option's name.
+      i++;
+    } else if (!/^[-+]/.test(argv[i])) {
       return undefined;
     }
   }

@@ -124,6 +124,9 @@ describe('the shell grammar: no word of a script is taken for a Job name', () =>
   test('the commands of a script, as the shell splits them', () => {
     expect(scriptCommands('a "b c" 2>/dev/null | d e >&2 && f <<EOF\nnot a command\nEOF\n')).toEqual([['a', 'b c'], ['d', 'e'], ['f']]);
     expect(commandsOf(['sh', '-c', 'f() { echo "$@"; }; f x "y z"'])).toEqual([['sh', '-c', 'f() { echo "$@"; }; f x "y z"'], ['echo', 'x', 'y z']]);
+    // Shell options before -c.
+    expect(commandsOf(['/bin/bash', '-o', 'pipefail', '-e', '-c', 'kubectl get job x'])[1]).toEqual(['kubectl', 'get', 'job', 'x']);
+    expect(commandsOf(['busybox', 'sh', '-ec', 'kubectl get job x'])[1]).toEqual(['kubectl', 'get', 'job', 'x']);
     // Text the parser rejects is still read, without its redirections.
     expect(scriptCommands('kubectl get job x 2>/dev/null; if then')).toEqual([['kubectl', 'get', 'job', 'x'], ['if', 'then']]);
   });
