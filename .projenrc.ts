@@ -50,11 +50,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // that mirror it, versioned together. jsii accepts non-jsii runtime dependencies only when they
   // are bundled: the YAML parsers travel inside the tarball. js-yaml reads the data (fast, and it
   // takes the last of duplicate keys as Go's decoder does); yaml finds a field's line, only when a
-  // finding needs it.
+  // finding needs it. mvdan-sh is the shell parser of shfmt (mvdan/sh), compiled to plain
+  // JavaScript: it reads the `sh -c` scripts of waiters with the grammar of POSIX sh and bash,
+  // synchronously, as the rest of lint runs.
   // The `mcp` command serves doctor and lint to an assistant through the official Model Context
   // Protocol SDK, whose tool schemas are zod schemas (the SDK takes zod 3.25+ or 4 as a peer). Only
   // src/mcp loads them: the construct library's entry point (src/index.ts) never does.
-  bundledDeps: ['yaml@^2', 'js-yaml@^4', '@modelcontextprotocol/sdk@^1.32.2', 'zod@^4'],
+  bundledDeps: ['yaml@^2', 'js-yaml@^4', 'mvdan-sh@^0.10.1', '@modelcontextprotocol/sdk@^1.32.2', 'zod@^4'],
   bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
 
   // Tests import the example app, which imports the package by its published name.

@@ -81,7 +81,8 @@ function parseWaiters(raw: any, namespace: string): LiveWaiter[] {
     return [];
   }
   return lint.containersOf(workload.podSpec, 'initContainers').flatMap((container, index) =>
-    lint.waitersOf(workload, container, index).map((w) => ({
+    // A target the pod spec does not tell (a script's `$1`, a run-time value) names no Job to look up.
+    lint.waitersOf(workload, container, index).filter((w) => !w.unresolved).map((w) => ({
       container: text(container.name),
       kind: w.kind,
       jobName: w.jobName,

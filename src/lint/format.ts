@@ -14,13 +14,13 @@ function objectRef(f: Finding) {
 /** `file:line: severity RULE message (fix: ...)`, one finding a line. */
 export function formatText(result: LintResult): string {
   return result.findings
-    .map((f) => `${f.object.source.file}:${f.line}: ${f.rule.severity} ${f.rule.id} ${f.message} (fix: ${f.rule.fix})\n`)
+    .map((f) => `${f.object.source.file}:${f.line}: ${f.severity} ${f.rule.id} ${f.message} (fix: ${f.rule.fix})\n`)
     .join('');
 }
 
 /** A one-line count for the end of text output. */
 export function summaryLine(result: LintResult): string {
-  const count = (s: Severity) => result.findings.filter((f) => f.rule.severity === s).length;
+  const count = (s: Severity) => result.findings.filter((f) => f.severity === s).length;
   const suppressed = result.suppressed.length > 0 ? `, ${result.suppressed.length} suppressed` : '';
   return `${result.objects} objects: ${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos${suppressed}\n`;
 }
@@ -35,7 +35,7 @@ export function formatJson(result: LintResult, version: string, errors: readonly
   const finding = (f: Finding) => ({
     ruleId: f.rule.id,
     ruleName: f.rule.name,
-    severity: f.rule.severity,
+    severity: f.severity,
     message: f.message,
     fix: f.rule.fix,
     file: f.object.source.file,
@@ -68,7 +68,7 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
   const toResult = (f: Finding, suppression?: SuppressedFinding) => ({
     ruleId: f.rule.id,
     ruleIndex: ruleIndex.get(f.rule.id),
-    level: SARIF_LEVEL[f.rule.severity],
+    level: SARIF_LEVEL[f.severity],
     message: { text: `${f.message} (fix: ${f.rule.fix})` },
     locations: [{
       physicalLocation: { artifactLocation: { uri: artifactUri(f.object.source.file) }, region: { startLine: f.line } },

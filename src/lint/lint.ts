@@ -37,7 +37,7 @@ function suppressionsOf(object: K8sObject, invalid: Finding[]): Suppression[] {
   }
   const found: Suppression[] = [];
   const line = object.lineOf(['metadata', 'annotations', SUPPRESSION_ANNOTATION]);
-  const report = (message: string) => invalid.push({ rule: ruleById('MS023'), object, line, message, related: [] });
+  const report = (message: string) => invalid.push({ rule: ruleById('MS023'), severity: ruleById('MS023').severity, object, line, message, related: [] });
   for (const entry of suppressionEntries(value)) {
     const match = /^([A-Za-z0-9-]+)\s*(?::\s*(.*))?$/s.exec(entry);
     const rule = match ? findRule(match[1]) : undefined;
@@ -86,7 +86,7 @@ export function lint(objects: readonly K8sObject[], options: LintOptions): LintR
   const findings: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
   for (const finding of [...check(objects), ...invalid]) {
-    if (SEVERITY_RANK[finding.rule.severity] < SEVERITY_RANK[options.threshold]) {
+    if (SEVERITY_RANK[finding.severity] < SEVERITY_RANK[options.threshold]) {
       continue;
     }
     const cli = options.disabled.get(finding.rule.id);

@@ -1,5 +1,5 @@
 import { K8sObject } from './load';
-import { basename, commandsOf } from './shell';
+import { basename, commandsOf, isUnresolved } from './shell';
 import { text } from './text';
 // Where each workload kind keeps its pod spec: the same table the constructs gate by.
 import { POD_SPEC_PATHS } from '../pod-template';
@@ -47,6 +47,12 @@ export interface Waiter {
   readonly noticesFailure: boolean;
   /** What the waiter asks the API server for. */
   readonly needs: readonly Permission[];
+  /**
+   * Set when the input does not tell which Job the waiter waits for (a `$1`, the output of a
+   * `$(...)`, a word that no Kubernetes object can be called): `jobName` is then the expression as
+   * written, never a name to look up.
+   */
+  readonly unresolved?: boolean;
 }
 
 /** An equality-based label selector (`a=b,c==d`), on Jobs or on their pods. */
@@ -143,6 +149,8 @@ interface FoundWait {
   readonly namespace?: string;
   readonly mode?: string;
   readonly conditions: string[];
+  /** The target is an expression the input does not resolve. */
+  readonly unresolved?: boolean;
 }
 
 /** `wait_for.sh <mode> <name> [kubectl args]`. */
@@ -158,6 +166,9 @@ function parseWaitFor(rest: readonly string[]): FoundWait[] {
     return [];
   }
   const after = rest.slice(selectorText !== undefined && (name === '-l' || name === '--selector') ? 3 : 2);
+  if (isUnresolved(selectorText ?? name)) {
+    return [{ kind: 'k8s-wait-for', jobName: selectorText !== undefined ? `-l ${selectorText}` : name, mode, conditions: [], unresolved: true }];
+  }
   const selector = selectorText !== undefined ? parseSelector(selectorText, onPods ? 'pods' : 'jobs') : undefined;
   if (selectorText !== undefined && selector === undefined) {
     return [];
@@ -229,6 +240,9 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
     return [];
   }
   const selectorText = flagValue(rest, ['-l', '--selector']);
+  if (selectorText !== undefined && isUnresolved(selectorText) && positional.length === 2 && /^(jobs?)(\.batch|\.v1\.batch)?$/i.test(positional[1])) {
+    return [{ kind: 'kubectl-wait', jobName: `-l ${selectorText}`, namespace, conditions, unresolved: true }];
+  }
   if (selectorText !== undefined && positional.length === 2 && /^(jobs?|pods?)(\.batch|\.v1\.batch)?$/i.test(positional[1])) {
     const selector = parseSelector(selectorText, /^pod/i.test(positional[1]) ? 'pods' : 'jobs');
     return selector ? [{
@@ -240,10 +254,16 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
     }] : [];
   }
   const names: string[] = [];
+  const unresolved: string[] = [];
   const resources = positional.slice(1);
+  // A condition only a Job reaches: a resource the text does not tell is then a Job.
+  const forJob = conditions.some((c) => /^condition=(complete|failed)\b/i.test(c) || /\.status\.(succeeded|failed)/.test(c));
   for (let i = 0; i < resources.length; i++) {
     const slash = resources[i].indexOf('/');
-    if (slash > 0) {
+    if (isUnresolved(resources[i]) && (forJob || (slash > 0 && JOB_RESOURCES.has(resources[i].slice(0, slash).toLowerCase()))
+      || (i > 0 && JOB_RESOURCES.has(resources[0].toLowerCase())))) {
+      unresolved.push(resources[i]);
+    } else if (slash > 0) {
       if (JOB_RESOURCES.has(resources[i].slice(0, slash).toLowerCase())) {
         names.push(resources[i].slice(slash + 1));
       }
@@ -252,7 +272,10 @@ function parseKubectlWait(rest: readonly string[]): FoundWait[] {
       break;
     }
   }
-  return names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions }));
+  return [
+    ...names.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions: checksOnce ? [...conditions, FAILS_AT_ONCE] : conditions })),
+    ...unresolved.map((jobName) => ({ kind: 'kubectl-wait' as const, jobName, namespace, conditions, unresolved: true })),
+  ];
 }
 
 /** The value of the first of `flags` (`-l x`, `-lx`, `-l=x`, `--selector=x`). */
@@ -288,7 +311,15 @@ function parseKubectlGet(rest: readonly string[], positional: readonly string[])
   const selectorText = flagValue(rest, ['-l', '--selector']);
   const [first, ...names] = resources;
   const slash = first.indexOf('/');
+  // A resource the text does not tell, whose status a Job's fields are read from: a Job.
+  const output = flagValue(rest, ['-o', '--output']) ?? '';
+  if (isUnresolved(first) && /\.status\.(succeeded|failed|conditions)|\.status\.active/.test(output)) {
+    return [{ kind: 'kubectl-get', jobName: first, namespace, conditions: [], verbs, unresolved: true }];
+  }
   if (slash > 0) {
+    if (isUnresolved(first.slice(slash + 1)) && JOB_RESOURCES.has(first.slice(0, slash).toLowerCase())) {
+      return [{ kind: 'kubectl-get', jobName: first.slice(slash + 1), namespace, conditions: [], verbs, unresolved: true }];
+    }
     return JOB_RESOURCES.has(first.slice(0, slash).toLowerCase())
       ? [{ kind: 'kubectl-get', jobName: first.slice(slash + 1), namespace, conditions: [], verbs }] : [];
   }
@@ -297,10 +328,14 @@ function parseKubectlGet(rest: readonly string[], positional: readonly string[])
     return [];
   }
   if (names.length === 0 && selectorText !== undefined) {
+    if (isUnresolved(selectorText) && !onPods) {
+      return [{ kind: 'kubectl-get', jobName: `-l ${selectorText}`, namespace, conditions: [], verbs: ['list', ...verbs], unresolved: true }];
+    }
     const selector = parseSelector(selectorText, onPods ? 'pods' : 'jobs');
     return selector ? [{ kind: 'kubectl-get', jobName: `-l ${selectorText}`, selector, namespace, conditions: [], verbs: ['list', ...verbs] }] : [];
   }
-  return onPods ? [] : names.filter((n) => /^[a-z0-9]/.test(n)).map((jobName) => ({ kind: 'kubectl-get' as const, jobName, namespace, conditions: [], verbs }));
+  return onPods ? [] : names.filter((n) => /^[a-z0-9$`{]/.test(n))
+    .map((jobName) => ({ kind: 'kubectl-get' as const, jobName, namespace, conditions: [], verbs, unresolved: isUnresolved(jobName) || undefined }));
 }
 
 // Stands for a `kubectl wait --timeout=0` among the conditions: it ends at once on a failed Job.
@@ -351,14 +386,15 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
   // Without a command the image's entrypoint runs: wait_for.sh in k8s-wait-for, kubectl in kubectl images.
   const entrypoint = /k8s-wait-for/.test(image) ? ['wait_for.sh'] : /(^|\/)kubectl(:|@|$)/.test(image) ? ['kubectl'] : [];
   const argv = command !== undefined ? [...command, ...args] : [...entrypoint, ...args];
-  for (const words of commandsOf(argv)) {
+  const commands = commandsOf(argv, (name) => envValue(container, name));
+  for (const words of commands) {
     const waitFor = words.findIndex((w) => basename(w) === 'wait_for.sh');
     if (waitFor !== -1) {
       found.push(...parseWaitFor(words.slice(waitFor + 1)));
     }
     const kubectl = words.findIndex((w) => basename(w) === 'kubectl');
     if (kubectl !== -1) {
-      found.push(...parseKubectlWait(words.slice(kubectl + 1).map((w) => expandShellVariables(w, container))));
+      found.push(...parseKubectlWait(words.slice(kubectl + 1)));
     }
   }
   found.push(...kubernetesEntrypointWaits(container));
@@ -366,10 +402,27 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
     found.push(...waitToolWaits(argv.map((w) => expandShellVariables(w, container))));
   }
 
+  // A word no Kubernetes object can be called, and that no Job of the input is called either (an
+  // unrendered template may name both alike), is not a name.
+  const named = found.map((f) => {
+    const isJobOfInput = !f.selector && jobs.some((j) => j.name === f.jobName);
+    return { ...f, unresolved: !isJobOfInput && (f.unresolved === true || (!f.selector && !isObjectName(f.jobName))) };
+  });
+  // Where a script finds its Job's name by itself (`kubectl get job -l ... -o name`, then waits on
+  // what that prints), the expressions it waits on are that Job: only a container that resolves no
+  // target at all is one lint cannot tell about.
+  const resolved = named.filter((f) => !f.unresolved && (f.selector?.on !== 'pods' || jobs.some((job) => selects(f.selector!, job))));
+  const kept = resolved.length > 0 ? resolved : named.slice(0, 1);
+  // Failure is seen by the script as a whole: a `kubectl get ... {.status.failed}` or a grep for
+  // Failed beside a wait for Complete.
+  // (`set -o pipefail` is no look at the Job; a message that says "failed" is none either.)
+  const seesFailure = commands.slice(1).some((words) => !/^(echo|printf|logger|set|:)$/.test(basename(words[0] ?? ''))
+    && words.slice(1).some((w) => /failed|failure/i.test(w)));
+
   // One waiter per Job and kind; `kubectl wait` invocations on one Job pool their conditions
   // (a script may wait for Complete and Failed in parallel).
   const byKey = new Map<string, FoundWait & { conditions: string[] }>();
-  for (const f of found) {
+  for (const f of kept) {
     const key = `${f.kind}\0${f.jobName}\0${f.selector?.on ?? ''}`;
     const existing = byKey.get(key);
     if (existing) {
@@ -381,11 +434,12 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
   const podNamespace = workload.object.namespace;
   const waits = [...byKey.values()].filter((f) => f.selector?.on !== 'pods' || jobs.some((job) => selects(f.selector!, job)));
   return waits.map((f) => {
-    const namespace = f.namespace ?? podNamespace;
+    // A namespace the text does not tell is, in the waiters seen, the pod's own (`$POD_NAMESPACE` from the downward API).
+    const namespace = f.namespace !== undefined && !isUnresolved(f.namespace) ? f.namespace : podNamespace;
     const verbs = f.selector ? [...new Set(['list', ...(f.verbs ?? []).filter((v) => v !== 'get'), ...K8S_API_NEEDS[f.kind].filter((v) => v !== 'get')])]
       : [...new Set([...K8S_API_NEEDS[f.kind], ...(f.verbs ?? [])])];
     const resource = f.selector?.on === 'pods' ? { group: '', resource: 'pods' } : { group: 'batch', resource: 'jobs' };
-    const needs: Permission[] = verbs.map((verb) => ({ ...resource, verb, name: f.selector ? '' : f.jobName, namespace }));
+    const needs: Permission[] = f.unresolved ? [] : verbs.map((verb) => ({ ...resource, verb, name: f.selector ? '' : f.jobName, namespace }));
     const ledger = f.kind === 'library' ? envValue(container, 'MIGRATION_LEDGER') : undefined;
     if (ledger !== undefined) {
       needs.push({ group: '', resource: 'configmaps', verb: 'get', name: ledger, namespace });
@@ -399,15 +453,21 @@ export function waitersOf(workload: Workload, container: any, containerIndex: nu
       selector: f.selector,
       namespace,
       mode: f.mode,
-      noticesFailure: f.kind !== 'kubectl-wait' || f.conditions.some(conditionSeesFailure),
+      noticesFailure: (f.kind !== 'kubectl-wait' && f.kind !== 'kubectl-get') || seesFailure || f.conditions.some(conditionSeesFailure),
       needs,
+      unresolved: f.unresolved || undefined,
     };
   });
 }
 
-/** `$NAME` and `${NAME}` in a script word, from the container's literal variables. */
+/** `$NAME` and `${NAME}` in a word of a wait tool's arguments, from the container's literal variables. */
 function expandShellVariables(word: string, container: any): string {
   return word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (ref, a, b) => envValue(container, a ?? b) ?? ref);
+}
+
+/** A name a Kubernetes object can have: a DNS-1123 subdomain. */
+export function isObjectName(name: string): boolean {
+  return (name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name));
 }
 
 /**

@@ -36,6 +36,8 @@ export interface Rule {
 
 export interface Finding {
   readonly rule: Rule;
+  /** The rule's severity, or a lower one for a lesser case of it (MS015 when only a larger replica count loses capacity). */
+  readonly severity: Severity;
   /** The object the finding points at. */
   readonly object: K8sObject;
   readonly line: number;
@@ -74,7 +76,7 @@ export const RULES: readonly Rule[] = [
     'k8s-wait-for in `job` mode counts a Job whose pod has not started (0 active, 0 succeeded) as done.',
     'use job-wr mode'),
   r('MS005', 'waited-job-ttl', 'warning',
-    'ttlSecondsAfterFinished deletes the waited-for Job: later pods crash-loop, and Flux re-creates and re-runs it.',
+    'ttlSecondsAfterFinished deletes a migration Job that is applied as a plain object (not a Helm or Argo CD hook): later pods crash-loop, and Flux or the next kubectl apply re-creates and re-runs it.',
     'remove ttlSecondsAfterFinished; let the engine prune or replace the previous release\'s Job'),
   r('MS006', 'root-waiter-image', 'error',
     'The root k8s-wait-for image under runAsNonRoot never starts (CreateContainerConfigError).',
@@ -104,7 +106,7 @@ export const RULES: readonly Rule[] = [
     'The migration Job has no activeDeadlineSeconds: a hung migration blocks the release forever.',
     'set activeDeadlineSeconds (e.g. 3600)'),
   r('MS015', 'rollout-loses-capacity', 'warning',
-    'A waiting Deployment or DaemonSet may take down old pods while new ones wait for the migration.',
+    'A waiting Deployment or DaemonSet may take down old pods while new ones wait for the migration (info when only a larger replica count loses capacity).',
     'set strategy.rollingUpdate.maxUnavailable: 0 (DaemonSet: maxUnavailable: 0, maxSurge: 1)'),
   r('MS016', 'post-hook-deadlock', 'error',
     'A waited-for Job is a post-install/post-upgrade (PostSync) hook: the engine waits for the pods, the pods wait for the Job.',
@@ -119,7 +121,7 @@ export const RULES: readonly Rule[] = [
     'The migration Job and the workload may reach different databases: their database location (host, URL) differs, or comes from different Secrets or ConfigMaps.',
     'point both at the same database location, from the same ConfigMap or Secret keys (credentials may differ: an owner role for the migration is fine)'),
   r('MS020', 'wait-ignores-failure', 'warning',
-    '`kubectl wait --for=condition=complete` cannot notice a failed Job: it waits until its timeout, over and over.',
+    'A kubectl waiter cannot notice a failed Job (`kubectl wait --for=condition=complete`, or a loop polling `kubectl get job` for success only): it waits until its own timeout, or forever.',
     'wait for Complete or Failed (a jsonpath on both conditions) and exit non-zero on Failed'),
   r('MS021', 'drain-fails-migration', 'info',
     'With backoffLimit: 0 and no podFailurePolicy, a node drain fails the migration and the release.',
@@ -137,11 +139,14 @@ export const RULES: readonly Rule[] = [
     'A waiter may run as root: no runAsNonRoot, no non-zero runAsUser, and an image whose default user is root (or runAsUser: 0).',
     'set runAsNonRoot: true and a non-zero runAsUser on the waiter (or the pod), with an image that runs as that user (e.g. groundnuty/k8s-wait-for:no-root-v2.0, runAsUser: 1100)'),
   r('MS026', 'waits-for-database-not-migration', 'warning',
-    'A workload\'s init container waits for the database or a port, not for the migration Job beside it: pods start on the old schema.',
+    'A workload\'s init container waits for the database, a port or the app\'s own check, not for the migration Job beside it (or the Job is a post-install/PostSync hook, run after the pods): pods start on the old schema.',
     'wait for the migration Job itself (k8s-wait-for job-wr, kubectl wait, or this library\'s waiter), or make the Job a pre-install,pre-upgrade (PreSync) hook'),
   r('MS027', 'release-tag-drift', 'warning',
     'A workload runs another tag of the release\'s image than the migration Job it waits for: another release\'s code starts on this release\'s schema.',
     'use one image tag for the whole release (in cdk8s: migration.releaseImage(repository) for the workload\'s image)'),
+  r('MS028', 'wait-target-unresolved', 'info',
+    'lint cannot tell which Job an init container waits for: its target is an expression the input does not resolve (`$1`, the output of a `$(...)`, a variable set elsewhere).',
+    'name the Job literally in the waiter\'s arguments or env (e.g. JOB=myapp-migration-<tag>), so that lint, and a reader, can check it'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -153,7 +158,7 @@ export function findRule(idOrName: string): Rule | undefined {
 
 // --- the checks -----------------------------------------------------------------------------------
 
-type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[]) => void;
+type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[], severity?: Severity) => void;
 
 /** A name that carries a release: a template placeholder, or a release tag after its first part. */
 export function isVersionedName(name: string): boolean {
@@ -193,11 +198,11 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   const m = new Manifests(objects);
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const report: Report = (id, object, line, message, related = []) => {
+  const report: Report = (id, object, line, message, related = [], severity = RULE[id].severity) => {
     const key = `${id}\0${object.order}\0${message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      findings.push({ rule: RULE[id], object, line, message, related });
+      findings.push({ rule: RULE[id], severity, object, line, message, related });
     }
   };
   checkWaiters(m, report);
@@ -222,6 +227,19 @@ function checkWaiters(m: Manifests, report: Report): void {
     const w = waiter.workload.object;
     const at = (...path: Array<string | number>) => w.lineOf([...containerPath(waiter), ...path]);
     const who = `${describe(w)} (init container ${text(waiter.container.name)})`;
+    if (waiter.unresolved) {
+      // Never a finding about a name that is none: one note that lint cannot tell.
+      report('MS028', w, at(argsField(waiter)), `${who}: cannot tell which Job it waits for: it waits for \`${waiter.jobName}\`, `
+        + 'which the script, its arguments and its env do not resolve to a Job name');
+      if (!waiter.noticesFailure) {
+        report('MS020', w, at(argsField(waiter)), `${who} ${waiter.kind === 'kubectl-get' ? 'polls its Job with kubectl get for success only'
+          : 'waits for condition=complete only'}: if the Job fails, it waits until its own timeout, or forever, and never says the migration failed`);
+      }
+      checkWaiterImage(waiter, who, at, report);
+      checkWaiterUser(waiter, who, at, report);
+      checkWaiterAccess(m, waiter, who, [], report);
+      continue;
+    }
     const named = m.jobsMatching(waiter);
     const jobs = m.jobsOf(waiter);
     const what = waitedFor(waiter);
@@ -245,6 +263,10 @@ function checkWaiters(m: Manifests, report: Report): void {
     if (waiter.kind === 'kubectl-wait' && !waiter.noticesFailure) {
       report('MS020', w, at(argsField(waiter)), `${who} waits for condition=complete on ${what} only: `
         + 'if the Job fails, it waits until its timeout and restarts, and never says the migration failed');
+    }
+    if (waiter.kind === 'kubectl-get' && !waiter.noticesFailure) {
+      report('MS020', w, at(argsField(waiter)), `${who} polls ${what} with kubectl get and never looks at a failure: `
+        + 'if the Job fails, it waits until its own timeout, or forever, and never says the migration failed');
     }
     checkWaiterImage(waiter, who, at, report);
     checkWaiterUser(waiter, who, at, report);
@@ -385,10 +407,20 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
       report('MS021', job, job.lineOf(['spec', 'backoffLimit']),
         `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
     }
+    const ttl = spec.ttlSecondsAfterFinished;
+    if (waiters.length === 0 && ttl !== undefined && ttl !== null && h.helm.length === 0 && h.argo.length === 0) {
+      // A hook is created by its engine once per release; a plain object is what the source
+      // declares, so whatever applies the source again brings the deleted Job back.
+      report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
+        `${describe(job)} is deleted ${text(ttl)}s after it finishes, and it is a plain object, not a Helm or Argo CD hook: `
+        + 'Flux, or the next kubectl apply of the same source, re-creates it and runs the migration again after every TTL');
+    }
     if (waiters.length === 0) {
       // A post-deploy migration runs after the rollout by design; nothing should wait for it. A
       // pre-install/pre-upgrade (PreSync) hook runs before any pod of the release exists: waited for by construction.
-      if (!postDeploy && !isPreDeployHook(job)) {
+      // A waiter whose target lint cannot tell may be waiting for it.
+      const unresolvedNearby = m.waiters.some((w) => w.unresolved && sameNamespace(w.workload.object.namespace, job.namespace));
+      if (!postDeploy && !isPreDeployHook(job) && !unresolvedNearby) {
         report('MS022', job, job.lineOf(['metadata', 'name']), `${describe(job)} looks like a migration, but no init container waits for it`);
       }
       continue;
@@ -562,23 +594,62 @@ const POLLS_HTTP = /\b(until|while)\b[\s\S]*\b(curl|wget)\b[^;|&]*https?:\/\//i;
  */
 function checkDatabasePolls(m: Manifests, report: Report): void {
   const waitingWorkloads = new Set(m.waiters.map((w) => w.workload));
-  const migrations = m.migrationJobs.filter(({ job }) => !isPreDeployHook(job)
-    && !hooks(job).helm.some((x) => x.startsWith('post-')) && !hooks(job).argo.includes('PostSync'));
+  // Not a pre-deploy hook: a plain Job, which runs beside the pods, or a post-install/PostSync
+  // hook, which runs after them.
+  const migrations = m.migrationJobs.filter(({ job }) => !isPreDeployHook(job));
   for (const workload of m.workloads) {
     if (waitingWorkloads.has(workload) || workload.object.kind === 'Job' || workload.object.kind === 'CronJob') {
       continue;
     }
-    const polls = containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, i }))
-      .filter(({ c }) => [POLLS_DATABASE, POLLS_HTTP].some((re) => re.test([...toStrings(c.command), ...toStrings(c.args)].join(' '))));
     const beside = migrations.filter(({ job }) => sameNamespace(job.namespace, workload.object.namespace));
+    const repositories = new Set([
+      ...containersOf(workload.podSpec, 'containers').map((c) => repositoryOf(c.image)),
+      ...beside.flatMap(({ job }) => jobContainers(job).map((c) => repositoryOf(c.image))),
+    ].filter((x) => x !== ''));
+    const polls = containersOf(workload.podSpec, 'initContainers').map((c, i) => ({ c, i }))
+      .filter(({ c }) => {
+        const script = [...toStrings(c.command), ...toStrings(c.args)].join(' ');
+        return [POLLS_DATABASE, POLLS_HTTP].some((re) => re.test(script))
+          || (repositories.has(repositoryOf(c.image)) && runsOwnDatabaseWait(script));
+      });
     if (polls.length === 0 || beside.length === 0) {
       continue;
     }
     const o = workload.object;
-    report('MS026', o, o.lineOf([...workload.podSpecPath, 'initContainers', polls[0].i]),
-      `${describe(o)} (init container ${text(polls[0].c.name)}) waits for the database or a port, not for ${beside.map(({ job }) => describe(job)).join(', ')}: `
-      + 'its pods start as soon as the database answers, on the old schema', beside.map(({ job }) => job));
+    const postHooks = beside.filter(({ job }) => hooks(job).helm.some((x) => x === 'post-install' || x === 'post-upgrade') || hooks(job).argo.includes('PostSync'));
+    const plain = beside.filter((x) => !postHooks.includes(x) && !hooks(x.job).helm.some((h) => h.startsWith('post-')));
+    const who = `${describe(o)} (init container ${text(polls[0].c.name)})`;
+    const line = o.lineOf([...workload.podSpecPath, 'initContainers', polls[0].i]);
+    if (plain.length > 0) {
+      report('MS026', o, line, `${who} waits for the database or a port, not for ${plain.map(({ job }) => describe(job)).join(', ')}: `
+        + 'its pods start as soon as the database answers, on the old schema', plain.map(({ job }) => job));
+    }
+    if (postHooks.length > 0) {
+      const kinds = [...new Set(postHooks.flatMap(({ job }) => [...hooks(job).helm.filter((x) => x.startsWith('post-')), ...hooks(job).argo.filter((x) => x === 'PostSync')]))];
+      report('MS026', o, line, `${who} waits for the database in its own way, but ${postHooks.map(({ job }) => describe(job)).join(', ')} is a `
+        + `${kinds.join(',')} hook, which runs after the pods: they start as soon as the database answers, on the old schema`, postHooks.map(({ job }) => job));
+    }
   }
+}
+
+// An init container that runs the app's own wait or check (`myapp wait-for-db`, `manage.py check --database default`,
+// `rake db:ready`): it waits for the database, not for the schema. A check of the migrations themselves waits for them.
+const APP_OWN_WAIT = /\bwait/i;
+const APP_OWN_CHECK = /\bcheck|\bready\b|\bping\b|\bhealth/i;
+const DATABASE_WORD = /\bdb\b|db[-_:]|database|postgres|\bpg|mysql|maria|\bsql|mongo/i;
+const MIGRATION_CHECK = /migrat|showmigrations|\bschema\b|db:abort_if_pending|alembic\b.*\bcurrent|\bversion\b/i;
+
+/** A wait (`myapp wait-for-db`), or a check of the database (`manage.py check --database default`), that is not a check of the migrations. */
+function runsOwnDatabaseWait(script: string): boolean {
+  return (APP_OWN_WAIT.test(script) || (APP_OWN_CHECK.test(script) && DATABASE_WORD.test(script))) && !MIGRATION_CHECK.test(script);
+}
+
+/** An image's repository, without tag or digest. */
+function repositoryOf(image: unknown): string {
+  const name = text(image).trim().replace(/@.*$/, '');
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  return colon > slash ? name.slice(0, colon) : name;
 }
 
 function toStrings(value: unknown): string[] {
@@ -657,12 +728,21 @@ function checkDeploymentCapacity(m: Manifests, o: K8sObject, rollingUpdate: any,
   }
   const maxReplicas = num(hpa?.raw?.spec?.maxReplicas);
   const stoppedAtMax = maxReplicas !== undefined ? podsStopped(maxUnavailable, maxSurge, maxReplicas) ?? 0 : 0;
-  if (stopped === 0 && stoppedAtMax === 0) {
-    return;
-  }
   const setting = `maxUnavailable ${maxUnavailable === undefined ? '25% (the default)' : text(maxUnavailable)}`
     + `${maxSurge === undefined ? '' : ` and maxSurge ${text(maxSurge)}`}`;
   const rounding = /%/.test(text(maxUnavailable ?? '25%')) ? ' (a percentage of maxUnavailable rounds down)' : '';
+  if (stopped === 0 && stoppedAtMax === 0) {
+    // Charts are rendered at their default replica count and scaled in production: a count that
+    // loses nothing today says nothing of the count the workload runs at.
+    // An autoscaler whose maximum loses nothing caps it below that count.
+    if (from !== undefined && !(hpa && maxReplicas !== undefined)) {
+      report('MS015', o, o.lineOf(o.raw.spec?.strategy ? ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'] : ['spec', 'replicas']),
+        `${describe(o)} has ${setting}: at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops no old pod, `
+        + `but scaled to ${from} replicas or more it stops ${podsStopped(maxUnavailable, maxSurge, from)} or more while new pods wait for the migration${rounding}`,
+        hpa ? [hpa] : [], 'info');
+    }
+    return;
+  }
   const now = `at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops ${stopped} old pod${stopped === 1 ? '' : 's'}`;
   const scaled = hpa && maxReplicas !== undefined ? `; ${describe(hpa)} scales it to ${maxReplicas}, where it stops ${stoppedAtMax}` : '';
   report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),

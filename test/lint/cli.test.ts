@@ -223,6 +223,21 @@ describe('output formats', () => {
     expect(out).toMatchObject({ objects: 5, suppressed: [], tool: { name: 'cdk8s-migrated-service lint' } });
   });
 
+  test('a finding below its rule\'s severity (MS015 at scale) keeps its own level in text, json and sarif', async () => {
+    // GIVEN the pattern document's Deployment: 2 replicas at the default 25%, safe until scaled to 4
+    const files = ['deployment.yaml', 'migration-job.yaml'].map((f) => fixture('pattern', f));
+    // WHEN reported at info in each format
+    const text = await run(['lint', '--severity', 'info', ...files]);
+    const json = JSON.parse((await run(['lint', '--format', 'json', '--severity', 'info', ...files])).stdout);
+    const sarif = JSON.parse((await run(['lint', '--format', 'sarif', '--severity', 'info', ...files])).stdout);
+    // THEN it is info in text and json, a note in a valid SARIF log, and hidden at the default threshold
+    expect(text.stdout).toMatch(/: info MS015 Deployment myapp has maxUnavailable 25% \(the default\): at 2 replicas .* scaled to 4 replicas/);
+    expect(json.findings.filter((f: any) => f.ruleId === 'MS015').map((f: any) => f.severity)).toEqual(['info']);
+    expect(sarif).toBeValidSarifLog();
+    expect(sarif.runs[0].results.filter((x: any) => x.ruleId === 'MS015').map((x: any) => x.level)).toEqual(['note']);
+    expect((await run(['lint', ...files])).stdout).not.toContain('MS015');
+  });
+
   test('sarif: a valid SARIF 2.1.0 log, suppressed findings kept as suppressed', async () => {
     // GIVEN findings, an annotation suppression and a command-line suppression
     const r = await run(['lint', '--format', 'sarif', '--severity', 'info', '--disable', 'MS015', HELM, fixture('rules', 'MS023-negative.yaml')]);

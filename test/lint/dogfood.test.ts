@@ -239,7 +239,7 @@ describe('the pattern document\'s example', () => {
       'MS007', // the Deployment runs as "default"; the RoleBinding binds myapp-service
       'MS008', // the Role reads every Job (no resourceNames)
       'MS014', // no activeDeadlineSeconds
-      // not MS015: at 2 replicas the default maxUnavailable 25% rounds down to 0, and maxSurge up to 1
+      'MS015', // info: at 2 replicas the default 25% rounds down to 0, but from 4 replicas on it stops old pods
       // not MS019: the service container reads no database setting at all, so there is nothing to compare
       'MS021', // backoffLimit: 0 without a podFailurePolicy: a drain fails the release
       'MS025', // the root k8s-wait-for image, with no runAsNonRoot or runAsUser
@@ -252,6 +252,7 @@ describe('the pattern document\'s example', () => {
       MS007: 'deployment.yaml:10',
       MS008: 'rbac.yaml:7',
       MS014: 'migration-job.yaml:9',
+      MS015: 'deployment.yaml:8',
       MS021: 'migration-job.yaml:10',
       MS025: 'deployment.yaml:13',
     });

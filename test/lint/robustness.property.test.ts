@@ -1,5 +1,7 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as fc from 'fast-check';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { lint } from '../../src/lint/lint';
 import { InputError, parseManifests } from '../../src/lint/load';
 import { POD_SPEC_PATHS } from '../../src/pod-template';
@@ -122,4 +124,84 @@ test('YAML that Go\'s decoder accepts is read, never refused and never a crash',
       expect(f.line).toBeGreaterThanOrEqual(1);
     }
   }), { numRuns: 300 });
+});
+
+// --- waiter scripts: every name a finding quotes is one ----------------------------------------
+
+const CLEAN = fs.readFileSync(path.join(__dirname, 'fixtures', 'rules', 'clean.yaml'), 'utf8');
+const REAL_JOB = 'myapp-migration-v1-2-3';
+// Targets the input does not tell: an argument nobody gives, a variable set nowhere, a run-time value.
+const UNRESOLVABLE = ['"$1"', '$MIGRATION_JOB_NAME', '"${JOB:?}"', '"$(cat /etc/job)"', '`cat /etc/job`', '"$job"'];
+
+/** How a snippet waits for `target` (a name, or an expression). */
+const WAITS = [
+  (t: string) => `kubectl wait --for=condition=complete job/${t} --timeout=600s`,
+  (t: string) => `kubectl wait --for=jsonpath='{.status.failed}'=1 "job/${t}"`,
+  (t: string) => `kubectl get job ${t} -n shop -o jsonpath='{.status.succeeded}'`,
+  (t: string) => `kubectl get jobs.batch/${t} -o jsonpath='{.status.conditions[*].type}'`,
+  (t: string) => `wait_for.sh job-wr ${t}`,
+  (t: string) => `kubectl describe job ${t}`,
+];
+const REDIRECTS = ['', ' 2>/dev/null', ' >&2', ' 2>&1', ' &>/dev/null', ' >/tmp/wait.log 2>&1', ' </dev/null'];
+const JOINS = ['', ' | grep -q 1', ' || exit 1', ' && echo done', '; echo "exit $?"'];
+
+/** A waiter script and whether its target is a real name. */
+const waiterScript = fc.record({
+  wait: fc.nat(WAITS.length - 1),
+  redirect: fc.constantFrom(...REDIRECTS),
+  join: fc.constantFrom(...JOINS),
+  real: fc.boolean(),
+  unresolvable: fc.constantFrom(...UNRESOLVABLE),
+  shape: fc.constantFrom('plain', 'function-called', 'function-uncalled', 'for-literal', 'for-output', 'until', 'variable', 'heredoc'),
+}).map(({ wait, redirect, join, real, unresolvable, shape }) => {
+  const snippet = (t: string) => `${WAITS[wait](t)}${redirect}${join}`;
+  const target = real ? REAL_JOB : unresolvable;
+  switch (shape) {
+    case 'function-called':
+      return { real, script: `wait_job () {\n  ${snippet('"$1"')}\n}\nwait_job ${real ? REAL_JOB : unresolvable}${redirect}` };
+    case 'function-uncalled':
+      return { real: false, script: `wait_job () {\n  ${snippet('"$1"')}\n}` };
+    case 'for-literal':
+      return { real, script: `for j in ${target}; do\n  ${snippet('"$j"')}\ndone` };
+    case 'for-output':
+      return { real: false, script: `for j in $(kubectl get jobs -n shop -o name 2>/dev/null); do\n  ${snippet('"$j"')}\ndone` };
+    case 'until':
+      return { real, script: `until ${snippet(target)}; do\n  sleep 2\ndone` };
+    case 'variable':
+      return { real, script: `JOB=${target}\n${snippet('"$JOB"')}` };
+    case 'heredoc':
+      return { real, script: `cat <<EOF >&2\nkubectl get job not-this-one-v9\nEOF\n${snippet(target)}` };
+    default:
+      return { real, script: snippet(target) };
+  }
+});
+
+// How findings quote objects: `Job "name"`, `jobs "name"` and `Kind namespace/name`.
+const QUOTED = /\b(?:Job|jobs) "([^"]*)"|\b(?:Job|Role|ClusterRole|RoleBinding|ClusterRoleBinding|ServiceAccount|Deployment|StatefulSet|DaemonSet|CronJob|Pod|HorizontalPodAutoscaler) ((?!")[^\s,:;()]+)/g;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+test('every name a finding quotes as a Job, Role or workload is a Kubernetes name, or visibly unresolved', () => {
+  fc.assert(fc.property(waiterScript, ({ script, real }) => {
+    // GIVEN the clean fixture whose waiter runs the generated script
+    const objects = parseAllDocuments(CLEAN).map((d: any) => d.toJS());
+    objects.find((o) => o.kind === 'Deployment').spec.template.spec.initContainers = [{
+      name: 'wait-for-migration', image: 'alpine/k8s:1.30.4', command: ['/bin/sh', '-c', script], securityContext: { runAsUser: 1100 },
+    }];
+    // WHEN linted at every severity
+    const result = lint(parseManifests(objects.map((o) => stringify(o)).join('---\n'), 'x.yaml'), { threshold: 'info', disabled: new Map() });
+    // THEN every quoted name is a name, or an expression left as written
+    for (const f of result.findings) {
+      for (const m of f.message.matchAll(QUOTED)) {
+        const quoted = m[1] ?? m[2];
+        for (const part of quoted.split('/')) {
+          expect(K8S_NAME.test(part) || /\$|`|\{\{/.test(part) ? 'ok' : `${f.rule.id} quotes "${part}": ${f.message}`).toBe('ok');
+        }
+      }
+    }
+    // AND no error is about a Job that is not there: the real one is, and an unresolved one is a note
+    expect(result.findings.filter((f) => f.rule.id === 'MS002' || f.rule.id === 'MS003').map((f) => f.message)).toEqual([]);
+    const notes = result.findings.filter((f) => f.rule.id === 'MS028');
+    expect(notes.length).toBe(real ? 0 : 1);
+    expect(notes.every((f) => f.severity === 'info' && f.message.includes('(init container wait-for-migration)'))).toBe(true);
+  }), { numRuns: 200 });
 });

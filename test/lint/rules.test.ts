@@ -446,8 +446,24 @@ describe('MS015 rounds as the Deployment controller does', () => {
   });
   const ms015 = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS015').map((f) => f.message);
 
-  test.each([1, 2, 3])('the default 25%% stops no pod at %d replicas', (replicas) => {
-    expect(ms015(rolling(replicas, undefined))).toEqual([]);
+  test.each([1, 2, 3])('the default 25%% stops no pod at %d replicas: an info finding names the count from which it does', (replicas) => {
+    // GIVEN the default 25% at a count that loses nothing WHEN linted
+    const findings = lintText(rolling(replicas, undefined)).findings.filter((f) => f.rule.id === 'MS015');
+    // THEN one info finding says from which replica count a stuck rollout stops old pods
+    expect(findings.map((f) => f.severity)).toEqual(['info']);
+    expect(findings[0].message).toContain(`at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops no old pod, but scaled to 4 replicas or more it stops 1`);
+    // AND it is not reported at the default threshold
+    expect(ruleIds(lintText(rolling(replicas, undefined), 'input.yaml', 'warning'))).toEqual([]);
+  });
+
+  test('maxUnavailable 0 with a surge loses nothing at any count, and says nothing', () => {
+    expect(ms015(rolling(2, { maxUnavailable: 0, maxSurge: 1 }))).toEqual([]);
+    expect(ms015(rolling(2, { maxUnavailable: '0%', maxSurge: '25%' }))).toEqual([]);
+  });
+
+  test('10% loses capacity from 10 replicas on', () => {
+    const findings = lintText(rolling(3, { maxUnavailable: '10%', maxSurge: 1 })).findings.filter((f) => f.rule.id === 'MS015');
+    expect(findings.map((f) => [f.severity, /scaled to (\d+) replicas/.exec(f.message)?.[1]])).toEqual([['info', '10']]);
   });
 
   test('the default 25% stops one pod from 4 replicas on, and says so', () => {
@@ -466,7 +482,7 @@ describe('MS015 rounds as the Deployment controller does', () => {
     const messages = ms015(rolling(2, undefined, { minReplicas: 2, maxReplicas: 10 }));
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain('at 2 replicas a stuck rollout stops 0 old pods; HorizontalPodAutoscaler shop/myapp scales it to 10, where it stops 2');
-    // AND an HPA that stays below it does not
+    // AND an HPA that stays below it caps the count: nothing, not even at info
     expect(ms015(rolling(2, undefined, { minReplicas: 1, maxReplicas: 3 }))).toEqual([]);
   });
 });
