@@ -183,6 +183,12 @@ project.addTask('bench:waiter', {
   receiveArgs: true,
 });
 
+project.addTask('bench:program-size', {
+  description: 'Print the size of the waiter program in the manifests: its ConfigMap, the per-service YAML, the pattern example',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/program-size.ts',
+  receiveArgs: true,
+});
+
 project.addTask('bench:doctor', {
   description: 'Benchmark doctor against the fake API server: 50 releases and 550 pods, list calls and wall time',
   exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/doctor.ts',
