@@ -44,6 +44,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // The newest cdk8s-plus major, which `cdk8s init` installs: the examples are type-checked and
     // synthesized against it as well as against cdk8s-plus-28, which the library builds on.
     'cdk8s-plus-33@^2.5.57',
+    // Bundles the in-pod program (src/program) into the one file the ConfigMap carries. Pinned
+    // exactly: the bundle is committed, and another esbuild may print it differently.
+    'esbuild@0.28.2',
   ],
 
   // The `lint` command ships in this package, so one install gives the construct and the checks
@@ -100,6 +103,17 @@ const typecheck = project.addTask('typecheck', {
   ],
 });
 project.testTask.prependSpawn(typecheck);
+
+// The in-pod program is TypeScript under src/program, bundled by esbuild into the one CommonJS
+// file the constructs embed (waiter/migration-waiter.js, committed). It is bundled before jsii
+// compiles and before the tests run, so a bundle older than its source cannot pass CI, which
+// fails on any file the build changed (git diff --exit-code).
+const bundleProgram = project.addTask('bundle:program', {
+  description: 'Bundle the in-pod program (src/program) into waiter/migration-waiter.js',
+  exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/bundle-program.ts',
+});
+project.preCompileTask.spawn(bundleProgram);
+project.testTask.prependSpawn(bundleProgram);
 
 // `npx projen synth:example` (or `npm run synth:example`) runs the example app through the cdk8s CLI,
 // exactly as a user would, and writes its manifests to examples/app/manifests (never dist/, which
@@ -171,6 +185,12 @@ project.addTask('bench:lint', {
 project.addTask('bench:waiter', {
   description: 'Benchmark the waiter against the fake API server: exit latency after Complete or Failed, API requests while waiting',
   exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/waiter.ts',
+  receiveArgs: true,
+});
+
+project.addTask('bench:program-size', {
+  description: 'Print the size of the waiter program in the manifests: its ConfigMap, the per-service YAML, the pattern example',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/program-size.ts',
   receiveArgs: true,
 });
 

@@ -9,7 +9,7 @@ import { container, named } from './support/manifests';
 // Manifests are plain JSON read back from the synthesized output.
 
 /**
- * What each waiter actually calls on the API server (see the field notes and waiter/README.md):
+ * What each waiter actually calls on the API server (see the field notes and src/program/README.md):
  * - the library's watch waiter lists and watches the Job with the field selector
  *   `metadata.name=<name>` (no GET), and gets the ledger ConfigMap by name when the Job is gone.
  * - k8s-wait-for runs `kubectl describe jobs <name>`: a GET of the named Job. `list` would only

@@ -1,10 +1,10 @@
 /**
- * The waiter program (waiter/migration-waiter.js), run exactly as a pod runs it: the text of the
+ * The waiter program (src/program, bundled into waiter/migration-waiter.js), run exactly as a pod runs it: the text of the
  * `migration-waiter` ConfigMap, as a file run by path (`node <dir>/migration-waiter.js <mode>`), against a fake API server that speaks the real GET/LIST/WATCH/404/403/410
  * semantics. "Fast" and "cheap" are proven by the requests the waiter makes, never by timing it.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import * as vm from 'vm';
@@ -122,12 +122,12 @@ afterEach(async () => {
 });
 
 describe('the embedded text', () => {
-  test('still parses once comment-only lines are stripped, and exposes its helpers without running', () => {
-    // GIVEN the text that goes into the pod spec
+  test('is the committed bundle as it is, and exposes its helpers without running', () => {
+    // GIVEN the text that goes into the ConfigMap
     const text = migrationWaiterScript();
-    // THEN it has no comment-only or blank line left and stays far below the 128 KiB an argument may have
-    expect(text.split('\n').filter((line) => /^\s*\/\//.test(line))).toEqual([]);
-    expect(text).not.toMatch(/\n\s*\n/);
+    // THEN it is the bundle of src/program, byte for byte, says so on its first line, and stays small
+    expect(text).toBe(readFileSync(join(__dirname, '..', 'waiter', 'migration-waiter.js'), 'utf8'));
+    expect(text.split('\n')[0]).toMatch(/^\/\/ Generated from src\/program by `npx projen bundle:program`/);
     expect(Buffer.byteLength(text)).toBeLessThan(24 * 1024);
     // AND it compiles, and when loaded as a module it defines its helpers without calling main()
     expect(() => new vm.Script(text)).not.toThrow();

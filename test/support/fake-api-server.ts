@@ -1,5 +1,5 @@
 /**
- * A fake Kubernetes API server for testing waiter/migration-waiter.js: HTTPS on 127.0.0.1, with the
+ * A fake Kubernetes API server for testing the waiter program (src/program, bundled into waiter/migration-waiter.js): HTTPS on 127.0.0.1, with the
  * semantics the waiter relies on, as kube-apiserver implements them:
  *
  * - GET by name (200, or 404 with a Status object), PUT with optimistic concurrency (409);

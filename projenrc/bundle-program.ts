@@ -1,0 +1,44 @@
+/**
+ * Bundles the in-pod program (src/program, TypeScript) into the one CommonJS file that the
+ * constructs write into the `migration-waiter` ConfigMap: `npx projen bundle:program`. The build
+ * runs it before compiling and testing, and test/program/bundle.test.ts fails when the committed
+ * file is not what these options make of src/program.
+ */
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+import { buildSync } from 'esbuild';
+
+/** The program's entry, relative to the repository root. */
+export const PROGRAM_ENTRY = 'src/program/main.ts';
+
+/** The bundle, where the constructs read it (src/waiter-script.ts) and the npm package ships it. */
+export const PROGRAM_BUNDLE = 'waiter/migration-waiter.js';
+
+const HEADER = '// Generated from src/program by `npx projen bundle:program`: edit the TypeScript there, not this file.';
+
+/** The bundle's text, made from the sources under `root`. */
+export function bundleProgram(root: string = join(__dirname, '..')): string {
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: [PROGRAM_ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    // The official node image of the waiter may be any Node >= 18.
+    target: 'node18',
+    // Readable in the ConfigMap: `kubectl get configmap migration-waiter -o yaml` shows the code.
+    minify: false,
+    // Comments stay in src/program; every pod spec carries only the code.
+    legalComments: 'none',
+    charset: 'utf8',
+    banner: { js: HEADER },
+    write: false,
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0].text;
+}
+
+if (require.main === module) {
+  const root = join(__dirname, '..');
+  writeFileSync(join(root, PROGRAM_BUNDLE), bundleProgram(root));
+}

@@ -1,0 +1,51 @@
+/**
+ * The committed program (waiter/migration-waiter.js) is the bundle of its TypeScript source
+ * (src/program): one CommonJS file that needs only Node built-ins.
+ */
+import { readdirSync, readFileSync } from 'fs';
+import { builtinModules } from 'module';
+import { join } from 'path';
+import { bundleProgram, PROGRAM_BUNDLE } from '../../projenrc/bundle-program';
+
+const ROOT = join(__dirname, '..', '..');
+const committed = () => readFileSync(join(ROOT, PROGRAM_BUNDLE), 'utf8');
+
+describe('the committed bundle', () => {
+  test('GIVEN src/program WHEN bundled in-process THEN the result is the committed file, byte for byte (run `npx projen bundle:program` otherwise)', () => {
+    expect(bundleProgram(ROOT)).toBe(committed());
+  });
+
+  test('GIVEN the bundle THEN its first line says where it comes from and how to make it', () => {
+    expect(committed().split('\n')[0]).toBe('// Generated from src/program by `npx projen bundle:program`: edit the TypeScript there, not this file.');
+  });
+
+  test('GIVEN the bundle THEN it requires nothing but Node built-ins, and it is strict and readable (not minified)', () => {
+    const text = committed();
+    const required = [...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((name) => !builtinModules.includes(name))).toEqual([]);
+    expect(text.split('\n')[1]).toBe('"use strict";');
+    // Minified code would put the program on a handful of lines; one statement a line is hundreds.
+    expect(text.split('\n').length).toBeGreaterThan(300);
+    expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThan(400);
+  });
+});
+
+describe('the program\'s source', () => {
+  const dir = join(ROOT, 'src', 'program');
+  const sources = readdirSync(dir).filter((file) => file.endsWith('.ts'));
+
+  test.each(sources)('GIVEN %s THEN it imports only modules of src/program and Node built-ins', (file) => {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const targets = [...text.matchAll(/^import\b[^;]*?(?:from |require\()'([^']+)'/gms)].map((m) => m[1]);
+    const outside = targets.filter((target) => !/^\.\/[a-z-]+$/.test(target) && !builtinModules.includes(target));
+    expect(outside).toEqual([]);
+  });
+
+  test('GIVEN the mode table THEN it names the three modes, each in a module of its own', () => {
+    const main = readFileSync(join(dir, 'main.ts'), 'utf8');
+    const modes = [...main.matchAll(/^ {2}\['([a-z]+)', (\w+)\],$/gm)].map((m) => m[1]);
+    expect(modes).toEqual(['job', 'record', 'rollout']);
+    for (const mode of modes) expect(sources).toContain(`${mode}.ts`);
+  });
+});
