@@ -1,7 +1,7 @@
 /**
  * Bundles the in-pod program (src/program, TypeScript) into the one CommonJS file that the
  * constructs write into the `migration-waiter` ConfigMap: `npx projen bundle:program`. The build
- * runs it before compiling and testing, and test/program/bundle.test.ts fails when the committed
+ * runs it before compiling, testing and synthesizing, and test/program/bundle.test.ts fails when the
  * file is not what these options make of src/program.
  */
 import { writeFileSync } from 'fs';

@@ -1,6 +1,7 @@
 /**
- * The committed program (waiter/migration-waiter.js) is the bundle of its TypeScript source
- * (src/program): one CommonJS file that needs only Node built-ins.
+ * The program the constructs embed (waiter/migration-waiter.js, a build output that every task
+ * which embeds it makes first) is the bundle of its TypeScript source (src/program): one CommonJS
+ * file that needs only Node built-ins.
  */
 import { readdirSync, readFileSync } from 'fs';
 import { builtinModules } from 'module';
@@ -8,19 +9,19 @@ import { join } from 'path';
 import { bundleProgram, PROGRAM_BUNDLE } from '../../projenrc/bundle-program';
 
 const ROOT = join(__dirname, '..', '..');
-const committed = () => readFileSync(join(ROOT, PROGRAM_BUNDLE), 'utf8');
+const bundled = () => readFileSync(join(ROOT, PROGRAM_BUNDLE), 'utf8');
 
-describe('the committed bundle', () => {
-  test('GIVEN src/program WHEN bundled in-process THEN the result is the committed file, byte for byte (run `npx projen bundle:program` otherwise)', () => {
-    expect(bundleProgram(ROOT)).toBe(committed());
+describe('the bundle', () => {
+  test('GIVEN src/program WHEN bundled in-process THEN the result is the file the constructs embed, byte for byte (run `npx projen bundle:program` otherwise)', () => {
+    expect(bundleProgram(ROOT)).toBe(bundled());
   });
 
   test('GIVEN the bundle THEN its first line says where it comes from and how to make it', () => {
-    expect(committed().split('\n')[0]).toBe('// Generated from src/program by `npx projen bundle:program`: edit the TypeScript there, not this file.');
+    expect(bundled().split('\n')[0]).toBe('// Generated from src/program by `npx projen bundle:program`: edit the TypeScript there, not this file.');
   });
 
   test('GIVEN the bundle THEN it requires nothing but Node built-ins, and it is strict and readable (not minified)', () => {
-    const text = committed();
+    const text = bundled();
     const required = [...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]);
     expect(required.length).toBeGreaterThan(0);
     expect(required.filter((name) => !builtinModules.includes(name))).toEqual([]);
