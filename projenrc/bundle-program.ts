@@ -4,8 +4,8 @@
  * runs it before compiling, testing and synthesizing, and test/program/bundle.test.ts fails when the
  * file is not what these options make of src/program.
  */
-import { writeFileSync } from 'fs';
-import { join } from 'path';
+import { mkdirSync, writeFileSync } from 'fs';
+import { dirname, join } from 'path';
 import { buildSync } from 'esbuild';
 
 /** The program's entry, relative to the repository root. */
@@ -40,5 +40,7 @@ export function bundleProgram(root: string = join(__dirname, '..')): string {
 
 if (require.main === module) {
   const root = join(__dirname, '..');
+  // A fresh clone has no waiter/ folder: the bundle is all it holds, and it is not committed.
+  mkdirSync(dirname(join(root, PROGRAM_BUNDLE)), { recursive: true });
   writeFileSync(join(root, PROGRAM_BUNDLE), bundleProgram(root));
 }
