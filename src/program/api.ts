@@ -25,6 +25,16 @@ export interface Connection {
 }
 
 let api: Connection | undefined;
+let serverClock: { readonly date: number; readonly at: number } | undefined;
+
+/**
+ * The API server's time now, in ms: its last answer's Date header plus the time since, by this
+ * pod's clock (which may be off, but counts seconds as well). Undefined before the first answer.
+ * The header has whole seconds, so this is up to a second behind, never ahead.
+ */
+export function serverNow(now: number = Date.now()): number | undefined {
+  return serverClock && serverClock.date + (now - serverClock.at);
+}
 
 /** The connection that connect() opened. */
 export function connection(): Connection {
@@ -69,7 +79,9 @@ export function connect(): boolean {
 // One API request. Without onEvent it resolves with the parsed body (2xx) or rejects with an error
 // carrying the HTTP status. With onEvent it is a watch: each line of the chunked 200 answer is one
 // event; it resolves when the server ends the stream and rejects when the connection breaks.
-export function send(method: string, path: string, body?: object | null, onEvent?: (event: WatchEvent) => void): Promise<any> {
+// onDate gets the time of the answer by the API server's clock (its Date header, whole seconds).
+export function send(method: string, path: string, body?: object | null, onEvent?: (event: WatchEvent) => void,
+  onDate?: (serverTime: number) => void): Promise<any> {
   return new Promise((resolve, reject) => {
     const { host, port, ca, agent, tokenFile } = connection();
     let token: string;
@@ -88,6 +100,11 @@ export function send(method: string, path: string, body?: object | null, onEvent
       res.setEncoding('utf8');
       let text = '';
       const status = res.statusCode ?? 0;
+      const date = Date.parse(res.headers.date ?? '');
+      if (!Number.isNaN(date)) {
+        serverClock = { date, at: Date.now() };
+        if (onDate) onDate(date);
+      }
       const stream = onEvent && status === 200 ? watchStreamReader(onEvent) : undefined;
       // Any answer but a denial or a server error shows the API server up and authorizing. An open
       // watch is contact for as long as it lasts.

@@ -10,6 +10,7 @@ import { count } from './config';
 import { waitForJob } from './job';
 import { ledgerEntry, withEntry } from './ledger';
 import { finish, finished } from './log';
+import { waitForTurn } from './queue';
 import { recordSuccess } from './record';
 import { contact, retryDelayMs, setGraceMs } from './retry';
 import { rolloutProgress, waitForRollout } from './rollout';
@@ -19,11 +20,13 @@ import { rolloutProgress, waitForRollout } from './rollout';
  * job:     wait for this release's migration Job (init container of each gated pod)
  * record:  record the migration's success in the ledger ConfigMap (in the migration Job's pod)
  * rollout: wait until workloads have rolled out this release (before a post-deploy migration)
+ * queue:   wait until no other release's migration runs or goes first (before every migration)
  */
 const MODES = new Map<string, () => Promise<void>>([
   ['job', waitForJob],
   ['record', recordSuccess],
   ['rollout', waitForRollout],
+  ['queue', waitForTurn],
 ]);
 
 /** `a, b or c` */

@@ -3,10 +3,11 @@
  * migration.
  */
 import { connection } from './api';
-import { RECHECK_MS, required } from './config';
+import { env, RECHECK_MS, required } from './config';
 import { deniedMessage } from './errors';
-import { follow } from './follow';
+import { follow, followList } from './follow';
 import { finish, finished, log } from './log';
+import { before, JobState, keyOf } from './queue-order';
 
 const WORKLOAD_PLURALS: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
@@ -70,6 +71,30 @@ interface Workload {
   readonly name: string;
 }
 
+/** The Jobs that a workload's pod template waits for: the `MIGRATION_JOB` of its init containers. */
+function gatingJobs(obj: any): string[] {
+  const initContainers: any[] = (((obj || {}).spec || {}).template || {}).spec?.initContainers || [];
+  return initContainers.flatMap((c) => (c.env || []).filter((e: any) => e.name === 'MIGRATION_JOB').map((e: any) => String(e.value)));
+}
+
+/**
+ * The later release whose pod template replaced this one's on a workload, if any: its pre-deploy
+ * Job is one of `jobs` (this migration's, across releases) and was created after `release`. This
+ * release's rollout will then never complete, and its post-deploy migration would hold the later
+ * release's migrations back until its deadline.
+ */
+export function supersededBy(release: string, templates: Iterable<string[]>, jobs: ReadonlyMap<string, JobState>): JobState | undefined {
+  const ours = jobs.get(release);
+  if (!ours) return undefined;
+  for (const names of templates) {
+    for (const name of names) {
+      const other = jobs.get(name);
+      if (name !== release && other && before(keyOf(ours.metadata), keyOf(other.metadata))) return other;
+    }
+  }
+  return undefined;
+}
+
 export async function waitForRollout(): Promise<void> {
   const release = required('RELEASE_MIGRATION_JOB');
   const listed = required('ROLLOUT_WORKLOADS');
@@ -105,10 +130,37 @@ export async function waitForRollout(): Promise<void> {
   setInterval(() => {
     if (reported) log(`still waiting: ${summary()}`);
   }, RECHECK_MS);
+  // With MIGRATION_SELECTOR, a release whose workloads a later release took over gives up.
+  const selector = env.MIGRATION_SELECTOR || '';
+  const templates = new Map<string, string[]>();
+  const jobs = new Map<string, JobState>();
+  const checkSuperseded = () => {
+    const later = selector ? supersededBy(release, templates.values(), jobs) : undefined;
+    if (!later) return;
+    const version = (later.metadata.labels || {})['app.kubernetes.io/version'];
+    void finish(1, `superseded by ${version ? `release ${version}` : 'a later release'} (Job ${namespace}/${later.metadata.name}), whose pods replaced this release's: `
+      + `this release's rollout will not complete, and the later release's post-deploy migration runs this one's pending migrations`);
+  };
+  const followJobs = selector ? [followList('/apis/batch/v1', 'jobs', `labelSelector=${encodeURIComponent(selector)}`, `jobs ${selector}`, {
+    reset(items) {
+      jobs.clear();
+      for (const job of items) jobs.set(job.metadata.name, job);
+      checkSuperseded();
+    },
+    change(type, job) {
+      if (type === 'DELETED') jobs.delete(job.metadata.name);
+      else jobs.set(job.metadata.name, job);
+      checkSuperseded();
+    },
+  }, (err) => finish(1, deniedMessage(err, `the Jobs of ${selector}`, `list and watch on jobs (API group batch) in namespace ${namespace}`)))] : [];
   log(`waiting for ${[...progress.keys()].join(', ')} to roll out release ${release} (pods gated on Job ${release})`);
-  await Promise.all([...unique].map(([key, { kind, name }]) => {
+  await Promise.all([...followJobs, ...[...unique].map(([key, { kind, name }]) => {
     const plural = WORKLOAD_PLURALS[kind];
-    return follow('/apis/apps/v1', plural, name, (obj) => update(key, rolloutProgress(kind, name, obj, release)), (err) =>
+    return follow('/apis/apps/v1', plural, name, (obj) => {
+      templates.set(key, gatingJobs(obj));
+      checkSuperseded();
+      if (!finished()) update(key, rolloutProgress(kind, name, obj, release));
+    }, (err) =>
       finish(1, deniedMessage(err, `${kind} ${namespace}/${name}`, `list and watch on ${plural} (API group apps) named ${name} in namespace ${namespace}`)));
-  }));
+  })]);
 }

@@ -43,10 +43,10 @@ describe('the program\'s source', () => {
     expect(outside).toEqual([]);
   });
 
-  test('GIVEN the mode table THEN it names the three modes, each in a module of its own', () => {
+  test('GIVEN the mode table THEN it names the four modes, each in a module of its own', () => {
     const main = readFileSync(join(dir, 'main.ts'), 'utf8');
     const modes = [...main.matchAll(/^ {2}\['([a-z]+)', (\w+)\],$/gm)].map((m) => m[1]);
-    expect(modes).toEqual(['job', 'record', 'rollout']);
+    expect(modes).toEqual(['job', 'record', 'rollout', 'queue']);
     for (const mode of modes) expect(sources).toContain(`${mode}.ts`);
   });
 });

@@ -10,7 +10,13 @@
  * - bearer tokens (401) and RBAC like the real authorizer: a LIST or WATCH whose field selector
  *   names one object is authorized as a request for that name, so a rule with `resourceNames`
  *   allows it and nothing else (403 with the real message otherwise);
- * - one etcd-like resourceVersion counter across all objects.
+ * - one etcd-like resourceVersion counter across all objects;
+ * - `labelSelector` on LIST and WATCH (`k=v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`);
+ * - a clock (`now`) for `creationTimestamp` (whole seconds, as the real server writes it) and for the
+ *   `Date` header of every answer;
+ * - graceful deletion of pods, and Jobs deleted with Background, Foreground or Orphan propagation:
+ *   a bound pod gets a `deletionTimestamp` and stays while its containers run, up to its grace
+ *   period; a pod no kubelet has bound (no `spec.nodeName`) goes at once.
  *
  * It counts every request by verb and resource. The TLS key under test/support is a test-only key
  * generated for this server; it protects nothing.
@@ -81,10 +87,63 @@ const RESOURCES: Record<string, ResourceType> = {
   serviceaccounts: { group: '', version: 'v1', kind: 'ServiceAccount' },
 };
 
+/** One requirement of a label selector. */
+interface LabelRequirement {
+  readonly key: string;
+  readonly op: 'in' | 'notin' | 'exists' | '!exists';
+  readonly values: readonly string[];
+}
+
 interface Scope {
   readonly resource: string;
   readonly namespace: string;
   readonly name?: string;
+  readonly labels?: readonly LabelRequirement[];
+}
+
+/**
+ * Parses a label selector as the API server does, or returns undefined when it is not one. Commas
+ * outside parentheses separate requirements.
+ */
+export function parseLabelSelector(text: string): LabelRequirement[] | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current);
+  const requirements: LabelRequirement[] = [];
+  for (const part of parts.map((p) => p.trim()).filter((p) => p)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
+      requirements.push({ key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map((v) => v.trim()) });
+    } else if ((m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(part))) {
+      requirements.push({ key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] });
+    } else if ((m = /^(!?)([\w./-]+)$/.exec(part))) {
+      requirements.push({ key: m[2], op: m[1] ? '!exists' : 'exists', values: [] });
+    } else {
+      return undefined;
+    }
+  }
+  return requirements;
+}
+
+function labelsMatch(requirements: readonly LabelRequirement[] | undefined, labels: Record<string, string> | undefined): boolean {
+  return (requirements ?? []).every(({ key, op, values }) => {
+    const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, key);
+    if (op === 'exists') return has;
+    if (op === '!exists') return !has;
+    if (op === 'in') return has && values.includes(labels![key]);
+    return !has || !values.includes(labels![key]);
+  });
 }
 
 interface WatchEvent {
@@ -150,6 +209,11 @@ export class FakeApiServer {
   public readonly deniedWhileStarting: RequestInfo[] = [];
   /** Phase of the last restart(), with the time it began (Date.now()). */
   public readonly restartPhases: Array<{ phase: 'down' | 'forbidding' | 'serving'; at: number }> = [];
+  /**
+   * The server's clock, in ms: `creationTimestamp` of new objects and the `Date` header of every
+   * answer. A test sets it to make creation times tie or to hold the clock.
+   */
+  public now: () => number = () => Date.now();
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -157,6 +221,7 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private readonly sockets = new Set<Socket>();
   private readonly watchListeners: Array<() => void> = [];
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private revision = 100;
   private compactedRevision = 0;
   private uid = 0;
@@ -215,7 +280,7 @@ export class FakeApiServer {
       namespace,
       uid: previous?.metadata.uid ?? `uid-${++this.uid}`,
       // A test may backdate an object it creates (doctor reports ages).
-      creationTimestamp: previous?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? new Date().toISOString(),
+      creationTimestamp: previous?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? this.timestamp(),
       resourceVersion: String(++this.revision),
     };
     if (resource !== 'configmaps') {
@@ -242,6 +307,79 @@ export class FakeApiServer {
     const object = clone(stored);
     object.metadata.resourceVersion = String(++this.revision);
     this.emit({ type: 'DELETED', resource, object });
+  }
+
+  /**
+   * Deletes a pod as the API server and a kubelet do: a pod that no kubelet has bound (no
+   * `spec.nodeName`) goes at once; a bound one gets a `deletionTimestamp` and stays (MODIFIED)
+   * while its containers run, until `endPod()` or its grace period (`graceSeconds`, else the pod's
+   * `terminationGracePeriodSeconds`, else 30) has passed, when it goes (DELETED).
+   */
+  public deletePod(namespace: string, name: string, graceSeconds?: number): void {
+    const pod = this.get('pods', namespace, name);
+    if (!pod || pod.metadata.deletionTimestamp) return;
+    if (!pod.spec?.nodeName) return this.delete('pods', namespace, name);
+    const grace = graceSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    pod.metadata.deletionTimestamp = new Date(this.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    pod.metadata.deletionGracePeriodSeconds = grace;
+    this.apply('pods', namespace, pod);
+    this.graceTimers.set(this.key('pods', namespace, name), setTimeout(() => this.endPod(namespace, name), grace * 1000));
+  }
+
+  /**
+   * The containers of a pod have exited, as its kubelet reports: a terminating pod goes (DELETED);
+   * another one ends in `phase` (default Succeeded).
+   */
+  public endPod(namespace: string, name: string, phase: 'Succeeded' | 'Failed' = 'Succeeded'): void {
+    const key = this.key('pods', namespace, name);
+    clearTimeout(this.graceTimers.get(key));
+    this.graceTimers.delete(key);
+    const pod = this.get('pods', namespace, name);
+    if (!pod) return;
+    if (pod.metadata.deletionTimestamp) {
+      this.delete('pods', namespace, name);
+      this.releaseForegroundOwner(namespace, pod);
+      return;
+    }
+    pod.status = { ...pod.status, phase };
+    this.apply('pods', namespace, pod);
+  }
+
+  /**
+   * Deletes a Job as `kubectl delete` or an engine's prune does, with the garbage collector's
+   * propagation: Background deletes the Job at once and then its pods (gracefully); Foreground
+   * gives the Job a `deletionTimestamp` and the `foregroundDeletion` finalizer, deletes its pods,
+   * and deletes the Job once they are gone; Orphan deletes the Job and leaves its pods.
+   */
+  public deleteJob(namespace: string, name: string, propagation: 'Background' | 'Foreground' | 'Orphan' = 'Background'): void {
+    const job = this.get('jobs', namespace, name);
+    if (!job) return;
+    const pods = this.podsOfJob(namespace, name);
+    if (propagation === 'Foreground' && pods.length > 0) {
+      job.metadata.deletionTimestamp = this.timestamp();
+      job.metadata.finalizers = [...(job.metadata.finalizers ?? []), 'foregroundDeletion'];
+      this.apply('jobs', namespace, job);
+    } else {
+      this.delete('jobs', namespace, name);
+    }
+    for (const pod of pods) {
+      if (propagation === 'Orphan') {
+        pod.metadata.ownerReferences = [];
+        this.apply('pods', namespace, pod);
+      } else {
+        this.deletePod(namespace, pod.metadata.name);
+      }
+    }
+  }
+
+  /** The pods of a Job: by the Job controller's labels or their owner reference. */
+  public podsOfJob(namespace: string, job: string): KubeObject[] {
+    return [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`pods/${namespace}/`))
+      .map(([, pod]) => pod)
+      .filter((pod) => pod.metadata.labels?.['batch.kubernetes.io/job-name'] === job || pod.metadata.labels?.['job-name'] === job
+        || (pod.metadata.ownerReferences ?? []).some((o: KubeObject) => o.kind === 'Job' && o.name === job))
+      .map((pod) => clone(pod));
   }
 
   /** Sets a Job condition to True (Complete, Failed, FailureTarget, ...). */
@@ -306,8 +444,21 @@ export class FakeApiServer {
   }
 
   public async close(): Promise<void> {
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Now, as the API server writes timestamps: RFC 3339 in whole seconds. */
+  private timestamp(): string {
+    return new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** A Job deleted in the foreground goes once the last of its pods has. */
+  private releaseForegroundOwner(namespace: string, pod: KubeObject): void {
+    const job = pod.metadata.labels?.['batch.kubernetes.io/job-name'] ?? pod.metadata.labels?.['job-name'];
+    const owner = job && this.get('jobs', namespace, job);
+    if (owner?.metadata.deletionTimestamp && this.podsOfJob(namespace, job).length === 0) this.delete('jobs', namespace, job);
   }
 
   private key(resource: string, namespace: string, name: string): string {
@@ -323,7 +474,7 @@ export class FakeApiServer {
 
   private matches(w: Scope, event: WatchEvent): boolean {
     return event.resource === w.resource && event.object.metadata.namespace === w.namespace &&
-      (!w.name || event.object.metadata.name === w.name);
+      (!w.name || event.object.metadata.name === w.name) && labelsMatch(w.labels, event.object.metadata.labels);
   }
 
   private write(w: Watcher, event: object): void {
@@ -342,6 +493,8 @@ export class FakeApiServer {
     const selector = url.searchParams.get('fieldSelector') ?? '';
     const selected = /^metadata\.name=([^,]+)$/.exec(selector)?.[1];
     if (selector && !selected) return this.status(res, 400, 'BadRequest', `unsupported field selector ${selector}`);
+    const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+    if (!labels) return this.status(res, 400, 'BadRequest', `unable to parse requirement: ${url.searchParams.get('labelSelector')}`);
     let verb: RequestInfo['verb'];
     if (req.method === 'GET') verb = pathName ? 'get' : watch ? 'watch' : 'list';
     else if (req.method === 'PUT' && pathName) verb = 'update';
@@ -395,7 +548,7 @@ export class FakeApiServer {
         return this.json(res, 201, this.apply(resource, namespace, body));
       });
     }
-    const scope: Scope = { resource, namespace, name: selected };
+    const scope: Scope = { resource, namespace, name: selected, labels };
     if (verb === 'list') {
       // Only objects of this resource: the key starts with it (objects of other kinds share namespaces).
       const items = [...this.objects.entries()]
@@ -539,7 +692,7 @@ export class FakeApiServer {
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, scope: Scope, params: URLSearchParams): void {
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Date': new Date(this.now()).toUTCString() });
     // The real server sends the headers at once; clients such as kubectl wait for them.
     res.flushHeaders();
     const socket = req.socket;
@@ -619,7 +772,7 @@ export class FakeApiServer {
 
   private json(res: ServerResponse, code: number, body: object): void {
     if (res.headersSent) return;
-    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Date': new Date(this.now()).toUTCString() });
     res.end(JSON.stringify(body));
   }
 
