@@ -3,7 +3,7 @@
  * `migration-waiter` ConfigMap, as a file run by path (`node <dir>/migration-waiter.js <mode>`), against a fake API server that speaks the real GET/LIST/WATCH/404/403/410
  * semantics. "Fast" and "cheap" are proven by the requests the waiter makes, never by timing it.
  */
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -11,6 +11,7 @@ import * as vm from 'vm';
 import * as fc from 'fast-check';
 import { migrationWaiterScript } from '../src/waiter-script';
 import { FakeApiServer, FULL_ACCESS, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
+import { ProgramProcess, until } from './support/program-process';
 
 jest.setTimeout(40_000);
 
@@ -35,43 +36,8 @@ let server: FakeApiServer;
 let dir: string;
 let waiters: Waiter[] = [];
 
-class Waiter {
-  public stdout = '';
-  public stderr = '';
-  public readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(public readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  public get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  public get lines(): string[] {
-    return (this.stdout + this.stderr).split('\n').filter((line) => line);
-  }
-
-  public async output(pattern: RegExp): Promise<void> {
-    await until(`output matching ${pattern}`, () => pattern.test(this.stdout + this.stderr) || !this.running);
-    if (!pattern.test(this.stdout + this.stderr)) throw new Error(`exited without ${pattern}:\n${this.stdout}${this.stderr}`);
-  }
-
-  public async exitCode(): Promise<number | null> {
-    return (await this.exited).code;
-  }
-}
-
-/** Polls a condition; a guard against hanging, not a timing assertion. */
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** A waiter process. */
+class Waiter extends ProgramProcess {}
 
 /** Requests the server denied while starting up after restart(), by verb, resource and name. */
 const deniedWhileStarting = () => server.deniedWhileStarting.map((r) => `${r.verb} ${r.resource} ${r.name}`);

@@ -12,7 +12,13 @@ import { describeHolder, Holder, JobState, keyOf, PodState, SETTLE_MS, settled, 
 import { retryable, retryDelayMs, sleep } from './retry';
 
 /** A map of objects by name that a followed list keeps up to date. */
-function tracked<T extends { metadata: { name: string } }>(onChange: () => void): { objects: Map<string, T>; listed: () => boolean; handlers: ListHandlers } {
+interface Tracked<T> {
+  readonly objects: Map<string, T>;
+  readonly handlers: ListHandlers;
+  listed(): boolean;
+}
+
+function tracked<T extends { metadata: { name: string } }>(onChange: () => void): Tracked<T> {
   const objects = new Map<string, T>();
   let listed = false;
   return {
@@ -69,7 +75,8 @@ export async function waitForTurn(): Promise<void> {
     const identity = `${first.job}/${first.pod ?? ''}/${first.terminating}`;
     if (identity !== head) {
       head = identity;
-      log(`waiting for its turn behind ${describeHolder(first)}${holders.length > 1 ? `, and ${holders.length - 1} more` : ''}`);
+      const others = new Set(holders.map((h) => h.job).filter((job) => job !== first.job)).size;
+      log(`waiting for its turn behind ${describeHolder(first)}${others > 0 ? `, and ${others} more Job${others > 1 ? 's' : ''}` : ''}`);
     }
   };
 
@@ -98,7 +105,7 @@ export async function waitForTurn(): Promise<void> {
         const ownJob = listed[0].find((j) => j.metadata.name === own);
         if (turn.kind === 'gone' || turn.kind === 'wait' || !ownJob) {
           stale = true;
-          if (turn.kind === 'wait' && ownJob) waitBehind(turn.holders, ownJob);
+          if (turn.kind === 'wait' && ownJob) void waitBehind(turn.holders, ownJob);
           return undefined;
         }
         if (date !== Infinity && date >= turnDeadline(ownJob, queueSeconds)) {

@@ -139,7 +139,7 @@ export async function waitForRollout(): Promise<void> {
     if (!later) return;
     const version = (later.metadata.labels || {})['app.kubernetes.io/version'];
     void finish(1, `superseded by ${version ? `release ${version}` : 'a later release'} (Job ${namespace}/${later.metadata.name}), whose pods replaced this release's: `
-      + `this release's rollout will not complete, and the later release's post-deploy migration runs this one's pending migrations`);
+      + 'this release\'s rollout will not complete, and the later release\'s post-deploy migration runs this one\'s pending migrations');
   };
   const followJobs = selector ? [followList('/apis/batch/v1', 'jobs', `labelSelector=${encodeURIComponent(selector)}`, `jobs ${selector}`, {
     reset(items) {
@@ -159,7 +159,7 @@ export async function waitForRollout(): Promise<void> {
     return follow('/apis/apps/v1', plural, name, (obj) => {
       templates.set(key, gatingJobs(obj));
       checkSuperseded();
-      if (!finished()) update(key, rolloutProgress(kind, name, obj, release));
+      if (!finished()) void update(key, rolloutProgress(kind, name, obj, release));
     }, (err) =>
       finish(1, deniedMessage(err, `${kind} ${namespace}/${name}`, `list and watch on ${plural} (API group apps) named ${name} in namespace ${namespace}`)));
   })]);

@@ -132,7 +132,15 @@ interface Release {
   terminating: boolean;
 }
 
-function simulate(names: string[], steps: Step[]): { releases: Release[]; maxMigrating: number; check: (r: Release) => void; now: () => number; tick: (ms: number) => void } {
+interface Simulation {
+  readonly releases: Release[];
+  readonly maxMigrating: number;
+  check(r: Release): void;
+  now(): number;
+  tick(ms: number): void;
+}
+
+function simulate(names: string[], steps: Step[]): Simulation {
   let now = Date.parse(at(0));
   const releases: Release[] = names.map((name) => ({ name, state: 'none', terminating: false }));
   let maxMigrating = 0;

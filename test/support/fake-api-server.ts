@@ -210,10 +210,10 @@ export class FakeApiServer {
   /** Phase of the last restart(), with the time it began (Date.now()). */
   public readonly restartPhases: Array<{ phase: 'down' | 'forbidding' | 'serving'; at: number }> = [];
   /**
-   * The server's clock, in ms: `creationTimestamp` of new objects and the `Date` header of every
-   * answer. A test sets it to make creation times tie or to hold the clock.
+   * When set, the server's clock stands at this time (ms): `creationTimestamp` of new objects and
+   * the `Date` header of every answer. A test sets it to make creation times tie or to hold time.
    */
-  public now: () => number = () => Date.now();
+  public fixedTime?: number;
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -242,6 +242,11 @@ export class FakeApiServer {
   public get port(): number {
     // While restart() has the port closed, it is still the server's port.
     return (this.server.address() as AddressInfo | null)?.port ?? this.restartingPort!;
+  }
+
+  /** The server's clock, in ms (see `fixedTime`). */
+  public now(): number {
+    return this.fixedTime ?? Date.now();
   }
 
   /** The current resourceVersion, as a LIST would return it. */
