@@ -102,6 +102,8 @@ interface Options {
   impls: string[];
   /** How long an implementation that ignores Failed gets before it counts as "waits forever". */
   failureGraceSeconds: number;
+  /** Numbers of migration pods queued behind a running one, for the queue rounds. */
+  queueSizes: number[];
   /** Numbers of waiting processes for the API-server restart rounds (migration-waiter only). */
   restartSizes: number[];
   restartDownSeconds: number;
@@ -132,7 +134,8 @@ const HELP = `npm run bench:waiter -- [options]
   --failure-grace-seconds 5 how long a waiter that ignores Failed is given to exit
   --restart-sizes 1,50      N for the API-server restart rounds (migration-waiter only; 0 to skip)
   --restart-down-seconds 8  how long the restarting server refuses connections
-  --restart-forbidden-seconds 1  then how long it answers 403 to allowed requests`;
+  --restart-forbidden-seconds 1  then how long it answers 403 to allowed requests
+  --queue-sizes 1,20        N releases' migration pods queued behind one that runs (queue mode; 0 to skip)`;
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
@@ -142,6 +145,7 @@ function parseArgs(argv: string[]): Options {
     impls: IMPLS.map((i) => i.name),
     failureGraceSeconds: 5,
     restartSizes: [1, 50],
+    queueSizes: [1, 20],
     restartDownSeconds: 8,
     restartForbiddenSeconds: 1,
   };
@@ -156,6 +160,7 @@ function parseArgs(argv: string[]): Options {
       case '--restart-sizes': options.restartSizes = value.split(',').map(Number).filter((n) => n > 0); i++; break;
       case '--restart-down-seconds': options.restartDownSeconds = Number(value); i++; break;
       case '--restart-forbidden-seconds': options.restartForbiddenSeconds = Number(value); i++; break;
+      case '--queue-sizes': options.queueSizes = value.split(',').map(Number).filter((n) => n > 0); i++; break;
       default: console.log(HELP); process.exit(argv[i] === '--help' ? 0 : 1);
     }
   }
@@ -334,6 +339,81 @@ function restartTable(rounds: RestartRound[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** One queue round: N migration pods of N later releases queued behind a running migration. */
+interface QueueRound {
+  readonly n: number;
+  /** Requests per queued pod per second while the earlier migration runs. */
+  readonly requestsPerPodPerSecond: number;
+  /** From the earlier migration's pod ending to the next release's decision (its last log line), and to its exit, ms. */
+  readonly decided: number;
+  readonly exited: number;
+  /** Requests from the earlier pod's end to the next release's exit (its confirming lists, and the others' events). */
+  readonly requestsToStart: number;
+}
+
+const QUEUE_LABELS = { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/managed-by': 'cdk8s', 'app.kubernetes.io/component': 'migration' };
+const QUEUE_SELECTOR = 'app.kubernetes.io/name=web,app.kubernetes.io/managed-by=cdk8s,app.kubernetes.io/component in (migration,post-migration)';
+
+async function runQueueRound(n: number, options: Options, dir: string): Promise<QueueRound> {
+  const server = await FakeApiServer.start();
+  server.tokens.set(TOKEN, FULL_ACCESS);
+  const stamp = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const release = (i: number) => `web-migration-r${String(i).padStart(4, '0')}`;
+  for (let i = 0; i <= n; i++) {
+    const name = release(i);
+    server.apply('jobs', NS, { metadata: { name, creationTimestamp: stamp(600 - i), labels: QUEUE_LABELS }, status: { startTime: stamp(600 - i), active: 1 } });
+    server.apply('pods', NS, {
+      metadata: { name: `${name}-pod`, labels: { ...QUEUE_LABELS, 'batch.kubernetes.io/job-name': name } },
+      spec: { nodeName: 'node-1' },
+      status: { phase: i === 0 ? 'Running' : 'Pending' },
+    });
+  }
+  const program = join(dir, 'migration-waiter.js');
+  writeFileSync(program, migrationWaiterScript());
+  const lastLines = new Map<number, string>();
+  const exits = new Map<number, number>();
+  const children: ChildProcess[] = [];
+  for (let i = 1; i <= n; i++) {
+    const child = spawn(process.execPath, [program, 'queue'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...waiterClientEnv(server.port, join(dir, 'token'), NS),
+        MIGRATION_JOB: release(i), MIGRATION_SELECTOR: QUEUE_SELECTOR, POD_NAME: `${release(i)}-pod`, QUEUE_TIMEOUT_SECONDS: '3600',
+      },
+    });
+    child.on('exit', () => exits.set(i, performance.now()));
+    keepLastLine(child, i, lastLines);
+    children.push(child);
+  }
+  try {
+    await until(() => server.openWatches('pods') >= n && [...lastLines.values()].filter((l) => l.includes('waiting for its turn behind')).length >= n, 300, `${n} queued pods`);
+    await sleep(1000);
+    const before = server.count();
+    await sleep(options.idleSeconds * 1000);
+    const requestsPerPodPerSecond = (server.count() - before) / n / options.idleSeconds;
+    await sleep(Math.random() * 1000);
+    const atEnd = server.count();
+    const t0 = performance.now();
+    const t0Epoch = Date.now();
+    // The earlier migration's pod ends; the Job controller then marks the Job Complete.
+    server.endPod(NS, `${release(0)}-pod`, 'Succeeded');
+    server.setJobCondition(NS, release(0), 'Complete');
+    await until(() => exits.has(1), 60, 'the next release to start');
+    await until(() => (lastLines.get(1) ?? '').includes('its turn'), 10, 'its last line');
+    return {
+      n,
+      requestsPerPodPerSecond,
+      decided: decidedSince(t0Epoch, [1], lastLines)[0],
+      exited: exits.get(1)! - t0,
+      requestsToStart: server.count() - atEnd,
+    };
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.on('exit', r))));
+    await server.close();
+  }
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
@@ -420,6 +500,33 @@ then serving with a new resourceVersion history; the Job completes the moment it
 attempts/s: connection attempts per process per second while connections were refused (mean and max over processes).
 Latencies in ms from the completion ("log": the timestamp of the last log line; "exit": the exit as the harness saw it).\n`);
     console.log(restartTable(restarts));
+  }
+  if (options.queueSizes.length > 0) {
+    const queueDir = mkdtempSync(join(tmpdir(), 'waiter-bench-queue-'));
+    writeFileSync(join(queueDir, 'token'), TOKEN);
+    console.log(`\nQueue: N migration pods of N later releases wait for their turn behind one that runs; its pod then ends
+and its Job completes. "start" is from the earlier pod's end to the next release's decision (its last log line) and
+to its exit; req/pod/s queued counts requests per queued pod per second over ${options.idleSeconds} s while the earlier one runs;
+requests to start counts every request from the earlier pod's end to that exit (all N pods). Rounds: ${options.reps}.\n`);
+    const header = ['N', 'rounds', 'req/pod/s queued', 'start log p50', 'start log max', 'start exit p50', 'start exit max', 'requests to start (max)'];
+    const rows: string[][] = [];
+    try {
+      for (const n of options.queueSizes) {
+        const rounds: QueueRound[] = [];
+        for (let rep = 0; rep < options.reps; rep++) rounds.push(await runQueueRound(n, options, queueDir));
+        const decided = rounds.map((r) => r.decided).sort((a, b) => a - b);
+        const exited = rounds.map((r) => r.exited).sort((a, b) => a - b);
+        rows.push([String(n), String(rounds.length), Math.max(...rounds.map((r) => r.requestsPerPodPerSecond)).toFixed(3),
+          quantile(decided, 0.5).toFixed(1), decided[decided.length - 1].toFixed(1), quantile(exited, 0.5).toFixed(1), exited[exited.length - 1].toFixed(1),
+          String(Math.max(...rounds.map((r) => r.requestsToStart)))]);
+      }
+    } finally {
+      rmSync(queueDir, { recursive: true, force: true });
+    }
+    const all = [header, ...rows];
+    const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+    console.log([line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n'));
   }
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
