@@ -153,6 +153,18 @@ export interface DatabaseMigrationProps {
   readonly migrationTimeout?: Duration;
 
   /**
+   * How long a release's migration may wait for its turn: for the migrations of earlier releases
+   * of this DatabaseMigration that still run (releases that overlap). Migrations run one at a
+   * time; one whose turn has not come by then fails without migrating, and the next release runs
+   * the pending migrations. The Job's deadline (`activeDeadlineSeconds`) is this plus
+   * `migrationTimeout`, because Kubernetes counts it from the Job's start, queue included: a
+   * migration that starts always has its whole `migrationTimeout`.
+   *
+   * @default - the `migrationTimeout`: one earlier migration may run to its end
+   */
+  readonly queueTimeout?: Duration;
+
+  /**
    * The command that applies the post-deploy (contract) migrations: dropping what the previous
    * release still used, backfills, tightened constraints. It runs in a second Job,
    * `<name>-post-migration-<tag>`, only once every workload gated by this migration has rolled out

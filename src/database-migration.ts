@@ -4,13 +4,14 @@ import { Construct, IConstruct } from 'constructs';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
-import { recommendedLabels } from './labels';
+import { migrationSelector, recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
+import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateEnvNames, validateImageRepository } from './validation';
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
@@ -77,6 +78,16 @@ export class DatabaseMigration extends Construct {
   /** How long the migration may run. */
   public readonly migrationTimeout: Duration;
 
+  /** How long a release's migration may wait for the migrations of earlier releases. */
+  public readonly queueTimeout: Duration;
+
+  /**
+   * Migrations of this DatabaseMigration run one at a time across releases: the Role and
+   * RoleBinding (and, when the Job's pod has no other, the ServiceAccount) of the `wait-for-turn`
+   * container in every migration Job's pod.
+   */
+  public readonly queue: ReleaseQueue;
+
   /** The name of the init container that waits, in every gated pod. */
   public readonly waiterContainerName: string;
 
@@ -113,6 +124,7 @@ export class DatabaseMigration extends Construct {
     this.delivery = props.delivery ?? Delivery.flux();
     this.waiter = props.waiter ?? MigrationWaiter.watch();
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
+    this.queueTimeout = props.queueTimeout ?? this.migrationTimeout;
     this.namespace = Chart.of(this).namespace;
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
@@ -128,15 +140,46 @@ export class DatabaseMigration extends Construct {
       command: migrationTool.command,
       toolEnv: migrationTool.env,
       writablePaths: migrationTool.writablePaths,
-      timeout: this.migrationTimeout,
+      // The deadline counts from the Job's start, queue included (Kubernetes cannot pause it): the
+      // queue gives up after queueTimeout, so a migration that starts always has its whole timeout.
+      timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       migrateFirst: recordsSuccess,
     }));
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
+    this.queue = ReleaseQueue._create(this, 'Queue', {
+      name: derivedName('', this.name, '-migration-queue'),
+      labels,
+      selector: migrationSelector(this.name),
+      prerequisiteAnnotations: this.delivery._jobPrerequisiteAnnotations(),
+      owner: this.owner,
+    });
+    const queueProgram = this.waiter._program('queue', {});
+    this.queue._add({
+      job: this.job,
+      jobName: this.jobName,
+      serviceAccount: this.ledger?.serviceAccount,
+      program: queueProgram,
+      programConfigMap: WaiterProgram.of(this, queueProgram.programConfigMap!).forJob(this.delivery, this.owner).name,
+      queueSeconds: this.queueTimeout.toSeconds(),
+    });
 
     this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
     const rolloutProgram = this.waiter._program('rollout', {}).programConfigMap;
     if (this.postDeploy !== undefined && rolloutProgram !== undefined) {
       this.postDeploy.job.node.addDependency(WaiterProgram.of(this, rolloutProgram).configMap);
+    }
+    if (this.postDeploy !== undefined) {
+      this.queue._add({
+        job: this.postDeploy.job,
+        jobName: this.postDeploy.jobName,
+        serviceAccount: this.postDeploy.serviceAccount,
+        program: queueProgram,
+        // Even under a hook engine this Job runs after the release's ordinary objects exist.
+        programConfigMap: WaiterProgram.of(this, queueProgram.programConfigMap!).configMap.name,
+        // Its deadline less its own migration's time: the pre-deploy migration's queue and run, the
+        // rollout, then its own queue.
+        queueSeconds: 2 * this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds(),
+      });
     }
 
     const readerName = derivedName('', this.name, '-migration-reader');
@@ -220,7 +263,7 @@ export class DatabaseMigration extends Construct {
       verifierContainerName: derivedName('check-', this.name, '-migration'),
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
       waiter: this.waiterConfig,
-      migrationTimeout: this.migrationTimeout,
+      migrationTimeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       serviceAccountFor: (workloadName, workloadPath) => this.serviceAccountFor(workloadName, workloadPath),
       warn: (id, message, subject) => this.warnAtSynth(id, message, subject),
       release: this.release,
@@ -280,7 +323,8 @@ export class DatabaseMigration extends Construct {
       writablePaths: migrationTool.writablePaths,
       // The Job's clock starts before the rollout: the rollout waits for the pre-deploy migration
       // and the pods' start-up, then the contract migration gets its own timeout.
-      timeout: Duration.seconds(this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds() + timeout.toSeconds()),
+      timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()
+        + this.queueTimeout.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
     });
     return PostDeployMigration._create(this, 'PostDeploy', {
@@ -289,6 +333,7 @@ export class DatabaseMigration extends Construct {
       labels,
       releaseJobName: this.jobName,
       rolloutWaiter: (env) => this.waiter._program('rollout', env),
+      selector: migrationSelector(this.name),
       owner: this.owner,
     });
   }

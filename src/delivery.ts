@@ -83,15 +83,23 @@ export class Delivery {
    * The Job carries `kustomize.toolkit.fluxcd.io/force: Enabled`, so that Flux re-creates it
    * instead of failing when an immutable field changes. The Job has no TTL: Flux re-creates every
    * object of the source that is missing from the cluster, so a Job deleted by its TTL would run
-   * again at every reconcile. With `prune: true`, Flux deletes the previous release's Job when the
-   * next release removes it from the source.
+   * again at every reconcile. It also carries `kustomize.toolkit.fluxcd.io/prune: disabled`: with
+   * `prune: true`, Flux would delete the previous release's Job, and so kill its migration if it
+   * still runs, when the next release removes it from the source.
    */
   public static flux(): Delivery {
-    const force = { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' };
-    return new Delivery('flux', false, force, force, (ttl) =>
+    const annotations = {
+      'kustomize.toolkit.fluxcd.io/force': 'Enabled',
+      // With `prune: true`, the reconcile that applies the next release deletes this release's
+      // Job, and the garbage collector its pod: the migration would be killed midway if it still
+      // runs. Flux leaves an object with this annotation in place when the source drops it; the
+      // finished Jobs of earlier releases stay until someone deletes them (doctor lists them).
+      'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+    };
+    return new Delivery('flux', false, annotations, annotations, (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}, and Flux re-creates every object `
       + 'of the source that is missing from the cluster at its next reconcile: the migration runs again every interval. '
-      + 'Leave ttlAfterFinished unset: prune removes the previous release\'s Job, and the ledger keeps the evidence of its success.');
+      + 'Leave ttlAfterFinished unset: the ledger keeps the evidence of its success, and `doctor` names the finished Jobs of earlier releases that you may delete.');
   }
 
   /**

@@ -311,9 +311,9 @@ function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: st
   if (json.kind === 'Deployment') {
     const progressDeadline = json.spec?.progressDeadlineSeconds ?? 600;
     if (progressDeadline <= migrationTimeout.toSeconds()) {
-      warn('MS102', `progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s): `
-        + 'a migration that legitimately runs long marks the rollout failed (ProgressDeadlineExceeded) before it can finish. '
-        + 'Set progressDeadlineSeconds to the migration timeout plus the pods\' start-up time.');
+      warn('MS102', `progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s, its queue included): `
+        + 'a migration that legitimately runs long, or waits for an earlier release\'s, marks the rollout failed (ProgressDeadlineExceeded) before it can finish. '
+        + 'Set progressDeadlineSeconds to queueTimeout plus migrationTimeout plus the pods\' start-up time.');
     }
   }
   return warnings;

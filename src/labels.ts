@@ -26,3 +26,11 @@ export function selectorLabels(name: string, component: string): { [key: string]
     'app.kubernetes.io/component': component,
   };
 }
+
+/**
+ * The label selector of every Job of the migration `name` across releases, pre- and post-deploy
+ * (their pods carry the same labels): the labels that stay from one release to the next.
+ */
+export function migrationSelector(name: string): string {
+  return `app.kubernetes.io/name=${name},app.kubernetes.io/managed-by=cdk8s,app.kubernetes.io/component in (migration,post-migration)`;
+}

@@ -222,7 +222,7 @@ export interface MigratedServiceProps {
    * so the deadline must cover the migration and the pods' start-up; a shorter one is reported as
    * a warning.
    *
-   * @default - migrationTimeout plus 10 minutes
+   * @default - queueTimeout plus migrationTimeout plus 10 minutes
    */
   readonly progressDeadline?: Duration;
 
@@ -264,6 +264,14 @@ export interface MigratedServiceProps {
    * @default Duration.hours(1)
    */
   readonly migrationTimeout?: Duration;
+
+  /**
+   * How long this release's migration may wait for the migrations of earlier releases that still
+   * run. See `DatabaseMigrationProps.queueTimeout`.
+   *
+   * @default - the `migrationTimeout`
+   */
+  readonly queueTimeout?: Duration;
 
   /**
    * The command that applies the post-deploy (contract) migrations, in a Job that runs once the
@@ -404,7 +412,8 @@ export class MigratedService extends Construct {
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      progressDeadline: props.progressDeadline ?? Duration.seconds(this.migration.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
+      progressDeadline: props.progressDeadline ?? Duration.seconds(this.migration.queueTimeout.toSeconds() + this.migration.migrationTimeout.toSeconds()
+        + ROLLOUT_ALLOWANCE.toSeconds()),
       dockerRegistryAuth: props.imagePullSecretName !== undefined
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,
@@ -478,6 +487,7 @@ export class MigratedService extends Construct {
       delivery: props.delivery,
       ttlAfterFinished: props.ttlAfterFinished,
       migrationTimeout: props.migrationTimeout,
+      queueTimeout: props.queueTimeout,
       postDeployMigrationCommand: props.postDeployMigrationCommand,
       postDeployMigrationTimeout: props.postDeployMigrationTimeout,
       partOf: props.partOf,

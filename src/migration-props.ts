@@ -55,6 +55,9 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
     validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
   }
   validatePositiveDuration(owner, 'migrationTimeout', props.migrationTimeout ?? Duration.hours(1));
+  if (props.queueTimeout !== undefined) {
+    validatePositiveDuration(owner, 'queueTimeout', props.queueTimeout);
+  }
   if (props.postDeployMigrationTimeout !== undefined) {
     validatePositiveDuration(owner, 'postDeployMigrationTimeout', props.postDeployMigrationTimeout);
   }

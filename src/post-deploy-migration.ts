@@ -19,6 +19,8 @@ export interface PostDeployMigrationProps {
   readonly releaseJobName: string;
   /** The rollout waiter program, without its env. */
   readonly rolloutWaiter: (env: { [name: string]: string }) => MigrationWaiterConfig;
+  /** The label selector of every Job of the migration across releases. */
+  readonly selector: string;
   /** The migration's construct, for errors. */
   readonly owner: string;
 }
@@ -93,6 +95,9 @@ export class PostDeployMigration extends Construct {
       const waiter = props.rolloutWaiter({
         ROLLOUT_WORKLOADS: JSON.stringify(this.waitsFor),
         RELEASE_MIGRATION_JOB: props.releaseJobName,
+        // A later release that replaced this one's pods makes it give up: its rollout never
+        // completes, and waiting would hold the later release's migrations (see ReleaseQueue).
+        MIGRATION_SELECTOR: props.selector,
       });
       pod.initContainers = [{
         name: ROLLOUT_WAITER,

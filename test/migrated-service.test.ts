@@ -21,7 +21,7 @@ describe('the pattern document example', () => {
     // program's text is checked on its own, so that the snapshot shows the manifests' shape
     const scripts = manifests.flatMap((m) => [...(m.spec?.template?.spec?.initContainers ?? []), ...(m.spec?.template?.spec?.containers ?? [])])
       .filter((c: any) => c.command?.[0] === 'node');
-    expect(scripts.map((c: any) => c.name)).toEqual(['record-success', 'wait-for-myapp-migration']);
+    expect(scripts.map((c: any) => c.name)).toEqual(['wait-for-turn', 'record-success', 'wait-for-myapp-migration']);
     for (const c of scripts) {
       expect(c.command).toEqual(['node', '/opt/migration-waiter/migration-waiter.js']);
     }
@@ -38,8 +38,10 @@ describe('the pattern document example', () => {
       'ConfigMap/myapp-migration-ledger',
       'Deployment/myapp',
       `Job/${PATTERN_JOB_NAME}`,
+      'Role/myapp-migration-queue',
       'Role/myapp-migration-reader',
       'Role/myapp-migration-recorder',
+      'RoleBinding/myapp-migration-queue',
       'RoleBinding/myapp-migration-reader',
       'RoleBinding/myapp-migration-recorder',
       'Service/myapp',
@@ -57,7 +59,8 @@ describe('the pattern document example', () => {
   });
 
   test('the migration Job runs once, fails fast, and is re-created by Flux when needed', () => {
-    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
+    // Flux re-creates it on an immutable change, and never prunes it: the next release must not kill it midway.
+    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     expect(job.spec.backoffLimit).toBe(0);
     expect(jobPod.restartPolicy).toBe('Never');
     // No TTL: a deleted Job is re-created by Flux (re-running the migration) and breaks later pods.
@@ -68,7 +71,8 @@ describe('the pattern document example', () => {
     const migrate = container(jobPod, 'migrate');
     expect(migrate.image).toBe('registry.example.com/myapp-migration:v1.2286938253.0');
     expect(migrate.command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
-    expect(jobPod.initContainers.map((c: any) => c.name)).toEqual(['migrate']);
+    // It waits for its turn first: no other release's migration may run beside it.
+    expect(jobPod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-turn', 'migrate']);
     expect(jobPod.containers.map((c: any) => c.name)).toEqual(['record-success']);
   });
 
@@ -218,7 +222,8 @@ describe('defaults', () => {
   });
 
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
-    expect(job.spec.activeDeadlineSeconds).toBe(3600);
+    // An hour in the queue behind an earlier release's migration, then the migration's own hour.
+    expect(job.spec.activeDeadlineSeconds).toBe(3600 + 3600);
     expect(job.spec.podFailurePolicy).toEqual({
       rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
     });
@@ -286,8 +291,8 @@ describe('defaults', () => {
 
   test('the rollout never takes a serving pod down, and its deadline covers the migration', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
-    // migrationTimeout (1 h) + 10 minutes of start-up
-    expect(deployment.spec.progressDeadlineSeconds).toBe(4200);
+    // queueTimeout (1 h) + migrationTimeout (1 h) + 10 minutes of start-up
+    expect(deployment.spec.progressDeadlineSeconds).toBe(7800);
   });
 
   test('no warnings', () => {
@@ -304,7 +309,9 @@ describe('a chart without a namespace', () => {
       expect(manifest.metadata).not.toHaveProperty('namespace');
     }
     for (const binding of allOfKind(manifests, 'RoleBinding')) {
-      expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: binding.metadata.name.replace(/-reader$/, '').replace(/-migration$/, '') }]);
+      // The queue's RoleBinding binds the migration pod's account (the recorder's).
+      const account = binding.metadata.name.replace(/-reader$/, '').replace(/-migration$/, '').replace(/-queue$/, '-recorder');
+      expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: account }]);
     }
   });
 });
@@ -320,8 +327,10 @@ describe('the name prop', () => {
       'ConfigMap/orders-migration-ledger',
       'Deployment/orders',
       'Job/orders-migration-v1-0-0-2485f4d55a',
+      'Role/orders-migration-queue',
       'Role/orders-migration-reader',
       'Role/orders-migration-recorder',
+      'RoleBinding/orders-migration-queue',
       'RoleBinding/orders-migration-reader',
       'RoleBinding/orders-migration-recorder',
       'Service/orders',
@@ -480,7 +489,7 @@ describe('the service\'s writable paths, strategy and deadline', () => {
       const { service, manifests } = synthesize({ ...MINIMAL, progressDeadline: Duration.minutes(20) });
       // THEN the user's value is kept, and the contradiction is reported
       expect(oneOfKind(manifests, 'Deployment').spec.progressDeadlineSeconds).toBe(1200);
-      expect(service.warnings).toEqual([expect.stringMatching(/progressDeadlineSeconds \(1200\) is not longer than the migration timeout \(3600 s\)/)]);
+      expect(service.warnings).toEqual([expect.stringMatching(/progressDeadlineSeconds \(1200\) is not longer than the migration timeout \(7200 s, its queue included\)/)]);
     } finally {
       warn.mockRestore();
     }
@@ -488,7 +497,8 @@ describe('the service\'s writable paths, strategy and deadline', () => {
 
   test('a longer migration timeout moves the default progress deadline with it', () => {
     const { manifests } = synthesize({ ...MINIMAL, migrationTimeout: Duration.hours(2) });
-    expect(oneOfKind(manifests, 'Deployment').spec.progressDeadlineSeconds).toBe(7200 + 600);
+    // the queue defaults to the migration timeout: 2 h + 2 h + 10 minutes
+    expect(oneOfKind(manifests, 'Deployment').spec.progressDeadlineSeconds).toBe(7200 + 7200 + 600);
   });
 
   test('a strategy of the user\'s that can lose capacity is kept, and warned about', () => {

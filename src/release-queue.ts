@@ -1,0 +1,138 @@
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { PROGRAM_RESOURCES, resourcesJson } from './containers';
+import { afterSerialization, envJson, mountTokenInto, podSpecOf } from './pod-template';
+import { restrictedSecurityContextJson } from './security-context';
+import { MigrationWaiterConfig } from './waiter';
+import { mountProgramInto } from './waiter-program';
+
+/** The init container that waits for the migration's turn. */
+export const QUEUE_CONTAINER = 'wait-for-turn';
+
+/** The container after which a post-deploy Job's pod waits for its turn. */
+const ROLLOUT_WAITER = 'wait-for-rollout';
+
+/** How the queue is wired to a migration. */
+export interface ReleaseQueueProps {
+  /** The Role, the RoleBinding and (when a Job's pod has no account) the ServiceAccount. */
+  readonly name: string;
+  readonly labels: { [key: string]: string };
+  /**
+   * The label selector of every Job of the migration across releases, pre- and post-deploy: its
+   * pods carry the same labels.
+   */
+  readonly selector: string;
+  /**
+   * Annotations of the queue's ServiceAccount, Role and RoleBinding: under a hook engine they are
+   * hooks ordered before the pre-deploy Job.
+   */
+  readonly prerequisiteAnnotations: { [key: string]: string };
+  readonly owner: string;
+}
+
+/** One Job that waits for its turn. */
+export interface QueuedJob {
+  readonly job: kplus.Job;
+  readonly jobName: string;
+  /** The pod's ServiceAccount; the queue's own when the Job has none. */
+  readonly serviceAccount?: kplus.ServiceAccount;
+  /** The program, from the waiter's Node.js image, in `queue` mode. */
+  readonly program: MigrationWaiterConfig;
+  /** The copy of the program the Job mounts. */
+  readonly programConfigMap: string;
+  /** Seconds after the Job starts by which its turn must come (the rest of its deadline is the migration's). */
+  readonly queueSeconds: number;
+}
+
+/**
+ * One migration at a time across releases. Releases can come faster than a migration finishes
+ * (`kubectl apply` and Flux apply the next release's Job beside the running one), and two
+ * migration processes against one database may both apply the same change, or race on a schema
+ * that has no transactional DDL. So the pod of every migration Job of this DatabaseMigration,
+ * pre- and post-deploy, first waits in `wait-for-turn` until no Job created before it is unfinished
+ * and no pod of theirs still runs (the program's `queue` mode).
+ *
+ * That container lists and watches the Jobs and pods of the namespace by label, which RBAC can only
+ * grant namespace-wide: the Role allows `list` and `watch` on Jobs and pods, and nothing else (no
+ * `get`, no write, no Secret). Only that container holds the token.
+ */
+export class ReleaseQueue extends Construct {
+  /**
+   * Only `DatabaseMigration` creates one.
+   *
+   * @internal
+   */
+  public static _create(scope: Construct, id: string, props: ReleaseQueueProps): ReleaseQueue {
+    return new ReleaseQueue(scope, id, props);
+  }
+
+  /** The Role that lets the queue read the Jobs and pods of the namespace. */
+  public readonly role: kplus.Role;
+
+  /** The RoleBinding of `role` to the accounts of the migration Jobs' pods. */
+  public readonly roleBinding: kplus.RoleBinding;
+
+  /** The ServiceAccount of a migration Job's pod that has no other; created when one needs it. */
+  public serviceAccount?: kplus.ServiceAccount;
+
+  private readonly bound = new Set<string>();
+
+  private constructor(scope: Construct, id: string, private readonly props: ReleaseQueueProps) {
+    super(scope, id);
+    const metadata = { name: props.name, labels: props.labels, annotations: props.prerequisiteAnnotations };
+    this.role = new kplus.Role(this, 'Role', { metadata });
+    this.role.allow(['list', 'watch'], kplus.ApiResource.JOBS, kplus.ApiResource.PODS);
+    this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata, role: this.role });
+    this.roleBinding.node.addDependency(this.role);
+  }
+
+  /**
+   * Makes `queued.job`'s pod wait for its turn: first of its init containers, or right after a
+   * post-deploy Job's rollout waiter.
+   *
+   * @internal
+   */
+  public _add(queued: QueuedJob): void {
+    const serviceAccount = queued.serviceAccount ?? this.ownServiceAccount();
+    const account = serviceAccount.name;
+    if (!this.bound.has(account)) {
+      this.bound.add(account);
+      this.roleBinding.addSubjects(serviceAccount);
+    }
+    queued.job.node.addDependency(this.role, this.roleBinding, ...(this.serviceAccount ? [this.serviceAccount] : []));
+    const program = queued.program;
+    afterSerialization(ApiObject.of(queued.job), (json) => {
+      const pod = podSpecOf(json);
+      pod.serviceAccountName = account;
+      const container = {
+        name: QUEUE_CONTAINER,
+        image: program.image,
+        command: program.command,
+        args: program.args,
+        env: [
+          ...envJson({ MIGRATION_JOB: queued.jobName, MIGRATION_SELECTOR: this.props.selector, QUEUE_TIMEOUT_SECONDS: `${queued.queueSeconds}` }),
+          // A node drain replaces the pod while the evicted one may still be migrating: the queue
+          // tells its own pod from that one by name.
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ],
+        resources: resourcesJson(PROGRAM_RESOURCES),
+        securityContext: restrictedSecurityContextJson(program.user),
+        imagePullPolicy: 'IfNotPresent',
+      };
+      const initContainers: any[] = pod.initContainers ?? [];
+      const after = initContainers.findIndex((c) => c.name === ROLLOUT_WAITER) + 1;
+      pod.initContainers = [...initContainers.slice(0, after), container, ...initContainers.slice(after)];
+      mountTokenInto(pod, QUEUE_CONTAINER, 'queue-token');
+      mountProgramInto(pod, QUEUE_CONTAINER, queued.programConfigMap, this.props.owner, this.node.path);
+    });
+  }
+
+  private ownServiceAccount(): kplus.ServiceAccount {
+    this.serviceAccount = this.serviceAccount ?? new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.props.name, labels: this.props.labels, annotations: this.props.prerequisiteAnnotations },
+      automountToken: false,
+    });
+    return this.serviceAccount;
+  }
+}
