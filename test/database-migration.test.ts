@@ -56,7 +56,7 @@ function everyWorkloadKind(chart: Chart) {
     spec: {
       selector: { matchLabels: { app: 'legacy' } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      progressDeadlineSeconds: 4200,
+      progressDeadlineSeconds: 7800,
       template: {
         metadata: { labels: { app: 'legacy' } },
         spec: {
@@ -120,7 +120,7 @@ describe('gating every workload kind', () => {
   });
 
   test('one Role names the Job; one RoleBinding binds it to every gated account, namespace explicit', () => {
-    expect(allOfKind(manifests, 'Role').map((r) => r.metadata.name)).toEqual(['shop-migration-recorder', 'shop-migration-reader']);
+    expect(allOfKind(manifests, 'Role').map((r) => r.metadata.name)).toEqual(['shop-migration-recorder', 'shop-migration-queue', 'shop-migration-reader']);
     const binding = named(manifests, 'RoleBinding', 'shop-migration-reader');
     expect(binding.subjects.map((s: any) => s.name).sort()).toEqual(
       ['agent', 'debug', 'legacy', 'nightly', 'once', 'search', 'web', 'worker']);
@@ -200,7 +200,7 @@ describe('MigratedService is a DatabaseMigration gating a Deployment', () => {
     const worker = new kplus.Deployment(chart, 'worker', {
       metadata: { name: 'shop-worker' },
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
-      progressDeadline: Duration.minutes(75),
+      progressDeadline: Duration.minutes(135),
     });
     worker.addContainer({ name: 'worker', image });
     const svc = new MigratedService(chart, 'shop', { ...MINIMAL, port: 3000 });
@@ -222,8 +222,8 @@ describe('MigratedService is a DatabaseMigration gating a Deployment', () => {
     new MigratedService(chart, 'shop', MINIMAL);
     const deployment = oneOfKind(Testing.synth(chart), 'Deployment');
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
-    // AND the rollout's progress deadline covers the migration's timeout (1 h) and start-up (10 min)
-    expect(deployment.spec.progressDeadlineSeconds).toBe(4200);
+    // AND the rollout's progress deadline covers the queue (1 h), the migration's timeout (1 h) and start-up (10 min)
+    expect(deployment.spec.progressDeadlineSeconds).toBe(7800);
   });
 });
 

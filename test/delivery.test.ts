@@ -26,8 +26,8 @@ describe.each([
   });
 });
 
-test('Flux: the force annotation, and nothing else', () => {
-  expect(jobAndDeployment(Delivery.flux()).job.metadata.annotations).toEqual({ [FLUX_FORCE]: 'Enabled' });
+test('Flux: the force annotation, and prune disabled so the next release never kills a running migration', () => {
+  expect(jobAndDeployment(Delivery.flux()).job.metadata.annotations).toEqual({ [FLUX_FORCE]: 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
 });
 
 test('Argo CD: a PreSync hook kept until the next sync creates the new one', () => {

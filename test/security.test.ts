@@ -67,14 +67,16 @@ describe.each(NAMESPACES.map((ns) => [ns ?? '(no namespace)', ns] as const))('se
     for (const account of byKind(manifests, 'ServiceAccount')) {
       expect(account.automountServiceAccountToken).toBe(false);
     }
-    // AND the Job pod mounts no token by default; one projected token reaches the recorder alone
+    // AND the Job pod mounts no token by default; projected tokens reach the recorder and the queue alone
     expect(jobPod.automountServiceAccountToken).toBe(false);
     expect(jobPod.serviceAccountName).toBe(`${service.name}-migration-recorder`);
     const tokenVolumes = jobPod.volumes.filter((v: any) => JSON.stringify(v).includes('serviceAccountToken'));
-    expect(tokenVolumes.map((v: any) => v.name)).toEqual(['recorder-token']);
+    expect(tokenVolumes.map((v: any) => v.name)).toEqual(['recorder-token', 'queue-token']);
     const mountsOf = (c: any) => (c.volumeMounts ?? []).map((m: any) => m.name);
     expect(mountsOf(container(jobPod, 'record-success'))).toContain('recorder-token');
+    expect(mountsOf(container(jobPod, 'wait-for-turn'))).toContain('queue-token');
     expect(mountsOf(container(jobPod, 'migrate'))).not.toContain('recorder-token');
+    expect(mountsOf(container(jobPod, 'migrate'))).not.toContain('queue-token');
     // AND the Deployment pods, whose waiter reads the Job, mount the token of exactly that account
     expect(deploymentPod.automountServiceAccountToken).toBe(true);
     expect(deploymentPod.serviceAccountName).toBe(sa.metadata.name);
@@ -255,7 +257,7 @@ describe('secrets are referenced by name, never written', () => {
     const pods = [one(manifests, 'Job'), one(manifests, 'Deployment')].map((o) => o.spec.template.spec);
     for (const pod of pods) {
       const containers = [...(pod.initContainers ?? []), ...pod.containers]
-        .filter((c: any) => !['wait-for-myapp-migration', 'record-success'].includes(c.name));
+        .filter((c: any) => !['wait-for-myapp-migration', 'record-success', 'wait-for-turn'].includes(c.name));
       // THEN the pod pulls with the named pull secret
       expect(pod.imagePullSecrets).toEqual([{ name: PULL_SECRET_NAME }]);
       for (const appContainer of containers) {

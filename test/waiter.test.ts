@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { MigrationWaiter } from '../src';
-import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
+import { allOfKind, container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
 
 describe('k8s-wait-for (default)', () => {
   test('waits in job-wr mode: plain job mode counts a Job with no pod yet as done', () => {
@@ -48,7 +48,7 @@ describe('kubectl wait', () => {
   });
 
   test('the Role allows the get, list and watch kubectl wait uses, on this Job only', () => {
-    expect(oneOfKind(manifests, 'Role').rules).toEqual([
+    expect(allOfKind(manifests, 'Role').find((r: any) => r.metadata.name.endsWith('-reader')).rules).toEqual([
       { apiGroups: ['batch'], resources: ['jobs'], resourceNames: [job.metadata.name], verbs: ['get', 'list', 'watch'] },
     ]);
   });
