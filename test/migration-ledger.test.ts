@@ -20,7 +20,7 @@ function synthShop(props: DatabaseMigrationProps = SHOP) {
   const web = new kplus.Deployment(chart, 'web', {
     metadata: { name: 'web' },
     strategy: kplus.DeploymentStrategy.rollingUpdate({ maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
-    progressDeadline: Duration.minutes(75),
+    progressDeadline: Duration.minutes(135),
   });
   web.addContainer({ image: 'registry.example.com/shop:v1.2.3' });
   const migration = new DatabaseMigration(chart, 'shop', props);
@@ -39,7 +39,8 @@ describe('with the watch waiter, the migration records its success in a ledger',
 
   test('the migration runs first; a recorder runs only after it has succeeded', () => {
     // THEN migrate is an init container (a failure fails the pod before the recorder starts)
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['migrate']);
+    // (after its turn has come: wait-for-turn)
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-turn', 'migrate']);
     expect(pod.containers.map((c: any) => c.name)).toEqual(['record-success']);
     const recorder = container(pod, 'record-success');
     expect(recorder.args).toEqual(['record']);
@@ -144,13 +145,18 @@ describe('the ledger under each engine', () => {
 });
 
 describe('with a waiter that needs the Job itself', () => {
-  test('there is no ledger and no recorder; the Job runs the migration alone, without a token', () => {
+  test('there is no ledger and no recorder; the Job runs the migration after its turn, the token in the queue alone', () => {
     const { migration, manifests } = synthShop({ ...SHOP, waiter: MigrationWaiter.k8sWaitFor() });
     expect(migration.ledger).toBeUndefined();
-    expect(manifests.filter((m) => m.kind === 'ConfigMap')).toEqual([]);
+    // Only the program that the queue runs, from the Node.js image: no ledger
+    expect(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => m.metadata.name)).toEqual(['migration-waiter']);
     const pod = named(manifests, 'Job', migration.jobName).spec.template.spec;
     expect(pod.containers.map((c: any) => c.name)).toEqual(['migrate']);
-    expect(pod).not.toHaveProperty('serviceAccountName');
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-turn']);
+    // The queue's own account, since there is no recorder's
+    expect(pod.serviceAccountName).toBe('shop-migration-queue');
+    expect(named(manifests, 'ServiceAccount', 'shop-migration-queue').automountServiceAccountToken).toBe(false);
+    expect((pod.containers[0].volumeMounts ?? []).map((m: any) => m.name)).not.toContain('queue-token');
   });
 
   test('a TTL warning says what it costs the waiters only for such waiters', () => {

@@ -112,8 +112,11 @@ describe('a post-deploy migration', () => {
   });
 
   test('its deadline covers the wait for the rollout and then its own timeout', () => {
-    // migrationTimeout (1 h) + start-up (10 min) + postDeployMigrationTimeout (defaults to 1 h)
-    expect(postJob.spec.activeDeadlineSeconds).toBe(3600 + 600 + 3600);
+    // the pre-deploy queue and migration (1 h each) + start-up (10 min) + its own queue (1 h) + postDeployMigrationTimeout (defaults to 1 h)
+    expect(postJob.spec.activeDeadlineSeconds).toBe(3600 + 3600 + 600 + 3600 + 3600);
+    // AND its turn must come before its own migration's hour
+    const queue = postJob.spec.template.spec.initContainers.find((c: any) => c.name === 'wait-for-turn');
+    expect(queue.env.find((e: any) => e.name === 'QUEUE_TIMEOUT_SECONDS').value).toBe(`${3600 + 3600 + 600 + 3600}`);
   });
 
   test('passes the API-server, schema and restricted-profile checks', () => {
@@ -124,7 +127,7 @@ describe('a post-deploy migration', () => {
 
 describe('per engine', () => {
   test.each([
-    [Delivery.flux(), { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }],
+    [Delivery.flux(), { 'kustomize.toolkit.fluxcd.io/force': 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }],
     [Delivery.kubectl(), {}],
     [Delivery.argoCd(), { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' }],
     [Delivery.helm({ hookWeight: 5 }), { 'helm.sh/hook': 'post-install,post-upgrade', 'helm.sh/hook-weight': '5', 'helm.sh/hook-delete-policy': 'before-hook-creation' }],
@@ -132,7 +135,7 @@ describe('per engine', () => {
     const { migration, manifests } = shop({ ...SHOP, delivery });
     const postJob = named(manifests, 'Job', migration.postDeploy!.jobName);
     expect(postJob.metadata.annotations ?? {}).toEqual(annotations);
-    expect(postJob.spec.template.spec.initContainers[0].name).toBe('wait-for-rollout');
+    expect(postJob.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(['wait-for-rollout', 'wait-for-turn']);
   });
 });
 
