@@ -56,6 +56,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   const jobName = `${name}-migration-${imageTag}`;
   const readerName = `${name}-migration-reader`;
   const recorderName = `${name}-migration-recorder`;
+  const queueName = `${name}-migration-queue`;
   const ledgerName = `${name}-migration-ledger`;
 
   const labels = (component: string): { [key: string]: string } => ({
@@ -102,11 +103,12 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   recorderBinding.node.addDependency(recorderAccount, recorderRole);
 
   const job = new kplus.Job(migration, 'Job', {
-    metadata: { name: jobName, labels: migrationLabels, annotations: { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' } },
+    metadata: { name: jobName, labels: migrationLabels, annotations: { 'kustomize.toolkit.fluxcd.io/force': 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
     podMetadata: { labels: { ...migrationLabels }, annotations: { 'kubectl.kubernetes.io/default-container': 'migrate' } },
     select: false,
     backoffLimit: 0,
-    activeDeadline: Duration.hours(1),
+    // An hour to wait for its turn, then the migration's hour.
+    activeDeadline: Duration.hours(2),
     automountServiceAccountToken: false,
   });
   const migrate = job.addInitContainer({
@@ -156,8 +158,49 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
       { name: 'recorder-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
       { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true },
     ]),
+    // The queue: the first init container, with a token of its own.
+    JsonPatch.add('/spec/template/spec/initContainers/0', {
+      name: 'wait-for-turn',
+      image: WAITER_IMAGE,
+      command: WAITER_PROGRAM,
+      args: ['queue'],
+      env: [
+        { name: 'MIGRATION_JOB', value: jobName },
+        { name: 'MIGRATION_SELECTOR', value: `app.kubernetes.io/name=${name},app.kubernetes.io/managed-by=cdk8s,app.kubernetes.io/component in (migration,post-migration)` },
+        { name: 'QUEUE_TIMEOUT_SECONDS', value: '3600' },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'MIGRATION_WAITER_SHA256', value: WAITER_PROGRAM_HASH },
+      ],
+      resources: { limits: { cpu: { value: '200m' }, memory: { value: '128Mi' } }, requests: { cpu: { value: '10m' }, memory: { value: '64Mi' } } },
+      securityContext: {
+        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+        runAsUser: WAITER_UID, runAsGroup: WAITER_UID, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      },
+      imagePullPolicy: 'IfNotPresent',
+      volumeMounts: [
+        { name: 'queue-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+        { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true },
+      ],
+    }),
+    JsonPatch.add('/spec/template/spec/volumes/-', {
+      name: 'queue-token',
+      projected: {
+        sources: [
+          { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardApi: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+      },
+    }),
   );
-  job.node.addDependency(ledgerConfigMap, program, recorderAccount, recorderRole, recorderBinding);
+  const queue = new Construct(migration, 'Queue');
+  const queueMetadata = { name: queueName, labels: migrationLabels, annotations: {} };
+  const queueRole = new kplus.Role(queue, 'Role', { metadata: queueMetadata });
+  queueRole.allow(['list', 'watch'], kplus.ApiResource.JOBS, kplus.ApiResource.PODS);
+  const queueBinding = new kplus.RoleBinding(queue, 'RoleBinding', { metadata: queueMetadata, role: queueRole });
+  queueBinding.node.addDependency(queueRole);
+  queueBinding.addSubjects(recorderAccount);
+  job.node.addDependency(ledgerConfigMap, program, recorderAccount, recorderRole, recorderBinding, queueRole, queueBinding);
 
   const role = new kplus.Role(migration, 'Role', { metadata: { name: readerName, labels: migrationLabels } });
   role.allow(['list', 'watch'], job);
@@ -190,7 +233,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
       maxSurge: kplus.PercentOrAbsolute.percent(25),
       maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
     }),
-    progressDeadline: Duration.minutes(70),
+    progressDeadline: Duration.minutes(130),
   });
   deployment.select(kplus.LabelSelector.of({ labels: selectorLabels }));
   const service = deployment.addContainer({

@@ -49,7 +49,7 @@ describe('benchmark baseline', () => {
     // THEN the YAML is byte for byte the same, and holds every object of every service, and the
     // waiter program once per chart
     expect(handYaml).toEqual(libYaml);
-    expect(libYaml.join('').match(/^kind: /gm)).toHaveLength(3 * 10 + (layout === 'one-chart' ? 1 : 3));
+    expect(libYaml.join('').match(/^kind: /gm)).toHaveLength(3 * 12 + (layout === 'one-chart' ? 1 : 3));
     expect(libYaml.join('').match(/^ {2}name: migration-waiter$/gm)).toHaveLength(layout === 'one-chart' ? 1 : 3);
   });
 
@@ -60,8 +60,8 @@ describe('benchmark baseline', () => {
     // WHEN its kinds are listed
     const kinds = lib.map((o) => o.kind).sort();
 
-    // THEN the Job, Deployment (with its init container), the RBAC and the ledger are all there
-    expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Job', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount']);
+    // THEN the Job, Deployment (with its init container), the RBAC, the queue's RBAC and the ledger are all there
+    expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Job', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount']);
     const deployment = lib.find((o) => o.kind === 'Deployment');
     expect(deployment.spec.template.spec.initContainers).toHaveLength(1);
   });
