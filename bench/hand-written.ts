@@ -173,8 +173,14 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
       ],
       resources: { limits: { cpu: { value: '200m' }, memory: { value: '128Mi' } }, requests: { cpu: { value: '10m' }, memory: { value: '64Mi' } } },
       securityContext: {
-        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-        runAsUser: WAITER_UID, runAsGroup: WAITER_UID, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        runAsUser: WAITER_UID,
+        runAsGroup: WAITER_UID,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
       },
       imagePullPolicy: 'IfNotPresent',
       volumeMounts: [

@@ -378,7 +378,10 @@ async function runQueueRound(n: number, options: Options, dir: string): Promise<
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...waiterClientEnv(server.port, join(dir, 'token'), NS),
-        MIGRATION_JOB: release(i), MIGRATION_SELECTOR: QUEUE_SELECTOR, POD_NAME: `${release(i)}-pod`, QUEUE_TIMEOUT_SECONDS: '3600',
+        MIGRATION_JOB: release(i),
+        MIGRATION_SELECTOR: QUEUE_SELECTOR,
+        POD_NAME: `${release(i)}-pod`,
+        QUEUE_TIMEOUT_SECONDS: '3600',
       },
     });
     child.on('exit', () => exits.set(i, performance.now()));
@@ -509,24 +512,25 @@ and its Job completes. "start" is from the earlier pod's end to the next release
 to its exit; req/pod/s queued counts requests per queued pod per second over ${options.idleSeconds} s while the earlier one runs;
 requests to start counts every request from the earlier pod's end to that exit (all N pods). Rounds: ${options.reps}.\n`);
     const header = ['N', 'rounds', 'req/pod/s queued', 'start log p50', 'start log max', 'start exit p50', 'start exit max', 'requests to start (max)'];
-    const rows: string[][] = [];
+    const queueRows: string[][] = [];
     try {
       for (const n of options.queueSizes) {
         const rounds: QueueRound[] = [];
         for (let rep = 0; rep < options.reps; rep++) rounds.push(await runQueueRound(n, options, queueDir));
         const decided = rounds.map((r) => r.decided).sort((a, b) => a - b);
         const exited = rounds.map((r) => r.exited).sort((a, b) => a - b);
-        rows.push([String(n), String(rounds.length), Math.max(...rounds.map((r) => r.requestsPerPodPerSecond)).toFixed(3),
-          quantile(decided, 0.5).toFixed(1), decided[decided.length - 1].toFixed(1), quantile(exited, 0.5).toFixed(1), exited[exited.length - 1].toFixed(1),
+        queueRows.push([String(n), String(rounds.length), Math.max(...rounds.map((r) => r.requestsPerPodPerSecond)).toFixed(3),
+          quantile(decided, 0.5).toFixed(1), decided[decided.length - 1].toFixed(1),
+          quantile(exited, 0.5).toFixed(1), exited[exited.length - 1].toFixed(1),
           String(Math.max(...rounds.map((r) => r.requestsToStart)))]);
       }
     } finally {
       rmSync(queueDir, { recursive: true, force: true });
     }
-    const all = [header, ...rows];
+    const all = [header, ...queueRows];
     const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-    console.log([line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n'));
+    console.log([line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...queueRows.map(line)].join('\n'));
   }
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

@@ -5,7 +5,7 @@
  * Migrations go one at a time in the order their Jobs were created: a Job's key is its
  * (creationTimestamp, name). A migration waits for every Job with a lower key that has not
  * finished, and for every pod of this migration that may still run a migration: a pod that is
- * terminating counts as running until it is gone, whatever its order. A pod waits only for keys
+ * terminating, or whose Job is gone, counts as running until it is gone, whatever its order. A pod waits only for keys
  * below its own and for terminating pods (which wait for nothing and end within their grace
  * period), so no two pods ever wait for each other.
  */
@@ -115,11 +115,14 @@ export function turnOf(own: string, ownPod: string, jobs: readonly JobState[], p
     // Without its own pod's name it cannot tell itself from a replaced pod of its Job.
     if (job === own && !ownPod) continue;
     const owner = byName.get(job);
-    // A pod of a Job that is gone is ordered by its own creation (which comes after its Job's).
     const key = owner ? keyOf(owner.metadata) : keyOf(pod.metadata, job);
     const terminating = pod.metadata.deletionTimestamp !== undefined;
-    // The own Job's other pod: the Job replaced it (a node drain) while it may still be migrating.
-    if (!(job === own || terminating || before(key, ownKey))) continue;
+    // A pod whose Job is gone holds whatever its age: right after a Background deletion the
+    // garbage collector has not yet marked it terminating, and after an Orphan deletion a pod
+    // created late (a retry) may be migrating. It waits for nothing: a queued pod whose Job is
+    // gone exits. The own Job's other pod: the Job replaced it (a node drain) while it may still
+    // be migrating.
+    if (!(job === own || terminating || !owner || before(key, ownKey))) continue;
     holders.push({ job, pod: pod.metadata.name, version: owner?.metadata.labels?.['app.kubernetes.io/version'] ?? pod.metadata.labels?.['app.kubernetes.io/version'], since: pod.metadata.creationTimestamp, terminating, key });
   }
   if (holders.length === 0) return { kind: 'clear' };
