@@ -84,7 +84,7 @@ describe('a release synthesized by the library', () => {
     expect(text.stdout).not.toMatch(/\n\s+at /); // no stack trace
     const [rel] = report.releases;
     expect(rel).toMatchObject({ verdict: 'FAILED', job: r.job, tag: 'v2.0.0', ledger: { name: 'myapp-migration-ledger', exists: true } });
-    expect(rel.migration).toMatchObject({ state: 'Failed', reason: 'BackoffLimitExceeded', deadlineSeconds: 3600, logContainer: 'migrate', pod: { state: 'Init:Error' } });
+    expect(rel.migration).toMatchObject({ state: 'Failed', reason: 'BackoffLimitExceeded', deadlineSeconds: 7200, logContainer: 'migrate', pod: { state: 'Init:Error' } });
     expect(rel.workloads[0]).toMatchObject({ kind: 'Deployment', name: 'myapp', desired: 2, updated: 1, available: 2 });
     expect(rel.workloads[0].heldPods).toHaveLength(2);
     expect(rel.workloads[0].heldPods[0].state).toBe('Init:CrashLoopBackOff');
@@ -109,7 +109,7 @@ describe('a release synthesized by the library', () => {
     // THEN
     expect(stuck.code).toBe(1);
     expect(stuck.report.releases[0]).toMatchObject({ verdict: 'WAITING', stuck: true });
-    expect(stuck.report.releases[0].reason).toMatch(/^the migration is running for 20m of its 60m deadline; its pod \S+ is Init:0\/1; 1 pod of Deployment myapp \(Init:0\/1\) wait/);
+    expect(stuck.report.releases[0].reason).toMatch(/^the migration is running for 20m of its 2h00m deadline; its pod \S+ is Init:1\/2; 1 pod of Deployment myapp \(Init:0\/1\) wait/);
     expect(stuck.report.releases[0].next).toMatch(/lock/);
     expect(stuck.report.releases[0].migration.log).toEqual(['waiting for advisory lock 72707369']);
     expect(patient.code).toBe(0);
@@ -228,6 +228,68 @@ describe('a release synthesized by the library', () => {
     expect(byJob[current.job].reason).toBe(`two migrations run at once: Job ${old.job} (release v1.0.0) is active too`);
   });
 
+  test('a release queued behind an earlier release\'s migration that runs: WAITING, naming it and how long it runs; not "two at once"', async () => {
+    // GIVEN release v1's migration running for 15 minutes, and v2's pod in wait-for-turn
+    const old = release('v1.0.0');
+    const current = release('v2.0.0');
+    cluster.seed(old.manifests);
+    cluster.seed(current.manifests.filter((m) => m.kind === 'Job'));
+    cluster.jobStatus(old.job, 'running', { startedSecondsAgo: 900 });
+    cluster.jobPod(old.job, 'running');
+    cluster.jobStatus(current.job, 'running', { startedSecondsAgo: 60 });
+    cluster.jobPod(current.job, 'queued');
+
+    const { report } = await cluster.json();
+
+    const byJob = Object.fromEntries(report.releases.map((x: any) => [x.job, x]));
+    expect(byJob[current.job].verdict).toBe('WAITING');
+    expect(byJob[current.job].reason).toBe(`queued behind release v1.0.0's migration Job ${old.job} (running for 15m): migrations of this DatabaseMigration run one at a time`);
+    expect(byJob[current.job].next).toContain(`kubectl logs -n shop job/${old.job} -f`);
+    // AND the release in front is not reported as one of two migrations at once
+    expect(byJob[old.job].verdict).not.toBe('FAILED');
+    expect(JSON.stringify(report)).not.toContain('two migrations run at once');
+  });
+
+  test('a release queued behind a migration that runs past its own deadline: FAILED, with the command to look and to delete it on purpose', async () => {
+    const old = release('v1.0.0');
+    const current = release('v2.0.0');
+    cluster.seed(old.manifests);
+    cluster.seed(current.manifests.filter((m) => m.kind === 'Job'));
+    // Its deadline is 2 h (queue and migration); it started 3 h ago and its pod still runs
+    cluster.jobStatus(old.job, 'running', { startedSecondsAgo: 3 * 3600 });
+    cluster.jobPod(old.job, 'running');
+    cluster.jobStatus(current.job, 'running', { startedSecondsAgo: 60 });
+    cluster.jobPod(current.job, 'queued');
+
+    const { code, report } = await cluster.json();
+
+    const mine = report.releases.find((x: any) => x.job === current.job);
+    expect(code).toBe(1);
+    expect(mine.verdict).toBe('FAILED');
+    expect(mine.reason).toMatch(new RegExp(`^queued behind release v1\\.0\\.0's migration Job ${old.job}, which runs past its own deadline \\(2h`));
+    expect(mine.next).toContain(`kubectl delete job -n shop ${old.job}`);
+  });
+
+  test('finished Jobs of earlier releases that Flux keeps: a note on the newest release with a delete command that never names its own Job', async () => {
+    const first = release('v1.0.0');
+    const second = release('v1.1.0');
+    const current = release('v2.0.0');
+    for (const r of [first, second]) {
+      cluster.seed(r.manifests.filter((m) => m.kind === 'Job'));
+      cluster.jobStatus(r.job, 'complete', { startedSecondsAgo: 7200 });
+    }
+    cluster.seed(current.manifests);
+    cluster.jobStatus(current.job, 'complete', { startedSecondsAgo: 120 });
+    cluster.rollout('Deployment', 'myapp', { updated: 2, available: 2 });
+
+    const { report } = await cluster.json();
+
+    const newest = report.releases.find((x: any) => x.job === current.job);
+    const note = newest.notes.find((n: string) => n.includes('finished migration Jobs of earlier releases'));
+    expect(note).toBe(`2 finished migration Jobs of earlier releases are kept (Flux does not prune them): delete them when you no longer need their logs: kubectl delete job -n shop ${[first.job, second.job].sort().join(' ')}`);
+    expect(note).not.toContain(current.job);
+  });
+
   test('a post-deploy migration waiting on a rollout that is stuck: FAILED; on one that progresses: WAITING', async () => {
     // GIVEN a release with a post-deploy migration whose pre-deploy migration failed
     const r = release('v2.0.0', { postDeployMigrationCommand: ['./contract'] });
@@ -273,7 +335,7 @@ describe('a release synthesized by the library', () => {
     const { report } = await cluster.json();
 
     expect(report.releases[0].notes).toContain('and: Deployment myapp is reported failed (ProgressDeadlineExceeded) while its migration still runs: its progressDeadlineSeconds is shorter than the migration\'s deadline');
-    expect(report.releases[0].notes).toContain('Deployment myapp\'s progressDeadlineSeconds (600) is shorter than the migration\'s deadline (3600): a long migration is reported as a failed rollout before it ends');
+    expect(report.releases[0].notes).toContain('Deployment myapp\'s progressDeadlineSeconds (600) is shorter than the migration\'s deadline (7200): a long migration is reported as a failed rollout before it ends');
   });
 
   test('a migration that ran into its own deadline says so', async () => {
@@ -283,7 +345,7 @@ describe('a release synthesized by the library', () => {
 
     const { report } = await cluster.json();
 
-    expect(report.releases[0].reason).toBe('the migration failed (DeadlineExceeded: Job was active longer than specified deadline): it ran into its own deadline, activeDeadlineSeconds=3600');
+    expect(report.releases[0].reason).toBe('the migration failed (DeadlineExceeded: Job was active longer than specified deadline): it ran into its own deadline, activeDeadlineSeconds=7200');
     expect(report.releases[0].next).toMatch(/raise migrationTimeout \(and the engine's timeout with it\)$/);
   });
 
@@ -337,7 +399,7 @@ describe('a release synthesized by the library', () => {
     const { code, report } = await cluster.json();
 
     expect(code).toBe(1);
-    expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 60m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
+    expect(report.releases[0].reason).toMatch(/^the migration is running for \d+s of its 2h00m deadline; no pod: FailedCreate: Error creating: pods "x" is forbidden: exceeded quota/);
     expect(report.releases[0].next).toBe(`kubectl describe job -n shop ${r.job}`);
   });
 

@@ -1,4 +1,4 @@
-import { COMPONENT, jobState, JobState, migrationContainer, name, podState, ReleaseFacts, time, tokenMounted, VERSION, WorkloadFacts } from './facts';
+import { COMPONENT, initNotDone, INSTANCE, jobState, JobState, migrationContainer, name, podState, ReleaseFacts, time, tokenMounted, VERSION, WorkloadFacts } from './facts';
 import { Kubectl, KubectlError } from './kubectl';
 import { Need } from './model';
 import { missingPrograms } from './program';
@@ -283,6 +283,8 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
   const notes: string[] = [];
   const migration = r.job ? jobReport(snapshot, r.job, r.jobPods, lookups, options.logLines) : undefined;
   const jobRef = `Job ${r.namespace}/${r.jobName}`;
+  // Its pod waits in wait-for-turn: the Job in front is another release's.
+  const queued = waitsForTurn(r.jobPods[0]) ? inFront(snapshot, r) : undefined;
   const logsCommand = `kubectl logs -n ${r.namespace} job/${r.jobName}${migration?.logContainer ? ` -c ${migration.logContainer}` : ''}`;
 
   const workloads: WorkloadReport[] = r.workloads.map((w) => workloadReport(r, w, lookups));
@@ -365,6 +367,8 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
           ? `${logsCommand}; look for a lock or an unreachable database, or raise migrationTimeout (and the engine's timeout with it)`
           : `${logsCommand}; fix the migration and ship a new tag, or re-create this Job`,
       });
+    } else if (queued && (migration.state === 'Running' || migration.state === 'Pending')) {
+      problems.push(queuedProblem(snapshot, r, queued));
     } else if (migration.state === 'Running' || migration.state === 'Pending' || migration.state === 'Suspended') {
       const podNote = migration.pod ? `; its pod ${migration.pod.name} is ${migration.pod.state}` : migration.event ? `; no pod: ${migration.event}` : '; no pod yet';
       // A Job that cannot create its pod (admission, quota, a missing ServiceAccount) says so in an event.
@@ -408,8 +412,8 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     }
   }
 
-  // Two migrations at once.
-  for (const other of r.concurrent) {
+  // Two migrations at once: not one that waits for its turn behind the other.
+  for (const other of r.concurrent.filter((o) => !queued && !waitsForTurn(podsOfJob(snapshot, name(o))[0]))) {
     problems.push({ verdict: 'FAILED', reason: `two migrations run at once: Job ${name(other)}${other.metadata?.labels?.[VERSION] ? ` (release ${other.metadata.labels[VERSION]})` : ''} is active too`, next: `check which one should run, and delete the other: kubectl delete job -n ${ns} ${name(other)}` });
   }
 
@@ -518,10 +522,80 @@ function workloadReport(r: ReleaseFacts, w: WorkloadFacts, lookups: Lookups): Wo
   };
 }
 
+/** The init container of every migration Job's pod that waits for the migrations of earlier releases. */
+const QUEUE_CONTAINER = 'wait-for-turn';
+
+function podsOfJob(snapshot: Snapshot, job: string): any[] {
+  return snapshot.pods.filter((p) => p?.metadata?.labels?.['batch.kubernetes.io/job-name'] === job || p?.metadata?.labels?.['job-name'] === job
+    || (p?.metadata?.ownerReferences ?? []).some((o: any) => o?.kind === 'Job' && o?.name === job));
+}
+
+/** Whether a pod is still in its wait-for-turn init container. */
+function waitsForTurn(pod: any): boolean {
+  return pod !== undefined && (pod.spec?.initContainers ?? []).some((c: any) => c?.name === QUEUE_CONTAINER) && initNotDone(pod, QUEUE_CONTAINER);
+}
+
+/**
+ * The Job of another release of the same migration that a queued release waits for: the earliest
+ * created that has not finished, or still has a pod that runs.
+ */
+function inFront(snapshot: Snapshot, r: ReleaseFacts): any | undefined {
+  const own = r.job;
+  const labelsOf = (o: any) => o?.metadata?.labels ?? {};
+  const created = (o: any) => time(o?.metadata?.creationTimestamp) || 0;
+  return snapshot.jobs
+    .filter((j) => j !== own && labelsOf(j)[INSTANCE] === labelsOf(own)[INSTANCE] && ['migration', 'post-migration'].includes(labelsOf(j)[COMPONENT]))
+    .filter((j) => created(j) < created(own) || (created(j) === created(own) && name(j) < name(own)))
+    .filter((j) => !['Complete', 'Failed'].includes(jobState(j)) || podsOfJob(snapshot, name(j)).some((p) => !['Succeeded', 'Failed'].includes(p?.status?.phase)))
+    .sort((a, b) => created(a) - created(b))[0];
+}
+
+/** WAITING behind the Job in front; FAILED when that one runs past its own deadline. */
+function queuedProblem(snapshot: Snapshot, r: ReleaseFacts, front: any): Problem {
+  const ns = r.namespace;
+  const started = time(front.status?.startTime) || time(front.metadata?.creationTimestamp) || snapshot.now;
+  const running = duration((snapshot.now - started) / 1000);
+  const version = front.metadata?.labels?.[VERSION];
+  const who = `${version ? `release ${version}'s` : 'another release\'s'} migration Job ${name(front)}`;
+  const deadline = front.spec?.activeDeadlineSeconds;
+  if (deadline !== undefined && snapshot.now - started > deadline * 1000) {
+    return {
+      verdict: 'FAILED',
+      reason: `queued behind ${who}, which runs past its own deadline (${duration(deadline)}, running for ${running}): its pod does not end`,
+      next: `kubectl describe job -n ${ns} ${name(front)}; if its migration is stuck, delete it on purpose: kubectl delete job -n ${ns} ${name(front)}`,
+    };
+  }
+  return {
+    verdict: 'WAITING',
+    reason: `queued behind ${who} (running for ${running}): migrations of this DatabaseMigration run one at a time`,
+    next: `kubectl logs -n ${ns} job/${name(front)} -f; this release's turn comes when it ends (kubectl logs -n ${ns} job/${r.jobName} -c ${QUEUE_CONTAINER})`,
+  };
+}
+
+/**
+ * The finished migration Jobs of earlier releases that Flux keeps (prune disabled): a note on the
+ * newest release, with the command that deletes them and never the newest release's Job (Flux would
+ * re-create that one and run it again).
+ */
+function keptJobsNote(snapshot: Snapshot, newest: ReleaseFacts): string | undefined {
+  const app = newest.job?.metadata?.labels?.[INSTANCE];
+  if (app === undefined) return undefined;
+  const kept = snapshot.jobs.filter((j) => j !== newest.job && j?.metadata?.labels?.[INSTANCE] === app
+    && j?.metadata?.annotations?.['kustomize.toolkit.fluxcd.io/prune'] === 'disabled'
+    && ['Complete', 'Failed'].includes(jobState(j)) && !newest.postDeployJobs.includes(j)
+    && j?.metadata?.labels?.[VERSION] !== newest.tag).map(name).sort();
+  if (kept.length === 0) return undefined;
+  return `${kept.length} finished migration Job${kept.length === 1 ? '' : 's'} of earlier releases ${kept.length === 1 ? 'is' : 'are'} kept (Flux does not prune them): `
+    + `delete them when you no longer need their logs: kubectl delete job -n ${snapshot.namespace} ${kept.join(' ')}`;
+}
+
 /** Reads the namespace and diagnoses its releases, newest first. */
 export async function diagnose(kubectl: Kubectl, snapshot: Snapshot, facts: readonly ReleaseFacts[], options: DoctorOptions): Promise<DoctorReport> {
   const shown = facts.filter((r) => selected(r, options)).slice(0, options.last);
   const lookups = await lookUp(kubectl, snapshot, shown, options);
   const notes = [...snapshot.unreadable].map(([kind, why]) => `could not list ${kind}: ${why}`);
-  return { namespace: snapshot.namespace, releases: shown.map((r) => judge(snapshot, r, lookups, options)), found: facts.length, notes };
+  const releases = shown.map((r) => judge(snapshot, r, lookups, options));
+  const kept = facts[0] && releases[0]?.job === facts[0].jobName ? keptJobsNote(snapshot, facts[0]) : undefined;
+  if (kept) releases[0] = { ...releases[0], notes: [...releases[0].notes, kept] };
+  return { namespace: snapshot.namespace, releases, found: facts.length, notes };
 }

@@ -14,7 +14,7 @@ export const USER_TOKEN = 'token-of-the-user';
 const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export type WaiterState = 'waiting' | 'crashing' | 'done';
-export type MigrationPodState = 'running' | 'failed' | 'done' | 'image-pull';
+export type MigrationPodState = 'running' | 'failed' | 'done' | 'image-pull' | 'queued';
 
 export interface Rollout {
   readonly desired?: number;
@@ -154,11 +154,16 @@ export class DoctorCluster {
       'failed': { terminated: { exitCode: 1, reason: 'Error' } },
       'done': { terminated: { exitCode: 0, reason: 'Completed' } },
       'image-pull': { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+      // still in wait-for-turn, behind another release's migration
+      'queued': { waiting: { reason: 'PodInitializing' } },
     }[state];
     const name = `${jobName.slice(0, 50)}-${(++this.podCounter).toString(36).padStart(5, 'x')}`;
+    // The init containers before the migration (the queue's wait-for-turn) have ended, unless the pod is queued.
+    const initsBefore = (spec.initContainers ?? []).slice(0, Math.max((spec.initContainers ?? []).findIndex((c: KubeObject) => c.name === migrate.name), 0)).map((c: KubeObject) => c.name);
     const statuses = (containers: KubeObject[]) => (containers ?? []).map((c) => ({
       name: c.name,
-      state: c.name === migrate.name ? migrateState : state === 'done' ? { terminated: { exitCode: 0, reason: 'Completed' } } : isInit ? { waiting: { reason: 'PodInitializing' } } : { running: {} },
+      state: initsBefore.includes(c.name) ? (state === 'queued' ? { running: { startedAt: ago(20) } } : { terminated: { exitCode: 0, reason: 'Completed' } })
+        : c.name === migrate.name ? migrateState : state === 'done' ? { terminated: { exitCode: 0, reason: 'Completed' } } : isInit ? { waiting: { reason: 'PodInitializing' } } : { running: {} },
     }));
     const pod = {
       metadata: {
