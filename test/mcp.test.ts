@@ -225,7 +225,7 @@ describe('a healthy, a failed and a waiting release', () => {
     const logs = await call('migration_logs');
 
     expect(stuck.structured.releases[0]).toMatchObject({ verdict: 'WAITING', stuck: true });
-    expect(stuck.structured.releases[0].reason).toMatch(/^the migration is running for 20m of its 60m deadline/);
+    expect(stuck.structured.releases[0].reason).toMatch(/^the migration is running for 20m of its 2h00m deadline/);
     expect(stuck.text).toMatch(/waiting too long/);
     expect(patient.structured.releases[0]).toMatchObject({ verdict: 'WAITING', stuck: false });
     expect(logs.structured).toMatchObject({ state: 'Running', lines: ['waiting for advisory lock 72707369'] });

@@ -103,7 +103,9 @@ test('the README usage snippet synthesizes the pattern', () => {
   expect(job.metadata.name).toMatch(/^myapp-migration-v1-2286938253-0-[0-9a-f]{10}$/);
   const waiterEnv = deployment.spec.template.spec.initContainers[0].env;
   expect(waiterEnv).toContainEqual({ name: 'MIGRATION_JOB', value: job.metadata.name });
-  expect(job.spec.template.spec.initContainers[0].command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
+  // after its turn has come (wait-for-turn), the migration
+  expect(job.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(['wait-for-turn', 'migrate']);
+  expect(job.spec.template.spec.initContainers[1].command).toEqual(['npx', 'prisma', 'migrate', 'deploy']);
 });
 
 test('the README usage snippet fails clearly without IMAGE_TAG', () => {

@@ -159,7 +159,8 @@ export class DoctorCluster {
     }[state];
     const name = `${jobName.slice(0, 50)}-${(++this.podCounter).toString(36).padStart(5, 'x')}`;
     // The init containers before the migration (the queue's wait-for-turn) have ended, unless the pod is queued.
-    const initsBefore = (spec.initContainers ?? []).slice(0, Math.max((spec.initContainers ?? []).findIndex((c: KubeObject) => c.name === migrate.name), 0)).map((c: KubeObject) => c.name);
+    const inits: KubeObject[] = spec.initContainers ?? [];
+    const initsBefore = inits.slice(0, Math.max(inits.findIndex((c) => c.name === migrate.name), 0)).map((c) => c.name);
     const statuses = (containers: KubeObject[]) => (containers ?? []).map((c) => ({
       name: c.name,
       state: initsBefore.includes(c.name) ? (state === 'queued' ? { running: { startedAt: ago(20) } } : { terminated: { exitCode: 0, reason: 'Completed' } })
