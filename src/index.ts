@@ -3,6 +3,7 @@ export * from './database-migration-props';
 export * from './gate';
 export { MigrationLedger } from './migration-ledger';
 export { PostDeployMigration } from './post-deploy-migration';
+export { ReleaseQueue } from './release-queue';
 export * from './migrated-service';
 export * from './waiter';
 export * from './delivery';

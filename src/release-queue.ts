@@ -73,10 +73,8 @@ export class ReleaseQueue extends Construct {
   /** The RoleBinding of `role` to the accounts of the migration Jobs' pods. */
   public readonly roleBinding: kplus.RoleBinding;
 
-  /** The ServiceAccount of a migration Job's pod that has no other; created when one needs it. */
-  public serviceAccount?: kplus.ServiceAccount;
-
   private readonly bound = new Set<string>();
+  private ownAccount?: kplus.ServiceAccount;
 
   private constructor(scope: Construct, id: string, private readonly props: ReleaseQueueProps) {
     super(scope, id);
@@ -85,6 +83,14 @@ export class ReleaseQueue extends Construct {
     this.role.allow(['list', 'watch'], kplus.ApiResource.JOBS, kplus.ApiResource.PODS);
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata, role: this.role });
     this.roleBinding.node.addDependency(this.role);
+  }
+
+  /**
+   * The ServiceAccount of the migration Jobs' pods that have no other (a waiter that is not the
+   * watch waiter has no recorder); undefined when every Job's pod has one.
+   */
+  public get serviceAccount(): kplus.ServiceAccount | undefined {
+    return this.ownAccount;
   }
 
   /**
@@ -129,10 +135,10 @@ export class ReleaseQueue extends Construct {
   }
 
   private ownServiceAccount(): kplus.ServiceAccount {
-    this.serviceAccount = this.serviceAccount ?? new kplus.ServiceAccount(this, 'ServiceAccount', {
+    this.ownAccount = this.ownAccount ?? new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.props.name, labels: this.props.labels, annotations: this.props.prerequisiteAnnotations },
       automountToken: false,
     });
-    return this.serviceAccount;
+    return this.ownAccount;
   }
 }
