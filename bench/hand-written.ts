@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { migrationWaiterScript } from '../src/waiter-script';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 /**
  * The inputs of one benchmarked service. Both the library and the hand-written baseline take

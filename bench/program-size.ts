@@ -14,7 +14,7 @@ import { App, Chart } from 'cdk8s';
 import * as yaml from 'js-yaml';
 import { buildApps, synthesize } from './workload';
 import { MigratedService } from '../src';
-import * as script from '../src/waiter-script';
+import * as script from '../src/constructs/waiter-script';
 import { PATTERN_EXAMPLE } from '../test/support/manifests';
 
 const at = process.argv.indexOf('--program');

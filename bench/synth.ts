@@ -72,8 +72,9 @@ const REPO = join(__dirname, '..');
  */
 function compileToTemp(): string {
   const out = mkdtempSync(join(tmpdir(), 'cdk8s-bench-'));
-  for (const dir of ['src', 'bench']) {
-    mkdirSync(join(out, dir));
+  // The construct library and what it shares with the CLIs; the program runs in pods, not here.
+  for (const dir of ['src', 'src/constructs', 'src/shared', 'bench']) {
+    mkdirSync(join(out, dir), { recursive: true });
     for (const file of readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))) {
       const js = ts.transpileModule(readFileSync(join(REPO, dir, file), 'utf-8'), {
         fileName: file,

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { cpus, loadavg, tmpdir } from 'os';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
-import { migrationWaiterScript } from '../src/waiter-script';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, FULL_ACCESS, waiterClientEnv } from '../test/support/fake-api-server';
 
 const NS = 'bench';

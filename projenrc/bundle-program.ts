@@ -11,7 +11,7 @@ import { buildSync } from 'esbuild';
 /** The program's entry, relative to the repository root. */
 export const PROGRAM_ENTRY = 'src/program/main.ts';
 
-/** The bundle, where the constructs read it (src/waiter-script.ts) and the npm package ships it. */
+/** The bundle, where the constructs read it (src/constructs/waiter-script.ts) and the npm package ships it. */
 export const PROGRAM_BUNDLE = 'waiter/migration-waiter.js';
 
 const HEADER = '// Generated from src/program by `npx projen bundle:program`: edit the TypeScript there, not this file.';

@@ -72,6 +72,36 @@ describe('the import graph of src/', () => {
     expect(cycle?.map((file) => relative(SRC, file)).join(' -> ')).toBeUndefined();
   });
 
+  // The folders are the parts: the construct library (constructs/, through index.ts), the program
+  // that runs in pods (program/), the CLIs (lint/, doctor/, mcp/) and what they share (shared/).
+  const ALLOWED: Record<string, string[]> = {
+    shared: ['shared'],
+    program: ['program'],
+    constructs: ['constructs', 'shared'],
+    lint: ['lint', 'shared'],
+    doctor: ['doctor', 'lint', 'shared'],
+    mcp: ['mcp', 'doctor', 'lint', 'shared'],
+  };
+  const partOf = (file: string) => relative(SRC, file).split('/')[0];
+  // The package's one bin (`cdk8s-migrated-service lint|doctor|mcp`) dispatches to each CLI.
+  const BIN = 'lint/cli.ts';
+
+  test.each(Object.keys(ALLOWED))('GIVEN the files of src/%s THEN they import only the parts it may build on', (part) => {
+    const files = sourceFiles(join(SRC, part));
+    expect(files.length).toBeGreaterThan(0);
+    const crossings = files.flatMap((file) => importsOf(file)
+      .filter((target) => !ALLOWED[part].includes(partOf(target)) && !(relative(SRC, file) === BIN && ['doctor', 'mcp'].includes(partOf(target))))
+      .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`));
+    expect(crossings).toEqual([]);
+  });
+
+  test('GIVEN src/ THEN its only file is the public entry, and every other file lives in one of the parts', () => {
+    const top = readdirSync(SRC).filter((entry) => !statSync(join(SRC, entry)).isDirectory() && entry.endsWith('.ts'));
+    expect(top).toEqual(['index.ts']);
+    expect(readdirSync(SRC).filter((entry) => statSync(join(SRC, entry)).isDirectory()).sort()).toEqual(Object.keys(ALLOWED).sort());
+    expect(importsOf(join(SRC, 'index.ts')).every((target) => partOf(target) === 'constructs')).toBe(true);
+  });
+
   test('GIVEN a graph with a cycle WHEN it is searched THEN the cycle is found', () => {
     // The checker itself must be able to fail.
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', []]]);

@@ -11,7 +11,7 @@ import {
   MigrationWaiter,
   ServiceProbe,
 } from '../src';
-import { identifiesRelease } from '../src/release-tag';
+import { identifiesRelease } from '../src/shared/release-tag';
 import {
   checkAll,
   checkApiServerRules,

@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool, MigrationWaiter } from '../src';
-import { programHash } from '../src/waiter-program';
+import { programHash } from '../src/constructs/waiter-program';
 import { checkAll, roleAllows } from './support/conformance';
 import { container, MINIMAL, named, positionOf } from './support/manifests';
 

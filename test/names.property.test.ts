@@ -1,8 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { MigratedService } from '../src';
-import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/names';
-import { identifiesRelease } from '../src/release-tag';
+import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/shared/names';
+import { identifiesRelease } from '../src/shared/release-tag';
 import { container, named, oneOfKind, waitedJob } from './support/manifests';
 
 /** Any tag Docker accepts, except latest (the name functions take any other). */

@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { migrationWaiterScript } from '../src/waiter-script';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
 import { ProgramProcess, until } from './support/program-process';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import * as vm from 'vm';
 import * as fc from 'fast-check';
-import { migrationWaiterScript } from '../src/waiter-script';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, FULL_ACCESS, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
 import { ProgramProcess, until } from './support/program-process';
 

@@ -1,5 +1,3 @@
-import { SERVICE_ACCOUNT_PATH } from '../pod-template';
-import { identifiesRelease } from '../release-tag';
 import { K8sObject } from './load';
 import {
   Account,
@@ -18,6 +16,8 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
+import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
+import { identifiesRelease } from '../shared/release-tag';
 
 export type Severity = 'error' | 'warning' | 'info';
 

@@ -3,7 +3,7 @@ import { lintText } from './support';
 import { MigratedService } from '../../src';
 import { parseManifests } from '../../src/lint/load';
 import { libraryProgramMode, Manifests } from '../../src/lint/model';
-import { migrationWaiterScript } from '../../src/waiter-script';
+import { migrationWaiterScript } from '../../src/constructs/waiter-script';
 import { MINIMAL } from '../support/manifests';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

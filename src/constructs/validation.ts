@@ -1,7 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { isDnsSubdomain, isLabelValue } from './names';
-import { identifiesRelease } from './release-tag';
+import { isDnsSubdomain, isLabelValue } from '../shared/names';
+import { identifiesRelease } from '../shared/release-tag';
 
 /** What Docker accepts as a tag. */
 export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -2,7 +2,6 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
-import { isDns1035Label } from './names';
 import {
   invalidProp,
   validateAnnotationKeys,
@@ -15,6 +14,7 @@ import {
   validatePositiveDuration,
   validateResources,
 } from './validation';
+import { isDns1035Label } from '../shared/names';
 
 /** The labels the constructs set on every object themselves. */
 const MANAGED_LABELS = [

@@ -9,7 +9,6 @@ import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
 import { validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { derivedName, LONGEST_NAME_SUFFIX } from './names';
 import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
@@ -17,6 +16,7 @@ import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
+import { derivedName, LONGEST_NAME_SUFFIX } from '../shared/names';
 
 /**
  * Props of `MigratedService`.

@@ -1,18 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-
-/**
- * Where each workload kind keeps its pod spec, in the object's JSON.
- */
-export const POD_SPEC_PATHS: { readonly [kind: string]: readonly string[] } = {
-  Deployment: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-  Pod: ['spec'],
-};
+import { POD_SPEC_PATHS, SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
 
 /** The kinds `gate()` accepts, for error messages. */
 export const GATEABLE_KINDS = Object.keys(POD_SPEC_PATHS);
@@ -79,8 +67,6 @@ function sortKeys(value: any): any {
   return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
 }
 
-/** Where the in-cluster client looks for the token, CA and namespace (the service-account token's mount path). */
-export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * Gives one container of a pod spec (JSON) a service-account token, and no other container: the

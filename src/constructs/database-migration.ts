@@ -9,7 +9,6 @@ import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { derivedName, versionedResourceName } from './names';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -17,6 +16,7 @@ import { invalidProp, validateEnvNames, validateImageRepository } from './valida
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 import { WaiterProgram } from './waiter-program';
 import { RaisedWarning, reportWarning } from './warnings';
+import { derivedName, versionedResourceName } from '../shared/names';
 
 /**
  * A database migration that runs once per release, and holds every workload it gates until it has

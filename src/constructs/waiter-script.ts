@@ -9,10 +9,11 @@ let script: string | undefined;
  * comments esbuild has dropped. The why-comments stay in src/program; every ConfigMap carries only
  * the code.
  *
- * Read relative to this module, which sits one level below the package root both as `src/*.ts`
- * (tests) and as `lib/*.js` (the published package), where `waiter/` ships too.
+ * Read relative to this module, which sits two levels below the package root both as
+ * `src/constructs/*.ts` (tests) and as `lib/constructs/*.js` (the published package), where
+ * `waiter/` ships too.
  */
 export function migrationWaiterScript(): string {
-  script = script ?? readFileSync(join(__dirname, '..', 'waiter', 'migration-waiter.js'), 'utf8');
+  script = script ?? readFileSync(join(__dirname, '..', '..', 'waiter', 'migration-waiter.js'), 'utf8');
   return script;
 }

@@ -1,4 +1,4 @@
-import { versionLabelValue } from './names';
+import { versionLabelValue } from '../shared/names';
 
 /**
  * The `app.kubernetes.io/*` labels of every object and pod template: `version` carries the tag so
