@@ -412,8 +412,8 @@ export class MigratedService extends Construct {
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      progressDeadline: props.progressDeadline ?? Duration.seconds(this.migration.queueTimeout.toSeconds() + this.migration.migrationTimeout.toSeconds()
-        + ROLLOUT_ALLOWANCE.toSeconds()),
+      progressDeadline: props.progressDeadline
+        ?? Duration.seconds(this.migration.queueTimeout.toSeconds() + this.migration.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
       dockerRegistryAuth: props.imagePullSecretName !== undefined
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,
