@@ -976,7 +976,7 @@ describe('Flux objects', () => {
   test('the Kustomization prunes, waits and points at the OCIRepository', () => {
     // GIVEN examples/flux/kustomization.yaml
     const ks = FLUX_KUSTOMIZATION;
-    // THEN prune removes the previous release's Job, and wait reports the Job and the rollout
+    // THEN prune removes what a release drops (never a migration Job: see prune: disabled), and wait reports the Job and the rollout
     expect(ks.apiVersion).toBe('kustomize.toolkit.fluxcd.io/v1');
     expect(ks.kind).toBe('Kustomization');
     expect(ks.spec.prune).toBe(true);
@@ -1149,7 +1149,7 @@ describe('Dockerfiles', () => {
 // --- the example app, per delivery engine --------------------------------------------------------
 
 describe.each([
-  ['flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }],
+  ['flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }],
   ['argocd', { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' }],
   ['helm', { 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0', 'helm.sh/hook-delete-policy': 'before-hook-creation' }],
   ['kubectl', {}],
@@ -1251,7 +1251,7 @@ describe('cdk8s synth on the example app', () => {
     const deployment = ofKind(manifests, 'Deployment', 'myapp');
     // AND the Job is this release's, annotated for Flux (the default), before the Deployment
     expect(job.metadata.name).toBe(`myapp-migration-${tag}`);
-    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled' });
+    expect(job.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'Enabled', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     expect(manifests.indexOf(job)).toBeLessThan(manifests.indexOf(deployment));
     // AND the Deployment waits for it, and both images carry the tag, as the pipelines' grep expects
     expect(containerNamed(deployment.spec.template.spec, 'wait-for-myapp-migration').env)
@@ -1304,7 +1304,7 @@ describe('cdk8s synth on the example app', () => {
     const beforeJob = { ...hook, 'helm.sh/hook-weight': '-1' };
     for (const other of objects.filter((o) => o !== job)) {
       const helmAnnotations = Object.fromEntries(Object.entries(other.metadata.annotations ?? {}).filter(([k]) => k.startsWith('helm.sh/')));
-      const isPrerequisite = other.metadata.name === 'myapp-migration-recorder' || other.metadata.name === 'migration-waiter-hook';
+      const isPrerequisite = ['myapp-migration-recorder', 'myapp-migration-queue', 'migration-waiter-hook'].includes(other.metadata.name);
       expect([other.kind, other.metadata.name, helmAnnotations]).toEqual([other.kind, other.metadata.name, isPrerequisite ? beforeJob : {}]);
     }
     // AND the hook Job mounts the hook copy of the program, the gated pods the ordinary copy, and

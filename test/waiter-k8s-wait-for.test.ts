@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, symlinkSync } from 'fs';
 import { join } from 'path';
 import { MigrationWaiter } from '../src';
 import { KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
-import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
+import { container, MINIMAL, named, oneOfKind, synthesize } from './support/manifests';
 import { ContainerCommand, kubectlBinary, KubectlRun, useFakeCluster } from './support/real-kubectl';
 
 jest.setTimeout(60_000);
@@ -30,7 +30,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const { manifests } = synthesize({ ...MINIMAL, waiter: MigrationWaiter.k8sWaitFor() });
 const JOB: string = oneOfKind(manifests, 'Job').metadata.name;
 const WAIT: ContainerCommand & { image: string } = container(oneOfKind(manifests, 'Deployment').spec.template.spec, 'wait-for-myapp-migration');
-const ROLE_RULES: RbacRule[] = oneOfKind(manifests, 'Role').rules;
+// The gated pods' Role (the queue's Role is the migration pod's).
+const ROLE_RULES: RbacRule[] = named(manifests, 'Role', 'myapp-migration-reader').rules;
 
 const cluster = useFakeCluster({ token: TOKEN, rules: ROLE_RULES, namespace: NS, scratchPrefix: 'k8s-wait-for-' });
 

@@ -5,7 +5,7 @@
  */
 import { MigrationWaiter } from '../src';
 import { KubeObject, RbacRule, RequestInfo } from './support/fake-api-server';
-import { container, MINIMAL, oneOfKind, synthesize } from './support/manifests';
+import { container, MINIMAL, named, oneOfKind, synthesize } from './support/manifests';
 import { ContainerCommand, kubectlMinorOfImage, KubectlRun, useFakeCluster } from './support/real-kubectl';
 
 jest.setTimeout(60_000);
@@ -20,7 +20,8 @@ const pod = oneOfKind(manifests, 'Deployment').spec.template.spec;
 const JOB: string = oneOfKind(manifests, 'Job').metadata.name;
 const WAIT: ContainerCommand = container(pod, 'wait-for-myapp-migration');
 const CHECK: ContainerCommand = container(pod, 'check-myapp-migration');
-const ROLE_RULES: RbacRule[] = oneOfKind(manifests, 'Role').rules;
+// The gated pods' Role (the queue's Role is the migration pod's).
+const ROLE_RULES: RbacRule[] = named(manifests, 'Role', 'myapp-migration-reader').rules;
 const PINNED = kubectlMinorOfImage(container(pod, 'wait-for-myapp-migration').image);
 const NEWEST = '1.33';
 

@@ -44,8 +44,9 @@ export class MyAppChart extends Chart {
         maxSurge: kplus.PercentOrAbsolute.absolute(1),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      // The migration may take its whole timeout (1 hour) before the new pods can start.
-      progressDeadline: Duration.minutes(70),
+      // The migration Job may take its whole deadline (1 hour for its turn behind another
+      // release's migration, 1 hour for the migration) before the new pods can start.
+      progressDeadline: Duration.minutes(130),
     });
     this.worker.addContainer({
       name: 'worker',

@@ -58,7 +58,7 @@ export class ShopChart extends Chart {
     const image = this.web.migration.releaseImage('registry.example.com/shop');
     const securityContext = { user: 1000, group: 1000 };
     // New pods wait for the migrations: never take a serving pod down for one of them, and let
-    // the rollout last as long as a migration may.
+    // the rollout last as long as a migration Job may (its turn, then its run).
     const strategy = kplus.DeploymentStrategy.rollingUpdate({
       maxSurge: kplus.PercentOrAbsolute.absolute(1),
       maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
@@ -68,7 +68,7 @@ export class ShopChart extends Chart {
       metadata: { name: 'shop-worker' },
       replicas: 2,
       strategy,
-      progressDeadline: Duration.minutes(80),
+      progressDeadline: Duration.minutes(140),
     });
     this.worker.addContainer({ name: 'worker', image, command: ['bundle', 'exec', 'sidekiq'], securityContext });
 
