@@ -2,9 +2,9 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { DatabaseMigration, ImageTag, MigratedService } from '../src';
-import { identifiesRelease } from '../src/shared/release-tag';
 import { chartYaml, lintText } from './lint/support';
 import { quietWarnings, SHOP, shopChart } from './support/shop';
+import { identifiesRelease } from '../src/shared/release-tag';
 
 quietWarnings();
 

@@ -11,7 +11,6 @@ import {
   MigrationWaiter,
   ServiceProbe,
 } from '../src';
-import { identifiesRelease } from '../src/shared/release-tag';
 import {
   checkAll,
   checkApiServerRules,
@@ -23,6 +22,7 @@ import {
   PSS_RESTRICTED_RULES,
   validateSchemas,
 } from './support/conformance';
+import { identifiesRelease } from '../src/shared/release-tag';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // Manifests are plain JSON, and the self-tests below corrupt them on purpose.

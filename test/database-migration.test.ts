@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool } from '../src';
-import { isDnsLabel } from '../src/shared/names';
-import { identifiesRelease } from '../src/shared/release-tag';
 import { checkAll, checkApiServerRules, roleAllows } from './support/conformance';
 import { allOfKind, container, MINIMAL, named, oneOfKind, positionOf, waitedJob } from './support/manifests';
+import { isDnsLabel } from '../src/shared/names';
+import { identifiesRelease } from '../src/shared/release-tag';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',

@@ -1,9 +1,9 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
+import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 import { programHash } from '../src/constructs/waiter-program';
 import { migrationWaiterScript } from '../src/constructs/waiter-script';
-import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
 
 const PATTERN_JOB_NAME = 'myapp-migration-v1-2286938253-0-9ae7bb2475';
 

@@ -1,9 +1,9 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool, MigrationWaiter } from '../src';
-import { programHash } from '../src/constructs/waiter-program';
 import { checkAll, roleAllows } from './support/conformance';
 import { container, MINIMAL, named, positionOf } from './support/manifests';
+import { programHash } from '../src/constructs/waiter-program';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',

@@ -1,9 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { MigratedService } from '../src';
+import { container, named, oneOfKind, waitedJob } from './support/manifests';
 import { isDnsLabel, isLabelValue, versionedName, versionLabelValue } from '../src/shared/names';
 import { identifiesRelease } from '../src/shared/release-tag';
-import { container, named, oneOfKind, waitedJob } from './support/manifests';
 
 /** Any tag Docker accepts, except latest (the name functions take any other). */
 const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).filter((tag) => tag !== 'latest');

@@ -2,10 +2,10 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigratedService, MigrationTool } from '../src';
-import { isDnsLabel } from '../src/shared/names';
-import { identifiesRelease } from '../src/shared/release-tag';
 import { checkAll, roleAllows } from './support/conformance';
 import { container, MINIMAL, named, positionOf } from './support/manifests';
+import { isDnsLabel } from '../src/shared/names';
+import { identifiesRelease } from '../src/shared/release-tag';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',

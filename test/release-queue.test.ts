@@ -10,10 +10,10 @@ import { join } from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigrationTool, MigrationWaiter } from '../src';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, waiterClientEnv } from './support/fake-api-server';
 import { container, named, positionOf } from './support/manifests';
 import { ProgramProcess } from './support/program-process';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',

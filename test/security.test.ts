@@ -1,9 +1,9 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService, MigratedServiceProps, MigrationTool, MigrationWaiter } from '../src';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { Manifest, ResourceRequest, roleAllows, ruleAllows } from './support/conformance';
 import { container, named } from './support/manifests';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // Manifests are plain JSON read back from the synthesized output.

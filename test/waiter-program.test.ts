@@ -11,10 +11,10 @@ import { join } from 'path';
 import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
-import { programHash } from '../src/constructs/waiter-program';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
 import { container, MINIMAL, named } from './support/manifests';
+import { programHash } from '../src/constructs/waiter-program';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -8,9 +8,9 @@ import { spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
 import { ProgramProcess, until } from './support/program-process';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 jest.setTimeout(40_000);
 

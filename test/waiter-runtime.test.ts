@@ -9,9 +9,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import * as vm from 'vm';
 import * as fc from 'fast-check';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { FakeApiServer, FULL_ACCESS, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
 import { ProgramProcess, until } from './support/program-process';
+import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
 jest.setTimeout(40_000);
 

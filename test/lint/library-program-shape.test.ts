@@ -1,9 +1,9 @@
 import { Chart, Testing, Yaml } from 'cdk8s';
 import { lintText } from './support';
 import { MigratedService } from '../../src';
+import { migrationWaiterScript } from '../../src/constructs/waiter-script';
 import { parseManifests } from '../../src/lint/load';
 import { libraryProgramMode, Manifests } from '../../src/lint/model';
-import { migrationWaiterScript } from '../../src/constructs/waiter-script';
 import { MINIMAL } from '../support/manifests';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
