@@ -1268,7 +1268,9 @@ describe('cdk8s synth on the example app', () => {
     // GIVEN the projen task's command and environment, writing to a temporary folder instead of chart/
     const task = JSON.parse(fs.readFileSync(path.join(REPO, '.projen', 'tasks.json'), 'utf8')).tasks['synth:example:helm'];
     expect(task.cwd).toBe('examples/app');
-    const command: string = task.steps[0].exec;
+    // (it bundles the program first, as every task that embeds it does)
+    expect(task.steps[0]).toEqual({ spawn: 'bundle:program' });
+    const command: string = task.steps[1].exec;
     expect(command).toMatch(/^cdk8s synth --no-check-upgrade --format helm --chart-version \S+ --output chart$/);
     const output = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-helm-'));
     outputs.push(output);

@@ -3,17 +3,11 @@
  * for its turn in `wait-for-turn`, under every engine, with read-only RBAC; and the container the
  * construct emits runs, as synthesized, against the real program and the fake API server.
  */
-import { spawn } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, DatabaseMigrationProps, Delivery, MigrationTool, MigrationWaiter } from '../src';
-import { FakeApiServer, waiterClientEnv } from './support/fake-api-server';
 import { container, named, positionOf } from './support/manifests';
-import { ProgramProcess } from './support/program-process';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
+import { ProgramHarness } from './support/program-process';
 
 const SHOP: DatabaseMigrationProps = {
   imageTag: 'v1.2.3',
@@ -151,25 +145,10 @@ describe('queueTimeout', () => {
 });
 
 describe('the synthesized wait-for-turn container, run as the pod runs it', () => {
-  let server: FakeApiServer;
-  let dir: string;
-  let processes: ProgramProcess[] = [];
-
-  beforeEach(async () => {
-    server = await FakeApiServer.start();
-    dir = mkdtempSync(join(tmpdir(), 'release-queue-'));
-    writeFileSync(join(dir, 'token'), 'queue-token\n');
-  });
-
-  afterEach(async () => {
-    for (const p of processes) p.child.kill('SIGKILL');
-    await Promise.all(processes.map((p) => p.exited));
-    processes = [];
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const harness = new ProgramHarness('shop', 'queue-token', 'release-queue-');
 
   test('GIVEN an earlier release\'s migration runs WHEN this release\'s synthesized queue container runs with its Role THEN it waits, then starts when that one ends', async () => {
+    const server = harness.server;
     // GIVEN the manifests of two releases, as the construct writes them
     const earlier = synth({ imageTag: 'v1.2.2' });
     const later = synth();
@@ -185,20 +164,16 @@ describe('the synthesized wait-for-turn container, run as the pod runs it', () =
     server.apply('pods', 'shop', { metadata: { name: `${earlierJob.metadata.name}-a1b2c`, labels: podLabels(earlierJob) }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } });
     server.apply('pods', 'shop', { metadata: { name: `${laterJob.metadata.name}-d3e4f`, labels: podLabels(laterJob) }, spec: { nodeName: 'n1' }, status: { phase: 'Pending' } });
 
-    // WHEN the later release's wait-for-turn runs with its command, args and env, the program at its mount path
+    // WHEN the later release's wait-for-turn runs with its command (node, the program at its mount path), args and env
     const queue = container(laterJob.spec.template.spec, 'wait-for-turn');
-    const program = join(dir, 'migration-waiter.js');
-    writeFileSync(program, migrationWaiterScript());
     const env = Object.fromEntries(queue.env.map((e: any) => [e.name, e.value ?? `${laterJob.metadata.name}-d3e4f`]));
-    const args = [...queue.command.slice(1).map((a: string) => a.replace('/opt/migration-waiter/migration-waiter.js', program)), ...queue.args];
-    const p = new ProgramProcess(spawn(process.execPath, args, { env: { ...waiterClientEnv(server.port, join(dir, 'token'), 'shop'), ...env } }));
-    processes.push(p);
+    expect(queue.command).toEqual(['node', '/opt/migration-waiter/migration-waiter.js']);
+    const p = harness.start(queue.args, env);
 
     // THEN it waits behind the earlier release, and starts when that migration completes
     await p.output(/waiting for its turn behind release v1\.2\.2's migration Job shop-migration-v1-2-2-/);
     server.endPod('shop', `${earlierJob.metadata.name}-a1b2c`);
     server.setJobCondition('shop', earlierJob.metadata.name, 'Complete');
     expect(await p.exitCode()).toBe(0);
-    expect(queue.command[0]).toBe('node');
   });
 });

@@ -4,13 +4,8 @@
  * pods of the namespace. Overlapping releases in each order of events; "prompt" and "cheap" are
  * shown by events and requests, never by timing.
  */
-import { spawn } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
-import { FakeApiServer, KubeObject, RbacRule, waiterClientEnv } from './support/fake-api-server';
-import { ProgramProcess, until } from './support/program-process';
-import { migrationWaiterScript } from '../src/constructs/waiter-script';
+import { FakeApiServer, KubeObject, RbacRule } from './support/fake-api-server';
+import { ProgramHarness, ProgramProcess, until } from './support/program-process';
 
 jest.setTimeout(40_000);
 
@@ -25,9 +20,12 @@ const QUEUE_RULES: RbacRule[] = [
 ];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const harness = new ProgramHarness(NS, TOKEN, 'queue-test-');
 let server: FakeApiServer;
-let dir: string;
-let processes: ProgramProcess[] = [];
+beforeEach(() => {
+  server = harness.server;
+  server.tokens.set(TOKEN, QUEUE_RULES);
+});
 
 /** A Job of release `version`, created `ageSeconds` ago (old enough that the settle rule is past, unless a test says otherwise). */
 function createJob(version: string, ageSeconds = 60, component = 'migration'): string {
@@ -64,21 +62,7 @@ function finishJob(job: string, pod: string, outcome: 'Complete' | 'Failed', rea
 }
 
 function startQueue(job: string, pod: string, env: Record<string, string> = {}): ProgramProcess {
-  const program = join(dir, 'migration-waiter.js');
-  writeFileSync(program, migrationWaiterScript());
-  const child = spawn(process.execPath, [program, 'queue'], {
-    env: {
-      ...waiterClientEnv(server.port, join(dir, 'token'), NS),
-      MIGRATION_JOB: job,
-      MIGRATION_SELECTOR: SELECTOR,
-      POD_NAME: pod,
-      QUEUE_TIMEOUT_SECONDS: '3600',
-      ...env,
-    },
-  });
-  const queued = new ProgramProcess(child);
-  processes.push(queued);
-  return queued;
+  return harness.start(['queue'], { MIGRATION_JOB: job, MIGRATION_SELECTOR: SELECTOR, POD_NAME: pod, QUEUE_TIMEOUT_SECONDS: '3600', ...env });
 }
 
 /** A queue that has read both lists, opened both watches and said what it waits for. */
@@ -95,21 +79,6 @@ async function requestsWhileIdle(ms = 1500): Promise<number> {
 }
 
 const linesWith = (p: ProgramProcess, text: string) => p.lines.filter((line) => line.includes(text));
-
-beforeEach(async () => {
-  server = await FakeApiServer.start();
-  dir = mkdtempSync(join(tmpdir(), 'queue-test-'));
-  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-  server.tokens.set(TOKEN, QUEUE_RULES);
-});
-
-afterEach(async () => {
-  for (const p of processes) p.child.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
-  processes = [];
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('two releases', () => {
   test('GIVEN release v1\'s migration runs WHEN v2\'s pod queues THEN it waits, says so once, costs nothing while idle, and starts when v1 succeeds', async () => {
@@ -342,16 +311,8 @@ describe('rollout mode, superseded', () => {
     };
   }
 
-  function startRollout(env: Record<string, string>): ProgramProcess {
-    const program = join(dir, 'migration-waiter.js');
-    writeFileSync(program, migrationWaiterScript());
-    const child = spawn(process.execPath, [program, 'rollout'], {
-      env: { ...waiterClientEnv(server.port, join(dir, 'token'), NS), RELEASE_MIGRATION_JOB: 'web-migration-v1', ROLLOUT_WORKLOADS: '[{"kind":"Deployment","name":"web"}]', ...env },
-    });
-    const p = new ProgramProcess(child);
-    processes.push(p);
-    return p;
-  }
+  const startRollout = (env: Record<string, string>): ProgramProcess =>
+    harness.start(['rollout'], { RELEASE_MIGRATION_JOB: 'web-migration-v1', ROLLOUT_WORKLOADS: '[{"kind":"Deployment","name":"web"}]', ...env });
 
   beforeEach(() => {
     server.tokens.set(TOKEN, [...QUEUE_RULES, { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'], verbs: ['list', 'watch'] }]);

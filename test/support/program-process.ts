@@ -1,7 +1,12 @@
 /**
  * A process of the library's waiter program, as a pod runs it, with its output and exit for tests.
  */
-import { ChildProcess } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { FakeApiServer, waiterClientEnv } from './fake-api-server';
+import { migrationWaiterScript } from '../../src/constructs/waiter-script';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,5 +45,46 @@ export class ProgramProcess {
 
   public async exitCode(): Promise<number | null> {
     return (await this.exited).code;
+  }
+}
+
+/**
+ * A fake API server, a scratch folder with the pod's token, and the processes of the program that a
+ * test starts, all set up before each test of the calling scope and stopped after it.
+ */
+export class ProgramHarness {
+  public server!: FakeApiServer;
+  public dir!: string;
+  private processes: ProgramProcess[] = [];
+
+  constructor(private readonly namespace: string, token: string, prefix: string) {
+    beforeEach(async () => {
+      this.server = await FakeApiServer.start();
+      this.dir = mkdtempSync(join(tmpdir(), prefix));
+      writeFileSync(join(this.dir, 'token'), `${token}\n`);
+    });
+    afterEach(async () => {
+      for (const p of this.processes) p.child.kill('SIGKILL');
+      await Promise.all(this.processes.map((p) => p.exited));
+      this.processes = [];
+      await this.server.close();
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  /** Where the program is, as the ConfigMap volume would hold it. */
+  public get program(): string {
+    return join(this.dir, 'migration-waiter.js');
+  }
+
+  /** Runs the embedded program as a pod does, `node <path> <args>`, with the pod's client environment and `env`. */
+  public start(args: string[], env: Record<string, string>): ProgramProcess {
+    writeFileSync(this.program, migrationWaiterScript());
+    const child = spawn(process.execPath, [this.program, ...args], {
+      env: { ...waiterClientEnv(this.server.port, join(this.dir, 'token'), this.namespace), ...env },
+    });
+    const started = new ProgramProcess(child);
+    this.processes.push(started);
+    return started;
   }
 }
