@@ -71,6 +71,16 @@ async function waiting(queued: ProgramProcess, behind: RegExp): Promise<void> {
   await until('both watches', () => server.openWatches('jobs') >= 1 && server.openWatches('pods') >= 1);
 }
 
+/** GIVEN release v1's migration running, and release v2's pod queued behind it. */
+async function queuedBehindRunningV1(): Promise<{ v1: string; v1Pod: string; v2: string; queued: ProgramProcess }> {
+  const v1 = createJob('v1', 120);
+  const v1Pod = createPod(v1);
+  const v2 = createJob('v2', 30);
+  const queued = startQueue(v2, createPod(v2, 'b8q4z'));
+  await waiting(queued, /behind release v1's/);
+  return { v1, v1Pod, v2, queued };
+}
+
 /** Requests made within `ms` while nothing changes. */
 async function requestsWhileIdle(ms = 1500): Promise<number> {
   const before = server.requests.length;
@@ -104,21 +114,13 @@ describe('two releases', () => {
   });
 
   test('GIVEN v1\'s migration fails WHEN its pod has ended THEN v2 starts (it runs the pending migrations itself)', async () => {
-    const v1 = createJob('v1', 120);
-    const v1Pod = createPod(v1);
-    const v2 = createJob('v2', 30);
-    const queued = startQueue(v2, createPod(v2, 'b8q4z'));
-    await waiting(queued, /behind release v1's/);
+    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
     finishJob(v1, v1Pod, 'Failed', 'BackoffLimitExceeded');
     expect(await queued.exitCode()).toBe(0);
   });
 
   test('GIVEN v1 hits its deadline WHEN its Job is Failed but its pod still terminates THEN v2 waits for the pod to be gone', async () => {
-    const v1 = createJob('v1', 120);
-    const v1Pod = createPod(v1);
-    const v2 = createJob('v2', 30);
-    const queued = startQueue(v2, createPod(v2, 'b8q4z'));
-    await waiting(queued, /behind release v1's/);
+    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
     // The Job controller fails the Job and deletes its pod, whose process runs on until it exits.
     server.setJobCondition(NS, v1, 'Failed', 'DeadlineExceeded');
     server.deletePod(NS, v1Pod);
@@ -130,11 +132,7 @@ describe('two releases', () => {
   });
 
   test.each(['Background', 'Foreground'] as const)('GIVEN v1 is pruned (%s propagation) while it runs WHEN its pod terminates THEN v2 waits until the pod is gone', async (propagation) => {
-    const v1 = createJob('v1', 120);
-    const v1Pod = createPod(v1);
-    const v2 = createJob('v2', 30);
-    const queued = startQueue(v2, createPod(v2, 'b8q4z'));
-    await waiting(queued, /behind release v1's/);
+    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
     // WHEN the engine deletes v1's Job: the garbage collector deletes its pod, which stays while its container runs
     server.deleteJob(NS, v1, propagation);
     expect(server.get('jobs', NS, v1) !== undefined).toBe(propagation === 'Foreground');
@@ -271,11 +269,7 @@ describe('the edges', () => {
   });
 
   test('GIVEN the API server restarts while v2 waits WHEN v1 completes after the restart THEN v2 rides it out and starts', async () => {
-    const v1 = createJob('v1', 120);
-    const v1Pod = createPod(v1);
-    const v2 = createJob('v2', 30);
-    const queued = startQueue(v2, createPod(v2, 'b8q4z'));
-    await waiting(queued, /behind release v1's/);
+    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
     await server.restart({ downMs: 2500, forbiddenMs: 2000 });
     expect(queued.running).toBe(true);
     await until('both watches again', () => server.openWatches('jobs') >= 1 && server.openWatches('pods') >= 1);
