@@ -19,6 +19,35 @@ export interface ListHandlers {
   change(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: any): void;
 }
 
+/** A map of objects by name that a followed list keeps up to date. */
+export interface Tracked<T> {
+  readonly objects: Map<string, T>;
+  readonly handlers: ListHandlers;
+  listed(): boolean;
+}
+
+export function tracked<T extends { metadata: { name: string } }>(onChange: () => void): Tracked<T> {
+  const objects = new Map<string, T>();
+  let listed = false;
+  return {
+    objects,
+    listed: () => listed,
+    handlers: {
+      reset(items) {
+        objects.clear();
+        for (const item of items) objects.set(item.metadata.name, item);
+        listed = true;
+        onChange();
+      },
+      change(type, object) {
+        if (type === 'DELETED') objects.delete(object.metadata.name);
+        else objects.set(object.metadata.name, object);
+        onChange();
+      },
+    },
+  };
+}
+
 // Follows one object by name: LIST it with a metadata.name field selector (which a Role rule with
 // resourceNames allows, unlike a plain LIST), then WATCH from the list's resourceVersion so no
 // change between the two is lost. onChange gets the object, or null while it does not exist.

@@ -6,39 +6,10 @@
 import { connection, send, serverNow } from './api';
 import { count, env, required } from './config';
 import { deniedMessage, ProgramError } from './errors';
-import { followList, ListHandlers } from './follow';
+import { followList, tracked } from './follow';
 import { finish, finished, log } from './log';
 import { describeHolder, Holder, JobState, keyOf, PodState, SETTLE_MS, settled, turnDeadline, turnOf } from './queue-order';
 import { retryable, retryDelayMs, sleep } from './retry';
-
-/** A map of objects by name that a followed list keeps up to date. */
-interface Tracked<T> {
-  readonly objects: Map<string, T>;
-  readonly handlers: ListHandlers;
-  listed(): boolean;
-}
-
-function tracked<T extends { metadata: { name: string } }>(onChange: () => void): Tracked<T> {
-  const objects = new Map<string, T>();
-  let listed = false;
-  return {
-    objects,
-    listed: () => listed,
-    handlers: {
-      reset(items) {
-        objects.clear();
-        for (const item of items) objects.set(item.metadata.name, item);
-        listed = true;
-        onChange();
-      },
-      change(type, object) {
-        if (type === 'DELETED') objects.delete(object.metadata.name);
-        else objects.set(object.metadata.name, object);
-        onChange();
-      },
-    },
-  };
-}
 
 export async function waitForTurn(): Promise<void> {
   const own = required('MIGRATION_JOB');

@@ -5,7 +5,7 @@
 import { connection } from './api';
 import { env, RECHECK_MS, required } from './config';
 import { deniedMessage } from './errors';
-import { follow, followList } from './follow';
+import { follow, followList, tracked } from './follow';
 import { finish, finished, log } from './log';
 import { before, JobState, keyOf } from './queue-order';
 
@@ -133,26 +133,15 @@ export async function waitForRollout(): Promise<void> {
   // With MIGRATION_SELECTOR, a release whose workloads a later release took over gives up.
   const selector = env.MIGRATION_SELECTOR || '';
   const templates = new Map<string, string[]>();
-  const jobs = new Map<string, JobState>();
+  const jobs = tracked<JobState>(() => checkSuperseded());
   const checkSuperseded = () => {
-    const later = selector ? supersededBy(release, templates.values(), jobs) : undefined;
+    const later = selector ? supersededBy(release, templates.values(), jobs.objects) : undefined;
     if (!later) return;
     const version = (later.metadata.labels || {})['app.kubernetes.io/version'];
     void finish(1, `superseded by ${version ? `release ${version}` : 'a later release'} (Job ${namespace}/${later.metadata.name}), whose pods replaced this release's: `
       + 'this release\'s rollout will not complete, and the later release\'s post-deploy migration runs this one\'s pending migrations');
   };
-  const followJobs = selector ? [followList('/apis/batch/v1', 'jobs', `labelSelector=${encodeURIComponent(selector)}`, `jobs ${selector}`, {
-    reset(items) {
-      jobs.clear();
-      for (const job of items) jobs.set(job.metadata.name, job);
-      checkSuperseded();
-    },
-    change(type, job) {
-      if (type === 'DELETED') jobs.delete(job.metadata.name);
-      else jobs.set(job.metadata.name, job);
-      checkSuperseded();
-    },
-  }, (err) => finish(1, deniedMessage(err, `the Jobs of ${selector}`, `list and watch on jobs (API group batch) in namespace ${namespace}`)))] : [];
+  const followJobs = selector ? [followList('/apis/batch/v1', 'jobs', `labelSelector=${encodeURIComponent(selector)}`, `jobs ${selector}`, jobs.handlers, (err) => finish(1, deniedMessage(err, `the Jobs of ${selector}`, `list and watch on jobs (API group batch) in namespace ${namespace}`)))] : [];
   log(`waiting for ${[...progress.keys()].join(', ')} to roll out release ${release} (pods gated on Job ${release})`);
   await Promise.all([...followJobs, ...[...unique].map(([key, { kind, name }]) => {
     const plural = WORKLOAD_PLURALS[kind];
