@@ -421,7 +421,7 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
   let postDeploy: (JobReport & { waitingFor?: string }) | undefined;
   const post = r.postDeployJobs[0];
   if (post) {
-    const podsOfPost = snapshot.pods.filter((p) => (p?.metadata?.ownerReferences ?? []).some((o: any) => o?.kind === 'Job' && o?.name === name(post)));
+    const podsOfPost = podsOfJob(snapshot, name(post));
     const report = jobReport(snapshot, post, podsOfPost, lookups, options.logLines);
     const rolloutLog = podsOfPost[0] ? lookups.logs.get(`${name(podsOfPost[0])}/${podsOfPost[0].spec?.initContainers?.[0]?.name}`)?.text : undefined;
     const notRolled = workloads.filter((w) => w.templateWaits && !w.rolledOut);
