@@ -178,6 +178,12 @@ export const CA_FILE = join(__dirname, 'fake-api-ca.crt');
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 
+/** An object as a LIST carries it: the real server leaves `kind` and `apiVersion` to the List alone. */
+function listItem(object: KubeObject): KubeObject {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = object;
+  return rest;
+}
+
 export class FakeApiServer {
   /** Starts a server on 127.0.0.1 and a random port. */
   public static async start(): Promise<FakeApiServer> {
@@ -558,7 +564,7 @@ export class FakeApiServer {
       // Only objects of this resource: the key starts with it (objects of other kinds share namespaces).
       const items = [...this.objects.entries()]
         .filter(([key, o]) => key.startsWith(`${resource}/`) && this.matches(scope, { type: 'ADDED', resource, object: o }))
-        .map(([, o]) => o);
+        .map(([, o]) => listItem(o));
       return this.json(res, 200, { kind: `${type.kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
     }
     return this.watch(req, res, scope, url.searchParams);
@@ -670,7 +676,7 @@ export class FakeApiServer {
     if (!this.admit(req, res, { verb: 'list', group: type.group, resource, namespace: '', name })) return;
     const items = [...this.objects.entries()]
       .filter(([key, o]) => key.startsWith(`${resource}/`) && (!name || o.metadata.name === name))
-      .map(([, o]) => o);
+      .map(([, o]) => listItem(o));
     this.json(res, 200, { kind: `${type.kind}List`, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion }, items });
   }
 
