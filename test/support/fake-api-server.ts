@@ -1,22 +1,35 @@
 /**
- * A fake Kubernetes API server for testing the waiter program (src/program, bundled into waiter/migration-waiter.js): HTTPS on 127.0.0.1, with the
- * semantics the waiter relies on, as kube-apiserver implements them:
+ * A fake Kubernetes API server for testing the waiter program (src/program, bundled into
+ * waiter/migration-waiter.js) and doctor: HTTPS on 127.0.0.1, answering as kube-apiserver 1.32 and
+ * its controller manager do. test/fake-api-server.recordings.test.ts holds it to recordings of the
+ * real ones (../shared/k8s-api); what it does on purpose otherwise is listed there.
  *
- * - GET by name (200, or 404 with a Status object), PUT with optimistic concurrency (409);
- * - LIST with `fieldSelector=metadata.name=X`, whose List carries `metadata.resourceVersion`;
+ * - GET by name (200, or 404 with a Status object), PUT with optimistic concurrency (409), POST
+ *   (201, 409 AlreadyExists), DELETE of pods and Jobs;
+ * - LIST, whose List alone carries `kind`/`apiVersion` (its items do not) and `metadata.resourceVersion`;
+ *   field selectors as the real server parses them (`metadata.name=X`, `==`, `!=`, several terms, the
+ *   fields each kind supports, 400 otherwise), label selectors (`k=v`, `k!=v`, `k in (a,b)`,
+ *   `k notin (a,b)`, `k`, `!k`);
  * - WATCH (`watch=1`) from a resourceVersion: chunked, one JSON event per line, the events after that
- *   version first; an ERROR event with a 410 Status when the version was compacted away;
- *   `timeoutSeconds` ends the stream; BOOKMARK events when asked for;
- * - bearer tokens (401) and RBAC like the real authorizer: a LIST or WATCH whose field selector
- *   names one object is authorized as a request for that name, so a rule with `resourceNames`
- *   allows it and nothing else (403 with the real message otherwise);
+ *   version first; from none or `0` a synthetic ADDED per object, then (with allowWatchBookmarks) a
+ *   BOOKMARK annotated `k8s.io/initial-events-end`; an ERROR event with a 410 Status when the version
+ *   was compacted away; an object leaving a label selector as DELETED (its previous state), coming
+ *   back as ADDED; `timeoutSeconds` ends the stream, a BOOKMARK about a second before it and every
+ *   60 s when asked for;
+ * - bearer tokens (401 for an unknown one, 403 as `system:anonymous` with none) and RBAC like the
+ *   real authorizer: a LIST or WATCH whose field selector names one object is authorized as a
+ *   request for that name, so a rule with `resourceNames` allows it and nothing else (403 with the
+ *   real message, naming the caller, otherwise);
  * - one etcd-like resourceVersion counter across all objects;
- * - `labelSelector` on LIST and WATCH (`k=v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`);
- * - a clock (`now`) for `creationTimestamp` (whole seconds, as the real server writes it) and for the
+ * - a clock (`now`) for timestamps (whole seconds, as the real server writes them) and for the
  *   `Date` header of every answer;
- * - graceful deletion of pods, and Jobs deleted with Background, Foreground or Orphan propagation:
- *   a bound pod gets a `deletionTimestamp` and stays while its containers run, up to its grace
- *   period; a pod no kubelet has bound (no `spec.nodeName`) goes at once.
+ * - the Job controller's steps, in the real order (succeedJobPod, failJobPod, exceedJobDeadline):
+ *   SuccessCriteriaMet then Complete, FailureTarget then Failed, the job-tracking finalizer removed
+ *   from each pod it counted; a Job's deleted pod counted as a failure;
+ * - deletion: every pod deletion a MODIFIED (`deletionTimestamp`) before its DELETED; a pod no
+ *   kubelet has bound (no `spec.nodeName`) gets grace 0 and goes once no finalizer holds it; a
+ *   bound pod stays while its containers run, up to its grace period; Jobs deleted with Background,
+ *   Foreground or Orphan propagation, Orphan being what a DELETE without a policy gets.
  *
  * It counts every request by verb and resource. The TLS key under test/support is a test-only key
  * generated for this server; it protects nothing.
@@ -43,7 +56,7 @@ export const FULL_ACCESS: RbacRule[] = [{ apiGroups: ['*'], resources: ['*'], ve
 
 /** The authorizer's view of one request. */
 export interface RequestInfo {
-  readonly verb: 'get' | 'list' | 'watch' | 'update' | 'create';
+  readonly verb: 'get' | 'list' | 'watch' | 'update' | 'create' | 'delete';
   readonly group: string;
   readonly resource: string;
   readonly namespace: string;
@@ -94,11 +107,61 @@ interface LabelRequirement {
   readonly values: readonly string[];
 }
 
+/** One term of a field selector: `field=value`, `field==value` or `field!=value`. */
+interface FieldTerm {
+  readonly field: string;
+  readonly equal: boolean;
+  readonly value: string;
+}
+
 interface Scope {
   readonly resource: string;
+  /** Empty for a cluster-wide LIST or WATCH. */
   readonly namespace: string;
-  readonly name?: string;
+  readonly fields?: readonly FieldTerm[];
   readonly labels?: readonly LabelRequirement[];
+}
+
+/** The fields each kind may be selected by, besides metadata.name and metadata.namespace. */
+const SELECTABLE_FIELDS: Record<string, string[]> = {
+  jobs: ['status.successful'],
+  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
+    'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+};
+
+/**
+ * Parses a field selector as the API server does: terms separated by commas, each `f=v`, `f==v`
+ * or `f!=v` on a field the kind supports. Answers the terms, or the 400 message.
+ */
+export function parseFieldSelector(resource: string, text: string): FieldTerm[] | string {
+  const terms: FieldTerm[] = [];
+  for (const part of text.split(',').filter((p) => p)) {
+    const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(part);
+    if (!m) return `invalid selector: '${text}'; can't understand '${part}'`;
+    const field = m[1];
+    if (!['metadata.name', 'metadata.namespace', ...(SELECTABLE_FIELDS[resource] ?? [])].includes(field)) {
+      return `field label "${field}" not supported for ${RESOURCES[resource].kind}`;
+    }
+    terms.push({ field, equal: m[2] !== '!=', value: m[3] });
+  }
+  return terms;
+}
+
+/** The name a field selector pins, which the authorizer takes as the request's name. */
+function selectedName(terms: readonly FieldTerm[] | undefined): string | undefined {
+  return terms?.find((t) => t.field === 'metadata.name' && t.equal)?.value;
+}
+
+function fieldValue(object: KubeObject, field: string): string {
+  // A Job's status.successful is its status.succeeded, 0 when the field is left out.
+  if (field === 'status.successful') return String(object.status?.succeeded ?? 0);
+  const value = field.split('.').reduce((o: KubeObject, k) => o?.[k], object);
+  return value === undefined || value === null ? '' : String(value);
+}
+
+function fieldsMatch(terms: readonly FieldTerm[] | undefined, object: KubeObject): boolean {
+  return (terms ?? []).every((t) => (fieldValue(object, t.field) === t.value) === t.equal);
 }
 
 /**
@@ -150,12 +213,11 @@ interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
   readonly resource: string;
   readonly object: KubeObject;
+  /** The object before this change, for a watch whose selector it leaves or enters. */
+  readonly previous?: KubeObject;
 }
 
-interface Watcher {
-  readonly resource: string;
-  readonly namespace: string;
-  readonly name?: string;
+interface Watcher extends Scope {
   readonly bookmarks: boolean;
   readonly res: ServerResponse;
   readonly socket: Socket;
@@ -184,6 +246,64 @@ function listItem(object: KubeObject): KubeObject {
   return rest;
 }
 
+const JOB_TRACKING = 'batch.kubernetes.io/job-tracking';
+
+/** Kinds whose objects carry `metadata.generation` (pods, ConfigMaps and Events do not). */
+const WITH_GENERATION = new Set(['jobs', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'cronjobs']);
+
+function apiVersionOf(type: ResourceType): string {
+  return type.group ? `${type.group}/${type.version}` : type.version;
+}
+
+/** `details` of a Status: the real server leaves out an empty group and a missing name. */
+function statusDetails(name: string | undefined, group: string, kind: string): object {
+  return { ...(name !== undefined ? { name } : {}), ...(group ? { group } : {}), kind };
+}
+
+function isTrue(object: KubeObject, type: string): boolean {
+  return (object?.status?.conditions ?? []).some((c: KubeObject) => c.type === type && c.status === 'True');
+}
+
+/**
+ * What a BOOKMARK carries: an empty object of the resource with only its resourceVersion (and
+ * `creationTimestamp: null`, as Go marshals an empty time), with the spec and status skeleton.
+ */
+function bookmarkObject(resource: string, resourceVersion: string, initialEventsEnd: boolean): KubeObject {
+  const type = RESOURCES[resource];
+  const metadata: KubeObject = { resourceVersion, creationTimestamp: null };
+  if (initialEventsEnd) {
+    const blueprint = `${JSON.stringify({ kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: {}, items: null })}\n`;
+    metadata.annotations = { 'k8s.io/initial-events-end': 'true', 'kubernetes.io/initial-events-list-blueprint': Buffer.from(blueprint).toString('base64') };
+  }
+  const object: KubeObject = { kind: type.kind, apiVersion: apiVersionOf(type), metadata };
+  if (resource === 'pods') return { ...object, spec: { containers: null }, status: {} };
+  if (resource === 'configmaps' || resource === 'events' || resource === 'serviceaccounts') return object;
+  return { ...object, spec: { template: { metadata: { creationTimestamp: null }, spec: { containers: null } } }, status: {} };
+}
+
+/** A Job as the API server stores a new one: its defaults filled in, its selector on its uid. */
+function withJobDefaults(job: KubeObject, uid: string): KubeObject {
+  const controllerLabels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': job.metadata.name, 'controller-uid': uid, 'job-name': job.metadata.name };
+  const spec = job.spec ?? {};
+  return {
+    ...job,
+    metadata: { ...job.metadata, uid, labels: { ...controllerLabels, ...job.metadata.labels } },
+    spec: {
+      parallelism: 1,
+      completions: 1,
+      backoffLimit: 6,
+      ...spec,
+      completionMode: spec.completionMode ?? 'NonIndexed',
+      suspend: spec.suspend ?? false,
+      manualSelector: spec.manualSelector ?? false,
+      podReplacementPolicy: spec.podReplacementPolicy ?? (spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed'),
+      selector: spec.selector ?? { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
+      template: { ...spec.template, metadata: { ...spec.template?.metadata, labels: { ...controllerLabels, ...spec.template?.metadata?.labels } } },
+    },
+    status: {},
+  };
+}
+
 export class FakeApiServer {
   /** Starts a server on 127.0.0.1 and a random port. */
   public static async start(): Promise<FakeApiServer> {
@@ -194,8 +314,16 @@ export class FakeApiServer {
 
   /** Every request, in order. */
   public readonly requests: RequestInfo[] = [];
-  /** Bearer token -> the rules its service account is granted. Other tokens get 401. */
+  /**
+   * Bearer token -> the rules its service account is granted. Other tokens get 401; a request with
+   * no token is `system:anonymous`, allowed nothing (403).
+   */
   public readonly tokens = new Map<string, RbacRule[]>();
+  /**
+   * Bearer token -> the user it authenticates as, named in 403 messages. A token not here is
+   * `system:serviceaccount:<namespace>:waiter` on a namespaced request, `doctor` otherwise.
+   */
+  public readonly users = new Map<string, string>();
   /** Consulted before each request is served, after authentication and authorization. */
   public interceptor?: (request: RequestInfo) => Interception;
   /** When set, every watch stream is cut abruptly this many milliseconds after it opens. */
@@ -216,7 +344,7 @@ export class FakeApiServer {
   /** Phase of the last restart(), with the time it began (Date.now()). */
   public readonly restartPhases: Array<{ phase: 'down' | 'forbidding' | 'serving'; at: number }> = [];
   /**
-   * When set, the server's clock stands at this time (ms): `creationTimestamp` of new objects and
+   * When set, the server's clock stands at this time (ms): timestamps of new objects and
    * the `Date` header of every answer. A test sets it to make creation times tie or to hold time.
    */
   public fixedTime?: number;
@@ -229,8 +357,10 @@ export class FakeApiServer {
   private readonly watchListeners: Array<() => void> = [];
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private revision = 100;
-  private compactedRevision = 0;
+  // The history before the first revision was never kept: a watch from an older one gets 410.
+  private compactedRevision = 100;
   private uid = 0;
+  private podSuffix = 0;
   private authorizerReady = true;
   private restartingPort?: number;
 
@@ -277,29 +407,34 @@ export class FakeApiServer {
     }
   }
 
-  /** Creates or replaces an object (kind from `resource`), bumping its resourceVersion and generation. */
+  /**
+   * Creates or replaces an object (kind from `resource`), bumping its resourceVersion and, for the
+   * kinds that have one, its generation. The object is stored as given: no controller reacts.
+   */
   public apply(resource: string, namespace: string, object: KubeObject): KubeObject {
     const type = RESOURCES[resource];
     const name = object.metadata.name;
     const key = this.key(resource, namespace, name);
     const previous = this.objects.get(key);
     const stored = clone(object);
-    stored.apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    stored.apiVersion = apiVersionOf(type);
     stored.kind = type.kind;
     stored.metadata = {
       ...stored.metadata,
       namespace,
-      uid: previous?.metadata.uid ?? `uid-${++this.uid}`,
+      uid: previous?.metadata.uid ?? stored.metadata.uid ?? `uid-${++this.uid}`,
       // A test may backdate an object it creates (doctor reports ages).
       creationTimestamp: previous?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? this.timestamp(),
       resourceVersion: String(++this.revision),
     };
-    if (resource !== 'configmaps') {
+    if (WITH_GENERATION.has(resource)) {
       const specChanged = !previous || JSON.stringify(previous.spec) !== JSON.stringify(stored.spec);
       stored.metadata.generation = (previous?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
+    } else {
+      delete stored.metadata.generation;
     }
     this.objects.set(key, stored);
-    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, object: stored });
+    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, object: stored, previous });
     return clone(stored);
   }
 
@@ -309,7 +444,10 @@ export class FakeApiServer {
     return stored && clone(stored);
   }
 
-  /** Deletes an object; watchers get DELETED with its last state. */
+  /**
+   * Removes an object from the store at once, as etcd does once nothing holds it; watchers get
+   * DELETED with its last state. For a pod, `deletePod()` is what the API does on a DELETE.
+   */
   public delete(resource: string, namespace: string, name: string): void {
     const key = this.key(resource, namespace, name);
     const stored = this.objects.get(key);
@@ -321,25 +459,33 @@ export class FakeApiServer {
   }
 
   /**
-   * Deletes a pod as the API server and a kubelet do: a pod that no kubelet has bound (no
-   * `spec.nodeName`) goes at once; a bound one gets a `deletionTimestamp` and stays (MODIFIED)
-   * while its containers run, until `endPod()` or its grace period (`graceSeconds`, else the pod's
-   * `terminationGracePeriodSeconds`, else 30) has passed, when it goes (DELETED).
+   * Deletes a pod as the API server and a kubelet do. It first gets a `deletionTimestamp`
+   * (MODIFIED). A pod that no kubelet has bound (no `spec.nodeName`) gets grace 0 whatever was
+   * asked, and goes (DELETED) once no finalizer holds it; a Job's pod is held by the Job
+   * controller's `batch.kubernetes.io/job-tracking` finalizer until the controller counted it, as
+   * a failure. A bound pod stays while its containers run, until `endPod()` or its grace period
+   * (`graceSeconds`, else the pod's `terminationGracePeriodSeconds`, else 30) has passed. Answers
+   * the pod as the DELETE does.
    */
-  public deletePod(namespace: string, name: string, graceSeconds?: number): void {
+  public deletePod(namespace: string, name: string, graceSeconds?: number): KubeObject | undefined {
     const pod = this.get('pods', namespace, name);
-    if (!pod || pod.metadata.deletionTimestamp) return;
-    if (!pod.spec?.nodeName) return this.delete('pods', namespace, name);
-    const grace = graceSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-    pod.metadata.deletionTimestamp = new Date(this.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    pod.metadata.deletionGracePeriodSeconds = grace;
-    this.apply('pods', namespace, pod);
-    this.graceTimers.set(this.key('pods', namespace, name), setTimeout(() => this.endPod(namespace, name), grace * 1000));
+    if (!pod || pod.metadata.deletionTimestamp) return pod;
+    const answer = this.markDeleted(namespace, pod, graceSeconds);
+    if (pod.spec?.nodeName) {
+      const grace = answer.metadata.deletionGracePeriodSeconds;
+      this.graceTimers.set(this.key('pods', namespace, name), setTimeout(() => this.endPod(namespace, name), grace * 1000));
+    } else if ((pod.metadata.finalizers ?? []).length === 0) {
+      this.delete('pods', namespace, name);
+      this.releaseForegroundOwner(namespace, pod);
+    } else {
+      this.syncJobOfPod(namespace, pod);
+    }
+    return answer;
   }
 
   /**
    * The containers of a pod have exited, as its kubelet reports: a terminating pod goes (DELETED);
-   * another one ends in `phase` (default Succeeded).
+   * another one ends in `phase` (default Succeeded), which the Job controller then counts.
    */
   public endPod(namespace: string, name: string, phase: 'Succeeded' | 'Failed' = 'Succeeded'): void {
     const key = this.key('pods', namespace, name);
@@ -352,35 +498,117 @@ export class FakeApiServer {
       this.releaseForegroundOwner(namespace, pod);
       return;
     }
-    pod.status = { ...pod.status, phase };
-    this.apply('pods', namespace, pod);
+    this.setPodPhase(namespace, name, phase);
   }
 
   /**
-   * Deletes a Job as `kubectl delete` or an engine's prune does, with the garbage collector's
-   * propagation: Background deletes the Job at once and then its pods (gracefully); Foreground
-   * gives the Job a `deletionTimestamp` and the `foregroundDeletion` finalizer, deletes its pods,
-   * and deletes the Job once they are gone; Orphan deletes the Job and leaves its pods.
+   * A pod's phase as its kubelet reports it (a merge PATCH of the status subresource), with
+   * conditions to add (a DisruptionTarget, say); the Job controller reacts to a Job's pod that
+   * ended as the real one does (see succeedJobPod and failJobPod).
    */
-  public deleteJob(namespace: string, name: string, propagation: 'Background' | 'Foreground' | 'Orphan' = 'Background'): void {
+  public setPodPhase(namespace: string, name: string, phase: string, conditions: KubeObject[] = []): void {
+    const pod = this.get('pods', namespace, name);
+    if (!pod) throw new Error(`no pod ${namespace}/${name}`);
+    pod.status = { ...pod.status, phase };
+    if (conditions.length > 0) pod.status.conditions = [...(pod.status.conditions ?? []), ...conditions];
+    this.apply('pods', namespace, pod);
+    this.syncJobOfPod(namespace, pod);
+  }
+
+  /**
+   * Starts a Job as the Job controller does: creates its pod (Pending, the controller's labels,
+   * owner reference and job-tracking finalizer), then sets `startTime` and `active: 1`. Answers
+   * the pod. A Job POSTed through the API is started so; one created with apply() is not.
+   */
+  public startJob(namespace: string, name: string): KubeObject {
     const job = this.get('jobs', namespace, name);
-    if (!job) return;
+    if (!job) throw new Error(`no Job ${namespace}/${name}`);
+    const pod = this.createJobPod(namespace, job);
+    const now = this.timestamp();
+    job.status = { ...job.status, startTime: job.status?.startTime ?? now, active: 1, terminating: 0, uncountedTerminatedPods: {}, ready: 0 };
+    this.apply('jobs', namespace, job);
+    return pod;
+  }
+
+  /**
+   * The Job's running pod succeeds, and the Job controller completes the Job in its real steps:
+   * MODIFIED with SuccessCriteriaMet (the pod still uncounted), the pod's finalizer removed,
+   * MODIFIED adding Complete with `succeeded: 1`. A Job with no pod left (one a test created with
+   * apply()) goes through the same steps on its status alone.
+   */
+  public succeedJobPod(namespace: string, job: string): void {
+    const pod = this.podsOfJob(namespace, job).find((p) => !['Succeeded', 'Failed'].includes(p.status?.phase) && !p.metadata.deletionTimestamp);
+    if (pod) return this.setPodPhase(namespace, pod.metadata.name, 'Succeeded');
+    const stored = this.get('jobs', namespace, job);
+    if (!stored) throw new Error(`no Job ${namespace}/${job}`);
+    this.jobSucceeded(namespace, stored, undefined);
+  }
+
+  /**
+   * The Job's running pod fails (phase Failed), and the Job controller fails the Job if that
+   * exceeds its backoffLimit: MODIFIED with FailureTarget, the finalizer removed, MODIFIED adding
+   * Failed with `failed: 1`. With no pod left, the same steps on the Job's status alone.
+   */
+  public failJobPod(namespace: string, job: string, conditions: KubeObject[] = []): void {
+    const pod = this.podsOfJob(namespace, job).find((p) => !['Succeeded', 'Failed'].includes(p.status?.phase) && !p.metadata.deletionTimestamp);
+    if (pod) return this.setPodPhase(namespace, pod.metadata.name, 'Failed', conditions);
+    const stored = this.get('jobs', namespace, job);
+    if (!stored) throw new Error(`no Job ${namespace}/${job}`);
+    this.jobFailed(namespace, stored, undefined, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+  }
+
+  /**
+   * The Job's activeDeadlineSeconds has passed (the fake keeps no timer for it): its running pods
+   * are deleted, the Job gets FailureTarget DeadlineExceeded with `terminating`, then Failed once
+   * its pods are gone.
+   */
+  public exceedJobDeadline(namespace: string, job: string): void {
+    const stored = this.get('jobs', namespace, job);
+    if (!stored) throw new Error(`no Job ${namespace}/${job}`);
+    const running = this.podsOfJob(namespace, job).filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase));
+    for (const pod of running) this.markDeleted(namespace, pod);
+    this.jobFailed(namespace, stored, running[0], 'DeadlineExceeded', 'Job was active longer than specified deadline');
+  }
+
+  /**
+   * Deletes a Job as the API server and the garbage collector do, with `propagation` (what
+   * `kubectl delete` sends is Background; a DELETE with no policy gets the batch/v1 default,
+   * Orphan). Background: the Job goes at once, then each pod loses its job-tracking finalizer and
+   * is deleted. Foreground: the Job gets a `deletionTimestamp` and the `foregroundDeletion`
+   * finalizer, its pods are deleted, and it goes once they are gone. Orphan: the Job gets the
+   * `orphan` finalizer, its pods lose their owner reference and finalizer and stay, the Job goes.
+   * Answers what the DELETE answers: a Success Status (Background) or the Job.
+   */
+  public deleteJob(namespace: string, name: string, propagation: 'Background' | 'Foreground' | 'Orphan' = 'Background'): KubeObject | undefined {
+    const job = this.get('jobs', namespace, name);
+    if (!job) return undefined;
     const pods = this.podsOfJob(namespace, name);
-    if (propagation === 'Foreground' && pods.length > 0) {
-      job.metadata.deletionTimestamp = this.timestamp();
-      job.metadata.finalizers = [...(job.metadata.finalizers ?? []), 'foregroundDeletion'];
-      this.apply('jobs', namespace, job);
-    } else {
+    if (propagation === 'Background') {
       this.delete('jobs', namespace, name);
+      for (const pod of pods) {
+        this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
+        this.deletePod(namespace, pod.metadata.name);
+      }
+      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'batch', kind: 'jobs', uid: job.metadata.uid } };
     }
+    job.metadata.deletionTimestamp = this.timestamp();
+    job.metadata.deletionGracePeriodSeconds = 0;
+    job.metadata.finalizers = [...(job.metadata.finalizers ?? []), propagation === 'Foreground' ? 'foregroundDeletion' : 'orphan'];
+    const answer = this.apply('jobs', namespace, job);
     for (const pod of pods) {
       if (propagation === 'Orphan') {
-        pod.metadata.ownerReferences = [];
-        this.apply('pods', namespace, pod);
+        const orphan = this.get('pods', namespace, pod.metadata.name);
+        // The garbage collector removes the whole field, not just the Job's entry.
+        delete orphan.metadata.ownerReferences;
+        this.apply('pods', namespace, orphan);
+        this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
       } else {
+        this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
         this.deletePod(namespace, pod.metadata.name);
       }
     }
+    if (propagation === 'Orphan' || this.podsOfJob(namespace, name).length === 0) this.delete('jobs', namespace, name);
+    return answer;
   }
 
   /** The pods of a Job: by the Job controller's labels or their owner reference. */
@@ -393,18 +621,28 @@ export class FakeApiServer {
       .map((pod) => clone(pod));
   }
 
-  /** Sets a Job condition to True (Complete, Failed, FailureTarget, ...). */
+  /**
+   * Sets one Job condition to True (Complete, Failed, FailureTarget, ...) in a single change, with
+   * the status fields the real Job controller writes. The controller itself never writes Complete
+   * or Failed alone: succeedJobPod() and failJobPod() emit its real steps.
+   */
   public setJobCondition(namespace: string, name: string, type: string, reason?: string, message?: string): void {
     const job = this.get('jobs', namespace, name);
     if (!job) throw new Error(`no Job ${namespace}/${name}`);
-    const now = new Date().toISOString();
-    job.status = job.status ?? {};
-    job.status.conditions = [
-      ...(job.status.conditions ?? []).filter((c: KubeObject) => c.type !== type),
-      { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now },
-    ];
-    if (type === 'Complete') job.status = { ...job.status, succeeded: 1, active: 0, completionTime: now };
-    if (type === 'Failed') job.status = { ...job.status, failed: (job.status.failed ?? 0) + 1, active: 0 };
+    const now = this.timestamp();
+    const { active: _active, ...status } = job.status ?? {};
+    job.status = {
+      ...status,
+      conditions: [
+        ...(status.conditions ?? []).filter((c: KubeObject) => c.type !== type),
+        { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now },
+      ],
+      terminating: status.terminating ?? 0,
+      uncountedTerminatedPods: {},
+      ready: status.ready ?? 0,
+    };
+    if (type === 'Complete') job.status = { ...job.status, succeeded: 1, completionTime: now };
+    if (type === 'Failed') job.status = { ...job.status, failed: (job.status.failed ?? 0) + 1 };
     this.apply('jobs', namespace, job);
   }
 
@@ -415,11 +653,7 @@ export class FakeApiServer {
 
   /** Sends a BOOKMARK with the current resourceVersion to every watch that allowed bookmarks. */
   public sendBookmarks(): void {
-    for (const w of this.watchers) {
-      if (!w.bookmarks) continue;
-      const type = RESOURCES[w.resource];
-      this.write(w, { type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion } } });
-    }
+    for (const w of this.watchers) this.bookmark(w);
   }
 
   /** Cuts every open watch abruptly, as a restarting API server or a proxy would. */
@@ -460,9 +694,152 @@ export class FakeApiServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Now, as the API server writes timestamps: RFC 3339 in whole seconds. */
-  private timestamp(): string {
-    return new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  /** Now (plus `offsetMs`), as the API server writes timestamps: RFC 3339 in whole seconds, truncated. */
+  private timestamp(offsetMs = 0): string {
+    return new Date(this.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Gives a pod its `deletionTimestamp` (MODIFIED); grace 0 for a pod no kubelet has bound. */
+  private markDeleted(namespace: string, pod: KubeObject, graceSeconds?: number): KubeObject {
+    const bound = !!pod.spec?.nodeName;
+    const grace = bound ? graceSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30 : 0;
+    const marked = this.get('pods', namespace, pod.metadata.name);
+    marked.metadata.deletionTimestamp = this.timestamp(grace * 1000);
+    marked.metadata.deletionGracePeriodSeconds = grace;
+    return this.apply('pods', namespace, marked);
+  }
+
+  /**
+   * Removes one finalizer, as the controller that put it there does; an object being deleted goes
+   * once its last finalizer is removed, its DELETED event still listing that finalizer.
+   */
+  private removeFinalizer(resource: string, namespace: string, name: string, finalizer: string): void {
+    const object = this.get(resource, namespace, name);
+    if (!object || !(object.metadata.finalizers ?? []).includes(finalizer)) return;
+    const rest = object.metadata.finalizers.filter((f: string) => f !== finalizer);
+    if (object.metadata.deletionTimestamp && rest.length === 0) {
+      this.delete(resource, namespace, name);
+      if (resource === 'pods') this.releaseForegroundOwner(namespace, object);
+      return;
+    }
+    if (rest.length === 0) delete object.metadata.finalizers;
+    else object.metadata.finalizers = rest;
+    this.apply(resource, namespace, object);
+  }
+
+  /** The Job controller creates a pod for `job`: its template, labels, owner reference and finalizer. */
+  private createJobPod(namespace: string, job: KubeObject): KubeObject {
+    const name = job.metadata.name;
+    const uid = job.metadata.uid;
+    const suffix = (++this.podSuffix).toString(36).padStart(5, 'x');
+    return this.apply('pods', namespace, {
+      metadata: {
+        name: `${name}-${suffix}`,
+        generateName: `${name}-`,
+        labels: {
+          ...job.spec?.template?.metadata?.labels,
+          'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name,
+        },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: true }],
+        finalizers: [JOB_TRACKING],
+      },
+      spec: clone(job.spec?.template?.spec ?? {}),
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    });
+  }
+
+  /** The Job controller, on a change to one of a Job's pods that it has not counted yet. */
+  private syncJobOfPod(namespace: string, pod: KubeObject): void {
+    const name = pod.metadata.labels?.['batch.kubernetes.io/job-name'] ?? pod.metadata.labels?.['job-name'];
+    if (!name || !(pod.metadata.finalizers ?? []).includes(JOB_TRACKING)) return;
+    const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase) || !!pod.metadata.deletionTimestamp;
+    if (!ended) return;
+    const job = this.get('jobs', namespace, name);
+    if (!job || isTrue(job, 'Complete') || isTrue(job, 'Failed')) {
+      this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded') return this.jobSucceeded(namespace, job, pod);
+    const { active: _active, ...status } = job.status ?? {};
+    const ignored = (job.spec?.podFailurePolicy?.rules ?? []).some((rule: KubeObject) => rule.action === 'Ignore' &&
+      (rule.onPodConditions ?? []).some((c: KubeObject) => (pod.status?.conditions ?? []).some((pc: KubeObject) => pc.type === c.type && pc.status === (c.status ?? 'True'))));
+    // A pod that a DisruptionTarget rule ignores is not counted: the Job just gets a replacement.
+    if (ignored || (status.failed ?? 0) + 1 <= (job.spec?.backoffLimit ?? 6)) {
+      job.status = { ...status, ...(ignored ? {} : { failed: (status.failed ?? 0) + 1 }) };
+      this.apply('jobs', namespace, job);
+      this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
+      this.createJobPod(namespace, job);
+      const restarted = this.get('jobs', namespace, name);
+      restarted.status = { ...restarted.status, active: 1 };
+      this.apply('jobs', namespace, restarted);
+      return;
+    }
+    this.jobFailed(namespace, job, pod, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+  }
+
+  /** SuccessCriteriaMet (the pod still uncounted), the pod's finalizer removed, then Complete. */
+  private jobSucceeded(namespace: string, job: KubeObject, pod: KubeObject | undefined): void {
+    const name = job.metadata.name;
+    const now = this.timestamp();
+    const condition = (type: string): KubeObject => ({ type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
+    const { active: _active, ...status } = job.status ?? {};
+    job.status = {
+      ...status,
+      conditions: [...(status.conditions ?? []), condition('SuccessCriteriaMet')],
+      startTime: status.startTime ?? now,
+      terminating: 0,
+      uncountedTerminatedPods: pod ? { succeeded: [pod.metadata.uid] } : {},
+      ready: 0,
+    };
+    this.apply('jobs', namespace, job);
+    if (pod) this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
+    const complete = this.get('jobs', namespace, name);
+    complete.status = {
+      ...complete.status,
+      conditions: [...complete.status.conditions, condition('Complete')],
+      completionTime: now,
+      succeeded: (complete.status.succeeded ?? 0) + 1,
+      uncountedTerminatedPods: {},
+    };
+    this.apply('jobs', namespace, complete);
+    // The TTL controller deletes a finished Job with ttlSecondsAfterFinished 0 at once, in the foreground.
+    if (complete.spec?.ttlSecondsAfterFinished === 0) this.deleteJob(namespace, name, 'Foreground');
+  }
+
+  /**
+   * FailureTarget (the pod uncounted, `terminating` while it is being deleted), the pod's
+   * finalizer removed, `failed` counted, `terminating` back to 0, then Failed.
+   */
+  private jobFailed(namespace: string, job: KubeObject, pod: KubeObject | undefined, reason: string, message: string): void {
+    const name = job.metadata.name;
+    const condition = (type: string): KubeObject => {
+      const now = this.timestamp();
+      return { type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason, message };
+    };
+    const current = pod && this.get('pods', namespace, pod.metadata.name);
+    const terminating = current?.metadata.deletionTimestamp && !['Succeeded', 'Failed'].includes(current.status?.phase) ? 1 : 0;
+    const { active: _active, ...status } = job.status ?? {};
+    job.status = {
+      ...status,
+      conditions: [...(status.conditions ?? []), condition('FailureTarget')],
+      startTime: status.startTime ?? this.timestamp(),
+      terminating,
+      uncountedTerminatedPods: pod ? { failed: [pod.metadata.uid] } : {},
+      ready: 0,
+    };
+    this.apply('jobs', namespace, job);
+    if (pod) this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
+    const counted = this.get('jobs', namespace, name);
+    counted.status = { ...counted.status, failed: (counted.status.failed ?? 0) + 1, uncountedTerminatedPods: {} };
+    this.apply('jobs', namespace, counted);
+    if (terminating) {
+      const terminated = this.get('jobs', namespace, name);
+      terminated.status = { ...terminated.status, terminating: 0 };
+      this.apply('jobs', namespace, terminated);
+    }
+    const failed = this.get('jobs', namespace, name);
+    failed.status = { ...failed.status, conditions: [...failed.status.conditions, condition('Failed')] };
+    this.apply('jobs', namespace, failed);
   }
 
   /** A Job deleted in the foreground goes once the last of its pods has. */
@@ -479,48 +856,61 @@ export class FakeApiServer {
   private emit(event: WatchEvent): void {
     this.history.push({ ...event, rv: this.revision });
     for (const w of this.watchers) {
-      if (this.matches(w, event)) this.write(w, { type: event.type, object: event.object });
+      const seen = this.seenBy(w, event);
+      if (seen) this.write(w, seen);
     }
   }
 
-  private matches(w: Scope, event: WatchEvent): boolean {
-    return event.resource === w.resource && event.object.metadata.namespace === w.namespace &&
-      (!w.name || event.object.metadata.name === w.name) && labelsMatch(w.labels, event.object.metadata.labels);
+  /**
+   * The event a watch sees for a change, if any: an object that leaves its selectors arrives as
+   * DELETED carrying its previous state (with the new resourceVersion), one that enters as ADDED.
+   */
+  private seenBy(w: Scope, event: WatchEvent): { type: string; object: KubeObject } | undefined {
+    if (event.resource !== w.resource) return undefined;
+    const now = this.matches(w, event.object);
+    if (event.type !== 'MODIFIED') return now ? { type: event.type, object: event.object } : undefined;
+    const before = event.previous !== undefined && this.matches(w, event.previous);
+    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: event.object };
+    if (!before) return undefined;
+    return { type: 'DELETED', object: { ...event.previous, metadata: { ...event.previous.metadata, resourceVersion: event.object.metadata.resourceVersion } } };
+  }
+
+  private matches(w: Scope, object: KubeObject): boolean {
+    return (!w.namespace || object.metadata.namespace === w.namespace) && fieldsMatch(w.fields, object) && labelsMatch(w.labels, object.metadata.labels);
   }
 
   private write(w: Watcher, event: object): void {
     if (!w.res.writableEnded) w.res.write(JSON.stringify(event) + '\n');
   }
 
+  private bookmark(w: Watcher, initialEventsEnd = false): void {
+    if (w.bookmarks) this.write(w, { type: 'BOOKMARK', object: bookmarkObject(w.resource, this.resourceVersion, initialEventsEnd) });
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     if (this.handleKubectlRequest(req, res, url)) return;
-    const match = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
-    if (!match || !RESOURCES[match[3]] || RESOURCES[match[3]].group !== (match[1] ?? '')) {
-      return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const match = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!match || !RESOURCES[match[3]] || RESOURCES[match[3]].group !== (match[1] ?? '') || (match[4] && !match[2])) {
+      return this.status(res, 404, 'NotFound', 'the server could not find the requested resource', {});
     }
-    const [, group = '', namespace, resource, pathName] = match;
-    const watch = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
-    const selector = url.searchParams.get('fieldSelector') ?? '';
-    const selected = /^metadata\.name=([^,]+)$/.exec(selector)?.[1];
-    if (selector && !selected) return this.status(res, 400, 'BadRequest', `unsupported field selector ${selector}`);
-    const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
-    if (!labels) return this.status(res, 400, 'BadRequest', `unable to parse requirement: ${url.searchParams.get('labelSelector')}`);
+    const [, group = '', namespace = '', resource, pathName] = match;
+    const params = url.searchParams;
+    const watch = params.get('watch') === '1' || params.get('watch') === 'true';
     let verb: RequestInfo['verb'];
     if (req.method === 'GET') verb = pathName ? 'get' : watch ? 'watch' : 'list';
     else if (req.method === 'PUT' && pathName) verb = 'update';
-    else if (req.method === 'POST' && !pathName) verb = 'create';
+    else if (req.method === 'POST' && !pathName && namespace) verb = 'create';
+    else if (req.method === 'DELETE' && pathName) verb = 'delete';
     else return this.status(res, 405, 'MethodNotAllowed', `${req.method} is not supported here`);
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const fields = parseFieldSelector(resource, params.get('fieldSelector') ?? '');
     // Like the real RequestInfoFactory: a LIST or WATCH whose field selector names one object is a
     // request for that name, which is how a rule with resourceNames can allow it.
-    const info: RequestInfo = { verb, group, resource, namespace, name: pathName ?? selected, token, at: Date.now() };
-    this.requests.push(info);
-
-    const rules = token === undefined ? undefined : this.tokens.get(token);
-    if (!rules) return this.status(res, 401, 'Unauthorized', 'Unauthorized');
-    if (!this.authorized(rules, info)) return this.forbidden(res, info);
-    if (this.deniedWhileStartingUp(info, res)) return;
+    const name = pathName ?? (typeof fields === 'string' ? undefined : selectedName(fields));
+    const fallbackUser = namespace ? `system:serviceaccount:${namespace}:waiter` : 'doctor';
+    const info = this.admit(req, res, { verb, group, resource, namespace, name }, fallbackUser);
+    if (!info) return;
+    if (this.deniedWhileStartingUp(info, res, this.userOf(info.token, fallbackUser))) return;
     const intercepted = this.interceptor?.(info);
     if (intercepted === 'reset') {
       req.socket.destroy();
@@ -528,67 +918,97 @@ export class FakeApiServer {
     }
     if (typeof intercepted === 'number') return this.status(res, intercepted, 'InternalError', `injected failure ${intercepted}`);
 
+    if (typeof fields === 'string') return this.status(res, 400, 'BadRequest', fields);
+    const labelText = params.get('labelSelector') ?? '';
+    const labels = parseLabelSelector(labelText);
+    if (!labels) return this.status(res, 400, 'BadRequest', `unable to parse requirement: ${labelText}`);
+    const rv = params.get('resourceVersion');
+    if (rv !== null && rv !== '' && !/^\d+$/.test(rv)) {
+      // The real server answers this with an internal error, and no reason.
+      return this.status(res, 500, undefined, `resourceVersion: Invalid value: "${rv}": strconv.ParseUint: parsing "${rv}": invalid syntax`);
+    }
     const type = RESOURCES[resource];
-    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
-    const notFound = (name: string): void => this.status(res, 404, 'NotFound', `${group ? `${resource}.${group}` : resource} "${name}" not found`, { name, group, kind: resource });
+    const notFound = (n: string): void => this.status(res, 404, 'NotFound', `${group ? `${resource}.${group}` : resource} "${n}" not found`, statusDetails(n, group, resource));
     if (verb === 'get') {
       const stored = this.objects.get(this.key(resource, namespace, pathName!));
       return stored ? this.json(res, 200, stored) : notFound(pathName!);
     }
+    if (verb === 'delete') {
+      return this.readBody(req, (body) => {
+        const stored = this.objects.get(this.key(resource, namespace, pathName!));
+        if (!stored) return notFound(pathName!);
+        if (resource === 'pods') return this.json(res, 200, this.deletePod(namespace, pathName!, body?.gracePeriodSeconds));
+        if (resource === 'jobs') {
+          // A DELETE with no propagationPolicy gets batch/v1's default, Orphan: the Job's pods stay.
+          const propagation = body?.propagationPolicy ?? params.get('propagationPolicy') ?? 'Orphan';
+          return this.json(res, 200, this.deleteJob(namespace, pathName!, propagation));
+        }
+        this.delete(resource, namespace, pathName!);
+        return this.json(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...statusDetails(pathName!, group, resource), uid: stored.metadata.uid } });
+      });
+    }
     if (verb === 'update') {
       return this.readBody(req, (body) => {
-        if (body?.metadata?.name !== pathName) return this.status(res, 400, 'BadRequest', 'the body must be the object named in the path');
+        if (body?.metadata?.name !== pathName) {
+          return this.status(res, 400, 'BadRequest', `the name of the object (${body?.metadata?.name}) does not match the name on the URL (${pathName})`);
+        }
         const stored = this.objects.get(this.key(resource, namespace, pathName!));
         if (!stored) return notFound(pathName!);
         const sent = body?.metadata?.resourceVersion;
         if (sent !== undefined && sent !== stored.metadata.resourceVersion) {
           return this.status(res, 409, 'Conflict',
             `Operation cannot be fulfilled on ${group ? `${resource}.${group}` : resource} "${pathName}": the object has been modified; please apply your changes to the latest version and try again`,
-            { name: pathName, group, kind: resource });
+            statusDetails(pathName, group, resource));
         }
         return this.json(res, 200, this.apply(resource, namespace, body));
       });
     }
     if (verb === 'create') {
       return this.readBody(req, (body) => {
-        const name = body?.metadata?.name;
-        if (typeof name !== 'string' || !name) return this.status(res, 400, 'BadRequest', 'the body must be an object with metadata.name');
-        if (this.objects.has(this.key(resource, namespace, name))) {
-          return this.status(res, 409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${name}" already exists`, { name, group, kind: resource });
+        const created = body?.metadata?.name;
+        if (typeof created !== 'string' || !created) return this.status(res, 400, 'BadRequest', 'the body must be an object with metadata.name');
+        if (this.objects.has(this.key(resource, namespace, created))) {
+          return this.status(res, 409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${created}" already exists`, statusDetails(created, group, resource));
         }
-        return this.json(res, 201, this.apply(resource, namespace, body));
+        if (resource !== 'jobs') return this.json(res, 201, this.apply(resource, namespace, body));
+        // A new Job: the server fills its defaults, then the Job controller starts it.
+        const job = this.apply(resource, namespace, withJobDefaults(body, `uid-${++this.uid}`));
+        this.json(res, 201, job);
+        this.startJob(namespace, created);
       });
     }
-    const scope: Scope = { resource, namespace, name: selected, labels };
+    const scope: Scope = { resource, namespace, fields, labels };
     if (verb === 'list') {
+      if (rv && Number(rv) > this.revision) {
+        return this.status(res, 504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${this.revision}`,
+          { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      }
+      if (rv && params.get('resourceVersionMatch') === 'Exact' && Number(rv) < this.compactedRevision) {
+        return this.status(res, 410, 'Expired', 'The resourceVersion for the provided list is too old.');
+      }
       // Only objects of this resource: the key starts with it (objects of other kinds share namespaces).
       const items = [...this.objects.entries()]
-        .filter(([key, o]) => key.startsWith(`${resource}/`) && this.matches(scope, { type: 'ADDED', resource, object: o }))
+        .filter(([key, o]) => key.startsWith(`${resource}/`) && this.matches(scope, o))
         .map(([, o]) => listItem(o));
-      return this.json(res, 200, { kind: `${type.kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
+      return this.json(res, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: this.resourceVersion }, items });
     }
-    return this.watch(req, res, scope, url.searchParams);
+    return this.watch(req, res, scope, params);
   }
 
-  // --- What kubectl needs besides: discovery, pod logs, cluster-wide lists, SubjectAccessReviews ---
+  // --- What kubectl needs besides: discovery, pod logs, namespaces, SubjectAccessReviews ---
 
-  /** Serves the requests outside the namespaced object routes; false when the path is not one. */
+  /** Serves the requests outside the object routes; false when the path is not one. */
   private handleKubectlRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const path = url.pathname.replace(/\/$/, '');
     if (req.method === 'GET' && (path === '/api' || path === '/apis' || path === '/version' || /^\/apis?(\/[a-z0-9.]+)?\/v1$/.test(path))) {
       const doc = this.discovery(path);
-      if (!doc) this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+      if (!doc) this.status(res, 404, 'NotFound', 'the server could not find the requested resource', {});
       else this.json(res, 200, doc);
       return true;
     }
     const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
     if (log && req.method === 'GET') {
       this.podLog(req, res, log[1], log[2], url.searchParams);
-      return true;
-    }
-    const clusterList = /^\/(?:api\/v1|apis\/([a-z.]+)\/v1)\/([a-z]+)$/.exec(path);
-    if (clusterList && req.method === 'GET' && RESOURCES[clusterList[2]] && RESOURCES[clusterList[2]].group === (clusterList[1] ?? '')) {
-      this.clusterList(req, res, clusterList[2], url.searchParams);
       return true;
     }
     const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
@@ -603,22 +1023,26 @@ export class FakeApiServer {
     return false;
   }
 
-  /** Authenticates and authorizes like `handle`; answers 401/403 itself and returns false then. */
-  private admit(req: IncomingMessage, res: ServerResponse, info: Omit<RequestInfo, 'token' | 'at'>): RequestInfo | undefined {
+  private userOf(token: string | undefined, fallback: string): string {
+    return token === undefined ? 'system:anonymous' : this.users.get(token) ?? fallback;
+  }
+
+  /**
+   * Authenticates and authorizes a request as the real server does: an unknown token is 401; no
+   * token at all is `system:anonymous`, which RBAC allows nothing (403). Answers 401/403 itself
+   * and returns undefined then.
+   */
+  private admit(req: IncomingMessage, res: ServerResponse, info: Omit<RequestInfo, 'token' | 'at'>, fallbackUser = 'doctor'): RequestInfo | undefined {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const request: RequestInfo = { ...info, token, at: Date.now() };
     this.requests.push(request);
-    const rules = token === undefined ? undefined : this.tokens.get(token);
+    const rules = token === undefined ? [] : this.tokens.get(token);
     if (!rules) {
       this.status(res, 401, 'Unauthorized', 'Unauthorized');
       return undefined;
     }
     if (!this.authorized(rules, request)) {
-      const qualified = info.group ? `${info.resource}.${info.group}` : info.resource;
-      const where = info.namespace ? ` in the namespace "${info.namespace}"` : ' at the cluster scope';
-      this.status(res, 403, 'Forbidden',
-        `${info.name ? `${qualified} "${info.name}"` : qualified} is forbidden: User "doctor" cannot ${info.verb} resource "${info.resource}" in API group "${info.group}"${where}`,
-        { name: info.name, group: info.group, kind: info.resource });
+      this.forbidden(res, request, this.userOf(token, fallbackUser));
       return undefined;
     }
     return request;
@@ -648,12 +1072,32 @@ export class FakeApiServer {
     return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/v1` : 'v1', resources };
   }
 
-  /** The pods/log subresource: the stored log, or 400 as the kubelet answers for a container that has not started. */
+  private getNamespace(req: IncomingMessage, res: ServerResponse, name: string): void {
+    if (!this.admit(req, res, { verb: 'get', group: '', resource: 'namespaces', namespace: '', name })) return;
+    if (!this.namespaces.has(name) && ![...this.objects.values()].some((o) => o.metadata?.namespace === name)) {
+      return this.status(res, 404, 'NotFound', `namespaces "${name}" not found`, statusDetails(name, '', 'namespaces'));
+    }
+    this.json(res, 200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name }, status: { phase: 'Active' } });
+  }
+
+  /**
+   * The pods/log subresource. A pod no node was assigned to answers 204 with no body (its
+   * containers never ran); an unknown container is 400; otherwise the stored log, or, for a
+   * container that has not started, the kubelet's 400.
+   */
   private podLog(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, params: URLSearchParams): void {
     if (!this.admit(req, res, { verb: 'get', group: '', resource: 'pods/log', namespace, name: pod })) return;
     const stored = this.objects.get(this.key('pods', namespace, pod));
-    if (!stored) return this.status(res, 404, 'NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
+    if (!stored) return this.status(res, 404, 'NotFound', `pods "${pod}" not found`, statusDetails(pod, '', 'pods'));
+    const names = [...(stored.spec?.initContainers ?? []), ...(stored.spec?.containers ?? [])].map((c: KubeObject) => c.name);
     const container = params.get('container') ?? stored.spec?.containers?.[0]?.name;
+    if (!names.includes(container)) return this.status(res, 400, 'BadRequest', `container ${container} is not valid for pod ${pod}`);
+    if (!stored.spec?.nodeName && !this.podLogs.has(`${namespace}/${pod}/${container}`)) {
+      if (res.headersSent) return;
+      res.writeHead(204, { Date: new Date(this.now()).toUTCString() });
+      res.end();
+      return;
+    }
     const text = this.podLogs.get(`${namespace}/${pod}/${container}`);
     if (text === undefined) {
       const statuses = [...(stored.status?.initContainerStatuses ?? []), ...(stored.status?.containerStatuses ?? [])];
@@ -665,40 +1109,31 @@ export class FakeApiServer {
     const lines = text.split('\n').filter((l) => l);
     const shown = tail >= 0 ? lines.slice(Math.max(lines.length - tail, 0)) : lines;
     if (res.headersSent) return;
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Date': new Date(this.now()).toUTCString() });
     res.end(shown.map((l) => `${l}\n`).join(''));
   }
 
-  /** LIST across namespaces (`kubectl get -A`), with an optional `metadata.name=` field selector. */
-  private clusterList(req: IncomingMessage, res: ServerResponse, resource: string, params: URLSearchParams): void {
-    const type = RESOURCES[resource];
-    const name = /^metadata\.name=([^,]+)$/.exec(params.get('fieldSelector') ?? '')?.[1];
-    if (!this.admit(req, res, { verb: 'list', group: type.group, resource, namespace: '', name })) return;
-    const items = [...this.objects.entries()]
-      .filter(([key, o]) => key.startsWith(`${resource}/`) && (!name || o.metadata.name === name))
-      .map(([, o]) => listItem(o));
-    this.json(res, 200, { kind: `${type.kind}List`, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: this.resourceVersion }, items });
-  }
-
-  /** GET of a Namespace: one of `namespaces`, or one that holds an object; else 404, as the real server answers. */
-  private getNamespace(req: IncomingMessage, res: ServerResponse, name: string): void {
-    if (!this.admit(req, res, { verb: 'get', group: '', resource: 'namespaces', namespace: '', name })) return;
-    if (!this.namespaces.has(name) && ![...this.objects.values()].some((o) => o.metadata?.namespace === name)) {
-      return this.status(res, 404, 'NotFound', `namespaces "${name}" not found`, { name, group: '', kind: 'namespaces' });
-    }
-    this.json(res, 200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name }, status: { phase: 'Active' } });
-  }
-
-  /** Evaluates a SubjectAccessReview against `accounts`, as the API server does; nothing is stored. */
+  /**
+   * Evaluates a SubjectAccessReview against `accounts`, as the API server does; nothing is stored.
+   * The answer echoes the spec (an empty group left out), with `{allowed: true, reason}` or just
+   * `{allowed: false}`.
+   */
   private subjectAccessReview(req: IncomingMessage, res: ServerResponse): void {
     if (!this.admit(req, res, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews', namespace: '' })) return;
     this.readBody(req, (body) => {
       const attributes = body?.spec?.resourceAttributes;
       if (!body?.spec?.user || !attributes) return this.status(res, 400, 'BadRequest', 'spec.user and spec.resourceAttributes are required here');
-      const rules = this.accounts.get(body.spec.user) ?? [];
+      const user: string = body.spec.user;
+      const rules = this.accounts.get(user) ?? [];
       const resource = attributes.subresource ? `${attributes.resource}/${attributes.subresource}` : attributes.resource;
       const allowed = this.authorized(rules, { verb: attributes.verb, group: attributes.group ?? '', resource, namespace: attributes.namespace ?? '', name: attributes.name, at: 0 });
-      this.json(res, 201, { ...body, metadata: { creationTimestamp: null }, status: allowed ? { allowed: true, reason: 'allowed by the fake\'s RBAC' } : { allowed: false } });
+      const { group, ...rest } = attributes;
+      const spec = { ...body.spec, resourceAttributes: group ? attributes : rest };
+      const account = /^system:serviceaccount:([^:]+):(.+)$/.exec(user);
+      const reason = account
+        ? `RBAC: allowed by RoleBinding "${account[2]}/${account[1]}" of Role "${account[2]}" to ServiceAccount "${account[2]}/${account[1]}"`
+        : `RBAC: allowed by ClusterRoleBinding "${user}" of ClusterRole "${user}" to User "${user}"`;
+      this.json(res, 201, { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status: allowed ? { allowed: true, reason } : { allowed: false } });
     });
   }
 
@@ -708,7 +1143,7 @@ export class FakeApiServer {
     res.flushHeaders();
     const socket = req.socket;
     const watcher: Watcher = { ...scope, bookmarks: params.get('allowWatchBookmarks') === 'true', res, socket };
-    const from = Number(params.get('resourceVersion') ?? '0');
+    const from = Number(params.get('resourceVersion') || '0');
     if (from > 0 && from < this.compactedRevision) {
       // As the watch cache does: the stream opens, then carries one ERROR event with a 410 Status.
       this.write(watcher, {
@@ -718,21 +1153,31 @@ export class FakeApiServer {
       res.end();
       return;
     }
+    // A resourceVersion the server has not reached yet: the watch stays silent, with no bookmark.
+    const future = from > this.revision;
     if (from > 0) {
       for (const event of this.history) {
-        if (event.rv > from && this.matches(scope, event)) this.write(watcher, { type: event.type, object: event.object });
+        const seen = event.rv > from ? this.seenBy(scope, event) : undefined;
+        if (seen) this.write(watcher, seen);
       }
     } else {
-      // resourceVersion 0 or none: "any" state, sent as synthetic ADDED events first.
+      // resourceVersion 0 or none: "any" state, sent as synthetic ADDED events, then a bookmark
+      // that says the initial events are over.
       for (const [key, o] of this.objects.entries()) {
-        if (key.startsWith(`${scope.resource}/`) && this.matches(scope, { type: 'ADDED', resource: scope.resource, object: o })) this.write(watcher, { type: 'ADDED', object: o });
+        if (key.startsWith(`${scope.resource}/`) && this.matches(scope, o)) this.write(watcher, { type: 'ADDED', object: o });
       }
+      this.bookmark(watcher, true);
     }
-    this.watchers.add(watcher);
+    if (!future) this.watchers.add(watcher);
     const timers: NodeJS.Timeout[] = [];
     const asked = Number(params.get('timeoutSeconds') ?? '1800');
     const seconds = this.maxWatchSeconds === undefined ? asked : Math.min(asked, this.maxWatchSeconds);
     timers.push(setTimeout(() => res.end(), seconds * 1000));
+    if (watcher.bookmarks && !future) {
+      // A bookmark about a second before the timeout and every minute, as the watch cache sends them.
+      if (seconds >= 3) timers.push(setTimeout(() => this.bookmark(watcher), (seconds - 1) * 1000));
+      timers.push(setInterval(() => this.bookmark(watcher), 60_000));
+    }
     if (this.dropWatchesAfterMs !== undefined) timers.push(setTimeout(() => socket.destroy(), this.dropWatchesAfterMs));
     const closed = (): void => {
       this.watchers.delete(watcher);
@@ -744,20 +1189,22 @@ export class FakeApiServer {
   }
 
   /** Right after restart(): 403 to a request the rules allow, with the message RBAC would give. */
-  private deniedWhileStartingUp(info: RequestInfo, res: ServerResponse): boolean {
+  private deniedWhileStartingUp(info: RequestInfo, res: ServerResponse, user: string): boolean {
     if (this.authorizerReady) return false;
     this.deniedWhileStarting.push(info);
-    this.forbidden(res, info);
+    this.forbidden(res, info, user);
     return true;
   }
 
-  private forbidden(res: ServerResponse, info: RequestInfo): void {
-    const { group, resource, namespace, verb } = info;
-    const qualified = group ? `${resource}.${group}` : resource;
-    const subject = info.name ? `${qualified} "${info.name}"` : qualified;
-    this.status(res, 403, 'Forbidden',
-      `${subject} is forbidden: User "system:serviceaccount:${namespace}:waiter" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
-      { name: info.name, group, kind: resource });
+  /** RBAC's 403: `jobs.batch "X" is forbidden: User "U" cannot list resource "jobs" in API group "batch" in the namespace "N"`. */
+  private forbidden(res: ServerResponse, info: RequestInfo, user: string): void {
+    const { group, resource, namespace, verb, name } = info;
+    const base = resource.split('/')[0];
+    const qualified = group ? `${base}.${group}` : base;
+    const subject = name ? `${qualified} "${name}"` : qualified;
+    const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
+    this.status(res, 403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${where}`,
+      statusDetails(name, group, base));
   }
 
   private authorized(rules: RbacRule[], info: RequestInfo): boolean {
@@ -787,8 +1234,9 @@ export class FakeApiServer {
     res.end(JSON.stringify(body));
   }
 
-  private status(res: ServerResponse, code: number, reason: string, message: string, details?: object): void {
-    this.json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
+  /** A Status answer; the real server leaves out `reason` on a 500 and `details` when it has none. */
+  private status(res: ServerResponse, code: number, reason: string | undefined, message: string, details?: object): void {
+    this.json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, ...(reason ? { reason } : {}), ...(details ? { details } : {}), code });
   }
 }
 
