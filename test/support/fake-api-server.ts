@@ -297,6 +297,13 @@ function withJobDefaults(job: KubeObject, uid: string): KubeObject {
       suspend: spec.suspend ?? false,
       manualSelector: spec.manualSelector ?? false,
       podReplacementPolicy: spec.podReplacementPolicy ?? (spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed'),
+      ...(spec.podFailurePolicy ? {
+        podFailurePolicy: {
+          rules: spec.podFailurePolicy.rules.map((rule: KubeObject) => ({
+            ...rule, ...(rule.onPodConditions ? { onPodConditions: rule.onPodConditions.map((c: KubeObject) => ({ status: 'True', ...c })) } : {}),
+          })),
+        },
+      } : {}),
       selector: spec.selector ?? { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
       template: { ...spec.template, metadata: { ...spec.template?.metadata, labels: { ...controllerLabels, ...spec.template?.metadata?.labels } } },
     },
@@ -516,14 +523,26 @@ export class FakeApiServer {
   }
 
   /**
-   * Starts a Job as the Job controller does: creates its pod (Pending, the controller's labels,
-   * owner reference and job-tracking finalizer), then sets `startTime` and `active: 1`. Answers
-   * the pod. A Job POSTed through the API is started so; one created with apply() is not.
+   * Creates a Job as a POST does: the server fills its defaults (parallelism, completions,
+   * completionMode, podReplacementPolicy, its selector on its uid, ...), then the Job controller
+   * starts it (see startJob). Answers the Job as created.
    */
-  public startJob(namespace: string, name: string): KubeObject {
+  public createJob(namespace: string, object: KubeObject, podName?: string): KubeObject {
+    const job = this.apply('jobs', namespace, withJobDefaults(object, `uid-${++this.uid}`));
+    this.startJob(namespace, object.metadata.name, podName);
+    return job;
+  }
+
+  /**
+   * Starts a Job as the Job controller does: creates its pod (Pending, the controller's labels,
+   * owner reference and job-tracking finalizer; named `podName`, else with a random suffix), then
+   * sets `startTime` and `active: 1`. Answers the pod. A Job created through the API or createJob()
+   * is started so; one stored with apply() is not.
+   */
+  public startJob(namespace: string, name: string, podName?: string): KubeObject {
     const job = this.get('jobs', namespace, name);
     if (!job) throw new Error(`no Job ${namespace}/${name}`);
-    const pod = this.createJobPod(namespace, job);
+    const pod = this.createJobPod(namespace, job, podName);
     const now = this.timestamp();
     job.status = { ...job.status, startTime: job.status?.startTime ?? now, active: 1, terminating: 0, uncountedTerminatedPods: {}, ready: 0 };
     this.apply('jobs', namespace, job);
@@ -728,13 +747,13 @@ export class FakeApiServer {
   }
 
   /** The Job controller creates a pod for `job`: its template, labels, owner reference and finalizer. */
-  private createJobPod(namespace: string, job: KubeObject): KubeObject {
+  private createJobPod(namespace: string, job: KubeObject, podName?: string): KubeObject {
     const name = job.metadata.name;
     const uid = job.metadata.uid;
     const suffix = (++this.podSuffix).toString(36).padStart(5, 'x');
     return this.apply('pods', namespace, {
       metadata: {
-        name: `${name}-${suffix}`,
+        name: podName ?? `${name}-${suffix}`,
         generateName: `${name}-`,
         labels: {
           ...job.spec?.template?.metadata?.labels,
@@ -831,13 +850,14 @@ export class FakeApiServer {
     if (pod) this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
     const counted = this.get('jobs', namespace, name);
     counted.status = { ...counted.status, failed: (counted.status.failed ?? 0) + 1, uncountedTerminatedPods: {} };
-    this.apply('jobs', namespace, counted);
     if (terminating) {
+      // Failed waits until no pod is terminating: counted first, then terminating back to 0.
+      this.apply('jobs', namespace, counted);
       const terminated = this.get('jobs', namespace, name);
       terminated.status = { ...terminated.status, terminating: 0 };
       this.apply('jobs', namespace, terminated);
     }
-    const failed = this.get('jobs', namespace, name);
+    const failed = terminating ? this.get('jobs', namespace, name) : counted;
     failed.status = { ...failed.status, conditions: [...failed.status.conditions, condition('Failed')] };
     this.apply('jobs', namespace, failed);
   }
@@ -921,7 +941,10 @@ export class FakeApiServer {
     if (typeof fields === 'string') return this.status(res, 400, 'BadRequest', fields);
     const labelText = params.get('labelSelector') ?? '';
     const labels = parseLabelSelector(labelText);
-    if (!labels) return this.status(res, 400, 'BadRequest', `unable to parse requirement: ${labelText}`);
+    if (!labels) {
+      const unclosed = (labelText.match(/\(/g) ?? []).length > (labelText.match(/\)/g) ?? []).length;
+      return this.status(res, 400, 'BadRequest', `unable to parse requirement: ${unclosed ? 'found \'\', expected: \',\' or \')\'' : labelText}`);
+    }
     const rv = params.get('resourceVersion');
     if (rv !== null && rv !== '' && !/^\d+$/.test(rv)) {
       // The real server answers this with an internal error, and no reason.
@@ -972,9 +995,7 @@ export class FakeApiServer {
         }
         if (resource !== 'jobs') return this.json(res, 201, this.apply(resource, namespace, body));
         // A new Job: the server fills its defaults, then the Job controller starts it.
-        const job = this.apply(resource, namespace, withJobDefaults(body, `uid-${++this.uid}`));
-        this.json(res, 201, job);
-        this.startJob(namespace, created);
+        this.json(res, 201, this.createJob(namespace, body));
       });
     }
     const scope: Scope = { resource, namespace, fields, labels };
@@ -1077,7 +1098,13 @@ export class FakeApiServer {
     if (!this.namespaces.has(name) && ![...this.objects.values()].some((o) => o.metadata?.namespace === name)) {
       return this.status(res, 404, 'NotFound', `namespaces "${name}" not found`, statusDetails(name, '', 'namespaces'));
     }
-    this.json(res, 200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name }, status: { phase: 'Active' } });
+    this.json(res, 200, {
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: { name, uid: `uid-namespace-${name}`, resourceVersion: '1', creationTimestamp: this.timestamp(), labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   }
 
   /**
