@@ -7,7 +7,7 @@
  * with the real kubectl 1.32.
  *
  * The fake's controllers act at once where the real ones take milliseconds to seconds, so a watch
- * is compared up to two seconds after its last action (scaled to the fake's pace: everything the
+ * is compared up to three seconds after its last action (scaled to the fake's pace: everything the
  * real server sent by then), and the timed BOOKMARKs of a watch by whether there is one.
  */
 import { execFile } from 'child_process';
@@ -31,6 +31,9 @@ const DELIBERATE: Record<string, string> = {
   'GET the Job right after the DELETE (propagationPolicy Orphan)': 'the same: the orphaning finishes before the next request',
   'GET the Job right after the DELETE (no propagationPolicy (the batch/v1 Job default))': 'the same: the orphaning finishes before the next request',
   'GET its pod right after the DELETE (propagationPolicy Foreground)': 'the same: the pod is already deleted',
+  'GET its pod right after the DELETE (propagationPolicy Orphan)': 'the same: the pod is already orphaned (no ownerReferences)',
+  'WATCH its pods by job-name label during the DELETE (no propagationPolicy (the batch/v1 Job default))':
+    'which of the Job controller (finalizer) and the garbage collector (ownerReferences) edits the orphaned pod first is a race; the fake does it in the order the Orphan recording shows',
   'GET that pod right after the DELETE': 'the Job controller counts the deleted pod and lets it go at once, not a second later',
   'GET pod shop-debug-bound at the end of the watch': 'no PodGC: a bound pod with no kubelet stays until endPod() or its grace period, not until PodGC force-deletes it ~50 s later',
   'Log of a container that never started, in a pod bound to a node (spec.nodeName) whose Node object does not exist':
@@ -227,7 +230,7 @@ async function replayWatches(fake: FakeApiServer, group: Recording[], answers: M
   group.forEach((r, i) => {
     const s = streams[i];
     const recorded = r.response.events ?? [];
-    const window = actions.length ? lastAction + 2000 : Infinity;
+    const window = actions.length ? lastAction + 3000 : Infinity;
     outcomes.set(r.title, {
       expected: {
         ...answerShape(r, r.response.status!, r.response.headers, r.response.status === 200 ? undefined : r.response.body, undefined),

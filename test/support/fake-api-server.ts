@@ -485,7 +485,7 @@ export class FakeApiServer {
       this.delete('pods', namespace, name);
       this.releaseForegroundOwner(namespace, pod);
     } else {
-      this.syncJobOfPod(namespace, pod);
+      this.syncJobOfPod(namespace, answer);
     }
     return answer;
   }
@@ -616,11 +616,12 @@ export class FakeApiServer {
     const answer = this.apply('jobs', namespace, job);
     for (const pod of pods) {
       if (propagation === 'Orphan') {
+        // The Job controller lets go of the pod first, then the garbage collector orphans it,
+        // removing the whole field, not just the Job's entry.
+        this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
         const orphan = this.get('pods', namespace, pod.metadata.name);
-        // The garbage collector removes the whole field, not just the Job's entry.
         delete orphan.metadata.ownerReferences;
         this.apply('pods', namespace, orphan);
-        this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
       } else {
         this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
         this.deletePod(namespace, pod.metadata.name);
@@ -993,6 +994,8 @@ export class FakeApiServer {
         if (this.objects.has(this.key(resource, namespace, created))) {
           return this.status(res, 409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${created}" already exists`, statusDetails(created, group, resource));
         }
+        // A new pod is Pending until a scheduler and a kubelet take it.
+        if (resource === 'pods') return this.json(res, 201, this.apply(resource, namespace, { ...body, status: { phase: 'Pending', qosClass: 'BestEffort' } }));
         if (resource !== 'jobs') return this.json(res, 201, this.apply(resource, namespace, body));
         // A new Job: the server fills its defaults, then the Job controller starts it.
         this.json(res, 201, this.createJob(namespace, body));

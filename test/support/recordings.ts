@@ -156,10 +156,16 @@ export interface Answer {
 
 /** One HTTPS request to the fake server, as the recordings were made (`Accept: application/json`). */
 export function send(port: number, method: string, path: string, token: string | undefined, body?: KubeObject): Promise<Answer> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1', port, method, path, ca: readFileSync(CA_FILE),
-      headers: { 'Accept': 'application/json', 'User-Agent': 'migration-waiter', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        'Accept': 'application/json',
+        'User-Agent': 'migration-waiter',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+      },
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -167,7 +173,7 @@ export function send(port: number, method: string, path: string, token: string |
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
     });
     req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+    req.end(payload);
   });
 }
 
