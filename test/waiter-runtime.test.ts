@@ -317,6 +317,19 @@ describe('job mode', () => {
     expect(waiter.stderr).toContain('token must be mounted');
   });
 
+  test('an empty token file: the real server answers 403 as system:anonymous, and the waiter says no credentials were sent', async () => {
+    // GIVEN a token file that is empty: the request carries no token at all
+    server.apply('jobs', NS, job());
+    writeFileSync(join(dir, 'token'), '');
+    // WHEN the waiter runs out of its grace window
+    const waiter = startJobWaiter(SHORT_GRACE);
+    // THEN it blames the missing token, not the Role
+    expect(await waiter.exitCode()).toBe(1);
+    expect(waiter.stderr).toContain('saw no credentials');
+    expect(waiter.stderr).toContain('User "system:anonymous"');
+    expect(waiter.stderr).not.toContain('needs list and watch');
+  });
+
   test('re-reads the token on every connection, since bound tokens rotate', async () => {
     server.apply('jobs', NS, job());
     const waiter = startJobWaiter();

@@ -33,5 +33,10 @@ export function deniedMessage(err: ProgramError, what: string, rule: string): st
   if (err.status === 401) {
     return `the API server rejected the service account token (401 Unauthorized) while reading ${what}: the token must be mounted (automountServiceAccountToken: true) and current; outside a pod, check WAITER_TOKEN_FILE`;
   }
+  // A request without credentials is not 401 but 403 as system:anonymous: no RBAC rule is missing
+  // then, the token is (an empty token file sends none).
+  if (/User "system:anonymous"/.test(err.message)) {
+    return `the API server saw no credentials while reading ${what} (403 as system:anonymous: ${err.message}): the service account token was not sent, so its file is empty; the token must be mounted (automountServiceAccountToken: true); outside a pod, check WAITER_TOKEN_FILE`;
+  }
   return `forbidden to read ${what} (403: ${err.message}): the pod's service account needs ${rule}, and its token must be mounted (automountServiceAccountToken: true)`;
 }
