@@ -737,7 +737,8 @@ export class FakeApiServer {
     const object = this.get(resource, namespace, name);
     if (!object || !(object.metadata.finalizers ?? []).includes(finalizer)) return;
     const rest = object.metadata.finalizers.filter((f: string) => f !== finalizer);
-    if (object.metadata.deletionTimestamp && rest.length === 0) {
+    // A bound pod still has its containers to stop: it goes when its kubelet says so (endPod).
+    if (object.metadata.deletionTimestamp && rest.length === 0 && !(resource === 'pods' && object.spec?.nodeName)) {
       this.delete(resource, namespace, name);
       if (resource === 'pods') this.releaseForegroundOwner(namespace, object);
       return;
@@ -851,23 +852,42 @@ export class FakeApiServer {
     if (pod) this.removeFinalizer('pods', namespace, pod.metadata.name, JOB_TRACKING);
     const counted = this.get('jobs', namespace, name);
     counted.status = { ...counted.status, failed: (counted.status.failed ?? 0) + 1, uncountedTerminatedPods: {} };
-    if (terminating) {
-      // Failed waits until no pod is terminating: counted first, then terminating back to 0.
+    if (!terminating) {
+      counted.status.conditions = [...counted.status.conditions, condition('Failed')];
       this.apply('jobs', namespace, counted);
-      const terminated = this.get('jobs', namespace, name);
-      terminated.status = { ...terminated.status, terminating: 0 };
-      this.apply('jobs', namespace, terminated);
+      return;
     }
-    const failed = terminating ? this.get('jobs', namespace, name) : counted;
-    failed.status = { ...failed.status, conditions: [...failed.status.conditions, condition('Failed')] };
+    // Failed waits until no pod is terminating: counted first; then, once the pod is gone (at once
+    // for one no kubelet runs, at the end of its grace period for a bound one), terminating back
+    // to 0 and Failed (see afterPodGone).
+    this.apply('jobs', namespace, counted);
+    if (!this.get('pods', namespace, pod!.metadata.name)) this.jobTerminated(namespace, name);
+  }
+
+  /** The last terminating pod of a Job that has FailureTarget is gone: `terminating: 0`, then Failed. */
+  private jobTerminated(namespace: string, name: string): void {
+    const job = this.get('jobs', namespace, name);
+    const target = (job?.status?.conditions ?? []).find((c: KubeObject) => c.type === 'FailureTarget' && c.status === 'True');
+    if (!target || isTrue(job, 'Failed') || !job.status.terminating || Object.keys(job.status.uncountedTerminatedPods ?? {}).length > 0) return;
+    if (this.podsOfJob(namespace, name).some((p) => p.metadata.deletionTimestamp)) return;
+    job.status = { ...job.status, terminating: 0 };
+    this.apply('jobs', namespace, job);
+    const now = this.timestamp();
+    const failed = this.get('jobs', namespace, name);
+    failed.status = { ...failed.status, conditions: [...failed.status.conditions, { ...target, type: 'Failed', lastProbeTime: now, lastTransitionTime: now }] };
     this.apply('jobs', namespace, failed);
   }
 
-  /** A Job deleted in the foreground goes once the last of its pods has. */
+  /**
+   * A Job's pod is gone: a Job deleted in the foreground goes once the last of its pods has; a
+   * failing Job waiting for its terminating pods gets Failed.
+   */
   private releaseForegroundOwner(namespace: string, pod: KubeObject): void {
     const job = pod.metadata.labels?.['batch.kubernetes.io/job-name'] ?? pod.metadata.labels?.['job-name'];
     const owner = job && this.get('jobs', namespace, job);
-    if (owner?.metadata.deletionTimestamp && this.podsOfJob(namespace, job).length === 0) this.delete('jobs', namespace, job);
+    if (!owner) return;
+    if (owner.metadata.deletionTimestamp && this.podsOfJob(namespace, job).length === 0) this.delete('jobs', namespace, job);
+    else this.jobTerminated(namespace, job);
   }
 
   private key(resource: string, namespace: string, name: string): string {
