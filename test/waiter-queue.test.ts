@@ -34,7 +34,8 @@ function createJob(version: string, ageSeconds = 60, component = 'migration'): s
   server.apply('jobs', NS, {
     metadata: { name, creationTimestamp: created, labels: { ...LABELS, 'app.kubernetes.io/component': component, 'app.kubernetes.io/version': version } },
     spec: { activeDeadlineSeconds: 7200, backoffLimit: 0 },
-    status: { startTime: created, active: 1 },
+    // As the Job controller writes it: active 1, the zero counts left out, terminating and ready kept.
+    status: { startTime: created, active: 1, terminating: 0, uncountedTerminatedPods: {}, ready: 0 },
   });
   return name;
 }
@@ -48,6 +49,8 @@ function createPod(job: string, suffix = 'x7k2p', options: { unbound?: boolean; 
       name,
       labels: { ...source.metadata.labels, 'batch.kubernetes.io/job-name': job, 'job-name': job },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid: source.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      // The Job controller holds each pod until it has counted it.
+      finalizers: ['batch.kubernetes.io/job-tracking'],
     },
     spec: { ...(options.unbound ? {} : { nodeName: 'node-1' }), terminationGracePeriodSeconds: 30, containers: [{ name: 'record-success' }] },
     status: { phase: options.phase ?? 'Running' },
@@ -55,10 +58,12 @@ function createPod(job: string, suffix = 'x7k2p', options: { unbound?: boolean; 
   return name;
 }
 
-/** The migration of `job` ends as the Job controller reports it. */
-function finishJob(job: string, pod: string, outcome: 'Complete' | 'Failed', reason?: string): void {
+/**
+ * The migration pod of a Job ends; the Job controller reports it in its real steps: SuccessCriteriaMet
+ * then Complete, or (backoffLimit 0) FailureTarget then Failed, the pod's finalizer removed between.
+ */
+function finishJob(pod: string, outcome: 'Complete' | 'Failed'): void {
   server.endPod(NS, pod, outcome === 'Complete' ? 'Succeeded' : 'Failed');
-  server.setJobCondition(NS, job, outcome, reason);
 }
 
 function startQueue(job: string, pod: string, env: Record<string, string> = {}): ProgramProcess {
@@ -103,7 +108,7 @@ describe('two releases', () => {
     expect(queued.running).toBe(true);
     // WHEN v1's pod succeeds and its Job completes
     const before = server.requests.length;
-    finishJob(v1, v1Pod, 'Complete');
+    finishJob(v1Pod, 'Complete');
     // THEN v2 starts, after reading both lists once more to confirm
     expect(await queued.exitCode()).toBe(0);
     expect(queued.stdout).toMatch(/its turn: no migration of another release runs or goes before Job shop\/web-migration-v2; starting the migration/);
@@ -114,20 +119,36 @@ describe('two releases', () => {
   });
 
   test('GIVEN v1\'s migration fails WHEN its pod has ended THEN v2 starts (it runs the pending migrations itself)', async () => {
-    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
-    finishJob(v1, v1Pod, 'Failed', 'BackoffLimitExceeded');
+    const { v1Pod, queued } = await queuedBehindRunningV1();
+    finishJob(v1Pod, 'Failed');
     expect(await queued.exitCode()).toBe(0);
   });
 
   test('GIVEN v1 hits its deadline WHEN its Job is Failed but its pod still terminates THEN v2 waits for the pod to be gone', async () => {
     const { v1, v1Pod, queued } = await queuedBehindRunningV1();
-    // The Job controller fails the Job and deletes its pod, whose process runs on until it exits.
+    // As a Job controller before 1.31 did: Failed at once, then the pod deleted, whose process runs on until it exits.
     server.setJobCondition(NS, v1, 'Failed', 'DeadlineExceeded');
     server.deletePod(NS, v1Pod);
     await queued.output(/behind pod web-migration-v1-x7k2p of release v1's migration Job web-migration-v1 \(terminating/);
     expect(await requestsWhileIdle(1000)).toBe(0);
     expect(queued.running).toBe(true);
     server.endPod(NS, v1Pod);
+    expect(await queued.exitCode()).toBe(0);
+  });
+
+  test('GIVEN v1 hits its deadline on a 1.32 control plane WHEN its Job has FailureTarget while its pod terminates THEN v2 waits until the pod is gone and the Job Failed', async () => {
+    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
+    // WHEN the deadline passes: the pod is deleted, the Job gets FailureTarget with terminating 1 and
+    // stays without Failed while the bound pod's process runs on (its grace period)
+    server.exceedJobDeadline(NS, v1);
+    await queued.output(/behind pod web-migration-v1-x7k2p of release v1's migration Job web-migration-v1 \(terminating/);
+    expect(server.get('jobs', NS, v1).status).toMatchObject({ terminating: 1, failed: 1 });
+    expect(server.get('jobs', NS, v1).status.conditions.map((c: KubeObject) => c.type)).toEqual(['FailureTarget']);
+    expect(await requestsWhileIdle(1000)).toBe(0);
+    expect(queued.running).toBe(true);
+    // THEN once the pod is gone the Job is Failed, and v2 starts
+    server.endPod(NS, v1Pod);
+    expect(server.get('jobs', NS, v1).status.conditions.map((c: KubeObject) => c.type)).toEqual(['FailureTarget', 'Failed']);
     expect(await queued.exitCode()).toBe(0);
   });
 
@@ -165,7 +186,7 @@ describe('two releases', () => {
     expect(await newer.exitCode()).toBe(0);
     await waiting(older, /behind release v2's migration Job web-migration-v2/);
     expect(older.running).toBe(true);
-    finishJob(v2, v2Pod, 'Complete');
+    finishJob(v2Pod, 'Complete');
     expect(await older.exitCode()).toBe(0);
   });
 
@@ -187,12 +208,12 @@ describe('three releases', () => {
     const second = startQueue(v2, v2Pod);
     await waiting(third, /behind release v1's migration Job web-migration-v1 .*, and 1 more Job$/m);
     await waiting(second, /behind release v1's/);
-    finishJob(v1, v1Pod, 'Complete');
+    finishJob(v1Pod, 'Complete');
     expect(await second.exitCode()).toBe(0);
     // v2 now migrates (its pod runs on past the queue): v3 waits for it
     await third.output(/behind release v2's migration Job web-migration-v2/);
     expect(third.running).toBe(true);
-    finishJob(v2, v2Pod, 'Failed', 'BackoffLimitExceeded');
+    finishJob(v2Pod, 'Failed');
     expect(await third.exitCode()).toBe(0);
     expect(linesWith(third, 'waiting for its turn behind')).toHaveLength(2);
   });
@@ -209,7 +230,7 @@ describe('three releases', () => {
     expect(server.get('pods', NS, v2Pod)).toBeUndefined();
     expect(await requestsWhileIdle(1000)).toBe(0);
     expect(third.running).toBe(true);
-    finishJob(v1, v1Pod, 'Complete');
+    finishJob(v1Pod, 'Complete');
     expect(await third.exitCode()).toBe(0);
   });
 });
@@ -234,7 +255,7 @@ describe('the edges', () => {
     // THEN a goes first, and b waits for it
     expect(await startQueue(a, aPod).exitCode()).toBe(0);
     await later.output(/behind release a's migration Job web-migration-a/);
-    finishJob(a, aPod, 'Complete');
+    finishJob(aPod, 'Complete');
     expect(await later.exitCode()).toBe(0);
   });
 
@@ -269,11 +290,11 @@ describe('the edges', () => {
   });
 
   test('GIVEN the API server restarts while v2 waits WHEN v1 completes after the restart THEN v2 rides it out and starts', async () => {
-    const { v1, v1Pod, queued } = await queuedBehindRunningV1();
+    const { v1Pod, queued } = await queuedBehindRunningV1();
     await server.restart({ downMs: 2500, forbiddenMs: 2000 });
     expect(queued.running).toBe(true);
     await until('both watches again', () => server.openWatches('jobs') >= 1 && server.openWatches('pods') >= 1);
-    finishJob(v1, v1Pod, 'Complete');
+    finishJob(v1Pod, 'Complete');
     expect(await queued.exitCode()).toBe(0);
     // Each problem once (refused, then denied), then that the server answers again
     expect(server.deniedWhileStarting.length).toBeGreaterThan(0);

@@ -82,9 +82,14 @@ function isTrue(job: JobState, type: string): boolean {
   return (job.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }
 
-/** A Job that has finished: Complete or Failed. Its pods may still be terminating (they count on their own). */
+/**
+ * A Job that has finished, or that its controller has decided will (1.31+): Complete or Failed, or
+ * SuccessCriteriaMet or FailureTarget, which come first. A Job whose deadline passed has
+ * FailureTarget for as long as its pod terminates (up to its grace period), and Failed only then:
+ * what may still run is that pod, which counts on its own.
+ */
 export function hasFinished(job: JobState): boolean {
-  return isTrue(job, 'Complete') || isTrue(job, 'Failed');
+  return ['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget'].some((type) => isTrue(job, type));
 }
 
 function podHasEnded(pod: PodState): boolean {

@@ -61,10 +61,19 @@ describe('watch streams', () => {
   test('GIVEN the Job watch while its pod succeeds WHEN read THEN SuccessCriteriaMet, Complete, then a BOOKMARK with only a resourceVersion', () => {
     const events = replayStream(recording('04-watch-job-succeeds.json', 'The same WATCH with timeoutSeconds=30'));
     expect(events.map((e) => e.type)).toEqual(['MODIFIED', 'MODIFIED', 'BOOKMARK']);
-    // The Job is not finished at SuccessCriteriaMet: the queue waits the ~10 ms for Complete.
-    expect(hasFinished(events[0].object)).toBe(false);
+    expect(events.map((e) => (e.object.status?.conditions ?? []).map((c: { type: string }) => c.type))).toEqual([['SuccessCriteriaMet'], ['SuccessCriteriaMet', 'Complete'], []]);
     expect(hasFinished(events[1].object)).toBe(true);
     expect(events[2].object.metadata).toEqual({ resourceVersion: expect.any(String), creationTimestamp: null });
+  });
+
+  test('GIVEN the Job watch past its deadline WHEN read THEN the Job counts as finished from FailureTarget on, while its pod terminates, not only from Failed', () => {
+    const events = replayStream(recording('05b-watch-job-deadline.json', 'WATCH Job shop-migration-deadline (activeDeadlineSeconds 5, pod stays Pending), opened before the Job was created'));
+    const target = events.findIndex((e) => (e.object.status?.conditions ?? []).some((c: { type: string }) => c.type === 'FailureTarget'));
+    const failed = events.findIndex((e) => (e.object.status?.conditions ?? []).some((c: { type: string }) => c.type === 'Failed'));
+    expect(events[target].object.status.terminating).toBe(1);
+    expect(failed).toBeGreaterThan(target + 1);
+    expect(events.slice(0, target).map((e) => hasFinished(e.object))).not.toContain(true);
+    expect(events.slice(target).map((e) => hasFinished(e.object))).not.toContain(false);
   });
 
   test('GIVEN a watch from a compacted resourceVersion WHEN read THEN one ERROR event whose Status makes a 410 error', () => {
