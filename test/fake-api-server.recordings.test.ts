@@ -185,7 +185,9 @@ function pathFor(path: string, resourceVersion: string): string {
 }
 
 /** Status, content type (unless the recording kept no headers) and body shape of an answer. */
-function answerShape(recorded: Recording, status: number, headers: Record<string, string | string[] | undefined> | undefined, body: KubeObject, text: string | undefined): KubeObject {
+type HttpHeaders = Record<string, string | string[] | undefined>;
+
+function answerShape(recorded: Recording, status: number, headers: HttpHeaders | undefined, body: KubeObject, text: string | undefined): KubeObject {
   const withHeaders = Object.keys(recorded.response.headers ?? {}).length > 0;
   return { status, contentType: withHeaders ? header(headers, 'content-type') : 'not recorded', body: body !== undefined ? bodyShape(body) : text };
 }
@@ -208,7 +210,8 @@ function eventsShape(events: Array<{ t: number; event: KubeObject }>, windowMs: 
 }
 
 /** Opens the watches of one group together, does their actions once, and compares what each saw. */
-async function replayWatches(fake: FakeApiServer, group: Recording[], answers: Map<string, Answer>, outcomes: Map<string, Outcome>, fromRv?: string): Promise<void> {
+async function replayWatches(fake: FakeApiServer, group: Recording[], answers: Map<string, Answer>, outcomes: Map<string, Outcome>,
+  fromRv?: string): Promise<void> {
   const rv = fromRv ?? fake.resourceVersion;
   const actions = [...(group[0].actions ?? []), ...(TIMERS[group[0].title] ?? [])].sort((a, b) => a.t_ms - b.t_ms);
   const lastAction = actions.length ? actions[actions.length - 1].t_ms : 0;
@@ -306,7 +309,8 @@ async function replayFile(f: RecordingFile): Promise<Map<string, Outcome>> {
         // "As read" is the fake's current version; a stale one is any older one.
         body.metadata.resourceVersion = /stale/.test(r.title) ? '1' : fake.get('configmaps', NS, body.metadata.name)?.metadata.resourceVersion;
       }
-      const answer = answers.get(request) ?? await send(fake.port, r.request.method!, pathFor(r.request.path!, fake.resourceVersion), tokenOf(r.identity), body);
+      const path = pathFor(r.request.path!, fake.resourceVersion);
+      const answer = answers.get(request) ?? await send(fake.port, r.request.method!, path, tokenOf(r.identity), body);
       outcomes.set(r.title, {
         expected: answerShape(r, r.response.status!, r.response.headers, r.response.body, r.response.body_text ?? ''),
         actual: answerShape(r, answer.status, answer.headers, parse(answer.text), answer.text),

@@ -759,7 +759,10 @@ export class FakeApiServer {
         generateName: `${name}-`,
         labels: {
           ...job.spec?.template?.metadata?.labels,
-          'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name,
+          'batch.kubernetes.io/controller-uid': uid,
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': uid,
+          'job-name': name,
         },
         ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: true }],
         finalizers: [JOB_TRACKING],
@@ -917,7 +920,8 @@ export class FakeApiServer {
   }
 
   private matches(w: Scope, object: KubeObject): boolean {
-    return (!w.namespace || object.metadata.namespace === w.namespace) && fieldsMatch(w.fields, object) && labelsMatch(w.labels, object.metadata.labels);
+    return (!w.namespace || object.metadata.namespace === w.namespace) && fieldsMatch(w.fields, object)
+      && labelsMatch(w.labels, object.metadata.labels);
   }
 
   private write(w: Watcher, event: object): void {

@@ -84,7 +84,8 @@ function message(text: string | undefined): string | undefined {
 
 function statusShape(status: KubeObject): KubeObject {
   const details = status.details && { ...status.details, ...(status.details.uid ? { uid: '<uid>' } : {}) };
-  return { kind: status.kind, apiVersion: status.apiVersion, status: status.status, reason: status.reason, code: status.code, message: message(status.message), details };
+  const { kind, apiVersion, reason, code } = status;
+  return { kind, apiVersion, status: status.status, reason, code, message: message(status.message), details };
 }
 
 function jobStatusShape(status: KubeObject): KubeObject {
@@ -125,7 +126,8 @@ export function objectShape(object: KubeObject): KubeObject {
   if (!m.name) return { ...shape, spec: object.spec, status: object.status };
   if (object.kind === 'Job') {
     const { parallelism, completions, completionMode, suspend, manualSelector, podReplacementPolicy, podFailurePolicy, selector } = object.spec ?? {};
-    shape.spec = { parallelism, completions, completionMode, suspend, manualSelector, podReplacementPolicy, podFailurePolicy, selector: Object.keys(selector?.matchLabels ?? {}) };
+    const selected = Object.keys(selector?.matchLabels ?? {});
+    shape.spec = { parallelism, completions, completionMode, suspend, manualSelector, podReplacementPolicy, podFailurePolicy, selector: selected };
     shape.status = jobStatusShape(object.status);
   }
   if (object.kind === 'Pod') shape.status = { phase: object.status?.phase, fields: Object.keys(object.status ?? {}).sort() };
@@ -159,7 +161,11 @@ export function send(port: number, method: string, path: string, token: string |
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
-      host: '127.0.0.1', port, method, path, ca: readFileSync(CA_FILE),
+      host: '127.0.0.1',
+      port,
+      method,
+      path,
+      ca: readFileSync(CA_FILE),
       headers: {
         'Accept': 'application/json',
         'User-Agent': 'migration-waiter',
@@ -194,7 +200,11 @@ export class WatchStream {
     this.opened = new Promise((resolve) => (opened = resolve));
     this.ended = new Promise((resolve) => {
       const req = request({
-        host: '127.0.0.1', port, method: 'GET', path, ca: readFileSync(CA_FILE),
+        host: '127.0.0.1',
+        port,
+        method: 'GET',
+        path,
+        ca: readFileSync(CA_FILE),
         headers: { 'Accept': 'application/json', 'User-Agent': 'migration-waiter', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       }, (res) => {
         this.status = res.statusCode ?? 0;
