@@ -164,6 +164,19 @@ describe('job mode', () => {
     expect(server.requests.map((r) => `${r.verb} ${r.resource} ${r.name}`)).toEqual([`list jobs ${JOB}`, `watch jobs ${JOB}`]);
   });
 
+  test('the Job controller\'s real steps: SuccessCriteriaMet does not start the pods, Complete ~10 ms later does', async () => {
+    // GIVEN a Job started by the Job controller, its pod running, and a waiter watching it
+    server.createJob(NS, job());
+    const waiter = startJobWaiter();
+    await server.waitForWatches(1, 'jobs');
+    // WHEN its pod succeeds: MODIFIED with SuccessCriteriaMet, the pod's finalizer removed, MODIFIED with Complete
+    server.succeedJobPod(NS, JOB);
+    expect(server.get('jobs', NS, JOB).status.conditions.map((c: KubeObject) => c.type)).toEqual(['SuccessCriteriaMet', 'Complete']);
+    // THEN the waiter exits 0 on Complete
+    expect(await waiter.exitCode()).toBe(0);
+    expect(waiter.stdout).toMatch(`Job ${NS}/${JOB} is Complete`);
+  });
+
   test('exits 0 at once when the Job is already Complete, without watching', async () => {
     server.apply('jobs', NS, job());
     server.setJobCondition(NS, JOB, 'Complete');
