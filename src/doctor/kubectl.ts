@@ -60,25 +60,40 @@ export function parseJsonDocuments(text: string): any[] {
   return JSON.parse(`[${trimmed.replace(/\n\}\n\{/g, '\n},\n{')}]`);
 }
 
-const API_PATHS: { readonly [resource: string]: string } = {
-  pods: '/api/v1',
-  configmaps: '/api/v1',
-  events: '/api/v1',
-  serviceaccounts: '/api/v1',
-  jobs: '/apis/batch/v1',
-  cronjobs: '/apis/batch/v1',
-  deployments: '/apis/apps/v1',
-  statefulsets: '/apis/apps/v1',
-  daemonsets: '/apis/apps/v1',
-  replicasets: '/apis/apps/v1',
+/** Each resource doctor lists: its API path and the kind of its objects. */
+const RESOURCES: { readonly [resource: string]: { readonly path: string; readonly apiVersion: string; readonly kind: string } } = {
+  pods: { path: '/api/v1', apiVersion: 'v1', kind: 'Pod' },
+  configmaps: { path: '/api/v1', apiVersion: 'v1', kind: 'ConfigMap' },
+  events: { path: '/api/v1', apiVersion: 'v1', kind: 'Event' },
+  serviceaccounts: { path: '/api/v1', apiVersion: 'v1', kind: 'ServiceAccount' },
+  jobs: { path: '/apis/batch/v1', apiVersion: 'batch/v1', kind: 'Job' },
+  cronjobs: { path: '/apis/batch/v1', apiVersion: 'batch/v1', kind: 'CronJob' },
+  deployments: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'Deployment' },
+  statefulsets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  daemonsets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  replicasets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'ReplicaSet' },
 };
 
-function apiPath(resource: string): string {
-  const path = API_PATHS[resource];
-  if (path === undefined) {
+function resourceOf(resource: string): { readonly path: string; readonly apiVersion: string; readonly kind: string } {
+  const type = RESOURCES[resource];
+  if (type === undefined) {
     throw new Error(`no API path known for ${resource}`);
   }
-  return path;
+  return type;
+}
+
+/**
+ * The items of a LIST answer, each with its `kind` and `apiVersion`. A real API server leaves them
+ * out of the items (only the List carries them: `"kind": "JobList"`), and everything downstream
+ * (lint's model finds a pod spec by kind) needs them: they are put back here, once, from the List,
+ * else from the resource that was listed.
+ */
+export function listItems(text: string, resource: string): any[] {
+  const list = JSON.parse(text);
+  const type = resourceOf(resource);
+  const kind = typeof list?.kind === 'string' && list.kind.endsWith('List') && list.kind !== 'List' ? list.kind.slice(0, -'List'.length) : type.kind;
+  const apiVersion = typeof list?.apiVersion === 'string' && list.apiVersion !== '' ? list.apiVersion : type.apiVersion;
+  return (Array.isArray(list?.items) ? list.items : []).map((item: any) => ({ ...item, kind: item?.kind ?? kind, apiVersion: item?.apiVersion ?? apiVersion }));
 }
 
 export class Kubectl {
@@ -99,14 +114,14 @@ export class Kubectl {
    * spec, that took 2 s for 550 pods where --raw takes 0.25 s (bench/RESULTS.md).
    */
   public async list(resource: string, namespace: string): Promise<any[]> {
-    const out = await this.run(['get', '--raw', `${apiPath(resource)}/namespaces/${encodeURIComponent(namespace)}/${resource}`]);
-    return JSON.parse(out).items ?? [];
+    const out = await this.run(['get', '--raw', `${resourceOf(resource).path}/namespaces/${encodeURIComponent(namespace)}/${resource}`]);
+    return listItems(out, resource);
   }
 
   /** The objects of that name in every namespace the user may list. */
   public async listNamedEverywhere(resource: string, name: string): Promise<any[]> {
-    const out = await this.run(['get', '--raw', `${apiPath(resource)}/${resource}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`]);
-    return JSON.parse(out).items ?? [];
+    const out = await this.run(['get', '--raw', `${resourceOf(resource).path}/${resource}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`]);
+    return listItems(out, resource);
   }
 
   /**
