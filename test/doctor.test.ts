@@ -593,7 +593,7 @@ describe('setups the library did not generate', () => {
     expect(code).toBe(1);
     const rel = report.releases.find((x: any) => x.job === 'billing-migrate-v7');
     expect(rel.verdict).toBe('FAILED');
-    expect(rel.reason).toBe('the waiters wait for Job billing-migrate-v7, which does not exist; this release\'s migration Job is billing-migration-v7');
+    expect(rel.reason).toBe('waiter wait-for-migration of Deployment billing waits for Job billing-migrate-v7, which does not exist; this release\'s migration Job is billing-migration-v7');
     expect(rel.workloads[0].waiters[0]).toMatchObject({ kind: 'k8s-wait-for', job: 'billing-migrate-v7', jobExists: false });
   });
 

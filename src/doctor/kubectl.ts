@@ -1,4 +1,7 @@
 import { execFile } from 'child_process';
+import { existsSync } from 'fs';
+import { homedir } from 'os';
+import { delimiter, join } from 'path';
 
 /*
  * The transport: the user's own kubectl. It reads their kubeconfig, current context and credential
@@ -20,7 +23,7 @@ export interface KubectlOptions {
 }
 
 /** What went wrong with a kubectl call, in the terms doctor reports. */
-export type FailureKind = 'no-kubectl' | 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'config' | 'other';
+export type FailureKind = 'no-kubectl' | 'no-kubeconfig' | 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'config' | 'other';
 
 export class KubectlError extends Error {
   constructor(message: string, public readonly kind: FailureKind, public readonly command: string) {
@@ -96,6 +99,29 @@ export function listItems(text: string, resource: string): any[] {
   return (Array.isArray(list?.items) ? list.items : []).map((item: any) => ({ ...item, kind: item?.kind ?? kind, apiVersion: item?.apiVersion ?? apiVersion }));
 }
 
+/**
+ * Why kubectl would not read the kubeconfig the user meant, or undefined. kubectl's own answers do
+ * not name the file: a `--kubeconfig` that does not exist makes `config view --minify` say
+ * "current-context must exist in order to minify", and a KUBECONFIG whose files do not exist is
+ * skipped without a word, so kubectl talks to localhost:8080 ("connection ... refused").
+ */
+export function missingKubeconfig(options: KubectlOptions): string | undefined {
+  const env = options.env ?? process.env;
+  if (options.kubeconfig !== undefined) {
+    return existsSync(options.kubeconfig) ? undefined
+      : `the kubeconfig file ${options.kubeconfig} does not exist. Give the path of an existing kubeconfig with --kubeconfig, or leave it out to use KUBECONFIG or ~/.kube/config`;
+  }
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
+  if (listed.length > 0) {
+    return listed.some((f) => existsSync(f)) ? undefined
+      : `KUBECONFIG names ${listed.join(', ')}, which ${listed.length === 1 ? 'does' : 'do'} not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig`;
+  }
+  // In a pod, kubectl uses the pod's service account instead.
+  const defaultFile = join(env.HOME ?? homedir(), '.kube', 'config');
+  return existsSync(defaultFile) || env.KUBERNETES_SERVICE_HOST ? undefined
+    : `no kubeconfig: KUBECONFIG is not set and ${defaultFile} does not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig`;
+}
+
 export class Kubectl {
   /** Every kubectl invocation, for the benchmark and the tests: its arguments after the global flags. */
   public readonly calls: string[][] = [];
@@ -162,6 +188,10 @@ export class Kubectl {
     ];
     this.calls.push(args);
     const command = `kubectl ${args.join(' ')}`;
+    const noKubeconfig = missingKubeconfig(this.options);
+    if (noKubeconfig !== undefined) {
+      return Promise.reject(new KubectlError(noKubeconfig, 'no-kubeconfig', command));
+    }
     return new Promise((resolve, reject) => {
       const child = execFile(this.options.binary, [...global, ...args], { env: this.options.env ?? process.env, maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout, stderr) => {

@@ -94,7 +94,9 @@ function failure(e: unknown, args: ClusterArgs): Answer {
   const message = cannotRun(e, args.namespace)
     .replace(/Give --kubeconfig or --context/, 'Pass the kubeconfig or context argument')
     .replace(/your kubeconfig, --context and network/, 'the kubeconfig and context arguments, and the network')
-    .replace(/or name it with --kubectl$/, 'or set KUBECTL (or PATH) in the env of this server\'s entry in the assistant\'s MCP configuration');
+    .replace(/or name it with --kubectl$/, 'or set KUBECTL (or PATH) in the env of this server\'s entry in the assistant\'s MCP configuration')
+    .replace(/with --kubeconfig, or leave it out/, 'in the kubeconfig argument, or leave it out')
+    .replace(/Set KUBECONFIG to your kubeconfig file, or give --kubeconfig$/, 'Set KUBECONFIG in the env of this server\'s entry in the assistant\'s MCP configuration, or pass the kubeconfig argument');
   return error(message);
 }
 

@@ -600,6 +600,10 @@ export class FakeApiServer {
       this.subjectAccessReview(req, res);
       return true;
     }
+    if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
+      this.selfSubjectAccessReview(req, res);
+      return true;
+    }
     return false;
   }
 
@@ -741,6 +745,24 @@ export class FakeApiServer {
     res.on('close', closed);
     res.on('finish', closed);
     for (const listener of this.watchListeners.splice(0)) listener();
+  }
+
+  /**
+   * `kubectl auth can-i`: a SelfSubjectAccessReview, evaluated for the user that `--as` impersonates
+   * (the `Impersonate-User` header, looked up in `accounts`), else for the caller's own token.
+   */
+  private selfSubjectAccessReview(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.admit(req, res, { verb: 'create', group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', namespace: '' })) return;
+    const impersonated = req.headers['impersonate-user'];
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const rules = typeof impersonated === 'string' ? this.accounts.get(impersonated) ?? [] : this.tokens.get(token ?? '') ?? [];
+    this.readBody(req, (body) => {
+      const a = body?.spec?.resourceAttributes;
+      if (!a) return this.status(res, 400, 'BadRequest', 'spec.resourceAttributes is required here');
+      const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+      const allowed = this.authorized(rules, { verb: a.verb, group: a.group ?? '', resource, namespace: a.namespace ?? '', name: a.name, at: 0 });
+      this.json(res, 201, { ...body, metadata: { creationTimestamp: null }, status: { allowed } });
+    });
   }
 
   /** Right after restart(): 403 to a request the rules allow, with the message RBAC would give. */
