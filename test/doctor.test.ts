@@ -659,6 +659,168 @@ describe('setups the library did not generate', () => {
   });
 });
 
+describe('on a real API server\'s answers: LIST items carry no kind', () => {
+  /** What the fake answers a LIST with, read as doctor reads it: the items' kind must be absent, as a real server sends them. */
+  async function listedKinds(path: string): Promise<unknown[]> {
+    const raw = await cluster.runPrinted(`kubectl get --raw ${path}`);
+    expect(raw.code).toBe(0);
+    return JSON.parse(raw.stdout).items.map((i: any) => i.kind);
+  }
+
+  const isReaderRole = (job: string) => (m: any) => m.kind === 'Role' && (m.rules ?? []).some((rule: any) => (rule.resourceNames ?? []).includes(job));
+
+  test.each([
+    ['its RoleBinding is gone', (r: ReturnType<typeof release>) => r.manifests.filter((m) => !(m.kind === 'RoleBinding' && m.roleRef.name === r.manifests.find(isReaderRole(r.job)).metadata.name))],
+    ['its Role is gone', (r: ReturnType<typeof release>) => r.manifests.filter((m) => !isReaderRole(r.job)(m))],
+    ['its Role names another release\'s Job', (r: ReturnType<typeof release>) => r.manifests.map((m) => (isReaderRole(r.job)(m)
+      ? { ...m, rules: m.rules.map((rule: any) => ({ ...rule, resourceNames: (rule.resourceNames ?? []).map((n: string) => (n === r.job ? release('v1.0.0').job : n)) })) }
+      : m))],
+  ])('a waiter whose ServiceAccount may not read its Job (%s): FAILED naming the account and the Job, with a kubectl auth can-i that says no', async (_case, applied) => {
+    // GIVEN a release whose migration runs and whose pods wait, without the reader's permission
+    const r = release('v2.0.0');
+    cluster.seed(applied(r));
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 60 });
+    cluster.pods('myapp', 2, 'waiting', { waiterLog: `migration-waiter: forbidden to read Job shop/${r.job} (403: …)` });
+    expect(await listedKinds('/apis/apps/v1/namespaces/shop/deployments')).toEqual([undefined]);
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN it is FAILED, naming the account and the Job, and the command that shows it
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    const [rel] = report.releases;
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toMatch(new RegExp(`^ServiceAccount shop/myapp may not list jobs\\.batch "${r.job}" in shop, watch jobs\\.batch "${r.job}" in shop.* so waiter wait-for-myapp-migration of Deployment myapp cannot see Job shop/${r.job}$`));
+    const canI = `kubectl auth can-i list jobs.batch/${r.job} -n shop --as=system:serviceaccount:shop:myapp`;
+    expect(rel.next).toBe(`grant it with a Role and RoleBinding; check: ${canI}`);
+    expect(text.stdout).toContain(`check: ${canI}`);
+    expect(rel.workloads.map((w: any) => [w.kind, w.name, w.heldPods.length])).toEqual([['Deployment', 'myapp', 2]]);
+    expect(rel.workloads[0].waiters[0].access.filter((a: any) => a.allowed === false).map((a: any) => a.need)).toContain(`list jobs.batch "${r.job}" in shop`);
+
+    // AND the command it prints, run with a real kubectl, says no; once the release's RBAC is applied, yes
+    const denied = await cluster.runPrinted(canI);
+    expect([denied.code, denied.stdout.trim(), denied.stderr]).toEqual([1, 'no', '']);
+    cluster.seed(r.manifests.filter((m) => m.kind === 'Role' || m.kind === 'RoleBinding'));
+    const allowed = await cluster.runPrinted(canI);
+    expect([allowed.code, allowed.stdout.trim()]).toEqual([0, 'yes']);
+  });
+
+  test('a hand-written waiter naming a Job that does not exist: FAILED naming the waiter, the missing name and the nearest existing Job', async () => {
+    // GIVEN a Job billing-seed-v7 (whose name and command do not look like a migration), and a waiter that names billing-seed-v8
+    const [job, deployment] = handWritten('billing-seed-v7', { image: 'registry.k8s.io/kubectl:v1.32.0', args: ['wait', '--for=condition=complete', 'job/billing-seed-v8', '--timeout=1h'] });
+    job.spec.template.spec.containers = [{ name: 'seed', image: 'billing:v7', command: ['./seed', 'orders'] }];
+    cluster.seed([job, deployment]);
+    cluster.jobStatus('billing-seed-v7', 'complete');
+    cluster.pods('billing', 2, 'waiting');
+    expect(await listedKinds('/api/v1/namespaces/shop/pods')).toEqual([undefined, undefined]);
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN the release of the missing Job is FAILED, naming the waiter, the name, and the Job it likely meant
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    const rel = report.releases.find((x: any) => x.job === 'billing-seed-v8');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toMatch(/^waiter wait-for-migration of Deployment billing waits for Job billing-seed-v8 in namespace shop, which does not exist; the nearest existing Job is billing-seed-v7; 2 pods of Deployment billing \(Init:0\/1\) wait for it$/);
+    expect(rel.nearestJob).toBe('billing-seed-v7');
+    expect(rel.next).toContain('billing-seed-v7');
+    expect(rel.workloads.map((w: any) => [w.kind, w.name, w.heldPods.length])).toEqual([['Deployment', 'billing', 2]]);
+    expect(text.stdout).toMatch(/^FAILED +shop\/billing-seed-v8/m);
+  });
+
+  test('a hand-written waiter naming a Job with no name near it: FAILED, saying no Job is near', async () => {
+    const [, deployment] = handWritten('unused', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'orders-backfill'] });
+    cluster.seed([deployment]);
+    cluster.pods('billing', 1, 'waiting');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0]).toMatchObject({ job: 'orders-backfill', verdict: 'FAILED' });
+    expect(report.releases[0].reason).toBe('waiter wait-for-migration of Deployment billing waits for Job orders-backfill in namespace shop, which does not exist; no Job in namespace shop has a name near it; 1 pod of Deployment billing (Init:0/1) waits for it');
+    expect(report.releases[0].nearestJob).toBeUndefined();
+  });
+
+  /** A release that gates a workload of each kind gate() accepts, besides its own Deployment. */
+  function gatedKinds() {
+    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const image = 'registry.example.com/myapp:v2.0.0';
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    search.addContainer({ name: 'search', image });
+    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
+    agent.addContainer({ name: 'agent', image });
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    nightly.addContainer({ name: 'report', image });
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'backfill' } });
+    backfill.addContainer({ name: 'backfill', image });
+    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: 'console' } });
+    console_.addContainer({ name: 'console', image });
+    for (const w of [search, agent, nightly, backfill, console_]) svc.migration.gate(w);
+    return { job: svc.migration.jobName, manifests: Testing.synth(chart) };
+  }
+
+  test('pods held in Init by a waiter are counted and named for every gated kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, bare Pod', async () => {
+    // GIVEN a migration running for 20 minutes, and pods of each gated kind held in Init since
+    const r = gatedKinds();
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 1200 });
+    cluster.jobPod(r.job, 'running', 'applying 0042\n');
+    const held: Record<string, string[]> = {};
+    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], ['Job/backfill', 1], ['Pod/console', 1]] as const) {
+      held[workload.includes('/') ? workload : `Deployment/${workload}`] = cluster.pods(workload, count, 'waiting', { ageSeconds: 1190 }).map((p) => p.metadata.name);
+    }
+    for (const path of ['/apis/apps/v1/namespaces/shop/daemonsets', '/apis/batch/v1/namespaces/shop/cronjobs', '/apis/batch/v1/namespaces/shop/jobs', '/api/v1/namespaces/shop/pods']) {
+      expect((await listedKinds(path)).every((k) => k === undefined)).toBe(true);
+    }
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN one release, waiting too long (exit 1), whose workloads each count and name their held pods
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    expect(report.releases.map((x: any) => x.job)).toEqual([r.job]);
+    const [rel] = report.releases;
+    expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
+    const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));
+    expect(byKind).toEqual(Object.fromEntries(Object.entries(held).map(([k, v]) => [k, [...v].sort()])));
+    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), 1 pod of Job backfill (Init:0/1), 1 pod of Pod console (Init:0/1) wait for it');
+    for (const [workload, pods] of Object.entries(held)) {
+      const [kind, name] = workload.split('/');
+      expect(text.stdout).toMatch(new RegExp(`^  ${kind} ${name}: .*; ${pods.length} pods? held in Init \\(${pods.map((p) => `${p}: Init:0/1`).join(', ').replace(/[.()]/g, '\\$&')}\\)$`, 'm'));
+    }
+  });
+
+  test('a migration pod that no node was assigned to: its log is empty (kubectl logs exits 0), and doctor says why', async () => {
+    // GIVEN the migration's pod is Pending with no node, as a real API server serves its log: nothing, with success
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 60 });
+    const pod = cluster.jobPod(r.job, 'running');
+    delete pod.spec.nodeName;
+    pod.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    cluster.server.apply('pods', NS, pod);
+    cluster.server.podLogs.set(`${NS}/${pod.metadata.name}/migrate`, '');
+    const logs = await cluster.runPrinted(`kubectl logs ${pod.metadata.name} -n shop -c migrate --tail=10`);
+    expect([logs.code, logs.stdout]).toEqual([0, '']);
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].migration.pod).toEqual({ name: pod.metadata.name, state: 'Init:0/2' });
+    expect(report.releases[0].migration.log).toBeUndefined();
+    expect(report.releases[0].migration.logNote).toBe(`no log yet: pod ${pod.metadata.name} is not on a node (not scheduled); kubectl describe pod -n shop ${pod.metadata.name} shows why`);
+  });
+});
+
 describe('finding and choosing releases', () => {
   test('newest first, --last, --release and --job', async () => {
     for (const [i, tag] of ['v1.0.0', 'v1.1.0', 'v1.2.0'].entries()) {
@@ -732,6 +894,39 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     const missing = await cluster.run('--context', 'nope');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^cdk8s-migrated-service doctor: kubectl has no usable cluster configuration: .*nope/);
+  });
+
+  test('a kubeconfig file that does not exist, given with --kubeconfig or in KUBECONFIG, or none at all: exit 2 naming the file', async () => {
+    // GIVEN a release on the cluster, which none of these configurations reaches
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+
+    // WHEN doctor runs with --kubeconfig naming a missing file, with and without -n
+    const flag = await cluster.run('--kubeconfig', '/nonexistent/config');
+    const flagWithNamespace = await cluster.run('--kubeconfig', '/nonexistent/config', '-n', NS);
+    // AND with KUBECONFIG naming missing files (kubectl skips them and talks to localhost:8080)
+    cluster.env = { KUBECONFIG: '/nonexistent/config:/nonexistent/other' };
+    const variable = await cluster.run('-n', NS);
+    // AND with no KUBECONFIG and no ~/.kube/config
+    cluster.env = { KUBECONFIG: undefined };
+    const none = await cluster.run('-n', NS);
+
+    // THEN each exits 2 naming the file, not kubectl's "current-context must exist" or "localhost:8080 was refused"
+    for (const result of [flag, flagWithNamespace]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe('cdk8s-migrated-service doctor: the kubeconfig file /nonexistent/config does not exist. Give the path of an existing kubeconfig with --kubeconfig, or leave it out to use KUBECONFIG or ~/.kube/config\n');
+    }
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toBe('cdk8s-migrated-service doctor: KUBECONFIG names /nonexistent/config, /nonexistent/other, which do not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig\n');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(`cdk8s-migrated-service doctor: no kubeconfig: KUBECONFIG is not set and ${cluster.dir}/.kube/config does not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig\n`);
+    expect(cluster.server.requests).toEqual([]);
+
+    // AND a KUBECONFIG that lists a missing file before the real one works, as kubectl merges the files that exist
+    cluster.env = { KUBECONFIG: `/nonexistent/config:${cluster.kubeconfig}` };
+    const merged = await cluster.run();
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/^WAITING +shop\/myapp-migration-v2-0-0-/m);
   });
 
   test('an exec credential plugin (as EKS, GKE and OIDC use) is run by kubectl, not by doctor', async () => {

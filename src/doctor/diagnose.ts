@@ -259,6 +259,8 @@ function jobReport(snapshot: Snapshot, job: any, pods: readonly any[], lookups: 
   const pod = pods[0];
   const container = pod ? migrationContainer(pod) : undefined;
   const log = pod && container ? lookups.logs.get(`${name(pod)}/${container}`) : undefined;
+  // A pod no node was assigned to has no log: the API server answers 204, and kubectl logs prints nothing.
+  const unscheduled = log?.text !== undefined && !lastLine(log.text) && !pod?.spec?.nodeName;
   return {
     name: name(job),
     state,
@@ -268,8 +270,8 @@ function jobReport(snapshot: Snapshot, job: any, pods: readonly any[], lookups: 
     deadlineSeconds: job.spec?.activeDeadlineSeconds,
     pod: pod ? { name: name(pod), state: podState(pod) } : undefined,
     logContainer: container,
-    log: log?.text !== undefined ? log.text.split('\n').filter((l) => l).slice(-logLines) : undefined,
-    logNote: log?.note,
+    log: log?.text !== undefined && !unscheduled ? log.text.split('\n').filter((l) => l).slice(-logLines) : undefined,
+    logNote: log?.note ?? (unscheduled ? `no log yet: pod ${name(pod)} is not on a node (not scheduled); kubectl describe pod -n ${snapshot.namespace} ${name(pod)} shows why` : undefined),
     event: warningEvent(snapshot, [name(job), ...pods.map(name)]),
   };
 }
@@ -536,7 +538,9 @@ function workloadReport(r: ReleaseFacts, w: WorkloadFacts, lookups: Lookups): Wo
         accessNote: lookups.accessNote,
         pod: held ? name(held) : undefined,
         lastLog: lastLine(log?.text),
-        logNote: log?.note ?? (held && log?.text !== undefined && !lastLine(log.text) ? 'its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)' : undefined),
+        logNote: log?.note ?? (held && log?.text !== undefined && !lastLine(log.text)
+          ? (held.spec?.nodeName ? 'its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)' : `no log yet: pod ${name(held)} is not on a node (not scheduled)`)
+          : undefined),
       };
     }),
   };

@@ -96,7 +96,8 @@ export function listItems(text: string, resource: string): any[] {
   const type = resourceOf(resource);
   const kind = typeof list?.kind === 'string' && list.kind.endsWith('List') && list.kind !== 'List' ? list.kind.slice(0, -'List'.length) : type.kind;
   const apiVersion = typeof list?.apiVersion === 'string' && list.apiVersion !== '' ? list.apiVersion : type.apiVersion;
-  return (Array.isArray(list?.items) ? list.items : []).map((item: any) => ({ ...item, kind: item?.kind ?? kind, apiVersion: item?.apiVersion ?? apiVersion }));
+  const items: any[] = Array.isArray(list?.items) ? list.items : [];
+  return items.map((item) => ({ ...item, kind: item?.kind ?? kind, apiVersion: item?.apiVersion ?? apiVersion }));
 }
 
 /**
