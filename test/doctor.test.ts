@@ -745,38 +745,9 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
     expect(report.releases[0].nearestJob).toBeUndefined();
   });
 
-  /** A release that gates a workload of each kind gate() accepts, besides its own Deployment. */
-  function gatedKinds() {
-    const chart = new Chart(Testing.app(), 'test', { namespace: NS });
-    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
-    const image = 'registry.example.com/myapp:v2.0.0';
-    const search = new kplus.StatefulSet(chart, 'search', {
-      metadata: { name: 'search' },
-      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
-    });
-    search.addContainer({ name: 'search', image });
-    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
-    agent.addContainer({ name: 'agent', image });
-    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
-    nightly.addContainer({ name: 'report', image });
-    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'backfill' } });
-    backfill.addContainer({ name: 'backfill', image });
-    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: 'console' } });
-    console_.addContainer({ name: 'console', image });
-    for (const w of [search, agent, nightly, backfill, console_]) svc.migration.gate(w);
-    return { job: svc.migration.jobName, manifests: Testing.synth(chart) };
-  }
-
   test('pods held in Init by a waiter are counted and named for every gated kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, bare Pod', async () => {
     // GIVEN a migration running for 20 minutes, and pods of each gated kind held in Init since
-    const r = gatedKinds();
-    cluster.seed(r.manifests);
-    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 1200 });
-    cluster.jobPod(r.job, 'running', 'applying 0042\n');
-    const held: Record<string, string[]> = {};
-    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], ['Job/backfill', 1], ['Pod/console', 1]] as const) {
-      held[workload.includes('/') ? workload : `Deployment/${workload}`] = cluster.pods(workload, count, 'waiting', { ageSeconds: 1190 }).map((p) => p.metadata.name);
-    }
+    const { job, held } = cluster.holdEveryGatedKind(1200);
     for (const path of ['/apis/apps/v1/namespaces/shop/daemonsets', '/apis/batch/v1/namespaces/shop/cronjobs', '/apis/batch/v1/namespaces/shop/jobs', '/api/v1/namespaces/shop/pods']) {
       expect((await listedKinds(path)).every((k) => k === undefined)).toBe(true);
     }
@@ -788,7 +759,7 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
     // THEN one release, waiting too long (exit 1), whose workloads each count and name their held pods
     expect(text.code).toBe(1);
     expect(code).toBe(1);
-    expect(report.releases.map((x: any) => x.job)).toEqual([r.job]);
+    expect(report.releases.map((x: any) => x.job)).toEqual([job]);
     const [rel] = report.releases;
     expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
     const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));

@@ -7,7 +7,11 @@ import { execFile } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Chart, Cron, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './fake-api-server';
+import { PATTERN_EXAMPLE } from './manifests';
+import { MigratedService } from '../../src';
 import { main } from '../../src/lint/cli';
 
 export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
@@ -283,6 +287,39 @@ export class DoctorCluster {
       pods.push(pod);
     }
     return pods;
+  }
+
+  /**
+   * A release (v2.0.0 of the pattern's example) that gates a workload of every kind gate() accepts
+   * besides its Deployment myapp: StatefulSet search, DaemonSet agent, CronJob nightly, Job backfill
+   * and bare Pod console. Its migration runs for `secondsAgo`, and pods of each kind wait in Init
+   * since then. Returns the migration Job's name and, by `Kind/name`, the names of the held pods.
+   */
+  public holdEveryGatedKind(secondsAgo: number): { job: string; held: Record<string, string[]> } {
+    const chart = new Chart(Testing.app(), 'test', { namespace: this.namespace });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const image = 'registry.example.com/myapp:v2.0.0';
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'backfill' } });
+    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: 'console' } });
+    for (const w of [search, agent, nightly, backfill, console_]) {
+      w.addContainer({ name: w.node.id, image });
+      svc.migration.gate(w);
+    }
+    this.seed(Testing.synth(chart));
+    const job = svc.migration.jobName;
+    this.jobStatus(job, 'running', { startedSecondsAgo: secondsAgo });
+    this.jobPod(job, 'running', 'applying 0042\n');
+    const held: Record<string, string[]> = {};
+    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], ['Job/backfill', 1], ['Pod/console', 1]] as const) {
+      held[workload.includes('/') ? workload : `Deployment/${workload}`] = this.pods(workload, count, 'waiting', { ageSeconds: secondsAgo - 10 }).map((p) => p.metadata.name);
+    }
+    return { job, held };
   }
 
   /** Runs the bin's `doctor` command in this process, with kubectl reaching the fake. */
