@@ -184,27 +184,6 @@ function listItem(object: KubeObject): KubeObject {
   return rest;
 }
 
-/** The first length-delimited field `n` of a protobuf message: enough to read what kubectl auth can-i sends. */
-function protoField(message: Buffer | undefined, n: number): Buffer | undefined {
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = message![at++];
-      value += (byte % 0x80) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-  };
-  while (message !== undefined && at < message.length) {
-    const key = varint();
-    const type = key % 8;
-    const length = type === 0 ? (varint(), 0) : type === 1 ? 8 : type === 5 ? 4 : varint();
-    if (type === 2 && Math.floor(key / 8) === n) return message.subarray(at, at + length);
-    at += length;
-  }
-  return undefined;
-}
-
 export class FakeApiServer {
   /** Starts a server on 127.0.0.1 and a random port. */
   public static async start(): Promise<FakeApiServer> {
@@ -860,4 +839,25 @@ export function waiterClientEnv(port: number, tokenFile: string, namespace: stri
     WAITER_CA_FILE: CA_FILE,
     WAITER_NAMESPACE: namespace,
   };
+}
+
+/** The first length-delimited field `n` of a protobuf message: enough to read what kubectl auth can-i sends. */
+function protoField(message: Buffer | undefined, n: number): Buffer | undefined {
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = message![at++];
+      value += (byte % 0x80) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (message !== undefined && at < message.length) {
+    const key = varint();
+    const type = key % 8;
+    const length = type === 0 ? (varint(), 0) : type === 1 ? 8 : type === 5 ? 4 : varint();
+    if (type === 2 && Math.floor(key / 8) === n) return message.subarray(at, at + length);
+    at += length;
+  }
+  return undefined;
 }
