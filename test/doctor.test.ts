@@ -4,9 +4,12 @@
  * setups (k8s-wait-for, kubectl wait) it did not.
  */
 import { readFileSync } from 'fs';
+import { join } from 'path';
 import { Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService } from '../src';
+import { collectReleases } from '../src/doctor/facts';
+import { listItems, parseJsonDocuments } from '../src/doctor/kubectl';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from './support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
@@ -1005,5 +1008,48 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     expect(rel.workloads[0].waiters[0].access.every((a: any) => a.allowed === undefined)).toBe(true);
     expect(rel.notes).toContain('could not check the waiters\' permissions: you may not create SubjectAccessReviews (ask for create on subjectaccessreviews.authorization.k8s.io, or have an admin run kubectl auth can-i --as=system:serviceaccount:<namespace>:<account>)');
     expect(rel.migration.logNote).toMatch(/^cannot read its log: you may not get pods\/log/);
+  });
+});
+
+describe('the recorded answers of a real kube-apiserver 1.32 (../shared/k8s-api)', () => {
+  const RECORDINGS = join(__dirname, '..', '..', 'shared', 'k8s-api', 'recordings');
+  const recordings = (file: string): any[] => JSON.parse(readFileSync(join(RECORDINGS, file), 'utf8')).recordings;
+
+  test('the LISTs of a namespace, whose items carry no kind: every item gets its kind, and the release, its Deployment and its held pod are found', () => {
+    // GIVEN the recorded LIST answers of namespace rec-ns, exactly as kubectl get --raw prints them
+    const lists = new Map(recordings('01-list-namespace.json').map((r) => [r.request.path.split('/').pop(), r.response.body_raw ?? JSON.stringify(r.response.body)]));
+    const read = (resource: string): any[] => listItems(lists.get(resource)!, resource);
+    expect(JSON.parse(lists.get('deployments')!).items.map((i: any) => i.kind)).toEqual([undefined]);
+
+    // WHEN doctor's reading layer takes them, and its release finder runs on them
+    const snapshot = {
+      namespace: 'rec-ns',
+      now: Date.now(),
+      jobs: read('jobs'),
+      pods: read('pods'),
+      deployments: read('deployments'),
+      statefulSets: read('statefulsets'),
+      daemonSets: read('daemonsets'),
+      replicaSets: read('replicasets'),
+      cronJobs: read('cronjobs'),
+      configMaps: read('configmaps'),
+      events: read('events'),
+      unreadable: new Map<string, string>(),
+    };
+    const facts = collectReleases(snapshot);
+
+    // THEN each item has its List's kind and apiVersion, and the Deployment's pod waits for the Job
+    expect(snapshot.pods.map((p) => [p.kind, p.apiVersion])).toEqual([['Pod', 'v1'], ['Pod', 'v1']]);
+    expect(snapshot.cronJobs.map((p) => [p.kind, p.apiVersion])).toEqual([['CronJob', 'batch/v1']]);
+    expect(facts.map((f) => f.jobName)).toEqual(['shop-migration-v1']);
+    expect(facts[0].workloads.map((w) => [w.kind, w.name, w.heldPods.map((p: any) => p.metadata.name)])).toEqual([['Deployment', 'shop', ['shop-57ccdcbc4f-2t7bf']]]);
+  });
+
+  test('kubectl create -f - -o json of a List of SubjectAccessReviews: one document per item, read in order; a denial is just allowed: false', () => {
+    const run = recordings('09-subject-access-review.json').find((r) => r.request.command === 'kubectl create --validate=false -f - -o json');
+
+    const answers = parseJsonDocuments(run.response.stdout);
+
+    expect(answers.map((a) => [a.spec.resourceAttributes.verb, a.status.allowed])).toEqual(run.request.stdin.items.map((i: any, n: number) => [i.spec.resourceAttributes.verb, n === 0]));
   });
 });
