@@ -332,6 +332,24 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
     expect(diagnosed.structured.releases[0]).toMatchObject({ job: 'billing-seed-v8', verdict: 'FAILED', reason: expected, nearestJob: 'billing-seed-v7' });
   });
 
+  test('migration_logs of a migration pod no node was assigned to: an error saying it has no log yet, not an empty log', async () => {
+    // GIVEN the migration's pod is Pending with no node, whose log a real API server answers with nothing
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running');
+    const pod = cluster.jobPod(r.job, 'running');
+    delete pod.spec.nodeName;
+    pod.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    cluster.server.apply('pods', NS, pod);
+    cluster.server.podLogs.set(`${NS}/${pod.metadata.name}/migrate`, '');
+
+    const logs = await call('migration_logs');
+
+    expect(logs.isError).toBe(true);
+    expect(logs.text).toBe(`pod ${pod.metadata.name} of Job shop/${r.job} is not on a node yet (not scheduled), so it has no log. `
+      + `diagnose_release says why it waits; kubectl describe pod -n shop ${pod.metadata.name} shows its events (FailedScheduling).`);
+  });
+
   test('pods held in Init by a waiter, for every gated kind: diagnose_release counts and names them', async () => {
     const { held } = cluster.holdEveryGatedKind(1200);
 

@@ -218,6 +218,11 @@ export async function migrationLogs(args: LogsArgs, settings: ServerSettings): P
       }
       throw e;
     }
+    if (text.trim() === '' && !pod?.spec?.nodeName) {
+      // The API server answers 204 for a pod no node was assigned to: kubectl prints nothing.
+      return error(`pod ${name(pod)} of Job ${r.namespace}/${r.jobName} is not on a node yet (not scheduled), so it has no log. `
+        + `diagnose_release says why it waits; kubectl describe pod -n ${args.namespace} ${name(pod)} shows its events (FailedScheduling).`);
+    }
     const truncated = text.length > LIMITS.logChars;
     const kept = truncated ? text.slice(-LIMITS.logChars) : text;
     const lines = kept.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
