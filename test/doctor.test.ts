@@ -4,12 +4,15 @@
  * setups (k8s-wait-for, kubectl wait) it did not.
  */
 import { readFileSync } from 'fs';
+import { join } from 'path';
 import { Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from './support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+import { collectReleases } from '../src/doctor/facts';
+import { listItems, parseJsonDocuments } from '../src/doctor/kubectl';
 
 jest.setTimeout(60_000);
 
@@ -593,7 +596,7 @@ describe('setups the library did not generate', () => {
     expect(code).toBe(1);
     const rel = report.releases.find((x: any) => x.job === 'billing-migrate-v7');
     expect(rel.verdict).toBe('FAILED');
-    expect(rel.reason).toBe('the waiters wait for Job billing-migrate-v7, which does not exist; this release\'s migration Job is billing-migration-v7');
+    expect(rel.reason).toBe('waiter wait-for-migration of Deployment billing waits for Job billing-migrate-v7, which does not exist; this release\'s migration Job is billing-migration-v7');
     expect(rel.workloads[0].waiters[0]).toMatchObject({ kind: 'k8s-wait-for', job: 'billing-migrate-v7', jobExists: false });
   });
 
@@ -656,6 +659,139 @@ describe('setups the library did not generate', () => {
 
     expect(report.releases[0].verdict).toBe('FAILED');
     expect(report.releases[0].reason).toMatch(/is gone; ledger myapp-migration-ledger records its success, but the k8s-wait-for waiter does not read the ledger and exits 1 on every restart$/);
+  });
+});
+
+describe('on a real API server\'s answers: LIST items carry no kind', () => {
+  /** What the fake answers a LIST with, read as doctor reads it: the items' kind must be absent, as a real server sends them. */
+  async function listedKinds(path: string): Promise<unknown[]> {
+    const raw = await cluster.runPrinted(`kubectl get --raw ${path}`);
+    expect(raw.code).toBe(0);
+    return JSON.parse(raw.stdout).items.map((i: any) => i.kind);
+  }
+
+  const isReaderRole = (job: string) => (m: any) => m.kind === 'Role' && (m.rules ?? []).some((rule: any) => (rule.resourceNames ?? []).includes(job));
+
+  test.each([
+    ['its RoleBinding is gone', (r: ReturnType<typeof release>) => r.manifests.filter((m) => !(m.kind === 'RoleBinding' && m.roleRef.name === r.manifests.find(isReaderRole(r.job)).metadata.name))],
+    ['its Role is gone', (r: ReturnType<typeof release>) => r.manifests.filter((m) => !isReaderRole(r.job)(m))],
+    ['its Role names another release\'s Job', (r: ReturnType<typeof release>) => r.manifests.map((m) => (isReaderRole(r.job)(m)
+      ? { ...m, rules: m.rules.map((rule: any) => ({ ...rule, resourceNames: (rule.resourceNames ?? []).map((n: string) => (n === r.job ? release('v1.0.0').job : n)) })) }
+      : m))],
+  ])('a waiter whose ServiceAccount may not read its Job (%s): FAILED naming the account and the Job, with a kubectl auth can-i that says no', async (_case, applied) => {
+    // GIVEN a release whose migration runs and whose pods wait, without the reader's permission
+    const r = release('v2.0.0');
+    cluster.seed(applied(r));
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 60 });
+    cluster.pods('myapp', 2, 'waiting', { waiterLog: `migration-waiter: forbidden to read Job shop/${r.job} (403: …)` });
+    expect(await listedKinds('/apis/apps/v1/namespaces/shop/deployments')).toEqual([undefined]);
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN it is FAILED, naming the account and the Job, and the command that shows it
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    const [rel] = report.releases;
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toMatch(new RegExp(`^ServiceAccount shop/myapp may not list jobs\\.batch "${r.job}" in shop, watch jobs\\.batch "${r.job}" in shop.* so waiter wait-for-myapp-migration of Deployment myapp cannot see Job shop/${r.job}$`));
+    const canI = `kubectl auth can-i list jobs.batch/${r.job} -n shop --as=system:serviceaccount:shop:myapp`;
+    expect(rel.next).toBe(`grant it with a Role and RoleBinding; check: ${canI}`);
+    expect(text.stdout).toContain(`check: ${canI}`);
+    expect(rel.workloads.map((w: any) => [w.kind, w.name, w.heldPods.length])).toEqual([['Deployment', 'myapp', 2]]);
+    expect(rel.workloads[0].waiters[0].access.filter((a: any) => a.allowed === false).map((a: any) => a.need)).toContain(`list jobs.batch "${r.job}" in shop`);
+
+    // AND the command it prints, run with a real kubectl, says no; once the release's RBAC is applied, yes
+    const denied = await cluster.runPrinted(canI);
+    expect([denied.code, denied.stdout.trim(), denied.stderr]).toEqual([1, 'no', '']);
+    cluster.seed(r.manifests.filter((m) => m.kind === 'Role' || m.kind === 'RoleBinding'));
+    const allowed = await cluster.runPrinted(canI);
+    expect([allowed.code, allowed.stdout.trim()]).toEqual([0, 'yes']);
+  });
+
+  test('a hand-written waiter naming a Job that does not exist: FAILED naming the waiter, the missing name and the nearest existing Job', async () => {
+    // GIVEN a Job billing-seed-v7 (whose name and command do not look like a migration), and a waiter that names billing-seed-v8
+    const [job, deployment] = handWritten('billing-seed-v7', { image: 'registry.k8s.io/kubectl:v1.32.0', args: ['wait', '--for=condition=complete', 'job/billing-seed-v8', '--timeout=1h'] });
+    job.spec.template.spec.containers = [{ name: 'seed', image: 'billing:v7', command: ['./seed', 'orders'] }];
+    cluster.seed([job, deployment]);
+    cluster.jobStatus('billing-seed-v7', 'complete');
+    cluster.pods('billing', 2, 'waiting');
+    expect(await listedKinds('/api/v1/namespaces/shop/pods')).toEqual([undefined, undefined]);
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN the release of the missing Job is FAILED, naming the waiter, the name, and the Job it likely meant
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    const rel = report.releases.find((x: any) => x.job === 'billing-seed-v8');
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toMatch(/^waiter wait-for-migration of Deployment billing waits for Job billing-seed-v8 in namespace shop, which does not exist; the nearest existing Job is billing-seed-v7; 2 pods of Deployment billing \(Init:0\/1\) wait for it$/);
+    expect(rel.nearestJob).toBe('billing-seed-v7');
+    expect(rel.next).toContain('billing-seed-v7');
+    expect(rel.workloads.map((w: any) => [w.kind, w.name, w.heldPods.length])).toEqual([['Deployment', 'billing', 2]]);
+    expect(text.stdout).toMatch(/^FAILED +shop\/billing-seed-v8/m);
+  });
+
+  test('a hand-written waiter naming a Job with no name near it: FAILED, saying no Job is near', async () => {
+    const [, deployment] = handWritten('unused', { image: 'groundnuty/k8s-wait-for:v2.0', args: ['job-wr', 'orders-backfill'] });
+    cluster.seed([deployment]);
+    cluster.pods('billing', 1, 'waiting');
+
+    const { code, report } = await cluster.json();
+
+    expect(code).toBe(1);
+    expect(report.releases[0]).toMatchObject({ job: 'orders-backfill', verdict: 'FAILED' });
+    expect(report.releases[0].reason).toBe('waiter wait-for-migration of Deployment billing waits for Job orders-backfill in namespace shop, which does not exist; no Job in namespace shop has a name near it; 1 pod of Deployment billing (Init:0/1) waits for it');
+    expect(report.releases[0].nearestJob).toBeUndefined();
+  });
+
+  test('pods held in Init by a waiter are counted and named for every gated kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, bare Pod', async () => {
+    // GIVEN a migration running for 20 minutes, and pods of each gated kind held in Init since
+    const { job, held } = cluster.holdEveryGatedKind(1200);
+    for (const path of ['/apis/apps/v1/namespaces/shop/daemonsets', '/apis/batch/v1/namespaces/shop/cronjobs', '/apis/batch/v1/namespaces/shop/jobs', '/api/v1/namespaces/shop/pods']) {
+      expect((await listedKinds(path)).every((k) => k === undefined)).toBe(true);
+    }
+
+    // WHEN doctor runs
+    const text = await cluster.run();
+    const { code, report } = await cluster.json();
+
+    // THEN one release, waiting too long (exit 1), whose workloads each count and name their held pods
+    expect(text.code).toBe(1);
+    expect(code).toBe(1);
+    expect(report.releases.map((x: any) => x.job)).toEqual([job]);
+    const [rel] = report.releases;
+    expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
+    const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));
+    expect(byKind).toEqual(Object.fromEntries(Object.entries(held).map(([k, v]) => [k, [...v].sort()])));
+    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), 1 pod of Job backfill (Init:0/1), 1 pod of Pod console (Init:0/1) wait for it');
+    for (const [workload, pods] of Object.entries(held)) {
+      const [kind, name] = workload.split('/');
+      expect(text.stdout).toMatch(new RegExp(`^  ${kind} ${name}: .*; ${pods.length} pods? held in Init \\(${pods.map((p) => `${p}: Init:0/1`).join(', ').replace(/[.()]/g, '\\$&')}\\)$`, 'm'));
+    }
+  });
+
+  test('a migration pod that no node was assigned to: its log is empty (kubectl logs exits 0), and doctor says why', async () => {
+    // GIVEN the migration's pod is Pending with no node, as a real API server serves its log: nothing, with success
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 60 });
+    const pod = cluster.jobPod(r.job, 'running');
+    delete pod.spec.nodeName;
+    pod.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    cluster.server.apply('pods', NS, pod);
+    cluster.server.podLogs.set(`${NS}/${pod.metadata.name}/migrate`, '');
+    const logs = await cluster.runPrinted(`kubectl logs ${pod.metadata.name} -n shop -c migrate --tail=10`);
+    expect([logs.code, logs.stdout]).toEqual([0, '']);
+
+    const { report } = await cluster.json();
+
+    expect(report.releases[0].migration.pod).toEqual({ name: pod.metadata.name, state: 'Init:0/2' });
+    expect(report.releases[0].migration.log).toBeUndefined();
+    expect(report.releases[0].migration.logNote).toBe(`no log yet: pod ${pod.metadata.name} is not on a node (not scheduled); kubectl describe pod -n shop ${pod.metadata.name} shows why`);
   });
 });
 
@@ -732,6 +868,39 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     const missing = await cluster.run('--context', 'nope');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^cdk8s-migrated-service doctor: kubectl has no usable cluster configuration: .*nope/);
+  });
+
+  test('a kubeconfig file that does not exist, given with --kubeconfig or in KUBECONFIG, or none at all: exit 2 naming the file', async () => {
+    // GIVEN a release on the cluster, which none of these configurations reaches
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+
+    // WHEN doctor runs with --kubeconfig naming a missing file, with and without -n
+    const flag = await cluster.run('--kubeconfig', '/nonexistent/config');
+    const flagWithNamespace = await cluster.run('--kubeconfig', '/nonexistent/config', '-n', NS);
+    // AND with KUBECONFIG naming missing files (kubectl skips them and talks to localhost:8080)
+    cluster.env = { KUBECONFIG: '/nonexistent/config:/nonexistent/other' };
+    const variable = await cluster.run('-n', NS);
+    // AND with no KUBECONFIG and no ~/.kube/config
+    cluster.env = { KUBECONFIG: undefined };
+    const none = await cluster.run('-n', NS);
+
+    // THEN each exits 2 naming the file, not kubectl's "current-context must exist" or "localhost:8080 was refused"
+    for (const result of [flag, flagWithNamespace]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe('cdk8s-migrated-service doctor: the kubeconfig file /nonexistent/config does not exist. Give the path of an existing kubeconfig with --kubeconfig, or leave it out to use KUBECONFIG or ~/.kube/config\n');
+    }
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toBe('cdk8s-migrated-service doctor: KUBECONFIG names /nonexistent/config, /nonexistent/other, which do not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig\n');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(`cdk8s-migrated-service doctor: no kubeconfig: KUBECONFIG is not set and ${cluster.dir}/.kube/config does not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig\n`);
+    expect(cluster.server.requests).toEqual([]);
+
+    // AND a KUBECONFIG that lists a missing file before the real one works, as kubectl merges the files that exist
+    cluster.env = { KUBECONFIG: `/nonexistent/config:${cluster.kubeconfig}` };
+    const merged = await cluster.run();
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/^WAITING +shop\/myapp-migration-v2-0-0-/m);
   });
 
   test('an exec credential plugin (as EKS, GKE and OIDC use) is run by kubectl, not by doctor', async () => {
@@ -839,5 +1008,50 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
     expect(rel.workloads[0].waiters[0].access.every((a: any) => a.allowed === undefined)).toBe(true);
     expect(rel.notes).toContain('could not check the waiters\' permissions: you may not create SubjectAccessReviews (ask for create on subjectaccessreviews.authorization.k8s.io, or have an admin run kubectl auth can-i --as=system:serviceaccount:<namespace>:<account>)');
     expect(rel.migration.logNote).toMatch(/^cannot read its log: you may not get pods\/log/);
+  });
+});
+
+describe('the recorded answers of a real kube-apiserver 1.32 (../shared/k8s-api)', () => {
+  const RECORDINGS = join(__dirname, '..', '..', 'shared', 'k8s-api', 'recordings');
+  const recordings = (file: string): any[] => JSON.parse(readFileSync(join(RECORDINGS, file), 'utf8')).recordings;
+
+  test('the LISTs of a namespace, whose items carry no kind: every item gets its kind, and the release, its Deployment and its held pod are found', () => {
+    // GIVEN the recorded LIST answers of namespace rec-ns, exactly as kubectl get --raw prints them
+    const lists = new Map(recordings('01-list-namespace.json').map((r) => [r.request.path.split('/').pop(), r.response.body_raw ?? JSON.stringify(r.response.body)]));
+    const read = (resource: string): any[] => listItems(lists.get(resource)!, resource);
+    expect(JSON.parse(lists.get('deployments')!).items.map((i: any) => i.kind)).toEqual([undefined]);
+
+    // WHEN doctor's reading layer takes them, and its release finder runs on them
+    const snapshot = {
+      namespace: 'rec-ns',
+      now: Date.now(),
+      jobs: read('jobs'),
+      pods: read('pods'),
+      deployments: read('deployments'),
+      statefulSets: read('statefulsets'),
+      daemonSets: read('daemonsets'),
+      replicaSets: read('replicasets'),
+      cronJobs: read('cronjobs'),
+      configMaps: read('configmaps'),
+      events: read('events'),
+      unreadable: new Map<string, string>(),
+    };
+    const facts = collectReleases(snapshot);
+
+    // THEN each item has its List's kind and apiVersion, and the Deployment's pod waits for the Job
+    expect(snapshot.pods.map((p) => [p.kind, p.apiVersion])).toEqual([['Pod', 'v1'], ['Pod', 'v1']]);
+    expect(snapshot.cronJobs.map((p) => [p.kind, p.apiVersion])).toEqual([['CronJob', 'batch/v1']]);
+    expect(facts.map((f) => f.jobName)).toEqual(['shop-migration-v1']);
+    expect(facts[0].workloads.map((w) => [w.kind, w.name, w.heldPods.map((p: any) => p.metadata.name)])).toEqual([['Deployment', 'shop', ['shop-57ccdcbc4f-2t7bf']]]);
+  });
+
+  test('kubectl create -f - -o json of a List of SubjectAccessReviews: one document per item, read in order; a denial is just allowed: false', () => {
+    const run = recordings('09-subject-access-review.json').find((r) => r.request.command === 'kubectl create --validate=false -f - -o json');
+
+    const answers = parseJsonDocuments(run.response.stdout);
+
+    const asked = run.request.stdin.items.map((i: any) => i.spec.resourceAttributes.verb);
+    expect(answers.map((a) => a.spec.resourceAttributes.verb)).toEqual(asked);
+    expect(answers.map((a) => a.status)).toEqual([expect.objectContaining({ allowed: true }), { allowed: false }]);
   });
 });

@@ -280,6 +280,89 @@ describe('RBAC: the waiter\'s, and the user\'s', () => {
   });
 });
 
+describe('on a real API server\'s answers: LIST items carry no kind', () => {
+  test('a waiter whose Role is gone: diagnose_release is FAILED naming the account, the Job and the kubectl auth can-i, and shows the held pods', async () => {
+    // GIVEN the reader Role was deleted while the migration runs and pods wait
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests.filter((m) => !(m.kind === 'Role' && m.metadata.name === 'myapp-migration-reader')));
+    cluster.jobStatus(r.job, 'running', { startedSecondsAgo: 60 });
+    const pods = cluster.pods('myapp', 2, 'waiting');
+
+    const { structured, text, isError } = await call('diagnose_release');
+
+    expect(isError).toBe(false);
+    const [rel] = structured.releases;
+    expect(rel.verdict).toBe('FAILED');
+    expect(rel.reason).toMatch(new RegExp(`^ServiceAccount shop/myapp may not list jobs\\.batch "${r.job}" in shop.* cannot see Job shop/${r.job}$`));
+    expect(rel.next).toBe(`grant it with a Role and RoleBinding; check: kubectl auth can-i list jobs.batch/${r.job} -n shop --as=system:serviceaccount:shop:myapp`);
+    expect(rel.workloads.map((w: any) => [w.kind, w.name, w.heldPods.map((p: any) => p.name).sort()])).toEqual([['Deployment', 'myapp', pods.map((p) => p.metadata.name).sort()]]);
+    expect(text).toContain('2 pods held in Init');
+  });
+
+  test('a hand-written waiter naming a Job that does not exist: FAILED naming the waiter and the nearest existing Job', async () => {
+    // GIVEN Job billing-seed-v7, and a Deployment whose waiter waits for billing-seed-v8
+    cluster.server.accounts.set(`system:serviceaccount:${NS}:billing`, [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
+    cluster.seed([
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'billing-seed-v7' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'seed', image: 'billing:v7', command: ['./seed'] }] } } } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'billing' },
+        spec: {
+          selector: { matchLabels: { app: 'billing' } },
+          template: {
+            metadata: { labels: { app: 'billing' } },
+            spec: {
+              serviceAccountName: 'billing',
+              initContainers: [{ name: 'wait-for-seed', image: 'registry.k8s.io/kubectl:v1.32.0', args: ['wait', '--for=condition=complete', 'job/billing-seed-v8', '--timeout=1h'] }],
+              containers: [{ name: 'app', image: 'billing:v7' }],
+            },
+          },
+        },
+      },
+    ]);
+    cluster.jobStatus('billing-seed-v7', 'complete');
+    cluster.pods('billing', 1, 'waiting');
+
+    const listed = await call('list_releases');
+    const diagnosed = await call('diagnose_release', { job: 'billing-seed-v8' });
+
+    const expected = 'waiter wait-for-seed of Deployment billing waits for Job billing-seed-v8 in namespace shop, which does not exist; the nearest existing Job is billing-seed-v7; 1 pod of Deployment billing (Init:0/1) waits for it';
+    expect(listed.structured.releases).toEqual([expect.objectContaining({ job: 'billing-seed-v8', verdict: 'FAILED', reason: expected })]);
+    expect(diagnosed.structured.releases[0]).toMatchObject({ job: 'billing-seed-v8', verdict: 'FAILED', reason: expected, nearestJob: 'billing-seed-v7' });
+  });
+
+  test('migration_logs of a migration pod no node was assigned to: an error saying it has no log yet, not an empty log', async () => {
+    // GIVEN the migration's pod is Pending with no node, whose log a real API server answers with nothing
+    const r = release('v2.0.0');
+    cluster.seed(r.manifests);
+    cluster.jobStatus(r.job, 'running');
+    const pod = cluster.jobPod(r.job, 'running');
+    delete pod.spec.nodeName;
+    pod.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    cluster.server.apply('pods', NS, pod);
+    cluster.server.podLogs.set(`${NS}/${pod.metadata.name}/migrate`, '');
+
+    const logs = await call('migration_logs');
+
+    expect(logs.isError).toBe(true);
+    expect(logs.text).toBe(`pod ${pod.metadata.name} of Job shop/${r.job} is not on a node yet (not scheduled), so it has no log. `
+      + `diagnose_release says why it waits; kubectl describe pod -n shop ${pod.metadata.name} shows its events (FailedScheduling).`);
+  });
+
+  test('pods held in Init by a waiter, for every gated kind: diagnose_release counts and names them', async () => {
+    const { held } = cluster.holdEveryGatedKind(1200);
+
+    const { structured } = await call('diagnose_release');
+
+    const [rel] = structured.releases;
+    expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
+    const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));
+    expect(byKind).toEqual(Object.fromEntries(Object.entries(held).map(([k, v]) => [k, [...v].sort()])));
+    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), 1 pod of Job backfill (Init:0/1), 1 pod of Pod console (Init:0/1) wait for it');
+  });
+});
+
 describe('errors are answers: a bad call, then a good one', () => {
   test('no cluster: a tool error saying so and what to check; the next call, given a kubeconfig, answers', async () => {
     const r = release('v2.0.0');
@@ -333,6 +416,24 @@ describe('errors are answers: a bad call, then a good one', () => {
     // AND each call the server handled left one line on stderr
     expect(mcp.stderr()).toMatch(/^cdk8s-migrated-service mcp: list_releases namespace=payments: error: namespace payments does not exist\. .* in \d+ ms$/m);
     expect(mcp.stderr()).toMatch(/^cdk8s-migrated-service mcp: diagnose_release namespace=shop: \[OK\] in \d+ ms$/m);
+  });
+
+  test('a kubeconfig that does not exist, as the argument or in the server\'s KUBECONFIG: a tool error naming the file and where to set it', async () => {
+    // GIVEN a call whose kubeconfig argument names a missing file, and a server whose KUBECONFIG does
+    const argument = await call('list_releases', { kubeconfig: '/nonexistent/config' });
+    const lost = await startMcp({ PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: '/nonexistent/config', KUBECTL: `${KUBECTL_DIR}/kubectl.1.32` });
+    try {
+      const r = await lost.client.callTool({ name: 'diagnose_release', arguments: { namespace: NS } }) as any;
+
+      // THEN each says the file does not exist, not "current-context must exist" or "localhost:8080 was refused"
+      expect(argument.isError).toBe(true);
+      expect(argument.text).toBe('the kubeconfig file /nonexistent/config does not exist. Give the path of an existing kubeconfig in the kubeconfig argument, or leave it out to use KUBECONFIG or ~/.kube/config');
+      expect(r.isError).toBe(true);
+      expect(r.content[0].text).toBe('KUBECONFIG names /nonexistent/config, which does not exist, so kubectl would fall back to localhost:8080. '
+        + 'Set KUBECONFIG in the env of this server\'s entry in the assistant\'s MCP configuration, or pass the kubeconfig argument');
+    } finally {
+      await lost.close();
+    }
   });
 
   test('no kubectl where the assistant starts the server: a tool error that says where to set it', async () => {

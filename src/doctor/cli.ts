@@ -109,7 +109,7 @@ export function cannotRun(e: KubectlError, namespace: string | undefined): strin
   const message = e.message.replace(/[.?!]$/, '');
   const where = namespace ? ` in namespace ${namespace}` : '';
   switch (e.kind) {
-    case 'no-kubectl': return e.message;
+    case 'no-kubectl': case 'no-kubeconfig': return e.message;
     case 'unreachable': return `cannot reach the cluster: ${message}. Check your kubeconfig, --context and network (kubectl cluster-info).`;
     case 'unauthorized': return `the cluster rejected your credentials: ${message}. Log in again (kubectl auth whoami).`;
     case 'forbidden': return `you may not read what doctor needs${where}: ${message}. doctor needs get/list on jobs, pods, deployments, statefulsets, daemonsets, replicasets, cronjobs, configmaps and events, and get on pods/log.`;

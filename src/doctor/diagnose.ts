@@ -1,6 +1,7 @@
 import { COMPONENT, initNotDone, INSTANCE, jobState, JobState, migrationContainer, name, podState, ReleaseFacts, time, tokenMounted, VERSION, WorkloadFacts } from './facts';
 import { Kubectl, KubectlError } from './kubectl';
 import { Need } from './model';
+import { nearestName } from './nearest';
 import { missingPrograms } from './program';
 import { Snapshot } from './snapshot';
 
@@ -68,6 +69,8 @@ export interface ReleaseReport {
   /** WAITING for longer than the threshold: counts as a problem. */
   readonly stuck: boolean;
   readonly migration?: JobReport;
+  /** When the Job the waiters name does not exist: the existing Job whose name is nearest to it. */
+  readonly nearestJob?: string;
   readonly ledger?: { readonly name: string; readonly exists: boolean; readonly succeededAt?: string };
   readonly workloads: readonly WorkloadReport[];
   readonly postDeploy?: JobReport & { readonly waitingFor?: string };
@@ -256,6 +259,8 @@ function jobReport(snapshot: Snapshot, job: any, pods: readonly any[], lookups: 
   const pod = pods[0];
   const container = pod ? migrationContainer(pod) : undefined;
   const log = pod && container ? lookups.logs.get(`${name(pod)}/${container}`) : undefined;
+  // A pod no node was assigned to has no log: the API server answers 204, and kubectl logs prints nothing.
+  const unscheduled = log?.text !== undefined && !lastLine(log.text) && !pod?.spec?.nodeName;
   return {
     name: name(job),
     state,
@@ -265,8 +270,8 @@ function jobReport(snapshot: Snapshot, job: any, pods: readonly any[], lookups: 
     deadlineSeconds: job.spec?.activeDeadlineSeconds,
     pod: pod ? { name: name(pod), state: podState(pod) } : undefined,
     logContainer: container,
-    log: log?.text !== undefined ? log.text.split('\n').filter((l) => l).slice(-logLines) : undefined,
-    logNote: log?.note,
+    log: log?.text !== undefined && !unscheduled ? log.text.split('\n').filter((l) => l).slice(-logLines) : undefined,
+    logNote: log?.note ?? (unscheduled ? `no log yet: pod ${name(pod)} is not on a node (not scheduled); kubectl describe pod -n ${snapshot.namespace} ${name(pod)} shows why` : undefined),
     event: warningEvent(snapshot, [name(job), ...pods.map(name)]),
   };
 }
@@ -315,11 +320,17 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
   const elsewhereNote = lookups.elsewhereNote.get(r.jobName);
   if (elsewhereNote && !r.job) notes.push(elsewhereNote);
 
+  // The existing Job whose name is nearest to the one the waiters name, when that one does not exist.
+  const nearest = !r.job && r.namespace === ns ? nearestName(r.jobName, snapshot.jobs.map(name)) : undefined;
   if (!r.job) {
     const kinds = new Set(waiters.map(({ x }) => x.kind));
     const onlyLibrary = kinds.size > 0 && [...kinds].every((k) => k === 'library');
     const candidate = r.unwaitedCandidate;
     const elsewhere = (lookups.elsewhere.get(r.jobName) ?? []).filter((n) => n !== r.namespace);
+    const whoList = waiters.map(({ w, x }) => `waiter ${x.container} of ${w.kind} ${w.name}`).filter((v, i, all) => all.indexOf(v) === i);
+    const who = whoList.join(', ') || 'the waiters';
+    // "waiter w of Deployment d waits", "the waiters wait"
+    const verbS = whoList.length === 1 ? 's' : '';
     // k8s-wait-for's `kubectl describe jobs <name>` falls back to every Job whose name starts with it.
     const prefixed = kinds.has('k8s-wait-for') && r.namespace === ns ? snapshot.jobs.map(name).filter((n) => n.startsWith(r.jobName)) : [];
     if (prefixed.length > 0) {
@@ -329,17 +340,27 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
         next: `make the waiter name this release's Job exactly${prefixed.length === 1 ? `: ${prefixed[0]}` : ''}`,
       });
     } else if (elsewhere.length > 0) {
-      const who = waiters.map(({ w, x }) => `waiter ${x.container} of ${w.kind} ${w.name}`).filter((v, i, all) => all.indexOf(v) === i).join(', ') || 'the waiters';
-      problems.push({ verdict: 'FAILED', reason: `${who} looks for Job ${r.jobName} in namespace ${r.namespace}, but it is in ${elsewhere.join(', ')}`, next: `put the Job and the workload in one namespace (set the chart's namespace), or point the waiter at ${elsewhere[0]}` });
+      problems.push({ verdict: 'FAILED', reason: `${who} look${verbS} for Job ${r.jobName} in namespace ${r.namespace}, but it is in ${elsewhere.join(', ')}`, next: `put the Job and the workload in one namespace (set the chart's namespace), or point the waiter at ${elsewhere[0]}` });
     } else if (candidate) {
-      problems.push({ verdict: 'FAILED', reason: `the waiters wait for Job ${r.jobName}, which does not exist; this release's migration Job is ${name(candidate)}`, next: `make the waiter and the Job agree on one name (both come from the image tag): ${name(candidate)} or ${r.jobName}` });
+      problems.push({ verdict: 'FAILED', reason: `${who} wait${verbS} for Job ${r.jobName}, which does not exist; this release's migration Job is ${name(candidate)}`, next: `make the waiter and the Job agree on one name (both come from the image tag): ${name(candidate)} or ${r.jobName}` });
     } else if (r.ledgerEntry?.succeededAt && onlyLibrary) {
       notes.push(`${jobRef} is gone, but ledger ConfigMap ${r.ledgerName} records its success at ${r.ledgerEntry.succeededAt}: its pods start from the ledger`);
     } else if (r.ledgerEntry?.succeededAt) {
       problems.push({ verdict: 'FAILED', reason: `${jobRef} is gone; ledger ${r.ledgerName} records its success, but the ${[...kinds].filter((k) => k !== 'library').join(', ')} waiter does not read the ledger and exits 1 on every restart`, next: 're-create the Job from this release\'s manifests (it finds its migrations applied), or use the library\'s waiter (MigrationWaiter.watch())' });
-    } else if (held > 0 || workloads.some((w) => w.templateWaits && !w.rolledOut)) {
+    } else if ((held > 0 || workloads.some((w) => w.templateWaits && !w.rolledOut)) && onlyLibrary) {
+      // The library names the Job and its waiters from one tag: the Job is not applied yet, or was deleted.
       const why = r.ledgerName ? `and ledger ${r.ledgerName} has no record of its success` : 'and there is no ledger';
-      problems.push({ verdict: onlyLibrary ? 'WAITING' : 'FAILED', reason: `${jobRef} does not exist ${why}; ${held > 0 ? heldText() : 'the rollout'} wait${held <= 1 ? 's' : ''} for it`, next: 're-apply the release\'s manifests so that the Job runs (flux reconcile / argocd app sync / kubectl apply -f)' });
+      problems.push({ verdict: 'WAITING', reason: `${jobRef} does not exist ${why}; ${held > 0 ? heldText() : 'the rollout'} wait${held <= 1 ? 's' : ''} for it`, next: 're-apply the release\'s manifests so that the Job runs (flux reconcile / argocd app sync / kubectl apply -f)' });
+    } else if (held > 0 || workloads.some((w) => w.templateWaits && !w.rolledOut)) {
+      // A hand-written waiter names its Job by hand: a missing Job is most often a misspelt or stale name.
+      const nearestText = nearest !== undefined ? `; the nearest existing Job is ${nearest}` : `; no Job in namespace ${r.namespace} has a name near it`;
+      problems.push({
+        verdict: 'FAILED',
+        reason: `${who} wait${verbS} for Job ${r.jobName} in namespace ${r.namespace}, which does not exist${nearestText}; ${held > 0 ? heldText() : 'the rollout'} wait${held <= 1 ? 's' : ''} for it`,
+        next: nearest !== undefined
+          ? `make the waiter name the Job that runs this release's migration (${nearest}?), or create Job ${r.jobName}: kubectl get jobs -n ${r.namespace}`
+          : `create Job ${r.jobName}, or make the waiter name the Job that runs this release's migration: kubectl get jobs -n ${r.namespace}`,
+      });
     } else {
       notes.push(`${jobRef} is gone${r.ledgerName ? ` and ledger ${r.ledgerName} has no record of it` : ''}; nothing waits for it any more`);
     }
@@ -476,6 +497,7 @@ function judge(snapshot: Snapshot, r: ReleaseFacts, lookups: Lookups, options: D
     next: worst?.next ?? 'nothing to do',
     stuck: verdict === 'WAITING' && waitedSeconds > options.stuckAfterSeconds,
     migration,
+    nearestJob: nearest,
     ledger: r.ledgerName ? { name: r.ledgerName, exists: r.ledgerConfigMap !== undefined, succeededAt: r.ledgerEntry?.succeededAt } : undefined,
     workloads,
     postDeploy,
@@ -516,7 +538,9 @@ function workloadReport(r: ReleaseFacts, w: WorkloadFacts, lookups: Lookups): Wo
         accessNote: lookups.accessNote,
         pod: held ? name(held) : undefined,
         lastLog: lastLine(log?.text),
-        logNote: log?.note ?? (held && log?.text !== undefined && !lastLine(log.text) ? 'its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)' : undefined),
+        logNote: log?.note ?? (held && log?.text !== undefined && !lastLine(log.text)
+          ? (held.spec?.nodeName ? 'its log is empty (k8s-wait-for logs nothing while it waits on a failed Job)' : `no log yet: pod ${name(held)} is not on a node (not scheduled)`)
+          : undefined),
       };
     }),
   };

@@ -1,4 +1,7 @@
 import { execFile } from 'child_process';
+import { existsSync } from 'fs';
+import { homedir } from 'os';
+import { delimiter, join } from 'path';
 
 /*
  * The transport: the user's own kubectl. It reads their kubeconfig, current context and credential
@@ -20,7 +23,7 @@ export interface KubectlOptions {
 }
 
 /** What went wrong with a kubectl call, in the terms doctor reports. */
-export type FailureKind = 'no-kubectl' | 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'config' | 'other';
+export type FailureKind = 'no-kubectl' | 'no-kubeconfig' | 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'config' | 'other';
 
 export class KubectlError extends Error {
   constructor(message: string, public readonly kind: FailureKind, public readonly command: string) {
@@ -60,25 +63,64 @@ export function parseJsonDocuments(text: string): any[] {
   return JSON.parse(`[${trimmed.replace(/\n\}\n\{/g, '\n},\n{')}]`);
 }
 
-const API_PATHS: { readonly [resource: string]: string } = {
-  pods: '/api/v1',
-  configmaps: '/api/v1',
-  events: '/api/v1',
-  serviceaccounts: '/api/v1',
-  jobs: '/apis/batch/v1',
-  cronjobs: '/apis/batch/v1',
-  deployments: '/apis/apps/v1',
-  statefulsets: '/apis/apps/v1',
-  daemonsets: '/apis/apps/v1',
-  replicasets: '/apis/apps/v1',
+/** Each resource doctor lists: its API path and the kind of its objects. */
+const RESOURCES: { readonly [resource: string]: { readonly path: string; readonly apiVersion: string; readonly kind: string } } = {
+  pods: { path: '/api/v1', apiVersion: 'v1', kind: 'Pod' },
+  configmaps: { path: '/api/v1', apiVersion: 'v1', kind: 'ConfigMap' },
+  events: { path: '/api/v1', apiVersion: 'v1', kind: 'Event' },
+  serviceaccounts: { path: '/api/v1', apiVersion: 'v1', kind: 'ServiceAccount' },
+  jobs: { path: '/apis/batch/v1', apiVersion: 'batch/v1', kind: 'Job' },
+  cronjobs: { path: '/apis/batch/v1', apiVersion: 'batch/v1', kind: 'CronJob' },
+  deployments: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'Deployment' },
+  statefulsets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  daemonsets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  replicasets: { path: '/apis/apps/v1', apiVersion: 'apps/v1', kind: 'ReplicaSet' },
 };
 
-function apiPath(resource: string): string {
-  const path = API_PATHS[resource];
-  if (path === undefined) {
+function resourceOf(resource: string): { readonly path: string; readonly apiVersion: string; readonly kind: string } {
+  const type = RESOURCES[resource];
+  if (type === undefined) {
     throw new Error(`no API path known for ${resource}`);
   }
-  return path;
+  return type;
+}
+
+/**
+ * The items of a LIST answer, each with its `kind` and `apiVersion`. A real API server leaves them
+ * out of the items (only the List carries them: `"kind": "JobList"`), and everything downstream
+ * (lint's model finds a pod spec by kind) needs them: they are put back here, once, from the List,
+ * else from the resource that was listed.
+ */
+export function listItems(text: string, resource: string): any[] {
+  const list = JSON.parse(text);
+  const type = resourceOf(resource);
+  const kind = typeof list?.kind === 'string' && list.kind.endsWith('List') && list.kind !== 'List' ? list.kind.slice(0, -'List'.length) : type.kind;
+  const apiVersion = typeof list?.apiVersion === 'string' && list.apiVersion !== '' ? list.apiVersion : type.apiVersion;
+  const items: any[] = Array.isArray(list?.items) ? list.items : [];
+  return items.map((item) => ({ ...item, kind: item?.kind ?? kind, apiVersion: item?.apiVersion ?? apiVersion }));
+}
+
+/**
+ * Why kubectl would not read the kubeconfig the user meant, or undefined. kubectl's own answers do
+ * not name the file: a `--kubeconfig` that does not exist makes `config view --minify` say
+ * "current-context must exist in order to minify", and a KUBECONFIG whose files do not exist is
+ * skipped without a word, so kubectl talks to localhost:8080 ("connection ... refused").
+ */
+export function missingKubeconfig(options: KubectlOptions): string | undefined {
+  const env = options.env ?? process.env;
+  if (options.kubeconfig !== undefined) {
+    return existsSync(options.kubeconfig) ? undefined
+      : `the kubeconfig file ${options.kubeconfig} does not exist. Give the path of an existing kubeconfig with --kubeconfig, or leave it out to use KUBECONFIG or ~/.kube/config`;
+  }
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
+  if (listed.length > 0) {
+    return listed.some((f) => existsSync(f)) ? undefined
+      : `KUBECONFIG names ${listed.join(', ')}, which ${listed.length === 1 ? 'does' : 'do'} not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig`;
+  }
+  // In a pod, kubectl uses the pod's service account instead.
+  const defaultFile = join(env.HOME ?? homedir(), '.kube', 'config');
+  return existsSync(defaultFile) || env.KUBERNETES_SERVICE_HOST ? undefined
+    : `no kubeconfig: KUBECONFIG is not set and ${defaultFile} does not exist, so kubectl would fall back to localhost:8080. Set KUBECONFIG to your kubeconfig file, or give --kubeconfig`;
 }
 
 export class Kubectl {
@@ -99,14 +141,14 @@ export class Kubectl {
    * spec, that took 2 s for 550 pods where --raw takes 0.25 s (bench/RESULTS.md).
    */
   public async list(resource: string, namespace: string): Promise<any[]> {
-    const out = await this.run(['get', '--raw', `${apiPath(resource)}/namespaces/${encodeURIComponent(namespace)}/${resource}`]);
-    return JSON.parse(out).items ?? [];
+    const out = await this.run(['get', '--raw', `${resourceOf(resource).path}/namespaces/${encodeURIComponent(namespace)}/${resource}`]);
+    return listItems(out, resource);
   }
 
   /** The objects of that name in every namespace the user may list. */
   public async listNamedEverywhere(resource: string, name: string): Promise<any[]> {
-    const out = await this.run(['get', '--raw', `${apiPath(resource)}/${resource}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`]);
-    return JSON.parse(out).items ?? [];
+    const out = await this.run(['get', '--raw', `${resourceOf(resource).path}/${resource}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`]);
+    return listItems(out, resource);
   }
 
   /**
@@ -147,6 +189,10 @@ export class Kubectl {
     ];
     this.calls.push(args);
     const command = `kubectl ${args.join(' ')}`;
+    const noKubeconfig = missingKubeconfig(this.options);
+    if (noKubeconfig !== undefined) {
+      return Promise.reject(new KubectlError(noKubeconfig, 'no-kubeconfig', command));
+    }
     return new Promise((resolve, reject) => {
       const child = execFile(this.options.binary, [...global, ...args], { env: this.options.env ?? process.env, maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout, stderr) => {

@@ -94,7 +94,9 @@ function failure(e: unknown, args: ClusterArgs): Answer {
   const message = cannotRun(e, args.namespace)
     .replace(/Give --kubeconfig or --context/, 'Pass the kubeconfig or context argument')
     .replace(/your kubeconfig, --context and network/, 'the kubeconfig and context arguments, and the network')
-    .replace(/or name it with --kubectl$/, 'or set KUBECTL (or PATH) in the env of this server\'s entry in the assistant\'s MCP configuration');
+    .replace(/or name it with --kubectl$/, 'or set KUBECTL (or PATH) in the env of this server\'s entry in the assistant\'s MCP configuration')
+    .replace(/with --kubeconfig, or leave it out/, 'in the kubeconfig argument, or leave it out')
+    .replace(/Set KUBECONFIG to your kubeconfig file, or give --kubeconfig$/, 'Set KUBECONFIG in the env of this server\'s entry in the assistant\'s MCP configuration, or pass the kubeconfig argument');
   return error(message);
 }
 
@@ -215,6 +217,11 @@ export async function migrationLogs(args: LogsArgs, settings: ServerSettings): P
           + `${e.kind === 'forbidden' ? 'Reading logs needs get on pods/log in the namespace.' : `kubectl describe pod -n ${args.namespace} ${name(pod)} shows why.`}`);
       }
       throw e;
+    }
+    if (text.trim() === '' && !pod?.spec?.nodeName) {
+      // The API server answers 204 for a pod no node was assigned to: kubectl prints nothing.
+      return error(`pod ${name(pod)} of Job ${r.namespace}/${r.jobName} is not on a node yet (not scheduled), so it has no log. `
+        + `diagnose_release says why it waits; kubectl describe pod -n ${args.namespace} ${name(pod)} shows its events (FailedScheduling).`);
     }
     const truncated = text.length > LIMITS.logChars;
     const kept = truncated ? text.slice(-LIMITS.logChars) : text;

@@ -3,10 +3,15 @@
  * run against it through a real kubectl, as a user runs it: a kubeconfig with the fake's CA and a
  * bearer token. The fake has no controllers, so the tests set Job, pod and rollout status themselves.
  */
+import { execFile } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Chart, Cron, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './fake-api-server';
+import { PATTERN_EXAMPLE } from './manifests';
+import { MigratedService } from '../../src';
 import { main } from '../../src/lint/cli';
 
 export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
@@ -49,6 +54,7 @@ const PLURALS: Record<string, string> = {
   ConfigMap: 'configmaps',
   ServiceAccount: 'serviceaccounts',
   CronJob: 'cronjobs',
+  Pod: 'pods',
 };
 
 export class DoctorCluster {
@@ -60,6 +66,8 @@ export class DoctorCluster {
   public readonly kubeconfig: string;
   /** Which kubectl build runs: `kubectl.1.NN`. */
   public kubectl = `${KUBECTL_DIR}/kubectl.1.32`;
+  /** The environment doctor runs in, over the default one (KUBECONFIG, HOME, PATH, KUBECTL); undefined removes a variable. */
+  public env: Record<string, string | undefined> = {};
   private podCounter = 0;
 
   private constructor(public readonly server: FakeApiServer, public readonly namespace: string) {
@@ -166,6 +174,8 @@ export class DoctorCluster {
       state: initsBefore.includes(c.name) ? (state === 'queued' ? { running: { startedAt: ago(20) } } : { terminated: { exitCode: 0, reason: 'Completed' } })
         : c.name === migrate.name ? migrateState : state === 'done' ? { terminated: { exitCode: 0, reason: 'Completed' } } : isInit ? { waiting: { reason: 'PodInitializing' } } : { running: {} },
     }));
+    // A pod whose container ran, or pulls its image, is bound to a node: its kubelet serves its log.
+    spec.nodeName = 'node-1';
     const pod = {
       metadata: {
         name,
@@ -203,19 +213,31 @@ export class DoctorCluster {
   }
 
   /**
-   * `count` pods of a Deployment's current template, owned through a ReplicaSet as the Deployment
-   * controller makes them, with the waiter in the given state. Admission's token mount is added
-   * unless the pod template turns it off.
+   * `count` pods of a workload's current template, owned as its controller makes them (a
+   * Deployment's through a ReplicaSet, a CronJob's through the Job of a run), with the waiter in the
+   * given state; a bare pod ("Pod/name") is given that state itself. Admission's token mount is
+   * added unless the pod template turns it off.
    */
   public pods(workload: string, count: number, waiter: WaiterState, options: PodOptions = {}): KubeObject[] {
-    // "name" is a Deployment, whose pods a ReplicaSet owns; "StatefulSet/name" or "DaemonSet/name"
-    // own their pods themselves.
+    // "name" is a Deployment, whose pods a ReplicaSet owns; "StatefulSet/name", "DaemonSet/name" or
+    // "Job/name" own their pods themselves; "Pod/name" is a bare pod, which is its own (only) pod.
     const [kind, ownerName] = workload.includes('/') ? workload.split('/') : ['Deployment', workload];
     const d = this.server.get(PLURALS[kind], this.namespace, ownerName);
-    const template = options.template ?? d.spec.template;
+    const template = options.template ?? (kind === 'Pod' ? { metadata: d.metadata, spec: d.spec } : kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template);
     const hash = `${(++this.podCounter).toString(36)}f9c7d`.slice(0, 10);
     const rsName = `${ownerName}-${hash}`;
-    let owner = { apiVersion: 'apps/v1', kind, name: ownerName, uid: d.metadata.uid, controller: true };
+    let owner = { apiVersion: kind === 'Job' ? 'batch/v1' : 'apps/v1', kind, name: ownerName, uid: d.metadata.uid, controller: true };
+    let jobName = kind === 'Job' ? ownerName : undefined;
+    if (kind === 'CronJob') {
+      // The CronJob controller's run: a Job it owns, which owns the pods.
+      jobName = `${ownerName}-29400000`;
+      const run = this.server.apply('jobs', this.namespace, {
+        metadata: { name: jobName, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: ownerName, uid: d.metadata.uid, controller: true }] },
+        spec: d.spec.jobTemplate.spec,
+        status: { active: count },
+      });
+      owner = { apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: run.metadata.uid, controller: true };
+    }
     if (kind === 'Deployment') {
       this.server.apply('replicasets', this.namespace, {
         metadata: { name: rsName, labels: template.metadata?.labels, ownerReferences: [owner] },
@@ -239,13 +261,13 @@ export class DoctorCluster {
         crashing: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } },
         done: { terminated: { exitCode: 0, reason: 'Completed' } },
       }[waiter];
-      const name = `${rsName}-${(i + 10).toString(36)}q${this.podCounter}`;
+      const name = kind === 'Pod' ? ownerName : `${rsName}-${(i + 10).toString(36)}q${this.podCounter}`;
       const pod = {
         metadata: {
           name,
-          labels: template.metadata?.labels,
+          labels: { ...template.metadata?.labels, ...(jobName !== undefined ? { 'batch.kubernetes.io/job-name': jobName, 'job-name': jobName } : {}) },
           creationTimestamp: ago(options.ageSeconds ?? 60),
-          ownerReferences: [owner],
+          ...(kind === 'Pod' ? {} : { ownerReferences: [owner] }),
         },
         spec,
         status: {
@@ -267,6 +289,39 @@ export class DoctorCluster {
     return pods;
   }
 
+  /**
+   * A release (v2.0.0 of the pattern's example) that gates a workload of every kind gate() accepts
+   * besides its Deployment myapp: StatefulSet search, DaemonSet agent, CronJob nightly, Job backfill
+   * and bare Pod console. Its migration runs for `secondsAgo`, and pods of each kind wait in Init
+   * since then. Returns the migration Job's name and, by `Kind/name`, the names of the held pods.
+   */
+  public holdEveryGatedKind(secondsAgo: number): { job: string; held: Record<string, string[]> } {
+    const chart = new Chart(Testing.app(), 'test', { namespace: this.namespace });
+    const svc = new MigratedService(chart, 'myapp', { ...PATTERN_EXAMPLE, imageTag: 'v2.0.0' });
+    const image = 'registry.example.com/myapp:v2.0.0';
+    const search = new kplus.StatefulSet(chart, 'search', {
+      metadata: { name: 'search' },
+      service: new kplus.Service(chart, 'search-headless', { metadata: { name: 'search-headless' }, clusterIP: 'None', ports: [{ port: 9200 }] }),
+    });
+    const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'backfill' } });
+    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: 'console' } });
+    for (const w of [search, agent, nightly, backfill, console_]) {
+      w.addContainer({ name: w.node.id, image });
+      svc.migration.gate(w);
+    }
+    this.seed(Testing.synth(chart));
+    const job = svc.migration.jobName;
+    this.jobStatus(job, 'running', { startedSecondsAgo: secondsAgo });
+    this.jobPod(job, 'running', 'applying 0042\n');
+    const held: Record<string, string[]> = {};
+    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], ['Job/backfill', 1], ['Pod/console', 1]] as const) {
+      held[workload.includes('/') ? workload : `Deployment/${workload}`] = this.pods(workload, count, 'waiting', { ageSeconds: secondsAgo - 10 }).map((p) => p.metadata.name);
+    }
+    return { job, held };
+  }
+
   /** Runs the bin's `doctor` command in this process, with kubectl reaching the fake. */
   public async run(...args: string[]): Promise<RunResult> {
     let stdout = '';
@@ -275,10 +330,23 @@ export class DoctorCluster {
       stdout: (t: string) => { stdout += t; },
       stderr: (t: string) => { stderr += t; },
       readStdin: async () => '',
-      env: { PATH: process.env.PATH ?? '', HOME: this.dir, KUBECONFIG: this.kubeconfig, KUBECTL: this.kubectl },
+      env: { PATH: process.env.PATH ?? '', HOME: this.dir, KUBECONFIG: this.kubeconfig, KUBECTL: this.kubectl, ...this.env },
     };
     const code = await main(['doctor', ...args], io);
     return { code, stdout, stderr };
+  }
+
+  /**
+   * Runs a command line that doctor printed (`kubectl auth can-i …`), as the user would: the real
+   * kubectl with the user's kubeconfig. The line is split on spaces: doctor's commands quote nothing.
+   */
+  public async runPrinted(commandLine: string): Promise<RunResult> {
+    const [program, ...args] = commandLine.trim().split(/\s+/);
+    if (program !== 'kubectl') throw new Error(`not a kubectl command: ${commandLine}`);
+    return new Promise((resolve) => {
+      execFile(this.kubectl, args, { env: { PATH: process.env.PATH ?? '', HOME: this.dir, KUBECONFIG: this.kubeconfig }, encoding: 'utf8' },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    });
   }
 
   /** Runs doctor with `--format json` and returns the parsed report. */

@@ -1068,6 +1068,10 @@ export class FakeApiServer {
       this.subjectAccessReview(req, res);
       return true;
     }
+    if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
+      this.selfSubjectAccessReview(req, res);
+      return true;
+    }
     return false;
   }
 
@@ -1242,6 +1246,36 @@ export class FakeApiServer {
     for (const listener of this.watchListeners.splice(0)) listener();
   }
 
+  /**
+   * `kubectl auth can-i`: a SelfSubjectAccessReview, evaluated for the user that `--as` impersonates
+   * (the `Impersonate-User` header, looked up in `accounts`), else for the caller's own token.
+   * kubectl sends it as protobuf; the answer is JSON, which client-go decodes by its Content-Type.
+   */
+  private selfSubjectAccessReview(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.admit(req, res, { verb: 'create', group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', namespace: '' })) return;
+    const impersonated = req.headers['impersonate-user'];
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const rules = typeof impersonated === 'string' ? this.accounts.get(impersonated) ?? [] : this.tokens.get(token ?? '') ?? [];
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      let a: KubeObject;
+      if (/protobuf/.test(req.headers['content-type'] ?? '')) {
+        // The k8s envelope ("k8s\0", runtime.Unknown: raw = field 2) holding spec (2) > resourceAttributes (1).
+        const attributes = protoField(protoField(protoField(raw.subarray(4), 2), 2), 1);
+        const names = ['', 'namespace', 'verb', 'group', 'version', 'resource', 'subresource', 'name'];
+        a = Object.fromEntries(names.map((n, i) => [n, protoField(attributes, i)?.toString('utf8')]).filter(([n, v]) => n && v !== undefined));
+      } else {
+        a = JSON.parse(raw.toString('utf8') || '{}')?.spec?.resourceAttributes;
+      }
+      if (!a?.verb) return this.status(res, 400, 'BadRequest', 'spec.resourceAttributes is required here');
+      const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+      const allowed = this.authorized(rules, { verb: a.verb, group: a.group ?? '', resource, namespace: a.namespace ?? '', name: a.name, at: 0 });
+      this.json(res, 201, { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec: { resourceAttributes: a }, status: { allowed } });
+    });
+  }
+
   /** Right after restart(): 403 to a request the rules allow, with the message RBAC would give. */
   private deniedWhileStartingUp(info: RequestInfo, res: ServerResponse, user: string): boolean {
     if (this.authorizerReady) return false;
@@ -1307,4 +1341,25 @@ export function waiterClientEnv(port: number, tokenFile: string, namespace: stri
     WAITER_CA_FILE: CA_FILE,
     WAITER_NAMESPACE: namespace,
   };
+}
+
+/** The first length-delimited field `n` of a protobuf message: enough to read what kubectl auth can-i sends. */
+function protoField(message: Buffer | undefined, n: number): Buffer | undefined {
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = message![at++];
+      value += (byte % 0x80) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (message !== undefined && at < message.length) {
+    const key = varint();
+    const type = key % 8;
+    const length = type === 0 ? (varint(), 0) : type === 1 ? 8 : type === 5 ? 4 : varint();
+    if (type === 2 && Math.floor(key / 8) === n) return message.subarray(at, at + length);
+    at += length;
+  }
+  return undefined;
 }
