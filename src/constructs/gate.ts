@@ -103,9 +103,14 @@ export class MigrationGate {
         c.env = [...env, ...extraEnv];
       }
       const mounts: any[] = c.volumeMounts ?? [];
-      const extraMounts = release.appWritablePaths
-        .map((path, i) => ({ name: `${release.volumePrefix}-${i + 1}`, mountPath: path }))
-        .filter((m) => !mounts.some((own) => own.mountPath === m.mountPath));
+      // /tmp as the service and the Job have it: under a read-only root filesystem (cdk8s-plus-33's
+      // default) nothing else is writable, and Node, Python, Ruby and the JVM all write there.
+      const extraMounts = [
+        { name: `${release.volumePrefix}-0`, mountPath: '/tmp' },
+        ...release.appWritablePaths
+          .map((path, i) => ({ name: `${release.volumePrefix}-${i + 1}`, mountPath: path }))
+          .filter((m) => m.mountPath !== '/tmp'),
+      ].filter((m) => !mounts.some((own) => own.mountPath === m.mountPath));
       if (extraMounts.length > 0) {
         c.volumeMounts = [...mounts, ...extraMounts];
         const volumes: any[] = pod.volumes ?? [];
@@ -164,7 +169,8 @@ export interface GateOptions {
    * Give every container of the workload what the migration's container has, so that both reach
    * the same database without retyping it: the migration's `configMapNames` and `secretNames` as
    * `envFrom`, its `env` (a variable the container sets itself is kept), and an emptyDir at each
-   * of the migration tool's `appWritablePaths` (e.g. Rails `tmp/` and `log/`). It is added to the
+   * of the migration tool's `appWritablePaths` (e.g. Rails `tmp/` and `log/`) and at `/tmp`, as the
+   * service and the Job have (a container that mounts something at `/tmp` itself keeps it). It is added to the
    * workload's JSON as it is written out, so it works on any workload `gate()` accepts.
    *
    * @default false
@@ -245,11 +251,22 @@ function gateableObjectOf(workload: IConstruct, owner: string): ApiObject {
  * or plain object says so in its pod spec.
  */
 function existingServiceAccountName(workload: IConstruct, apiObject: ApiObject): string | undefined {
-  if (workload instanceof kplus.AbstractPod) {
-    return workload.serviceAccount?.name;
+  if (workload instanceof kplus.AbstractPod || isPodOfAnyMajor(workload)) {
+    // Read from the construct, not its JSON: a cdk8s-plus workload of another major (33 and later)
+    // refuses to serialize before it has a container, and gate() may come before addContainer().
+    return (workload as kplus.AbstractPod).serviceAccount?.name;
   }
   const pod = podSpecOf(apiObject.toJson());
   return pod.serviceAccountName ?? pod.serviceAccount;
+}
+
+/**
+ * Whether `workload` is a cdk8s-plus pod or workload of any major: each major is a different class
+ * to `instanceof`, but all of them have `addContainer()` and a `serviceAccount` field.
+ */
+function isPodOfAnyMajor(workload: IConstruct): boolean {
+  const candidate = workload as any;
+  return typeof candidate.addContainer === 'function' && typeof candidate.addVolume === 'function' && 'serviceAccount' in candidate;
 }
 
 function waiterContainers(spec: GateSpec, volumeName: string): any[] {
