@@ -7,6 +7,7 @@ import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
 import { mountProgramInto } from './waiter-program';
+import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
 
 /**
  * A workload held by a migration: the result of `DatabaseMigration.gate()`.
@@ -32,6 +33,7 @@ export class MigrationGate {
     gate.checkNamespace(spec);
     afterSerialization(apiObject, (json) => gate.addWaiter(json, spec, found === undefined));
     afterSerialization(apiObject, (json) => gate.applyRelease(json, spec));
+    afterSerialization(apiObject, (json) => gate.checkPrograms(json, spec));
     return gate;
   }
 
@@ -62,6 +64,20 @@ export class MigrationGate {
       throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
         `the workload is in namespace ${describeNamespace(namespace)} but the migration Job in ${describeNamespace(spec.namespace)}: `
         + 'the waiter reads the Job in its own pod\'s namespace. Create the migration in a chart with the workload\'s namespace.');
+    }
+  }
+
+  /**
+   * Refuses a container whose program is a whole command line: the workload waits for the
+   * migration, then every pod fails to start ("executable file not found").
+   */
+  private checkPrograms(json: any, spec: GateSpec): void {
+    const pod = podSpecOf(json);
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      if (Array.isArray(c.command) && isUnsplitCommandLine(c.command[0])) {
+        throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+          `its container "${c.name}" has the command ${JSON.stringify(c.command)}: ${unsplitCommandProblem(c.command)}`);
+      }
     }
   }
 

@@ -14,7 +14,7 @@ import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 import { derivedName, LONGEST_NAME_SUFFIX } from '../shared/names';
 
@@ -507,6 +507,9 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
     if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string') || (prop === 'command' && list.length === 0))) {
       throw invalidProp(owner, prop, list, `${prop} is a list of strings${prop === 'command' ? ', starting with the executable' : ''}; leave it unset to use the image's ${prop === 'command' ? 'ENTRYPOINT' : 'CMD'}.`);
     }
+  }
+  if (props.command !== undefined) {
+    validateProgram(owner, 'command', props.command);
   }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');

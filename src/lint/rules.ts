@@ -16,6 +16,7 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
+import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
 import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
 import { identifiesRelease } from '../shared/release-tag';
 
@@ -147,6 +148,9 @@ export const RULES: readonly Rule[] = [
   r('MS028', 'wait-target-unresolved', 'info',
     'lint cannot tell which Job an init container waits for: its target is an expression the input does not resolve (`$1`, the output of a `$(...)`, a variable set elsewhere).',
     'name the Job literally in the waiter\'s arguments or env (e.g. JOB=myapp-migration-<tag>), so that lint, and a reader, can check it'),
+  r('MS029', 'unsplit-command', 'error',
+    'A container\'s program is a whole command line (`command: ["bundle exec rails db:migrate"]`): Kubernetes runs it without a shell, as one executable named with the spaces, which does not exist (warning for the first of `args` without `command`).',
+    'split it into words (["bundle", "exec", "rails", "db:migrate"]), or run it through a shell (["sh", "-c", "bundle exec rails db:migrate"])'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -210,6 +214,7 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkWaitingWorkloads(m, report);
   checkDatabasePolls(m, report);
   checkReleaseTags(m, report);
+  checkPrograms(m, report);
   for (const object of objects) {
     for (const duplicate of object.duplicateKeys ?? []) {
       report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
@@ -748,6 +753,37 @@ function checkDeploymentCapacity(m: Manifests, o: K8sObject, rollingUpdate: any,
   report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
     `${describe(o)} has ${setting}: ${now}${scaled}, and loses capacity from ${from ?? '?'} replica${from === 1 ? '' : 's'} on${rounding}, `
     + 'while new pods wait for the migration', hpa ? [hpa] : []);
+}
+
+// --- MS029: the program is one executable's name ----------------------------------------------------
+
+/**
+ * MS029: a container whose program holds whitespace. With `command`, its first element is the
+ * program. Without it, `args` go to the image's ENTRYPOINT, which lint cannot see: when the image
+ * has none, the first of `args` is the program; when it is a shell with `-c`, that argument is a
+ * script and may hold spaces. So the first of `args` is reported at warning, the command at error.
+ */
+function checkPrograms(m: Manifests, report: Report): void {
+  for (const workload of m.workloads) {
+    const o = workload.object;
+    for (const field of ['initContainers', 'containers'] as const) {
+      containersOf(workload.podSpec, field).forEach((c, i) => {
+        const command = Array.isArray(c.command) && c.command.length > 0 ? c.command : undefined;
+        const list = command ?? (Array.isArray(c.args) ? c.args : []);
+        if (!isUnsplitCommandLine(list[0])) {
+          return;
+        }
+        const words = list.map(text);
+        const who = `${describe(o)} (container ${text(c.name)})`;
+        const message = command !== undefined
+          ? `${who} has the command ${JSON.stringify(words)}: ${unsplitCommandProblem(words)}`
+          : `${who} has no command, and the args ${JSON.stringify(words)}: in an image without ENTRYPOINT (or one that runs its arguments), `
+            + `${unsplitCommandProblem(words)} If the image's ENTRYPOINT is a shell with -c, the argument is a script, and this is fine: suppress it, saying so`;
+        report('MS029', o, o.lineOf([...workload.podSpecPath, field, i, command !== undefined ? 'command' : 'args', 0]), message,
+          [], command !== undefined ? 'error' : 'warning');
+      });
+    }
+  }
 }
 
 // --- MS027: one image tag for the release --------------------------------------------------------
