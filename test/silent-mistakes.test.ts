@@ -1,8 +1,8 @@
-import { Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import * as plus28 from 'cdk8s-plus-28';
 import * as plus33 from 'cdk8s-plus-33';
 import * as fc from 'fast-check';
-import { DatabaseMigration, MigratedService, MigrationTool } from '../src';
+import { DatabaseMigration, Delivery, MigratedService, MigrationTool, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
 import { lintText } from './lint/support';
 import { named } from './support/manifests';
 import { quietWarnings, SHOP, shopChart } from './support/shop';
@@ -122,5 +122,86 @@ describe('a command line given as one string', () => {
         expect(lint[0].message).toContain(`Split it into words: ${JSON.stringify([...words, ...args])}`);
       }
     }), { numRuns: 200 });
+  });
+});
+
+describe('an option a factory does not know', () => {
+  test('a misspelt preset option passed through a variable fails when the preset is created, naming the preset, the option and the known ones', () => {
+    // GIVEN Flyway options in a variable, with postDeployLocations misspelt (TypeScript checks no extra keys here)
+    const opts = { locations: ['filesystem:/flyway/sql/expand'], postDeployLocation: ['filesystem:/flyway/sql/contract'] };
+    // WHEN the preset is created THEN it fails, instead of silently dropping the post-deploy Job
+    expect(() => MigrationTool.flyway(opts)).toThrow('MigrationTool.flyway(): option "postDeployLocation" is invalid: it is not an option of '
+      + 'MigrationTool.flyway(), which would ignore it. Did you mean "postDeployLocations"? The options are: locations, postDeployLocations.');
+  });
+
+  test('a key nowhere near a known option gets the list without a guess', () => {
+    expect(() => Delivery.helm({ wait: true } as any))
+      .toThrow(/^Delivery.helm\(\): option "wait" is invalid: it is not an option of Delivery.helm\(\), which would ignore it. The options are: hookWeight, hookDeletePolicy.$/);
+  });
+
+  // What each factory needs before its options.
+  const LEADING_ARGS: { [factory: string]: unknown[] } = { custom: [['./migrate']], fromHttpGet: ['/up'], fromCommand: [['true']] };
+  // The factories that take no options: anything after their arguments is not theirs to check.
+  const WITHOUT_OPTIONS = ['MigrationTool.prisma', 'MigrationTool.django', 'Delivery.flux', 'Delivery.kubectl', 'ServiceStrategy.recreate'];
+  const factories = ([['MigrationTool', MigrationTool], ['Delivery', Delivery], ['MigrationWaiter', MigrationWaiter], ['ServiceProbe', ServiceProbe],
+    ['ServiceStrategy', ServiceStrategy]] as Array<[string, any]>)
+    .flatMap(([className, cls]) => Object.getOwnPropertyNames(cls)
+      .filter((key) => typeof cls[key] === 'function' && !key.startsWith('_'))
+      .map((key) => [`${className}.${key}`, (options: unknown) => cls[key](...(LEADING_ARGS[key] ?? []), options)] as const));
+
+  test('every factory of the public classes is listed here, with options or without', () => {
+    // GIVEN the public factories WHEN counted THEN none has been added without a line in this test
+    expect(factories.map(([name]) => name).sort()).toEqual([
+      'Delivery.argoCd', 'Delivery.flux', 'Delivery.helm', 'Delivery.kubectl',
+      'MigrationTool.alembic', 'MigrationTool.custom', 'MigrationTool.django', 'MigrationTool.flyway', 'MigrationTool.golangMigrate',
+      'MigrationTool.knex', 'MigrationTool.liquibase', 'MigrationTool.prisma', 'MigrationTool.rails', 'MigrationTool.sequelize',
+      'MigrationTool.typeorm', 'MigrationWaiter.k8sWaitFor', 'MigrationWaiter.kubectlWait', 'MigrationWaiter.watch',
+      'ServiceProbe.fromCommand', 'ServiceProbe.fromHttpGet', 'ServiceProbe.fromTcpSocket', 'ServiceStrategy.recreate', 'ServiceStrategy.rollingUpdate',
+    ]);
+  });
+
+  test.each(factories.filter(([name]) => !WITHOUT_OPTIONS.includes(name)))('%s refuses an unknown option, naming itself and the option', (name, create) => {
+    // GIVEN the factory's valid options, and one it does not have
+    expect(() => create({})).not.toThrow();
+    // WHEN it is created with an unknown key THEN it fails, naming the factory and the key
+    expect(() => create({ notAnOption: 1 })).toThrow(`${name}(): option "notAnOption" is invalid: it is not an option of ${name}(), which would ignore it.`);
+  });
+
+  test('gate() refuses an unknown option too, with the one meant', () => {
+    // GIVEN a worker WHEN gated with shareEnvironment misspelt THEN the migration names it and the option meant
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'db', SHOP);
+    const worker = new plus28.Deployment(chart, 'worker');
+    worker.addContainer({ image: migration.releaseImage('registry.example.com/shop') });
+    const options: any = { shareEnviroment: true };
+    expect(() => migration.gate(worker, options)).toThrow('DatabaseMigration "shop/db".gate(): option "shareEnviroment" is invalid: it is not an option of '
+      + 'DatabaseMigration "shop/db".gate(), which would ignore it. Did you mean "shareEnvironment"? The options are: shareEnvironment, allowOtherImageTags.');
+  });
+});
+
+describe('a probe that takes its port from a service without one', () => {
+  test.each([
+    ['readiness', ServiceProbe.fromHttpGet('/up'), 'readiness "ServiceProbe.fromHttpGet(\\"/up\\")" is invalid', 'ServiceProbe.fromHttpGet("/up", { port: 3000 })'],
+    ['liveness', ServiceProbe.fromTcpSocket(), 'liveness "ServiceProbe.fromTcpSocket()" is invalid', 'ServiceProbe.fromTcpSocket({ port: 3000 })'],
+    ['startup', ServiceProbe.fromHttpGet('/healthz', { periodSeconds: Duration.seconds(5) }), 'startup "ServiceProbe.fromHttpGet(\\"/healthz\\")" is invalid',
+      'ServiceProbe.fromHttpGet("/healthz", { port: 3000 })'],
+  ])('%s is refused: it would probe port 80, where nothing listens', (prop, probe, named_, fix) => {
+    // GIVEN a service without a port, and a probe without one WHEN the service is created THEN it is refused, with both fixes
+    const create = () => new MigratedService(shopChart(), 'web', { ...SHOP, [prop]: probe });
+    expect(create).toThrow(`MigratedService "shop/web": ${named_}: the probe names no port and the service has none (no \`port\` prop), so cdk8s-plus would probe port 80`);
+    expect(create).toThrow(`Give the service its port (port: 3000), or the probe one (${fix}).`);
+  });
+
+  test('a probe with a port, a service with a port, and a command probe are accepted and probe the right port', () => {
+    // GIVEN each way of naming the port WHEN the services are synthesized THEN the probes reach the port the app listens on
+    const chart = shopChart();
+    new MigratedService(chart, 'a', { ...SHOP, readiness: ServiceProbe.fromHttpGet('/up', { port: 8080 }) });
+    new MigratedService(chart, 'b', { ...SHOP, port: 3000, readiness: ServiceProbe.fromHttpGet('/up'), liveness: ServiceProbe.fromTcpSocket() });
+    new MigratedService(chart, 'c', { ...SHOP, liveness: ServiceProbe.fromCommand(['cat', '/tmp/healthy']) });
+    const manifests = Testing.synth(chart);
+    expect(named(manifests, 'Deployment', 'a').spec.template.spec.containers[0].readinessProbe.httpGet.port).toBe(8080);
+    const b = named(manifests, 'Deployment', 'b').spec.template.spec.containers[0];
+    expect([b.readinessProbe.httpGet.port, b.livenessProbe.tcpSocket.port]).toEqual([3000, 3000]);
+    expect(named(manifests, 'Deployment', 'c').spec.template.spec.containers[0].livenessProbe.exec.command).toEqual(['cat', '/tmp/healthy']);
   });
 });

@@ -9,6 +9,7 @@ import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
+import { OptionNames, refuseUnknownOptions } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -250,6 +251,7 @@ export class DatabaseMigration extends Construct {
    * capacity while new pods wait.
    */
   public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
+    refuseUnknownOptions(`${this.owner}.gate()`, options, GATE_OPTIONS);
     const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
     if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
@@ -367,6 +369,9 @@ export class DatabaseMigration extends Construct {
     }
   }
 }
+
+// An option gate() does not know is refused, not ignored.
+const GATE_OPTIONS: OptionNames<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };
 
 /**
  * A ServiceAccount of the migration's namespace as a RoleBinding subject. The namespace is written

@@ -514,6 +514,9 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
   }
+  props.readiness?._validatePort(owner, 'readiness', props.port);
+  props.liveness?._validatePort(owner, 'liveness', props.port);
+  props.startup?._validatePort(owner, 'startup', props.port);
   if (props.progressDeadline !== undefined) {
     validatePositiveDuration(owner, 'progressDeadline', props.progressDeadline);
   }
