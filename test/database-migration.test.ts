@@ -262,7 +262,7 @@ describe('objects that would overwrite each other on apply', () => {
     new MigratedService(chart, 'a', { ...MINIMAL, name: 'shop' });
     new MigratedService(chart, 'b', { ...MINIMAL, name: 'shop' });
     // THEN synthesis fails and names both construct paths
-    expect(() => Testing.synth(chart)).toThrow(/the Deployment "shop" \(shop\/a\/Deployment\/Resource\) has the same kind, name and namespace "shop" as "shop\/b\/Deployment\/Resource"/);
+    expect(() => Testing.synth(chart)).toThrow(/\[shop\/a\] MigratedService "shop\/a" and MigratedService "shop\/b" share the name "shop" in namespace "shop": \d+ of their objects .*the Deployment "shop"/);
   });
 
   test('a user object with the name of one of the migration\'s objects is refused too, in any chart of the App', () => {

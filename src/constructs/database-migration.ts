@@ -194,7 +194,7 @@ export class DatabaseMigration extends Construct {
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: readerName, labels }, role: this.role });
     this.roleBinding.node.addDependency(this.role);
 
-    refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject), { baseName: this.name });
     this.imageTag = props.imageTag;
     this.release = {
       imageTag: props.imageTag,
@@ -346,10 +346,11 @@ export class DatabaseMigration extends Construct {
       // Only the gated pods, which set it themselves, get a token.
       automountToken: false,
     });
-    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)],
-      `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
+    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)], {
+      fix: `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
       + 'Give the workload the account it should run as before gating it (cdk8s-plus: the serviceAccount prop; '
-      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.');
+      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.',
+    });
     return serviceAccount;
   }
 

@@ -385,7 +385,9 @@ export class MigratedService extends Construct {
     this.service = props.port !== undefined ? this.createService(props.port, labels, selector) : undefined;
     this.deploymentVariablesConfigMap = props.deploymentVariables ? this.createDeploymentVariables(props.imageTag, labels) : undefined;
     const ownObjects = [this.deployment, this.serviceAccount, this.service, this.deploymentVariablesConfigMap];
-    refuseDuplicateObjects(owner, this, ownObjects.flatMap((resource) => resource !== undefined ? [ApiObject.of(resource)] : []));
+    refuseDuplicateObjects(owner, this, ownObjects.flatMap((resource) => resource !== undefined ? [ApiObject.of(resource)] : []), {
+      baseName: this.name,
+    });
   }
 
   /**
