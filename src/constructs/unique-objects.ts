@@ -51,15 +51,19 @@ export function refuseDuplicateObjects(owner: string, scope: Construct, objects:
   const app = App.of(scope);
   let registry = registries.get(app);
   if (registry === undefined) {
-    registry = { owned: [], reporting: new Set() };
-    registries.set(app, registry);
+    const created: AppRegistry = { owned: [], reporting: new Set() };
+    registry = created;
+    registries.set(app, created);
+    // cdk8s validates the App first, then every construct below it: the App's validation computes
+    // the clashes once per pass, and each construct's reads its own.
+    app.node.addValidation({ validate: () => (errorsOf(app, created), []) });
   }
   const appRegistry = registry;
   const ownerPath = scope.node.path;
   registry.owned.push(...objects.map((apiObject) => ({ owner, ownerPath, apiObject, fix: options.fix, baseName: options.baseName })));
   if (!registry.reporting.has(scope)) {
     registry.reporting.add(scope);
-    scope.node.addValidation({ validate: () => errorsOf(app, appRegistry).get(scope.node.path) ?? [] });
+    scope.node.addValidation({ validate: () => (appRegistry.checked?.errors ?? errorsOf(app, appRegistry)).get(scope.node.path) ?? [] });
   }
 }
 
