@@ -151,7 +151,8 @@ describe('gating every workload kind', () => {
 
   test('workloads that can lose capacity while they wait are warned about, and their strategy is left alone', () => {
     const warnings = migration.warnings.join('\n');
-    expect(warnings).toMatch(/Deployment "shop\/web": maxUnavailable is "25%"/);
+    // cdk8s-plus's 25% at its 2 replicas rounds down to no pod: as lint says (info), not a warning
+    expect(warnings).not.toMatch(/Deployment "shop\/web": maxUnavailable/);
     expect(warnings).toMatch(/Deployment "shop\/web": progressDeadlineSeconds \(600\) is not longer than the migration timeout/);
     expect(warnings).toMatch(/StatefulSet "shop\/search": a StatefulSet replaces its pods in place/);
     expect(warnings).toMatch(/DaemonSet "shop\/agent": maxUnavailable/);
