@@ -249,6 +249,9 @@ export class DatabaseMigration extends Construct {
    *
    * The workload's rollout strategy is left as it is; a warning says when it can lose serving
    * capacity while new pods wait.
+   *
+   * It may be called before the workload's containers are added: what it adds to the pod, and the
+   * checks of the containers, happen when the workload is written out.
    */
   public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
     refuseUnknownOptions(`${this.owner}.gate()`, options, GATE_OPTIONS);
