@@ -151,7 +151,8 @@ describe('gating every workload kind', () => {
 
   test('workloads that can lose capacity while they wait are warned about, and their strategy is left alone', () => {
     const warnings = migration.warnings.join('\n');
-    expect(warnings).toMatch(/Deployment "shop\/web": maxUnavailable is "25%"/);
+    // cdk8s-plus's 25% at its 2 replicas rounds down to no pod: as lint says (info), not a warning
+    expect(warnings).not.toMatch(/Deployment "shop\/web": maxUnavailable/);
     expect(warnings).toMatch(/Deployment "shop\/web": progressDeadlineSeconds \(600\) is not longer than the migration timeout/);
     expect(warnings).toMatch(/StatefulSet "shop\/search": a StatefulSet replaces its pods in place/);
     expect(warnings).toMatch(/DaemonSet "shop\/agent": maxUnavailable/);
@@ -262,7 +263,7 @@ describe('objects that would overwrite each other on apply', () => {
     new MigratedService(chart, 'a', { ...MINIMAL, name: 'shop' });
     new MigratedService(chart, 'b', { ...MINIMAL, name: 'shop' });
     // THEN synthesis fails and names both construct paths
-    expect(() => Testing.synth(chart)).toThrow(/the Deployment "shop" \(shop\/a\/Deployment\/Resource\) has the same kind, name and namespace "shop" as "shop\/b\/Deployment\/Resource"/);
+    expect(() => Testing.synth(chart)).toThrow(/\[shop\/a\] MigratedService "shop\/a" and MigratedService "shop\/b" share the name "shop" in namespace "shop": \d+ of their objects .*the Deployment "shop"/);
   });
 
   test('a user object with the name of one of the migration\'s objects is refused too, in any chart of the App', () => {

@@ -506,7 +506,7 @@ describe('the service\'s writable paths, strategy and deadline', () => {
     try {
       const { service, manifests } = synthesize({ ...MINIMAL, strategy: ServiceStrategy.recreate() });
       expect(oneOfKind(manifests, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
-      expect(service.warnings).toEqual([expect.stringMatching(/strategy Recreate stops every pod of the previous release/)]);
+      expect(service.warnings).toEqual([expect.stringMatching(/Deployment "test\/myapp\/Deployment": strategy Recreate: every old pod stops while the new ones wait for the migration\. Set maxUnavailable: 0/)]);
     } finally {
       warn.mockRestore();
     }

@@ -9,6 +9,7 @@ import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
+import { OptionNames, refuseUnknownOptions } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -193,7 +194,7 @@ export class DatabaseMigration extends Construct {
     this.roleBinding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: readerName, labels }, role: this.role });
     this.roleBinding.node.addDependency(this.role);
 
-    refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject));
+    refuseDuplicateObjects(this.owner, this, this.node.findAll().filter(ApiObject.isApiObject), { baseName: this.name });
     this.imageTag = props.imageTag;
     this.release = {
       imageTag: props.imageTag,
@@ -248,8 +249,12 @@ export class DatabaseMigration extends Construct {
    *
    * The workload's rollout strategy is left as it is; a warning says when it can lose serving
    * capacity while new pods wait.
+   *
+   * It may be called before the workload's containers are added: what it adds to the pod, and the
+   * checks of the containers, happen when the workload is written out.
    */
   public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
+    refuseUnknownOptions(`${this.owner}.gate()`, options, GATE_OPTIONS);
     const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
     if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
@@ -344,10 +349,11 @@ export class DatabaseMigration extends Construct {
       // Only the gated pods, which set it themselves, get a token.
       automountToken: false,
     });
-    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)],
-      `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
+    refuseDuplicateObjects(this.owner, this, [ApiObject.of(serviceAccount)], {
+      fix: `gate() created the ServiceAccount "${workloadName}" for the workload "${workloadPath}", which had none of its own. `
       + 'Give the workload the account it should run as before gating it (cdk8s-plus: the serviceAccount prop; '
-      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.');
+      + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.',
+    });
     return serviceAccount;
   }
 
@@ -367,6 +373,9 @@ export class DatabaseMigration extends Construct {
     }
   }
 }
+
+// An option gate() does not know is refused, not ignored.
+const GATE_OPTIONS: OptionNames<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };
 
 /**
  * A ServiceAccount of the migration's namespace as a RoleBinding subject. The namespace is written

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { OptionNames, refuseUnknownOptions } from './options';
 import { invalidProp, validateInteger } from './validation';
 
 /**
@@ -108,6 +109,7 @@ export class Delivery {
    * sync, so pods started later still find it. A post-deploy migration is a `PostSync` hook.
    */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
+    refuseUnknownOptions('Delivery.argoCd()', options, ARGO_CD_OPTIONS);
     validateHookOptions('Delivery.argoCd()', 'syncWave', options.syncWave, 'a sync-wave',
       options.hookDeletePolicy, ArgoCdHookDeletePolicy.HOOK_SUCCEEDED, ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION);
     const hook = (phase: string) => ({
@@ -132,6 +134,7 @@ export class Delivery {
    * of lower weight).
    */
   public static helm(options: HelmDeliveryOptions = {}): Delivery {
+    refuseUnknownOptions('Delivery.helm()', options, HELM_OPTIONS);
     validateHookOptions('Delivery.helm()', 'hookWeight', options.hookWeight, 'a hook weight',
       options.hookDeletePolicy, HelmHookDeletePolicy.HOOK_SUCCEEDED, HelmHookDeletePolicy.BEFORE_HOOK_CREATION);
     const hook = (phases: string) => ({
@@ -257,6 +260,10 @@ export class Delivery {
  * Checks what both hook engines share: the hook's order is a whole number (negative runs earlier),
  * and the delete policy keeps the Job after it succeeds, because the new pods' waiter still needs it.
  */
+// Each engine's options, by name: an option an engine does not know is refused, not ignored.
+const ARGO_CD_OPTIONS: OptionNames<ArgoCdDeliveryOptions> = { syncWave: true, hookDeletePolicy: true };
+const HELM_OPTIONS: OptionNames<HelmDeliveryOptions> = { hookWeight: true, hookDeletePolicy: true };
+
 function validateHookOptions(
   owner: string, orderProp: string, order: number | undefined, orderMeaning: string,
   policy: string | undefined, deletesOnSuccess: string, keepsUntilNextRelease: string,

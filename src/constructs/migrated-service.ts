@@ -14,7 +14,7 @@ import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateResources, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 import { derivedName, LONGEST_NAME_SUFFIX } from '../shared/names';
 
@@ -385,7 +385,9 @@ export class MigratedService extends Construct {
     this.service = props.port !== undefined ? this.createService(props.port, labels, selector) : undefined;
     this.deploymentVariablesConfigMap = props.deploymentVariables ? this.createDeploymentVariables(props.imageTag, labels) : undefined;
     const ownObjects = [this.deployment, this.serviceAccount, this.service, this.deploymentVariablesConfigMap];
-    refuseDuplicateObjects(owner, this, ownObjects.flatMap((resource) => resource !== undefined ? [ApiObject.of(resource)] : []));
+    refuseDuplicateObjects(owner, this, ownObjects.flatMap((resource) => resource !== undefined ? [ApiObject.of(resource)] : []), {
+      baseName: this.name,
+    });
   }
 
   /**
@@ -508,9 +510,15 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
       throw invalidProp(owner, prop, list, `${prop} is a list of strings${prop === 'command' ? ', starting with the executable' : ''}; leave it unset to use the image's ${prop === 'command' ? 'ENTRYPOINT' : 'CMD'}.`);
     }
   }
+  if (props.command !== undefined) {
+    validateProgram(owner, 'command', props.command);
+  }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
   }
+  props.readiness?._validatePort(owner, 'readiness', props.port);
+  props.liveness?._validatePort(owner, 'liveness', props.port);
+  props.startup?._validatePort(owner, 'startup', props.port);
   if (props.progressDeadline !== undefined) {
     validatePositiveDuration(owner, 'progressDeadline', props.progressDeadline);
   }

@@ -1,3 +1,4 @@
+import { OptionNames, refuseUnknownOptions } from './options';
 import { invalidProp, validateAbsolutePath, validateCommand, validateWritablePaths } from './validation';
 
 /**
@@ -248,6 +249,23 @@ const PYTHON_ENV = { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
 // The JVM writes hsperfdata to /tmp; tools write caches under $HOME.
 const JVM_ENV = { HOME: '/tmp' };
 
+// Each preset's options, by name: an option a preset does not know is refused, not ignored.
+const ALEMBIC_OPTIONS: OptionNames<AlembicOptions> = { preDeployBranch: true, postDeployBranch: true };
+const LIQUIBASE_OPTIONS: OptionNames<LiquibaseOptions> = { postDeployLabel: true };
+const FLYWAY_OPTIONS: OptionNames<FlywayOptions> = { locations: true, postDeployLocations: true };
+const GOLANG_MIGRATE_OPTIONS: OptionNames<GolangMigrateOptions> = {
+  path: true, databaseUrlEnv: true, postDeployPath: true, postDeployDatabaseUrlEnv: true,
+};
+const RAILS_OPTIONS: OptionNames<RailsOptions> = { appRoot: true, skipPostDeployMigrationsEnv: true };
+const KNEX_OPTIONS: OptionNames<KnexOptions> = {
+  migrationsDirectory: true, postDeployMigrationsDirectory: true, postDeployMigrationsTableName: true,
+};
+const TYPEORM_OPTIONS: OptionNames<TypeOrmOptions> = { dataSource: true, postDeployDataSource: true };
+const SEQUELIZE_OPTIONS: OptionNames<SequelizeOptions> = { migrationsPath: true, postDeployMigrationsPath: true };
+const CUSTOM_OPTIONS: OptionNames<MigrationToolOptions> = {
+  env: true, writablePaths: true, appWritablePaths: true, postDeployCommand: true, postDeployEnv: true,
+};
+
 /**
  * A migration tool: the command that applies pending migrations at deploy time, with the
  * environment and writable paths it needs under a read-only root filesystem.
@@ -276,6 +294,7 @@ export class MigrationTool {
    */
   public static alembic(options: AlembicOptions = {}): MigrationTool {
     const owner = 'MigrationTool.alembic()';
+    refuseUnknownOptions(owner, options, ALEMBIC_OPTIONS);
     const { preDeployBranch, postDeployBranch } = options;
     if (preDeployBranch === undefined && postDeployBranch === undefined) {
       return new MigrationTool('alembic', ['alembic', 'upgrade', 'head'], { env: PYTHON_ENV });
@@ -297,6 +316,7 @@ export class MigrationTool {
    * `liquibase update --label-filter=<label>` (Liquibase 4.16 or later).
    */
   public static liquibase(options: LiquibaseOptions = {}): MigrationTool {
+    refuseUnknownOptions('MigrationTool.liquibase()', options, LIQUIBASE_OPTIONS);
     const label = options.postDeployLabel;
     if (label === undefined) {
       return new MigrationTool('liquibase', ['liquibase', 'update'], { env: JVM_ENV });
@@ -318,6 +338,7 @@ export class MigrationTool {
    */
   public static flyway(options: FlywayOptions = {}): MigrationTool {
     const owner = 'MigrationTool.flyway()';
+    refuseUnknownOptions(owner, options, FLYWAY_OPTIONS);
     const { locations, postDeployLocations } = options;
     if (locations === undefined && postDeployLocations === undefined) {
       return new MigrationTool('flyway', ['flyway', 'migrate'], { env: JVM_ENV });
@@ -352,6 +373,7 @@ export class MigrationTool {
    */
   public static golangMigrate(options: GolangMigrateOptions = {}): MigrationTool {
     const owner = 'MigrationTool.golangMigrate()';
+    refuseUnknownOptions(owner, options, GOLANG_MIGRATE_OPTIONS);
     const databaseUrlEnv = options.databaseUrlEnv ?? 'DATABASE_URL';
     validateEnvName(owner, 'databaseUrlEnv', databaseUrlEnv);
     const path = options.path ?? '/migrations';
@@ -395,6 +417,7 @@ export class MigrationTool {
    */
   public static rails(options: RailsOptions = {}): MigrationTool {
     const owner = 'MigrationTool.rails()';
+    refuseUnknownOptions(owner, options, RAILS_OPTIONS);
     const appRoot = (options.appRoot ?? '/rails').replace(/\/+$/, '');
     validateAbsolutePath(owner, 'appRoot', appRoot);
     const command = ['bundle', 'exec', 'rails', 'db:migrate'];
@@ -424,6 +447,7 @@ export class MigrationTool {
    */
   public static knex(options: KnexOptions = {}): MigrationTool {
     const owner = 'MigrationTool.knex()';
+    refuseUnknownOptions(owner, options, KNEX_OPTIONS);
     const { migrationsDirectory, postDeployMigrationsDirectory, postDeployMigrationsTableName } = options;
     const command = ['npx', 'knex', 'migrate:latest'];
     if (migrationsDirectory !== undefined) {
@@ -460,6 +484,7 @@ export class MigrationTool {
    */
   public static typeorm(options: TypeOrmOptions = {}): MigrationTool {
     const owner = 'MigrationTool.typeorm()';
+    refuseUnknownOptions(owner, options, TYPEORM_OPTIONS);
     const dataSource = options.dataSource ?? 'dist/data-source.js';
     validateDataSource(owner, 'dataSource', dataSource);
     const command = ['npx', 'typeorm', 'migration:run', '-d', dataSource];
@@ -481,6 +506,7 @@ export class MigrationTool {
    */
   public static sequelize(options: SequelizeOptions = {}): MigrationTool {
     const owner = 'MigrationTool.sequelize()';
+    refuseUnknownOptions(owner, options, SEQUELIZE_OPTIONS);
     const { migrationsPath, postDeployMigrationsPath } = options;
     const command = ['npx', 'sequelize-cli', 'db:migrate'];
     if (migrationsPath !== undefined) {
@@ -506,6 +532,7 @@ export class MigrationTool {
    */
   public static custom(command: string[], options: MigrationToolOptions = {}): MigrationTool {
     validateCommand('MigrationTool.custom()', 'command', command);
+    refuseUnknownOptions('MigrationTool.custom()', options, CUSTOM_OPTIONS);
     return new MigrationTool('custom', command, options);
   }
 

@@ -1,4 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
+import { OptionNames, refuseUnknownOptions } from './options';
+
+// An option cdk8s-plus does not know is refused, not ignored.
+const ROLLING_UPDATE_OPTIONS: OptionNames<kplus.DeploymentStrategyRollingUpdateOptions> = { maxSurge: true, maxUnavailable: true };
 
 /**
  * How the service's Deployment replaces its pods. It takes the same options as cdk8s-plus's
@@ -23,6 +27,7 @@ export class ServiceStrategy {
    * the migration, and a serving pod should never be taken down for one of them.
    */
   public static rollingUpdate(options: kplus.DeploymentStrategyRollingUpdateOptions = {}): ServiceStrategy {
+    refuseUnknownOptions('ServiceStrategy.rollingUpdate()', options, ROLLING_UPDATE_OPTIONS);
     return new ServiceStrategy(() => kplus.DeploymentStrategy.rollingUpdate({ ...options }));
   }
 

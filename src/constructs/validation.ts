@@ -1,5 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
 import { isDnsSubdomain, isLabelValue } from '../shared/names';
 import { identifiesRelease } from '../shared/release-tag';
 
@@ -127,6 +128,14 @@ export function validateCommand(owner: string, prop: string, command: string[]):
   if (!Array.isArray(command) || command.length === 0 || typeof command[0] !== 'string' || command[0].trim().length === 0) {
     throw invalidProp(owner, prop, command,
       'the migration command is a non-empty list whose first element is the executable, e.g. ["npx", "prisma", "migrate", "deploy"].');
+  }
+  validateProgram(owner, prop, command);
+}
+
+/** Throws when the first element of a container's `command` holds whitespace: Kubernetes runs it without a shell. */
+export function validateProgram(owner: string, prop: string, command: string[]): void {
+  if (isUnsplitCommandLine(command[0])) {
+    throw invalidProp(owner, prop, command, unsplitCommandProblem(command));
   }
 }
 

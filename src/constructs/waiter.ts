@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { OptionNames, refuseUnknownOptions } from './options';
 import { validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
 import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
 
@@ -149,6 +150,7 @@ export class MigrationWaiter {
    * numeric non-root user 1000.
    */
   public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
+    refuseUnknownOptions('MigrationWaiter.watch()', options, WATCH_OPTIONS);
     validateWaiterOptions('MigrationWaiter.watch()', options);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
@@ -183,6 +185,7 @@ export class MigrationWaiter {
    */
   public static k8sWaitFor(options: K8sWaitForOptions = {}): MigrationWaiter {
     const owner = 'MigrationWaiter.k8sWaitFor()';
+    refuseUnknownOptions(owner, options, K8S_WAIT_FOR_OPTIONS);
     validateWaiterOptions(owner, options);
     return new MigrationWaiter((jobName) => ({
       image: options.image ?? 'groundnuty/k8s-wait-for:no-root-v2.0',
@@ -223,6 +226,7 @@ export class MigrationWaiter {
    */
   public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
     const owner = 'MigrationWaiter.kubectlWait()';
+    refuseUnknownOptions(owner, options, KUBECTL_WAIT_OPTIONS);
     validateWaiterOptions(owner, options);
     const timeout = options.timeout ?? Duration.hours(1);
     validatePositiveDuration(owner, 'timeout', timeout);
@@ -287,6 +291,11 @@ const EITHER_OUTCOME = '{.status.conditions[?(@.type<"FailureTarget")].status}';
 // April 2028 and Alpine 3.22 supported until May 2027. Its `node` user is UID 1000.
 const WATCH_WAITER_IMAGE = 'node:24.11.0-alpine3.22';
 const WATCH_WAITER_USER = 1000;
+
+// Each waiter's options, by name: an option a waiter does not know is refused, not ignored.
+const K8S_WAIT_FOR_OPTIONS: OptionNames<K8sWaitForOptions> = { image: true, user: true, resources: true };
+const WATCH_OPTIONS: OptionNames<WatchWaiterOptions> = { ...K8S_WAIT_FOR_OPTIONS, programConfigMapName: true };
+const KUBECTL_WAIT_OPTIONS: OptionNames<KubectlWaitOptions> = { ...K8S_WAIT_FOR_OPTIONS, timeout: true };
 
 function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
   if (options.image !== undefined) {

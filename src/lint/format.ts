@@ -1,3 +1,5 @@
+import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { LintResult, SuppressedFinding } from './lint';
 import { InputError, STDIN } from './load';
 import { Finding, README_URL, ruleHelpUri, RULES, Severity } from './rules';
@@ -54,16 +56,30 @@ export function formatJson(result: LintResult, version: string, errors: readonly
 
 const SARIF_LEVEL: { readonly [s in Severity]: string } = { error: 'error', warning: 'warning', info: 'note' };
 
-/** A file path as a SARIF URI reference, relative paths kept relative (code scanning resolves them against the checkout). */
-function artifactUri(file: string): string {
+/** The base that relative artifact URIs are resolved against: the directory lint ran in (the checkout, in CI). */
+const SOURCE_ROOT = '%SRCROOT%';
+
+/**
+ * Where a file is, as a SARIF artifact location: a path relative to `%SRCROOT%` (the directory lint
+ * ran in, given in the log's `originalUriBaseIds`) for a file under it, as GitHub code scanning
+ * expects, and an absolute `file://` URI for a file outside it. An absolute path is never written
+ * as it is: a SARIF URI is a URI, and viewers resolve a bare `/home/...` against their own base.
+ */
+function artifactLocation(file: string, base: string): { uri: string; uriBaseId?: string } {
   if (file === STDIN) {
-    return 'stdin';
+    return { uri: 'stdin' };
   }
-  return encodeURI(file.replace(/\\/g, '/')).replace(/[?#]/g, encodeURIComponent);
+  const absolute = path.resolve(base, file);
+  const relative = path.relative(base, absolute);
+  if (relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)) {
+    const uri = encodeURI(relative.split(path.sep).join('/')).replace(/[?#]/g, encodeURIComponent);
+    return { uri, uriBaseId: SOURCE_ROOT };
+  }
+  return { uri: pathToFileURL(absolute).href };
 }
 
 /** SARIF 2.1.0, for code-scanning UIs. Suppressed findings are kept, marked as suppressed. */
-export function formatSarif(result: LintResult, version: string, errors: readonly InputError[] = []): string {
+export function formatSarif(result: LintResult, version: string, errors: readonly InputError[] = [], base: string = process.cwd()): string {
   const ruleIndex = new Map(RULES.map((rule, i) => [rule.id, i]));
   const toResult = (f: Finding, suppression?: SuppressedFinding) => ({
     ruleId: f.rule.id,
@@ -71,7 +87,7 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
     level: SARIF_LEVEL[f.severity],
     message: { text: `${f.message} (fix: ${f.rule.fix})` },
     locations: [{
-      physicalLocation: { artifactLocation: { uri: artifactUri(f.object.source.file) }, region: { startLine: f.line } },
+      physicalLocation: { artifactLocation: artifactLocation(f.object.source.file, base), region: { startLine: f.line } },
       logicalLocations: [{
         name: f.object.name,
         fullyQualifiedName: `${f.object.kind}/${f.object.namespace !== undefined ? `${f.object.namespace}/` : ''}${f.object.name}`,
@@ -101,6 +117,8 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
           })),
         },
       },
+      // A directory's URI ends with "/", or the relative paths would resolve against its parent.
+      originalUriBaseIds: { [SOURCE_ROOT]: { uri: `${pathToFileURL(base).href.replace(/\/?$/, '/')}` } },
       results: [...result.findings.map((f) => toResult(f)), ...result.suppressed.map((s) => toResult(s, s))],
       ...(errors.length > 0 ? {
         invocations: [{
@@ -110,7 +128,7 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
             message: { text: e.detail },
             locations: [{
               physicalLocation: {
-                artifactLocation: { uri: artifactUri(e.file) },
+                artifactLocation: artifactLocation(e.file, base),
                 ...(e.line !== undefined ? { region: { startLine: e.line } } : {}),
               },
             }],

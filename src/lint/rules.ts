@@ -16,8 +16,10 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
+import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
 import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
 import { identifiesRelease } from '../shared/release-tag';
+import { num, rolloutCapacity } from '../shared/rollout-capacity';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -147,6 +149,9 @@ export const RULES: readonly Rule[] = [
   r('MS028', 'wait-target-unresolved', 'info',
     'lint cannot tell which Job an init container waits for: its target is an expression the input does not resolve (`$1`, the output of a `$(...)`, a variable set elsewhere).',
     'name the Job literally in the waiter\'s arguments or env (e.g. JOB=myapp-migration-<tag>), so that lint, and a reader, can check it'),
+  r('MS029', 'unsplit-command', 'error',
+    'A container\'s program is a whole command line (`command: ["bundle exec rails db:migrate"]`): Kubernetes runs it without a shell, as one executable named with the spaces, which does not exist (warning for the first of `args` without `command`).',
+    'split it into words (["bundle", "exec", "rails", "db:migrate"]), or run it through a shell (["sh", "-c", "bundle exec rails db:migrate"])'),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -166,15 +171,6 @@ export function isVersionedName(name: string): boolean {
     return true;
   }
   return identifiesRelease(name.split(/[-.]/).slice(1).join('-'));
-}
-
-function num(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function isZero(value: unknown): boolean {
-  return value === 0 || value === '0' || value === '0%';
 }
 
 function accountOf(workload: Workload): Account {
@@ -210,6 +206,7 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkWaitingWorkloads(m, report);
   checkDatabasePolls(m, report);
   checkReleaseTags(m, report);
+  checkPrograms(m, report);
   for (const object of objects) {
     for (const duplicate of object.duplicateKeys ?? []) {
       report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
@@ -656,98 +653,56 @@ function toStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(text) : [];
 }
 
-/** An IntOrString of a rolling update against a replica count: percentages of maxUnavailable round down, of maxSurge up. */
-function resolveIntOrPercent(value: unknown, replicas: number, roundUp: boolean): number | undefined {
-  const t = text(value).trim();
-  const percent = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (percent) {
-    const exact = (replicas * Number(percent[1])) / 100;
-    return roundUp ? Math.ceil(exact) : Math.floor(exact);
-  }
-  return num(value);
-}
-
-/** How many old pods a stuck rollout stops at `replicas` (the controller makes it 1 when both resolve to 0). */
-function podsStopped(maxUnavailable: unknown, maxSurge: unknown, replicas: number): number | undefined {
-  const unavailable = resolveIntOrPercent(maxUnavailable ?? '25%', replicas, false);
-  const surge = resolveIntOrPercent(maxSurge ?? '25%', replicas, true);
-  if (unavailable === undefined || surge === undefined) {
-    return undefined;
-  }
-  return Math.min(replicas, unavailable === 0 && surge === 0 ? 1 : unavailable);
-}
-
 /** The HorizontalPodAutoscalers that scale a workload. */
 function autoscalersOf(m: Manifests, o: K8sObject): K8sObject[] {
   return m.objects.filter((h) => h.kind === 'HorizontalPodAutoscaler' && sameNamespace(h.namespace, o.namespace)
     && text(h.raw?.spec?.scaleTargetRef?.kind) === o.kind && text(h.raw?.spec?.scaleTargetRef?.name) === o.name);
 }
 
+/** MS015, judged by the same code as the constructs' warning (src/shared/rollout-capacity.ts), with the workload's autoscaler. */
 function checkWaitingWorkloads(m: Manifests, report: Report): void {
   const waiting = [...new Set(m.waiters.filter((w) => m.jobsOf(w).length > 0).map((w) => w.workload))];
   for (const workload of waiting) {
     const o = workload.object;
-    const spec = o.raw.spec ?? {};
-    if (o.kind === 'Deployment') {
-      const strategy = spec.strategy ?? {};
-      if (strategy.type === 'Recreate') {
-        report('MS015', o, o.lineOf(['spec', 'strategy', 'type']),
-          `${describe(o)} uses the Recreate strategy: every old pod stops while the new ones wait for the migration`);
-        continue;
-      }
-      checkDeploymentCapacity(m, o, strategy.rollingUpdate ?? {}, report);
-    } else if (o.kind === 'DaemonSet') {
-      const strategy = spec.updateStrategy ?? {};
-      if (strategy.type !== 'OnDelete' && !isZero(strategy.rollingUpdate?.maxUnavailable)) {
-        const value = strategy.rollingUpdate?.maxUnavailable;
-        report('MS015', o, o.lineOf(['spec', 'updateStrategy']),
-          `${describe(o)} has maxUnavailable ${value === undefined ? '1 (the default)' : text(value)}: old pods stop while new ones wait for the migration`);
-      }
+    const hpa = o.kind === 'Deployment' ? autoscalersOf(m, o)[0] : undefined;
+    const verdict = rolloutCapacity(o.kind, o.raw.spec ?? {}, hpa && {
+      description: describe(hpa), minReplicas: num(hpa.raw?.spec?.minReplicas), maxReplicas: num(hpa.raw?.spec?.maxReplicas),
+    });
+    if (verdict !== undefined) {
+      report('MS015', o, o.lineOf([...verdict.field]), `${describe(o)} has ${verdict.finding}`, hpa ? [hpa] : [], verdict.severity);
     }
   }
 }
 
-function checkDeploymentCapacity(m: Manifests, o: K8sObject, rollingUpdate: any, report: Report): void {
-  const { maxUnavailable, maxSurge } = rollingUpdate;
-  if (isZero(maxUnavailable) && !isZero(maxSurge ?? '25%')) {
-    return;
-  }
-  const hpa = autoscalersOf(m, o)[0];
-  const replicas = num(o.raw.spec?.replicas) ?? num(hpa?.raw?.spec?.minReplicas) ?? 1;
-  const stopped = podsStopped(maxUnavailable, maxSurge, replicas);
-  if (stopped === undefined) {
-    return;
-  }
-  // The smallest replica count at which a stuck rollout stops an old pod.
-  let from: number | undefined;
-  for (let n = 1; n <= 1000; n++) {
-    if ((podsStopped(maxUnavailable, maxSurge, n) ?? 0) > 0) {
-      from = n;
-      break;
+// --- MS029: the program is one executable's name ----------------------------------------------------
+
+/**
+ * MS029: a container whose program holds whitespace. With `command`, its first element is the
+ * program. Without it, `args` go to the image's ENTRYPOINT, which lint cannot see: when the image
+ * has none, the first of `args` is the program; when it is a shell with `-c`, that argument is a
+ * script and may hold spaces. So the first of `args` is reported at warning, the command at error.
+ */
+function checkPrograms(m: Manifests, report: Report): void {
+  for (const workload of m.workloads) {
+    const o = workload.object;
+    for (const field of ['initContainers', 'containers'] as const) {
+      containersOf(workload.podSpec, field).forEach((c, i) => {
+        const command = Array.isArray(c.command) && c.command.length > 0 ? c.command : undefined;
+        const list = command ?? (Array.isArray(c.args) ? c.args : []);
+        if (!isUnsplitCommandLine(list[0])) {
+          return;
+        }
+        const words = list.map(text);
+        const who = `${describe(o)} (container ${text(c.name)})`;
+        const message = command !== undefined
+          ? `${who} has the command ${JSON.stringify(words)}: ${unsplitCommandProblem(words)}`
+          : `${who} has no command, and the args ${JSON.stringify(words)}: in an image without ENTRYPOINT (or one that runs its arguments), `
+            + `${unsplitCommandProblem(words)} If the image's ENTRYPOINT is a shell with -c, the argument is a script, and this is fine: suppress it, saying so`;
+        report('MS029', o, o.lineOf([...workload.podSpecPath, field, i, command !== undefined ? 'command' : 'args', 0]), message,
+          [], command !== undefined ? 'error' : 'warning');
+      });
     }
   }
-  const maxReplicas = num(hpa?.raw?.spec?.maxReplicas);
-  const stoppedAtMax = maxReplicas !== undefined ? podsStopped(maxUnavailable, maxSurge, maxReplicas) ?? 0 : 0;
-  const setting = `maxUnavailable ${maxUnavailable === undefined ? '25% (the default)' : text(maxUnavailable)}`
-    + `${maxSurge === undefined ? '' : ` and maxSurge ${text(maxSurge)}`}`;
-  const rounding = /%/.test(text(maxUnavailable ?? '25%')) ? ' (a percentage of maxUnavailable rounds down)' : '';
-  if (stopped === 0 && stoppedAtMax === 0) {
-    // Charts are rendered at their default replica count and scaled in production: a count that
-    // loses nothing today says nothing of the count the workload runs at.
-    // An autoscaler whose maximum loses nothing caps it below that count.
-    if (from !== undefined && !(hpa && maxReplicas !== undefined)) {
-      report('MS015', o, o.lineOf(o.raw.spec?.strategy ? ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'] : ['spec', 'replicas']),
-        `${describe(o)} has ${setting}: at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops no old pod, `
-        + `but scaled to ${from} replicas or more it stops ${podsStopped(maxUnavailable, maxSurge, from)} or more while new pods wait for the migration${rounding}`,
-        hpa ? [hpa] : [], 'info');
-    }
-    return;
-  }
-  const now = `at ${replicas} replica${replicas === 1 ? '' : 's'} a stuck rollout stops ${stopped} old pod${stopped === 1 ? '' : 's'}`;
-  const scaled = hpa && maxReplicas !== undefined ? `; ${describe(hpa)} scales it to ${maxReplicas}, where it stops ${stoppedAtMax}` : '';
-  report('MS015', o, o.lineOf(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable']),
-    `${describe(o)} has ${setting}: ${now}${scaled}, and loses capacity from ${from ?? '?'} replica${from === 1 ? '' : 's'} on${rounding}, `
-    + 'while new pods wait for the migration', hpa ? [hpa] : []);
 }
 
 // --- MS027: one image tag for the release --------------------------------------------------------

@@ -1,6 +1,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import '@microsoft/jest-sarif';
 import { FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io, main } from '../../src/lint/cli';
@@ -256,6 +258,30 @@ describe('output formats', () => {
     expect(log.runs[0].tool.driver.rules.map((rule: any) => rule.id)).toEqual(RULES.map((rule) => rule.id));
     expect(log.runs[0].tool.driver.rules[hook.ruleIndex].id).toBe('MS016');
     expect(r.code).toBe(EXIT_FINDINGS);
+  });
+
+  test('sarif: an absolute path under the working directory is written relative to %SRCROOT%, one outside it as a file:// URI', async () => {
+    // GIVEN the Helm fixture by its absolute path, and a copy of it outside the repository, whose name needs escaping
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'lint sarif '));
+    const copy = path.join(outside, 'helm #1.yaml');
+    fs.copyFileSync(path.join(REPO, HELM), copy);
+    try {
+      // WHEN linted as SARIF from the repository
+      const log = JSON.parse((await run(['lint', '--format', 'sarif', path.join(REPO, HELM), copy])).stdout);
+      // THEN the log is valid, and the base it names is the working directory, as a directory URI
+      expect(log).toBeValidSarifLog();
+      expect(log.runs[0].originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: `${pathToFileURL(REPO).href}/` } });
+      const locations = log.runs[0].results.map((x: any) => JSON.stringify(x.locations[0].physicalLocation.artifactLocation));
+      const uris = [...new Set<string>(locations)].map((x) => JSON.parse(x));
+      // AND the file under it is relative to that base, the other an absolute file:// URI, neither a bare absolute path
+      expect(uris).toEqual([
+        { uri: 'test/lint/fixtures/helm-rendered.yaml', uriBaseId: '%SRCROOT%' },
+        { uri: pathToFileURL(copy).href },
+      ]);
+      expect(uris[1].uri).toMatch(/^file:\/\/\/.*lint%20sarif%20.*\/helm%20%231\.yaml$/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   test('the SARIF check can fail', () => {

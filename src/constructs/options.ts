@@ -1,0 +1,51 @@
+import { invalidProp } from './validation';
+
+/**
+ * The names of an options interface, each listed once: the compiler refuses a list that misses an
+ * option or names one the interface does not have, so the list cannot drift from the interface.
+ */
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
+
+/**
+ * Throws when `options` has a key that is not an option of `owner`. An options object that comes
+ * through a variable escapes TypeScript's check of extra keys (and other jsii languages pass what
+ * they are given), so a misspelt option would be ignored without a word: `flyway(opts)` with
+ * `postDeployLocation` would silently drop the post-deploy Job.
+ */
+export function refuseUnknownOptions<T>(owner: string, options: T | undefined, names: OptionNames<T>): void {
+  if (options === undefined) {
+    return;
+  }
+  const known = Object.keys(names);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidProp(owner, 'options', options, `the options are an object with some of: ${known.join(', ')}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const near = closest(key, known);
+      throw invalidProp(owner, 'option', key,
+        `it is not an option of ${owner}, which would ignore it.${near !== undefined ? ` Did you mean "${near}"?` : ''} `
+        + `${known.length > 0 ? `The options are: ${known.join(', ')}.` : 'It takes no options.'}`);
+    }
+  }
+}
+
+/** The known name nearest to `key` (case aside, or a few letters off), if one is near enough to be meant. */
+function closest(key: string, known: string[]): string | undefined {
+  const scored = known.map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.distance - b.distance)[0];
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.name.length / 4)) ? best.name : undefined;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
