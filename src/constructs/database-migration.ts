@@ -235,6 +235,17 @@ export class DatabaseMigration extends Construct {
     return `${repository}:${this.imageTag}`;
   }
 
+  /**
+   * The `progressDeadline` a gated Deployment needs: `queueTimeout` plus `migrationTimeout` plus
+   * 10 minutes for its pods to start. New pods wait in their init container while the migration
+   * waits for its turn and runs, so a shorter deadline reports a failed rollout (and `gate()` warns,
+   * MS102). `MigratedService` gives its Deployment this one;
+   * `new kplus.Deployment(scope, id, { progressDeadline: migration.progressDeadline })` for yours.
+   */
+  public get progressDeadline(): Duration {
+    return Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds());
+  }
+
   /** The ConfigMap in which the migration records its successes, for waiters that outlive the Job. */
   public get ledgerName(): string {
     return derivedName('', this.name, '-migration-ledger');
