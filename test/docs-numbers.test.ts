@@ -13,6 +13,8 @@ import { buildApps, synthesize } from '../bench/workload';
 import { Delivery, MigratedService } from '../src';
 import { MINIMAL } from './support/manifests';
 import { migrationWaiterScript } from '../src/constructs/waiter-script';
+import { RECHECK_MS, WATCH_SECONDS } from '../src/program/config';
+import { SETTLE_MS } from '../src/program/queue-order';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -39,6 +41,19 @@ const TRUTH = {
   fluxExampleTimeoutMinutes: Number(/^(\d+)m$/.exec((yaml.load(read('examples/flux/kustomization.yaml')) as any).spec.timeout)![1]),
   programKB: Math.round(Buffer.byteLength(migrationWaiterScript()) / 1000),
 };
+
+/** The default service's pod, its waiter container, and an emptyDir's size by the path it is mounted at. */
+const servicePod = of(flux, 'Deployment').spec.template.spec;
+const waiter = servicePod.initContainers.find((c: any) => c.name === 'wait-for-myapp-migration');
+const emptyDirAt = (container: any, mountPath: string) => {
+  const volume = container.volumeMounts.find((m: any) => m.mountPath === mountPath).name;
+  return servicePod.volumes.find((v: any) => v.name === volume).emptyDir.sizeLimit as string;
+};
+/** `1 GiB` for `1024Mi`. */
+const gibibytes = (quantity: string) => `${Number(/^(\d+)Mi$/.exec(quantity)![1]) / 1024} GiB`;
+/** A default of the in-pod program that only its source states: `count('WAITER_GRACE_SECONDS', 60, 0)`. */
+const programDefault = (variable: string) =>
+  new RegExp(`count\\('${variable}', (\\d+)`).exec(read('src/program/main.ts'))![1];
 
 /** `2h00m`, as doctor prints a deadline. */
 const hoursMinutes = (seconds: number) => `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
@@ -69,6 +84,23 @@ const STATEMENTS: Statement[] = [
   { file: 'README.md', pattern: /25s of its (\w+) deadline/, truth: () => hoursMinutes(TRUTH.jobDeadlineSeconds) },
   // The recorder's wait for the ledger under Flux and kubectl
   { file: 'docs/design.md', pattern: /the recorder waits up to (\d+) s for it/, truth: () => `${Delivery.flux()._ledgerWaitSeconds()}` },
+  // The waiter container (docs/props.md, "The waiter container") and the service's /tmp
+  {
+    file: 'docs/props.md',
+    pattern: /The waiter container\.\*\* It is tiny: (\S+ CPU and \S+ memory)/,
+    truth: () => `${waiter.resources.requests.cpu}/${waiter.resources.limits.cpu} CPU and ${waiter.resources.requests.memory}/${waiter.resources.limits.memory} memory`,
+  },
+  { file: 'docs/props.md', pattern: /with a (\w+) `emptyDir` on `\/tmp`/, truth: () => emptyDirAt(waiter, '/tmp') },
+  { file: 'docs/props.md', pattern: /The service's and the Job's `\/tmp` \(([\d.]+ GiB)\)/, truth: () => gibibytes(emptyDirAt(servicePod.containers[0], '/tmp')) },
+  // The in-pod program's clocks
+  { file: 'README.md', pattern: /\| Every (\d+) s: `Job … does not exist \(yet\)/, truth: () => `${RECHECK_MS / 1000}` },
+  { file: 'docs/waiters.md', pattern: /Keeps waiting, says so every (\d+) s/, truth: () => `${RECHECK_MS / 1000}` },
+  { file: 'docs/waiters.md', pattern: /a watch, renewed every (\d+) s/, truth: () => `${WATCH_SECONDS}` },
+  { file: 'README.md', pattern: /`WAITER_GRACE_SECONDS` \((\d+) s,/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
+  { file: 'README.md', pattern: /after (\d+) s of 403s/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
+  { file: 'README.md', pattern: /\(after (\d+) s of 401s\)/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
+  { file: 'docs/waiters.md', pattern: /401\/403 retried for (\d+) s/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
+  { file: 'docs/overlapping-releases.md', pattern: /at least (\d+) s after its Job's creation second/, truth: () => `${SETTLE_MS / 1000}` },
   // The program's size
   { file: 'docs/design.md', pattern: /`waiter\/migration-waiter\.js`, about (\d+) KB, bundled and minified/, truth: () => `${TRUTH.programKB}` },
   { file: 'docs/performance.md', pattern: /the waiter program \(about (\d+) KB, minified\)/, truth: () => `${TRUTH.programKB}` },
