@@ -44,7 +44,9 @@ const SNIPPET_MARK = '// --- the snippet ---';
 
 /** Every ```ts block of the README and docs/*.md. */
 function snippets(): Snippet[] {
-  return Object.entries(DOCS).flatMap(([file, text]) => [...text.matchAll(/(?:<!-- snippet\n([\s\S]*?)-->\n)?```ts\b[^\n]*\n([\s\S]*?)```/g)].map((match) => {
+  // A block quoted inside a four-backtick fence (an example of the convention) is not one to run.
+  const unquoted = (text: string) => text.replace(/^````[\s\S]*?^````/gm, (quoted) => quoted.replace(/[^\n]/g, ''));
+  return Object.entries(DOCS).flatMap(([file, text]) => [...unquoted(text).matchAll(/(?:^<!-- snippet\n([\s\S]*?)-->\n)?^```ts\b[^\n]*\n([\s\S]*?)^```/gm)].map((match) => {
     const where = `${file}:${text.slice(0, match.index).split('\n').length}`;
     const harness = match[1];
     if (harness === undefined) {
