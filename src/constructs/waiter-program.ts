@@ -63,8 +63,8 @@ export function programHash(): string {
 
 /**
  * The library's waiter program, once per chart (and so per namespace), shared by every migration
- * of the chart: `migration-waiter` for the pods and, under Helm and Argo CD, `migration-waiter-hook`
- * for the pre-deploy hook Jobs. Two charts of one App in one namespace each write an identical
+ * of the chart: `migration-waiter` for the pods, and `migration-waiter-hook` for the pre-deploy hook
+ * Jobs under Argo CD and for every pod under Helm, where it is the only copy. Two charts of one App in one namespace each write an identical
  * copy, which is not a collision; a different object of the same name is.
  */
 export class WaiterProgram extends Construct {
