@@ -1,4 +1,6 @@
 import { createHash } from 'crypto';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -37,6 +39,8 @@ const RESTRICTED: kplus.ContainerSecurityContextProps = {
 // template so that a new program rolls the pods.
 const WAITER_PROGRAM = ['node', '/opt/migration-waiter/migration-waiter.js'];
 const WAITER_PROGRAM_HASH = createHash('sha256').update(migrationWaiterScript()).digest('hex');
+// What the library writes on the program's ConfigMap: its version, from its package.json.
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 const WAITER_IMAGE = 'node:24.11.0-alpine3.22';
 const WAITER_UID = 1000;
 const SMALL: kplus.ContainerResources = {
@@ -84,7 +88,11 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
   const program = (chart.node.tryFindChild('MigrationWaiterProgram') as ApiObject | undefined) ?? new ApiObject(chart, 'MigrationWaiterProgram', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'migration-waiter', labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' } },
+    metadata: {
+      name: 'migration-waiter',
+      labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' },
+      annotations: { 'cdk8s-migrated-service.dev/version': PACKAGE_VERSION, 'cdk8s-migrated-service.dev/program-sha256': WAITER_PROGRAM_HASH },
+    },
     data: { 'migration-waiter.js': migrationWaiterScript() },
   });
   const programVolume = (volumeScope: Construct) =>

@@ -2,7 +2,9 @@
  * The size of the waiter program in the manifests (deterministic, so one run): its ConfigMap data,
  * and the YAML figures of bench/RESULTS.md ("The waiter program once per namespace"): the benchmark
  * workload in one chart at 1, 100 and 200 services, what each further service adds, the longest
- * string in a pod template, and the README's pattern example.
+ * string in a pod template, the README's pattern example, and per chart: one gated service and the
+ * example app (examples/app, as `IMAGE_TAG=v1.2.3 npx projen synth:example` writes it), each plain
+ * (Flux) and under Helm.
  *
  *   npx ts-node --transpile-only --project bench/tsconfig.json bench/program-size.ts [--program <file>]
  *
@@ -10,10 +12,12 @@
  * version, to compare).
  */
 import { readFileSync } from 'fs';
+import { join } from 'path';
 import { App, Chart } from 'cdk8s';
 import * as yaml from 'js-yaml';
+import { register } from 'tsconfig-paths';
 import { buildApps, synthesize } from './workload';
-import { MigratedService } from '../src';
+import { Delivery, MigratedService } from '../src';
 import * as script from '../src/constructs/waiter-script';
 import { PATTERN_EXAMPLE } from '../test/support/manifests';
 
@@ -54,3 +58,21 @@ const app = new App();
 new MigratedService(new Chart(app, 'test', { namespace: 'shop' }), 'myapp', PATTERN_EXAMPLE);
 const example = app.synthYaml();
 console.log(`the README's pattern example (PATTERN_EXAMPLE): ${lines(example)} lines, ${kb(Buffer.byteLength(example))}`);
+
+// Per chart, plain (Flux) and Helm: what a reviewer's GitOps diff holds. The example app imports the
+// package by its published name, which resolves to this checkout's src/.
+register({ baseUrl: join(__dirname, '..'), paths: { 'cdk8s-migrated-service': ['src'] } });
+// (required, not imported: the benchmark's own tsconfig does not map the package name)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MyAppChart } = require('../examples/app/main');
+const programCopies = (text: string) => (yaml.loadAll(text) as any[]).filter((o) => o?.kind === 'ConfigMap' && o.data?.['migration-waiter.js'] !== undefined).length;
+for (const [engine, delivery] of [['plain (Flux)', () => Delivery.flux()], ['Helm', () => Delivery.helm()]] as const) {
+  const one = new App();
+  new MigratedService(new Chart(one, 'myapp', { namespace: 'myapp' }), 'myapp', { ...PATTERN_EXAMPLE, delivery: delivery() });
+  const service = one.synthYaml();
+  console.log(`one gated service (PATTERN_EXAMPLE), ${engine}: ${lines(service)} lines, ${Buffer.byteLength(service)} bytes, ${programCopies(service)} program copies`);
+  const exampleApp = new App();
+  new MyAppChart(exampleApp, 'myapp', { imageTag: 'v1.2.3', delivery: delivery() });
+  const written = exampleApp.synthYaml();
+  console.log(`the example app (examples/app), ${engine}: ${lines(written)} lines, ${Buffer.byteLength(written)} bytes, ${programCopies(written)} program copies`);
+}

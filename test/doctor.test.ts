@@ -446,9 +446,10 @@ describe('a release synthesized by the library', () => {
       expect(text.stdout).toContain('why:  the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter');
     });
 
-    test('only the hook copy is missing under Helm: FAILED for the migration Job\'s recorder, not for the Deployment', async () => {
-      // GIVEN a Helm release whose hook copy is gone while its Job's pod waits for the mount
-      const r = release('v2.0.0', { delivery: Delivery.helm() });
+    test('only the hook copy is missing under Argo CD: FAILED for the migration Job\'s recorder, not for the Deployment', async () => {
+      // GIVEN an Argo CD release (whose Deployment mounts the ordinary copy; under Helm the hook copy
+      // is the only one) whose hook copy is gone while its Job's pod waits for the mount
+      const r = release('v2.0.0', { delivery: Delivery.argoCd() });
       const job = named(r.manifests, 'Job', r.job);
       expect(job.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter-hook' }) }));
       cluster.seed(r.manifests.filter((m) => !isProgram('migration-waiter-hook')(m)));

@@ -2,6 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MigratedService, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
 import { allOfKind, container, MINIMAL, named, oneOfKind, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+import { libraryVersion } from '../src/constructs/library-version';
 import { programHash } from '../src/constructs/waiter-program';
 import { migrationWaiterScript } from '../src/constructs/waiter-script';
 
@@ -27,8 +28,12 @@ describe('the pattern document example', () => {
     }
     expect(oneOfKind(manifests.filter((m) => m.metadata.name === 'migration-waiter'), 'ConfigMap').data)
       .toEqual({ 'migration-waiter.js': migrationWaiterScript() });
+    // (and the library's version, which a release sets in package.json, is checked in waiter-program.test.ts)
+    const version = '"cdk8s-migrated-service.dev/version":' + JSON.stringify(libraryVersion());
+    expect(JSON.stringify(manifests)).toContain(version);
     expect(JSON.parse(JSON.stringify(manifests).split(JSON.stringify(migrationWaiterScript())).join('"<waiter/migration-waiter.js>"')
-      .split(programHash()).join('<sha256 of waiter/migration-waiter.js>')))
+      .split(programHash()).join('<sha256 of waiter/migration-waiter.js>')
+      .split(version).join('"cdk8s-migrated-service.dev/version":"<version in package.json>"')))
       .toMatchSnapshot();
   });
 

@@ -20,11 +20,49 @@ const DOCS: Record<string, string> = Object.fromEntries([
   ...fs.readdirSync(path.join(REPO, 'docs')).filter((file) => file.endsWith('.md')).sort().map((file) => `docs/${file}`),
 ].map((file) => [file, fs.readFileSync(path.join(REPO, file), 'utf8')]));
 
+/**
+ * A TypeScript block of the README or docs/*.md, as the tests run it. A block that is not a whole
+ * program (a fragment, or one that uses names it does not define) has a hidden harness right above
+ * its fence, an HTML comment that GitHub and npm do not render (docs/development.md, "Snippets"):
+ *
+ *   <!-- snippet
+ *   import ...; const app = new App(); ...        (the prelude: imports and the names it uses)
+ *   // --- the snippet ---
+ *   app.synth();                                   (the epilogue)
+ *   -->
+ */
+interface Snippet {
+  readonly where: string;
+  /** The block's code, as the reader sees it. */
+  readonly code: string;
+  /** What runs: the block inside its harness, if it has one. */
+  readonly source: string;
+  readonly hasHarness: boolean;
+}
+
+const SNIPPET_MARK = '// --- the snippet ---';
+
+/** Every ```ts block of the README and docs/*.md. */
+function snippets(): Snippet[] {
+  // A block quoted inside a four-backtick fence (an example of the convention) is not one to run.
+  const unquoted = (text: string) => text.replace(/^````[\s\S]*?^````/gm, (quoted) => quoted.replace(/[^\n]/g, ''));
+  return Object.entries(DOCS).flatMap(([file, text]) => [...unquoted(text).matchAll(/(?:^<!-- snippet\n([\s\S]*?)-->\n)?^```ts\b[^\n]*\n([\s\S]*?)^```/gm)].map((match) => {
+    const where = `${file}:${text.slice(0, match.index).split('\n').length}`;
+    const harness = match[1];
+    if (harness === undefined) {
+      return { where, code: match[2], source: match[2], hasHarness: false };
+    }
+    const [prelude, epilogue] = harness.split(`${SNIPPET_MARK}\n`);
+    if (epilogue === undefined) {
+      throw new Error(`${where}: the snippet harness above the block has no "${SNIPPET_MARK}" line`);
+    }
+    return { where, code: match[2], source: `${prelude}${match[2]}${epilogue}`, hasHarness: true };
+  }));
+}
+
 /** The TypeScript blocks of the README and docs/*.md that are whole programs (they import the package). */
 function programSnippets(): string[] {
-  return Object.values(DOCS).flatMap((text) => [...text.matchAll(/```ts\n([\s\S]*?)```/g)])
-    .map((match) => match[1])
-    .filter((code) => code.includes("from 'cdk8s-migrated-service'"));
+  return snippets().filter((snippet) => !snippet.hasHarness && snippet.code.includes("from 'cdk8s-migrated-service'")).map((snippet) => snippet.code);
 }
 
 /** Runs a snippet as a user would, with the package name resolved to this checkout. */
@@ -47,10 +85,36 @@ function runSnippet(code: string, env: Record<string, string>, outdir: string): 
   }
 }
 
-test('the README has a usage snippet and a "Gating more workloads" snippet, and they are the only programs in README and docs', () => {
-  // a program added to docs/*.md needs a test here that runs it
+test('the README has a usage snippet and a "Gating more workloads" snippet, the whole programs of README and docs', () => {
   expect(programSnippets()).toHaveLength(2);
   expect(programSnippets().every((code) => README.includes(code))).toBe(true);
+});
+
+test('every TypeScript block of README and docs is a whole program or has a harness, so that the next test runs it', () => {
+  const all = snippets();
+  expect(all.length).toBeGreaterThanOrEqual(6);
+  expect(all.filter((snippet) => !snippet.hasHarness && !/\bapp\.synth\(\)/.test(snippet.code)).map((snippet) => snippet.where)).toEqual([]);
+});
+
+describe.each(snippets().map((snippet) => [snippet.where, snippet] as const))('the TypeScript block at %s', (_where, snippet) => {
+  test('synthesizes with strict warnings on, as the README recommends for CI: no warning is left unacknowledged', () => {
+    // GIVEN the block, verbatim, in its harness if it has one, and a tag in IMAGE_TAG
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
+    // WHEN it runs with CDK8S_MIGRATED_SERVICE_STRICT_WARNINGS=true THEN no warning fails the synth
+    runSnippet(snippet.source, { IMAGE_TAG: 'v1.2.3', CDK8S_MIGRATED_SERVICE_STRICT_WARNINGS: 'true' }, outdir);
+    // AND it wrote manifests
+    const manifests = fs.readdirSync(outdir).flatMap((file) => cdk8s.Yaml.load(path.join(outdir, file)));
+    expect(manifests.length).toBeGreaterThan(0);
+  });
+});
+
+test('the harness catches a warning: the README\'s "Gating more workloads" snippet with the progress deadline it used to give fails under strict warnings', () => {
+  const program = programSnippets()[1];
+  expect(program).toContain('progressDeadline: migration.progressDeadline');
+  const old = program.replace(/progressDeadline: migration\.progressDeadline/g, 'progressDeadline: Duration.minutes(70)')
+    .replace("import { App, Chart, Cron } from 'cdk8s';", "import { App, Chart, Cron, Duration } from 'cdk8s';");
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'snippet-'));
+  expect(() => runSnippet(old, { IMAGE_TAG: 'v1.2.3', CDK8S_MIGRATED_SERVICE_STRICT_WARNINGS: 'true' }, outdir)).toThrow(/MS102/);
 });
 
 /** GitHub's anchor for a heading. */

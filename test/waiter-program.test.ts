@@ -5,10 +5,10 @@
  */
 import { spawn } from 'child_process';
 import { createHash } from 'crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Chart, Testing, Yaml } from 'cdk8s';
+import { App, Chart, Cron, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
 import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
@@ -27,6 +27,10 @@ const ENGINES: Array<[string, () => Delivery]> = [
 
 const PROGRAM_MOUNT = { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true };
 const PROGRAM_COMMAND = ['node', '/opt/migration-waiter/migration-waiter.js'];
+const PROGRAM_ANNOTATIONS = {
+  'cdk8s-migrated-service.dev/version': JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version,
+  'cdk8s-migrated-service.dev/program-sha256': programHash(),
+};
 
 /** Every pod template of the output, with where it is. */
 function podTemplates(manifests: any[]): Array<[string, any]> {
@@ -69,13 +73,15 @@ describe('the program appears once per namespace', () => {
     const templates = podTemplates(manifests);
     expect(templates.length).toBe(3 * 3);
     expect(templates.flatMap(([where, template]) => longStrings(template, 1024, where))).toEqual([]);
-    // AND the program is written once for the pods, plus once for the hook Jobs of a hook engine
-    const hookEngine = engine === 'argocd' || engine === 'helm';
-    expect(programCopies(manifests).map((m) => m.metadata.name))
-      .toEqual(hookEngine ? ['migration-waiter', 'migration-waiter-hook'] : ['migration-waiter']);
+    // AND the program is written once: for the pods, plus once for the hook Jobs under Argo CD;
+    // under Helm the hook copy is the only one, and the pods mount it too
+    const names = { flux: ['migration-waiter'], kubectl: ['migration-waiter'], argocd: ['migration-waiter', 'migration-waiter-hook'], helm: ['migration-waiter-hook'] };
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(names[engine as keyof typeof names]);
     for (const copy of programCopies(manifests)) {
       expect(copy.data).toEqual({ 'migration-waiter.js': migrationWaiterScript() });
       expect(copy.metadata.namespace).toBe('shop');
+      // AND a reviewer sees what changed in a one-line diff: the library's version and the program's hash
+      expect(copy.metadata.annotations).toMatchObject(PROGRAM_ANNOTATIONS);
     }
   });
 
@@ -83,12 +89,14 @@ describe('the program appears once per namespace', () => {
     // GIVEN one service with both migrations
     const manifests = threeServices(delivery).filter((m) => m.metadata.name.startsWith('cart') || m.metadata.name === 'cart');
     const hookEngine = engine === 'argocd' || engine === 'helm';
+    // Under Helm every pod mounts the one (hook) copy; under Argo CD only the hook Jobs do
+    const forPods = engine === 'helm' ? 'migration-waiter-hook' : 'migration-waiter';
     const runners: Array<[any, string, string]> = [
-      [named(manifests, 'Deployment', 'cart').spec.template.spec, 'wait-for-cart-migration', 'migration-waiter'],
+      [named(manifests, 'Deployment', 'cart').spec.template.spec, 'wait-for-cart-migration', forPods],
       [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-migration-')).metadata.name)
         .spec.template.spec, 'record-success', hookEngine ? 'migration-waiter-hook' : 'migration-waiter'],
       [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-post-migration-')).metadata.name)
-        .spec.template.spec, 'wait-for-rollout', 'migration-waiter'],
+        .spec.template.spec, 'wait-for-rollout', forPods],
     ];
     for (const [pod, name, configMap] of runners) {
       // THEN the container reads in a few lines: the command, the mode, its variables
@@ -194,10 +202,10 @@ describe('a program ConfigMap of another name', () => {
     // WHEN synthesized
     const manifests = Testing.synth(chart);
     // THEN the copies carry that name, and the pods, the recorder and the rollout waiter mount them
-    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['cart-migration-waiter', 'cart-migration-waiter-hook']);
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['cart-migration-waiter-hook']);
     const mounted = manifests.flatMap((m) => (m.spec?.template?.spec?.volumes ?? []))
       .filter((v: any) => v.name === 'migration-waiter-program').map((v: any) => v.configMap.name).sort();
-    expect(mounted).toEqual(['cart-migration-waiter', 'cart-migration-waiter', 'cart-migration-waiter-hook']);
+    expect(mounted).toEqual(['cart-migration-waiter-hook', 'cart-migration-waiter-hook', 'cart-migration-waiter-hook']);
   });
 
   test('a name that is not a ConfigMap name is refused', () => {
@@ -219,6 +227,7 @@ describe('the hook copy', () => {
     const copy = hookCopy([Delivery.helm({ hookWeight: 5 }), Delivery.helm({ hookWeight: -3 })]);
     // THEN the copy comes before both Jobs, and only before-hook-creation ever deletes it
     expect(copy.metadata.annotations).toEqual({
+      ...PROGRAM_ANNOTATIONS,
       'helm.sh/hook': 'pre-install,pre-upgrade',
       'helm.sh/hook-weight': '-4',
       'helm.sh/hook-delete-policy': 'before-hook-creation',
@@ -236,6 +245,7 @@ describe('the hook copy', () => {
       Delivery.argoCd({ syncWave: -1 }),
     ]);
     expect(copy.metadata.annotations).toEqual({
+      ...PROGRAM_ANNOTATIONS,
       'argocd.argoproj.io/hook': 'PreSync',
       'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
       'argocd.argoproj.io/sync-wave': '-1',
@@ -248,8 +258,26 @@ describe('the hook copy', () => {
 
   test('the ordinary copy is never a hook', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.helm() });
-    expect(named(Testing.synth(chart), 'ConfigMap', 'migration-waiter').metadata.annotations).toBeUndefined();
+    new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.argoCd() });
+    expect(named(Testing.synth(chart), 'ConfigMap', 'migration-waiter').metadata.annotations).toEqual(PROGRAM_ANNOTATIONS);
+  });
+
+  test('Helm: the hook copy is the only one, and every pod of the release mounts it, the post-deploy hook Job\'s included', () => {
+    // GIVEN a Helm service with a post-deploy migration and a gated CronJob
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const service = new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.helm(), postDeployMigrationCommand: ['./contract'] });
+    const nightly = new kplus.CronJob(chart, 'nightly', { schedule: Cron.daily(), containers: [{ image: 'svc:v1', command: ['./nightly'] }] });
+    service.migration.gate(nightly);
+    // WHEN synthesized
+    const manifests = Testing.synth(chart);
+    // THEN one copy, a pre-deploy hook that only the next release's before-hook-creation replaces
+    expect(programCopies(manifests).map((m) => [m.metadata.name, m.metadata.annotations['helm.sh/hook'], m.metadata.annotations['helm.sh/hook-delete-policy']]))
+      .toEqual([['migration-waiter-hook', 'pre-install,pre-upgrade', 'before-hook-creation']]);
+    // AND every pod template that mounts the program mounts it
+    const mounted = manifests.flatMap((m) => (m.kind === 'CronJob' ? m.spec.jobTemplate.spec.template : m.spec?.template)?.spec?.volumes ?? [])
+      .filter((v: any) => v.name === 'migration-waiter-program').map((v: any) => v.configMap.name);
+    expect(mounted.length).toBe(4);
+    expect(new Set(mounted)).toEqual(new Set(['migration-waiter-hook']));
   });
 });
 
@@ -302,7 +330,7 @@ describe('the emitted command lines, run by node against the fake API server', (
     expect(Object.keys(server.get('configmaps', NS, 'web-migration-ledger').data)).toEqual([jobName]);
     // AND the gated pod's waiter, with the Job gone, starts on the ledger's evidence
     const waited = await run(container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-web-migration'),
-      named(manifests, 'ConfigMap', 'migration-waiter'));
+      named(manifests, 'ConfigMap', 'migration-waiter-hook'));
     expect(waited).toEqual({ code: 0, output: expect.stringContaining('records its success') });
   });
 

@@ -111,6 +111,7 @@ export class DatabaseMigration extends Construct {
   private readonly owner: string;
   private readonly namespace?: string;
   private readonly waiterConfig: MigrationWaiterConfig;
+  private readonly podProgram?: ApiObject;
   private readonly boundAccounts = new Set<string>();
   private readonly raisedWarnings: RaisedWarning[] = [];
   private readonly release: ReleaseSpec;
@@ -130,7 +131,11 @@ export class DatabaseMigration extends Construct {
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
-    this.waiterConfig = this.waiter.bind(this.jobName, this.ledgerName);
+    const bound = this.waiter.bind(this.jobName, this.ledgerName);
+    // The gated pods mount the copy of the program the delivery engine gives them (WaiterProgram.forPods).
+    this.podProgram = bound.programConfigMap === undefined ? undefined
+      : WaiterProgram.of(this, bound.programConfigMap).forPods(this.delivery, this.owner);
+    this.waiterConfig = this.podProgram === undefined ? bound : { ...bound, programConfigMap: this.podProgram.name };
     // Only a waiter that reads the ledger needs the migration to record its success there.
     const recordsSuccess = this.waiterConfig.ledgerVerbs.length > 0;
 
@@ -167,7 +172,7 @@ export class DatabaseMigration extends Construct {
     this.postDeploy = this.createPostDeployMigration(props, migrationTool, recommendedLabels(this.name, props.imageTag, 'post-migration', props.partOf));
     const rolloutProgram = this.waiter._program('rollout', {}).programConfigMap;
     if (this.postDeploy !== undefined && rolloutProgram !== undefined) {
-      this.postDeploy.job.node.addDependency(WaiterProgram.of(this, rolloutProgram).configMap);
+      this.postDeploy.job.node.addDependency(WaiterProgram.of(this, rolloutProgram).forPods(this.delivery, this.owner));
     }
     if (this.postDeploy !== undefined) {
       this.queue._add({
@@ -176,7 +181,7 @@ export class DatabaseMigration extends Construct {
         serviceAccount: this.postDeploy.serviceAccount,
         program: queueProgram,
         // Even under a hook engine this Job runs after the release's ordinary objects exist.
-        programConfigMap: WaiterProgram.of(this, queueProgram.programConfigMap!).configMap.name,
+        programConfigMap: WaiterProgram.of(this, queueProgram.programConfigMap!).forPods(this.delivery, this.owner).name,
         // Its deadline less its own migration's time: the pre-deploy migration's queue and run, the
         // rollout, then its own queue.
         queueSeconds: 2 * this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds(),
@@ -229,6 +234,17 @@ export class DatabaseMigration extends Construct {
   public releaseImage(repository: string): string {
     validateImageRepository(this.owner, 'releaseImage(repository)', repository);
     return `${repository}:${this.imageTag}`;
+  }
+
+  /**
+   * The `progressDeadline` a gated Deployment needs: `queueTimeout` plus `migrationTimeout` plus
+   * 10 minutes for its pods to start. New pods wait in their init container while the migration
+   * waits for its turn and runs, so a shorter deadline reports a failed rollout (and `gate()` warns,
+   * MS102). `MigratedService` gives its Deployment this one;
+   * `new kplus.Deployment(scope, id, { progressDeadline: migration.progressDeadline })` for yours.
+   */
+  public get progressDeadline(): Duration {
+    return Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds());
   }
 
   /** The ConfigMap in which the migration records its successes, for waiters that outlive the Job. */
@@ -284,8 +300,8 @@ export class DatabaseMigration extends Construct {
       this.roleBinding.addSubjects(new ServiceAccountSubject(this, `Subject${this.boundAccounts.size}`, gate.serviceAccountName, this.namespace));
     }
     workload.node.addDependency(this.job, this.role, this.roleBinding);
-    if (this.waiterConfig.programConfigMap !== undefined) {
-      workload.node.addDependency(WaiterProgram.of(this, this.waiterConfig.programConfigMap).configMap);
+    if (this.podProgram !== undefined) {
+      workload.node.addDependency(this.podProgram);
     }
     if (gate.serviceAccount !== undefined) {
       workload.node.addDependency(gate.serviceAccount);
@@ -337,7 +353,11 @@ export class DatabaseMigration extends Construct {
       readerName: derivedName('', this.name, '-post-migration'),
       labels,
       releaseJobName: this.jobName,
-      rolloutWaiter: (env) => this.waiter._program('rollout', env),
+      rolloutWaiter: (env) => {
+        const program = this.waiter._program('rollout', env);
+        return program.programConfigMap === undefined ? program
+          : { ...program, programConfigMap: WaiterProgram.of(this, program.programConfigMap).forPods(this.delivery, this.owner).name };
+      },
       selector: migrationSelector(this.name),
       owner: this.owner,
     });

@@ -188,10 +188,10 @@ export class Delivery {
   /**
    * Annotations of the copy of the waiter program that the pre-deploy Job mounts under a hook
    * engine (none under Flux and kubectl, where the Job mounts the ordinary copy): a hook of the
-   * Job's phase, ordered before it, that the next release deletes just before it creates it again.
-   * That is safe because only hook Jobs mount it, and they have finished by then. A policy that
-   * deletes it when a hook succeeds or fails would leave the next release to re-create an object
-   * that may still exist.
+   * Job's phase, ordered before it, that the next release deletes just before it creates it again
+   * (under Helm the gated pods mount it too: see `WaiterProgram.forPods`). A policy that deletes
+   * it when a hook succeeds or fails would leave the pods without it, and the next release to
+   * re-create an object that may still exist.
    *
    * @internal
    */

@@ -164,7 +164,8 @@ export class MigrationGate {
     pod.initContainers = [...waiterContainers(spec, volumeName), ...(pod.initContainers ?? [])];
     pod.volumes = [...(pod.volumes ?? []), { name: volumeName, emptyDir: { sizeLimit: '64Mi' } }];
     if (spec.waiter.programConfigMap !== undefined) {
-      // Gated pods mount the ordinary copy, never a hook's: they restart at any time.
+      // The copy the delivery engine gives the pods (WaiterProgram.forPods): the ordinary one, or
+      // under Helm the hook copy, which is never missing for longer than Helm takes to re-create it.
       mountProgramInto(pod, spec.waiterContainerName, spec.waiter.programConfigMap, spec.owner, this.workloadPath);
     }
 

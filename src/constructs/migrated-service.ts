@@ -9,7 +9,6 @@ import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
 import { validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
@@ -414,8 +413,7 @@ export class MigratedService extends Construct {
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      progressDeadline: props.progressDeadline
-        ?? Duration.seconds(this.migration.queueTimeout.toSeconds() + this.migration.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()),
+      progressDeadline: props.progressDeadline ?? this.migration.progressDeadline,
       dockerRegistryAuth: props.imagePullSecretName !== undefined
         ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
         : undefined,

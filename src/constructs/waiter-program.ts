@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Delivery } from './delivery';
+import { libraryVersion } from './library-version';
 import { afterSerialization } from './pod-template';
 import { allowIdenticalCopies, refuseDuplicateObjects } from './unique-objects';
 import { invalidProp } from './validation';
@@ -27,16 +28,26 @@ export const PROGRAM_VOLUME = 'migration-waiter-program';
 export const PROGRAM_CONFIG_MAP = 'migration-waiter';
 
 /**
- * The suffix of the copy (`migration-waiter-hook`) that a hook engine's migration Job mounts (Helm `pre-install,pre-upgrade`, Argo CD
- * `PreSync`): on a first install the Job runs before any ordinary object of the release exists, so
- * it needs a copy that is itself a hook of that phase. Only hook Jobs mount it, and they have
- * finished when the next release's `before-hook-creation` deletes and re-creates it, so no
- * running pod ever loses it.
+ * The suffix of the copy (`migration-waiter-hook`) that is a hook of the pre-deploy phase (Helm
+ * `pre-install,pre-upgrade`, Argo CD `PreSync`): on a first install the migration Job runs before
+ * any ordinary object of the release exists, so it needs a copy that is itself a hook of that phase,
+ * ordered before it.
+ *
+ * Under Helm it is the only copy: every pod of the release mounts it (see `forPods`). Under Argo CD
+ * the Jobs mount it and the workloads mount the ordinary copy.
  */
 export const PROGRAM_HOOK_SUFFIX = '-hook';
 
 /** The env var that carries the program's content hash into every pod template that runs it. */
 export const PROGRAM_HASH_ENV = 'MIGRATION_WAITER_SHA256';
+
+/**
+ * The annotations that say, at a glance in a GitOps diff, what changed in the ConfigMap: the
+ * library that wrote it, and the SHA-256 of the program (minified, so its text is no diff to read;
+ * the same hash as `MIGRATION_WAITER_SHA256` in the pods that run it).
+ */
+export const PROGRAM_VERSION_ANNOTATION = 'cdk8s-migrated-service.dev/version';
+export const PROGRAM_HASH_ANNOTATION = 'cdk8s-migrated-service.dev/program-sha256';
 
 let hash: string | undefined;
 
@@ -52,8 +63,8 @@ export function programHash(): string {
 
 /**
  * The library's waiter program, once per chart (and so per namespace), shared by every migration
- * of the chart: `migration-waiter` for the pods and, under Helm and Argo CD, `migration-waiter-hook`
- * for the pre-deploy hook Jobs. Two charts of one App in one namespace each write an identical
+ * of the chart: `migration-waiter` for the pods, and `migration-waiter-hook` for the pre-deploy hook
+ * Jobs under Argo CD and for every pod under Helm, where it is the only copy. Two charts of one App in one namespace each write an identical
  * copy, which is not a collision; a different object of the same name is.
  */
 export class WaiterProgram extends Construct {
@@ -67,16 +78,43 @@ export class WaiterProgram extends Construct {
     return chart.node.tryFindChild(id) as WaiterProgram | undefined ?? new WaiterProgram(chart, id, name);
   }
 
-  /** The copy every gated pod and the post-deploy Job mount. */
-  public readonly configMap: ApiObject;
-
+  private ordinaryCopy?: ApiObject;
   private hookCopy?: ApiObject;
   private readonly hookAnnotations: { [key: string]: string }[] = [];
   private readonly hookEngines = new Set<string>();
 
   private constructor(scope: Chart, id: string, private readonly name: string) {
     super(scope, id);
-    this.configMap = this.copy('ConfigMap', name);
+  }
+
+  /** The ordinary copy (`migration-waiter`), an object of the release like its Deployments. */
+  public get configMap(): ApiObject {
+    this.ordinaryCopy = this.ordinaryCopy ?? this.copy('ConfigMap', this.name);
+    return this.ordinaryCopy;
+  }
+
+  /**
+   * The copy that the pods of the release mount (gated workloads, the post-deploy Job): the
+   * ordinary copy, or under Helm the hook copy, so that a Helm chart carries the program once.
+   *
+   * Why that is safe under Helm, where the next `helm upgrade` deletes the hook copy
+   * (`before-hook-creation`) while the running release's pods mount it:
+   * - Helm creates it again at once, before the hooks that follow it; a pod whose volume is set up
+   *   in between sees "configmap not found", and the kubelet retries the mount (FailedMount, within
+   *   a second), it does not fail the pod. Running pods keep their mounted files, and read the program
+   *   only when a container starts.
+   * - On a first install it exists before the migration Job, and so before every other object.
+   * - The pods of the previous release then read the next release's program, as they do under Flux
+   *   and kubectl, where the ordinary copy is updated in place: the program reads only the env its
+   *   containers are given, which every library version keeps.
+   * - Hooks are not objects of the release: `helm uninstall` leaves it, as it leaves the hook Jobs,
+   *   and two Helm releases in one namespace replace each other's copy at each upgrade. Give each
+   *   release its own (`MigrationWaiter.watch({ programConfigMapName })`).
+   * A policy that deletes it when the hooks succeed would leave the pods without it: the delete
+   * policy of the copy is always `before-hook-creation` (`Delivery._programHookAnnotations`).
+   */
+  public forPods(delivery: Delivery, owner: string): ApiObject {
+    return delivery.engine === 'helm' ? this.forJob(delivery, owner) : this.configMap;
   }
 
   /**
@@ -110,7 +148,11 @@ export class WaiterProgram extends Construct {
     const configMap = new ApiObject(this, id, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name, labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' } },
+      metadata: {
+        name,
+        labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' },
+        annotations: { [PROGRAM_VERSION_ANNOTATION]: libraryVersion(), [PROGRAM_HASH_ANNOTATION]: programHash() },
+      },
       data: { [PROGRAM_FILE]: migrationWaiterScript() },
     });
     allowIdenticalCopies(configMap);
