@@ -16,8 +16,8 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
-import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
-import { identifiesRelease } from '../shared/release-tag';
+import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
+import { identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 
 export type Severity = 'error' | 'warning' | 'info';
 

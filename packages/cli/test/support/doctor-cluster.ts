@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './fake-api-server';
+import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from '../../../../test/support/fake-api-server';
 import { main } from '../../src/lint/cli';
 
 export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
