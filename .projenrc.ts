@@ -255,6 +255,8 @@ const cli = new typescript.TypeScriptProject({
   tsconfigDev: {
     compilerOptions: {
       rootDir: '../../..',
+      // ts-jest transpiles file by file, as the root's tests do (node16 modules need it).
+      isolatedModules: true,
       paths: {
         'cdk8s-migrated-service': ['../../../src'],
         'cdk8s-migrated-service/lib/*': ['../../../src/*'],
