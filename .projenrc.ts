@@ -47,6 +47,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // Bundles the in-pod program (src/program) into the one file the ConfigMap carries. Pinned
     // exactly, so that one source always yields the same program text and hash.
     'esbuild@0.28.2',
+    // The tests and benchmarks parse the YAML they synthesize (the CLI has its own, as dependencies).
+    'yaml@^2',
+    'js-yaml@^4',
   ],
 
   // No runtime and no bundled dependencies: the commands (lint, doctor, mcp) and the parsers and the
@@ -281,6 +284,8 @@ project.package.addField('workspaces', ['.', 'packages/cli']);
 // The root's install covers the CLI: an install of its own would write a second lockfile.
 (cli.package as any).installDependencies = () => {};
 project.addPackageIgnore('/packages/');
+// ts-jest only transpiles: type errors in the CLI's sources and tests are caught before jest runs.
+cli.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 cli.deps.removeDependency('eslint-import-resolver-typescript');
 cli.addDevDeps('eslint-import-resolver-typescript@~3.8.7');
 

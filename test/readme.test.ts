@@ -4,9 +4,9 @@ import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
-import * as library from '../src';
 import { lint } from '../packages/cli/src/lint/lint';
 import { parseManifests } from '../packages/cli/src/lint/load';
+import * as library from '../src';
 
 /** What the README's snippets may import; the package name resolves to this checkout. */
 const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'fs';
 import { Chart, Cron, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
 import { Delivery, MigratedService } from 'cdk8s-migrated-service';
+import * as kplus from 'cdk8s-plus-28';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from '../../../test/support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from '../../../test/support/manifests';

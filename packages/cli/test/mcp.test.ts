@@ -10,10 +10,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { FIXTURES } from './lint/support';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
-import { FakeApiServer } from '../../../test/support/fake-api-server';
-import { PATTERN_EXAMPLE, named, synthesize } from '../../../test/support/manifests';
 import { CLI, NODE_ARGS, NODE_ENV, PACKAGE, REPO } from './support/from-sources';
 import { McpSession, startMcp } from './support/mcp-client';
+import { FakeApiServer } from '../../../test/support/fake-api-server';
+import { PATTERN_EXAMPLE, named, synthesize } from '../../../test/support/manifests';
 import { main, version } from '../src/lint/cli';
 
 jest.setTimeout(90_000);

@@ -1,3 +1,5 @@
+import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
+import { identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { K8sObject } from './load';
 import {
   Account,
@@ -16,8 +18,6 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
-import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
-import { identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 
 export type Severity = 'error' | 'warning' | 'info';
 

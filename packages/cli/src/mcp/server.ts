@@ -5,8 +5,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 // eslint-disable-next-line import/no-unresolved
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import { version } from '../lint/cli';
 import { Answer, diagnoseRelease, LIMITS, lintManifests, listReleases, migrationLogs, ServerSettings } from './tools';
+import { version as cliVersion } from '../lint/cli';
 
 /*
  * `cdk8s-migrated-service mcp`: doctor and lint as the tools of an assistant, over the Model Context
@@ -29,7 +29,7 @@ tools reach the cluster through your own kubectl, as doctor does (your kubeconfi
 credential plugins), and only read: no write, no Secret. The server logs to stderr.
 
 Configure it in your assistant's mcpServers:
-  { "command": "npx", "args": ["-y", "${PACKAGE}@${version()}", "mcp"] }
+  { "command": "npx", "args": ["-y", "${PACKAGE}@${cliVersion()}", "mcp"] }
 
 Options:
   --kubectl PATH    the kubectl program (default: $KUBECTL, else kubectl on PATH)

@@ -1,10 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
-import { parse } from 'yaml';
-import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
-import { deliveryFromEnv, MyAppChart } from '../../../../examples/app/main';
 import {
   ArgoCdHookDeletePolicy,
   DatabaseMigration,
@@ -14,6 +10,10 @@ import {
   MigrationTool,
   MigrationWaiter,
 } from 'cdk8s-migrated-service';
+import * as kplus from 'cdk8s-plus-28';
+import { parse } from 'yaml';
+import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
+import { deliveryFromEnv, MyAppChart } from '../../../../examples/app/main';
 import { parseManifests } from '../../src/lint/load';
 import { Manifests } from '../../src/lint/model';
 import { Finding } from '../../src/lint/rules';
