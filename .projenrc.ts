@@ -294,5 +294,9 @@ cli.addDevDeps('eslint-import-resolver-typescript@~3.8.7');
 project.compileTask.exec('npx projen compile', { cwd: 'packages/cli' });
 project.testTask.exec('npx projen test', { cwd: 'packages/cli' });
 project.packageTask.exec('ts-node --transpile-only --project projenrc/tsconfig.json projenrc/pack-cli.ts');
+// A release sets the root's version (bump) and resets it (unbump); the CLI follows both.
+for (const task of [project.tasks.tryFind('bump')!, project.tasks.tryFind('unbump')!]) {
+  task.exec('ts-node --transpile-only --project projenrc/tsconfig.json projenrc/pack-cli.ts --sync-version');
+}
 
 project.synth();

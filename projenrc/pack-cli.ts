@@ -3,6 +3,10 @@
  * `npx projen package` runs it after jsii-pacmak. In the repository both packages are at the version
  * projen keeps in development (0.0.0) and npm links the library from the workspace; the packed
  * package.json says, in plain semver, which library it runs with: the one released with it.
+ *
+ * With `--sync-version` it writes the library's version into packages/cli/package.json instead, for
+ * the CLI and its dependency on the library: the release's bump and unbump run it after they set
+ * the root's version, so that the CLI's tests see one version during a release build too.
  */
 import { execFileSync } from 'child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
@@ -29,6 +33,15 @@ function readJson(file: string): any {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
+function syncVersion(): void {
+  const library = readJson(join(ROOT, 'package.json'));
+  const file = join(CLI_DIR, 'package.json');
+  const cli = readJson(file);
+  cli.version = library.version;
+  cli.dependencies[library.name] = library.version;
+  writeFileSync(file, JSON.stringify(cli, undefined, 2) + '\n');
+}
+
 function main(): void {
   const library = readJson(join(ROOT, 'package.json'));
   const manifest = releasedCliManifest(library, readJson(join(CLI_DIR, 'package.json')));
@@ -48,5 +61,9 @@ function main(): void {
 }
 
 if (require.main === module) {
-  main();
+  if (process.argv.includes('--sync-version')) {
+    syncVersion();
+  } else {
+    main();
+  }
 }
