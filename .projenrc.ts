@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, javascript, typescript } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-migrated-service',
@@ -47,24 +47,20 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // Bundles the in-pod program (src/program) into the one file the ConfigMap carries. Pinned
     // exactly, so that one source always yields the same program text and hash.
     'esbuild@0.28.2',
+    // The tests and benchmarks parse the YAML they synthesize (the CLI has its own, as dependencies).
+    'yaml@^2',
+    'js-yaml@^4',
   ],
 
-  // The `lint` command ships in this package, so one install gives the construct and the checks
-  // that mirror it, versioned together. jsii accepts non-jsii runtime dependencies only when they
-  // are bundled: the YAML parsers travel inside the tarball. js-yaml reads the data (fast, and it
-  // takes the last of duplicate keys as Go's decoder does); yaml finds a field's line, only when a
-  // finding needs it. mvdan-sh is the shell parser of shfmt (mvdan/sh), compiled to plain
-  // JavaScript: it reads the `sh -c` scripts of waiters with the grammar of POSIX sh and bash,
-  // synchronously, as the rest of lint runs.
-  // The `mcp` command serves doctor and lint to an assistant through the official Model Context
-  // Protocol SDK, whose tool schemas are zod schemas (the SDK takes zod 3.25+ or 4 as a peer). Only
-  // src/mcp loads them: the construct library's entry point (src/index.ts) never does.
-  bundledDeps: ['yaml@^2', 'js-yaml@^4', 'mvdan-sh@^0.10.1', '@modelcontextprotocol/sdk@^1.32.2', 'zod@^4'],
-  bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
+  // No runtime and no bundled dependencies: the commands (lint, doctor, mcp) and the parsers and the
+  // MCP SDK they need live in the command-line package (packages/cli), so that an app installs the
+  // constructs alone and `npm audit` never reports a dependency it cannot update or override.
 
   // Tests import the example app, which imports the package by its published name.
   tsconfigDev: {
-    compilerOptions: { paths: { 'cdk8s-migrated-service': ['../src'] } },
+    // The CLI's sources (which some root tests and benchmarks run) import the library's internals by
+    // package path; in the repository they are the sources here, not a compiled lib/.
+    compilerOptions: { paths: { 'cdk8s-migrated-service': ['../src'], 'cdk8s-migrated-service/lib/*': ['../src/*'] } },
   },
 
   jestOptions: {
@@ -76,7 +72,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     passWithNoTests: false,
     jestConfig: {
       // The examples import the package by its published name, as a user would.
-      moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src' },
+      moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src', '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/src/$1' },
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/', '/examples/.*/chart/'],
     },
   },
@@ -157,7 +153,7 @@ const benchTsconfig = new javascript.TypescriptConfig(project, {
   fileName: 'bench/tsconfig.json',
   include: ['**/*.ts'],
   exclude: ['node_modules'],
-  compilerOptions: { noEmit: true, rootDir: '..' },
+  compilerOptions: { noEmit: true, rootDir: '..', paths: { 'cdk8s-migrated-service/lib/*': ['../src/*'] } },
 });
 benchTsconfig.addExtends(project.tsconfig!);
 
@@ -172,37 +168,135 @@ project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolv
 
 project.addTask('bench', {
   description: 'Benchmark synthesis time and memory against hand-written cdk8s-plus resources',
-  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts',
+  exec: 'ts-node --transpile-only -r tsconfig-paths/register --project bench/tsconfig.json bench/synth.ts',
   receiveArgs: true,
 });
 
 project.addTask('bench:lint', {
   description: 'Benchmark the lint command on 10,000 generated objects',
-  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/lint.ts',
+  exec: 'ts-node --transpile-only -r tsconfig-paths/register --project bench/tsconfig.json bench/lint.ts',
   receiveArgs: true,
 });
 
 project.addTask('bench:waiter', {
   description: 'Benchmark the waiter against the fake API server: exit latency after Complete or Failed, API requests while waiting',
-  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/waiter.ts',
+  exec: 'ts-node --transpile-only -r tsconfig-paths/register --project bench/tsconfig.json bench/waiter.ts',
   receiveArgs: true,
 });
 
 project.addTask('bench:program-size', {
   description: 'Print the size of the waiter program in the manifests: its ConfigMap, the per-service YAML, the pattern example',
-  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/program-size.ts',
+  exec: 'ts-node --transpile-only -r tsconfig-paths/register --project bench/tsconfig.json bench/program-size.ts',
   receiveArgs: true,
 });
 
 project.addTask('bench:doctor', {
   description: 'Benchmark doctor against the fake API server: 50 releases and 550 pods, list calls and wall time',
-  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/doctor.ts',
+  exec: 'ts-node --transpile-only -r tsconfig-paths/register --project bench/tsconfig.json bench/doctor.ts',
   receiveArgs: true,
 });
 
 // Every task that synthesizes manifests embeds the bundle, so it bundles first.
 for (const name of ['synth:example', 'synth:example:helm', 'synth:example:shop', 'bench', 'bench:lint', 'bench:waiter', 'bench:program-size', 'bench:doctor']) {
   project.tasks.tryFind(name)!.prependSpawn(bundleProgram);
+}
+
+// The command line (lint, doctor, mcp) is a package of its own, cdk8s-migrated-service-cli, as
+// cdk8s-cli is to cdk8s: a plain TypeScript package with ordinary dependencies that a user can
+// update or override. It depends on the library at the same version and imports what both need (the
+// names, the release tags, where a pod spec lives) from it, so that each rule is written once.
+const cli = new typescript.TypeScriptProject({
+  parent: project,
+  outdir: 'packages/cli',
+  name: 'cdk8s-migrated-service-cli',
+  description: 'The command line of cdk8s-migrated-service: lint manifests for the traps of the migration Job + init container pattern, diagnose releases on a live cluster (doctor), and serve both to an assistant over MCP.',
+  keywords: ['cdk8s', 'kubernetes', 'database', 'migration', 'lint', 'mcp'],
+  authorName: 'cdk8s-migrated-service maintainers',
+  authorEmail: 'maintainers@cdk8s-migrated-service.dev',
+  authorOrganization: false,
+  repository: 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  license: 'Apache-2.0',
+  minNodeVersion: '20.0.0',
+  typescriptVersion: '~6.0.0',
+  projenDevDependency: false,
+  sampleCode: false,
+  // The root packs this package (projenrc/pack-cli.ts), with the library's version written in.
+  package: false,
+  release: false,
+  depsUpgrade: false,
+  // The library by the version the root has in development (projen keeps 0.0.0): npm links it from
+  // the workspace (the root lists itself as one), never from the registry. projenrc/pack-cli.ts
+  // writes the released version into the packed package.json, for this dependency and the CLI's own.
+  // js-yaml reads the data (fast, and it takes the last of duplicate keys as Go's decoder does); yaml
+  // finds a field's line, only when a finding needs it. mvdan-sh is the shell parser of shfmt
+  // (mvdan/sh), compiled to plain JavaScript: it reads the `sh -c` scripts of waiters with the grammar
+  // of POSIX sh and bash, synchronously, as the rest of lint runs. The `mcp` command serves doctor
+  // and lint through the official Model Context Protocol SDK, whose tool schemas are zod schemas
+  // (the SDK takes zod 3.25+ or 4 as a peer); only src/mcp loads them.
+  deps: [`${project.package.packageName}@${project.package.manifest.version ?? '0.0.0'}`, 'yaml@^2', 'js-yaml@^4', 'mvdan-sh@^0.10.1', '@modelcontextprotocol/sdk@^1.32.2', 'zod@^4'],
+  // The tests synthesize manifests with the library, as an app would.
+  devDeps: ['cdk8s@2.70.0', 'constructs@10.3.0', 'cdk8s-plus-28@2.5.6', 'fast-check@^4', '@types/js-yaml@^4', '@microsoft/jest-sarif@1.0.0-beta.0', 'ts-node@^10', 'tsconfig-paths@^4', 'eslint-import-resolver-typescript@~3.8.7'],
+  // One bin, as cdk8s-cli has `cdk8s`: `npx cdk8s-migrated-service-cli lint …` runs it without an
+  // install, `npx cdk8s-migrated-service lint …` once it is a devDependency. No library entry point.
+  bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
+  entrypoint: '',
+  // The compiler settings of the library (node16 resolution reads the MCP SDK's `exports`).
+  tsconfig: {
+    compilerOptions: {
+      lib: ['es2022'],
+      target: 'ES2022',
+      module: 'node16',
+      noEmitOnError: true,
+      skipLibCheck: true,
+    },
+  },
+  // Tests and type checks read the library from its sources, so that they need no compiled lib/.
+  // (test/tsconfig.json: its paths are relative to packages/cli/test; the tests also read the root's
+  // test support, examples and library sources.)
+  tsconfigDev: {
+    compilerOptions: {
+      rootDir: '../../..',
+      // ts-jest transpiles file by file, as the root's tests do (node16 modules need it).
+      isolatedModules: true,
+      paths: {
+        'cdk8s-migrated-service': ['../../../src'],
+        'cdk8s-migrated-service/lib/*': ['../../../src/*'],
+      },
+    },
+  },
+  jestOptions: {
+    jestVersion: '^29',
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      moduleNameMapper: {
+        '^cdk8s-migrated-service$': '<rootDir>/../../src',
+        '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/../../src/$1',
+      },
+    },
+  },
+});
+// One `npm ci` at the root installs both packages (npm workspaces). The root lists itself too, so
+// that npm links the library into node_modules for the CLI's dependency on it.
+project.package.addField('workspaces', ['.', 'packages/cli']);
+// The root's install covers the CLI: an install of its own would write a second lockfile.
+(cli.package as any).installDependencies = () => {};
+project.addPackageIgnore('/packages/');
+// ts-jest only transpiles: type errors in the CLI's sources and tests are caught before jest runs.
+cli.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+cli.deps.removeDependency('eslint-import-resolver-typescript');
+cli.addDevDeps('eslint-import-resolver-typescript@~3.8.7');
+
+// The CLI compiles against the library's declarations (lib/*.d.ts), so after the library; the
+// root's test and package tasks cover both packages, as CI runs them.
+project.compileTask.exec('npx projen compile', { cwd: 'packages/cli' });
+project.testTask.exec('npx projen test', { cwd: 'packages/cli' });
+project.packageTask.exec('ts-node --transpile-only --project projenrc/tsconfig.json projenrc/pack-cli.ts');
+// A release sets the root's version (bump) and resets it (unbump); the CLI follows both.
+for (const task of [project.tasks.tryFind('bump')!, project.tasks.tryFind('unbump')!]) {
+  task.exec('ts-node --transpile-only --project projenrc/tsconfig.json projenrc/pack-cli.ts --sync-version');
 }
 
 project.synth();

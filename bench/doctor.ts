@@ -14,9 +14,9 @@
 import { loadavg } from 'os';
 import { performance } from 'perf_hooks';
 import { Chart, Testing } from 'cdk8s';
+import { DoctorCluster, KUBECTL_DIR } from '../packages/cli/test/support/doctor-cluster';
+import { startMcp } from '../packages/cli/test/support/mcp-client';
 import { MigratedService } from '../src';
-import { DoctorCluster, KUBECTL_DIR } from '../test/support/doctor-cluster';
-import { startMcp } from '../test/support/mcp-client';
 
 const APPS = 10;
 const TAGS = ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0', 'v1.4.0'];

@@ -13,9 +13,9 @@
  */
 import { performance } from 'perf_hooks';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { formatText } from '../src/lint/format';
-import { lint } from '../src/lint/lint';
-import { parseManifests } from '../src/lint/load';
+import { formatText } from '../packages/cli/src/lint/format';
+import { lint } from '../packages/cli/src/lint/lint';
+import { parseManifests } from '../packages/cli/src/lint/load';
 
 const OBJECTS_PER_SERVICE = 5;
 

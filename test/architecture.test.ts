@@ -6,12 +6,19 @@ import { readdirSync, readFileSync, statSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 
 const SRC = join(__dirname, '..', 'src');
+/** The command line's sources: a package of its own, which builds on the library. */
+const CLI_SRC = join(__dirname, '..', 'packages', 'cli', 'src');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
     return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
   });
+}
+
+/** Every module specifier `text` imports, by `import`, `export … from` or `require` (type-only imports included). */
+function specifiersIn(text: string): string[] {
+  return [...text.matchAll(/^(?:import|export)\b[^;]*?from '([^']*)'|\brequire\('([^']*)'\)/gms)].map((m) => m[1] ?? m[2]);
 }
 
 /** The files of src/ that `file` imports by a relative path (type-only imports included). */
@@ -73,24 +80,19 @@ describe('the import graph of src/', () => {
   });
 
   // The folders are the parts: the construct library (constructs/, through index.ts), the program
-  // that runs in pods (program/), the CLIs (lint/, doctor/, mcp/) and what they share (shared/).
+  // that runs in pods (program/) and what the command line shares with them (shared/).
   const ALLOWED: Record<string, string[]> = {
     shared: ['shared'],
     program: ['program'],
     constructs: ['constructs', 'shared'],
-    lint: ['lint', 'shared'],
-    doctor: ['doctor', 'lint', 'shared'],
-    mcp: ['mcp', 'doctor', 'lint', 'shared'],
   };
   const partOf = (file: string) => relative(SRC, file).split('/')[0];
-  // The package's one bin (`cdk8s-migrated-service lint|doctor|mcp`) dispatches to each CLI.
-  const BIN = 'lint/cli.ts';
 
   test.each(Object.keys(ALLOWED))('GIVEN the files of src/%s THEN they import only the parts it may build on', (part) => {
     const files = sourceFiles(join(SRC, part));
     expect(files.length).toBeGreaterThan(0);
     const crossings = files.flatMap((file) => importsOf(file)
-      .filter((target) => !ALLOWED[part].includes(partOf(target)) && !(relative(SRC, file) === BIN && ['doctor', 'mcp'].includes(partOf(target))))
+      .filter((target) => !ALLOWED[part].includes(partOf(target)))
       .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`));
     expect(crossings).toEqual([]);
   });
@@ -107,5 +109,75 @@ describe('the import graph of src/', () => {
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', []]]);
     expect(findCycle(graph)).toEqual(['a', 'b', 'c', 'a']);
     expect(findCycle(new Map([['a', ['b']], ['b', []]]))).toBeUndefined();
+  });
+});
+
+/**
+ * Imports run from the command line (packages/cli) to the library, never back: `import` of the
+ * library never loads the CLI or its dependencies, and the CLI reaches the library only by its
+ * package name, as it does once installed.
+ */
+describe('the import graph of packages/cli/src', () => {
+  // The command line's parts: lint, doctor (which reads manifests as lint does) and mcp (which
+  // serves both). The package's one bin (`cdk8s-migrated-service lint|doctor|mcp`, lint/cli.ts)
+  // dispatches to each command.
+  const ALLOWED: Record<string, string[]> = { lint: ['lint'], doctor: ['doctor', 'lint'], mcp: ['mcp', 'doctor', 'lint'] };
+  const partOf = (file: string) => relative(CLI_SRC, file).split('/')[0];
+  const BIN = 'lint/cli.ts';
+
+  test('GIVEN every source file WHEN its relative imports are followed THEN no file reaches itself', () => {
+    const graph = new Map(sourceFiles(CLI_SRC).map((file) => [file, importsOf(file)]));
+    expect(findCycle(graph)?.map((file) => relative(CLI_SRC, file)).join(' -> ')).toBeUndefined();
+  });
+
+  test.each(Object.keys(ALLOWED))('GIVEN the files of %s THEN they import only the parts it may build on', (part) => {
+    const files = sourceFiles(join(CLI_SRC, part));
+    expect(files.length).toBeGreaterThan(0);
+    const crossings = files.flatMap((file) => importsOf(file)
+      .filter((target) => !ALLOWED[part].includes(partOf(target)) && !(relative(CLI_SRC, file) === BIN && ['doctor', 'mcp'].includes(partOf(target))))
+      .map((target) => `${relative(CLI_SRC, file)} -> ${relative(CLI_SRC, target)}`));
+    expect(crossings).toEqual([]);
+    expect(readdirSync(CLI_SRC).sort()).toEqual(Object.keys(ALLOWED).sort());
+  });
+});
+
+describe('the two packages', () => {
+  const CLI_PACKAGE = 'cdk8s-migrated-service-cli';
+  const CLI_DEPENDENCIES = /^(yaml|js-yaml|mvdan-sh|zod|@modelcontextprotocol\/)/;
+
+  /** The imports of a library file that run to the command line: its package, its folder or its dependencies. */
+  function backwards(file: string, text: string): string[] {
+    return specifiersIn(text).filter((spec) => spec === CLI_PACKAGE || spec.startsWith(`${CLI_PACKAGE}/`) || CLI_DEPENDENCIES.test(spec)
+      || (spec.startsWith('.') && !relative(CLI_SRC, resolve(dirname(file), spec)).startsWith('..')));
+  }
+
+  /** The imports of a CLI file that leave packages/cli by a relative path instead of the library's package name. */
+  function outOfPackage(file: string, text: string): string[] {
+    return specifiersIn(text).filter((spec) => spec.startsWith('.') && relative(join(CLI_SRC, '..'), resolve(dirname(file), spec)).startsWith('..'));
+  }
+
+  test('GIVEN every source file of the library THEN none imports the command line or its dependencies', () => {
+    const files = sourceFiles(SRC);
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.flatMap((file) => backwards(file, readFileSync(file, 'utf8')).map((spec) => `${relative(SRC, file)} -> ${spec}`))).toEqual([]);
+  });
+
+  test('GIVEN every source file of the command line THEN it reaches the library by its package name only', () => {
+    const files = sourceFiles(CLI_SRC);
+    expect(files.length).toBeGreaterThan(10);
+    expect(files.flatMap((file) => outOfPackage(file, readFileSync(file, 'utf8')).map((spec) => `${relative(CLI_SRC, file)} -> ${spec}`))).toEqual([]);
+    // AND it does import the library: what both need is written once, there
+    expect(files.some((file) => specifiersIn(readFileSync(file, 'utf8')).some((spec) => spec.startsWith('cdk8s-migrated-service/lib/shared/')))).toBe(true);
+  });
+
+  test('GIVEN an import that runs back WHEN checked THEN it is found', () => {
+    // The checks themselves must be able to fail: by relative path, by package name, by a CLI dependency.
+    const file = join(SRC, 'constructs', 'x.ts');
+    expect(backwards(file, "import { lint } from '../../packages/cli/src/lint/lint';")).toEqual(['../../packages/cli/src/lint/lint']);
+    expect(backwards(file, "import { main } from 'cdk8s-migrated-service-cli/lib/lint/cli';")).toEqual(['cdk8s-migrated-service-cli/lib/lint/cli']);
+    expect(backwards(file, "const y = require('yaml');")).toEqual(['yaml']);
+    expect(backwards(file, "import { Chart } from 'cdk8s';\nimport { x } from '../shared/names';")).toEqual([]);
+    expect(outOfPackage(join(CLI_SRC, 'lint', 'x.ts'), "import { x } from '../../../../src/shared/pod-spec';")).toEqual(['../../../../src/shared/pod-spec']);
+    expect(outOfPackage(join(CLI_SRC, 'lint', 'x.ts'), "import { x } from '../doctor/cli';")).toEqual([]);
   });
 });

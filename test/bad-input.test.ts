@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
+import { chartYaml, lintText } from '../packages/cli/test/lint/support';
 import { DatabaseMigration, ImageTag, MigratedService } from '../src';
-import { chartYaml, lintText } from './lint/support';
 import { quietWarnings, SHOP, shopChart } from './support/shop';
 import { identifiesRelease } from '../src/shared/release-tag';
 

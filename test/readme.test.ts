@@ -4,9 +4,9 @@ import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
+import { lint } from '../packages/cli/src/lint/lint';
+import { parseManifests } from '../packages/cli/src/lint/load';
 import * as library from '../src';
-import { lint } from '../src/lint/lint';
-import { parseManifests } from '../src/lint/load';
 
 /** What the README's snippets may import; the package name resolves to this checkout. */
 const MODULES: Record<string, unknown> = { 'cdk8s': cdk8s, 'cdk8s-plus-28': kplus, 'cdk8s-migrated-service': library };
@@ -217,5 +217,5 @@ test('the first command after install synthesizes the example without the full b
   expect(firstShell).not.toMatch(/projen build/);
   expect(README.indexOf('## Install')).toBeLessThan(README.indexOf('## Usage'));
   expect(README).not.toMatch(/npx --yes cdk8s-migrated-service/);
-  expect(README).toMatch(/npx cdk8s-migrated-service lint rendered\.yaml/);
+  expect(README).toMatch(/npx cdk8s-migrated-service-cli lint rendered\.yaml/);
 });

@@ -3,8 +3,8 @@ import { stringify } from 'yaml';
 import { ShopChart } from '../examples/shop/main';
 import { MigrationWarnings } from '../src';
 import { allOfKind, named } from './support/manifests';
-import { lint } from '../src/lint/lint';
-import { parseManifests } from '../src/lint/load';
+import { lint } from '../packages/cli/src/lint/lint';
+import { parseManifests } from '../packages/cli/src/lint/load';
 
 // examples/shop/main.ts, on cdk8s-plus-33 here; .ci/run also synthesizes it with the cdk8s CLI on
 // cdk8s-plus-28, and `npx projen typecheck` type-checks it against both.

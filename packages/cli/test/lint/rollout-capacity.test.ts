@@ -1,9 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
-import { DatabaseMigration } from '../src';
-import { chartYaml, lintText } from './lint/support';
-import { quietWarnings, SHOP, shopChart } from './support/shop';
+import { DatabaseMigration } from 'cdk8s-migrated-service';
+import { chartYaml, lintText } from './support';
+import { quietWarnings, SHOP, shopChart } from '../../../../test/support/shop';
 
 quietWarnings();
 

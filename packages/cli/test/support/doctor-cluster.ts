@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart, Cron, Testing } from 'cdk8s';
+import { MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
-import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from './fake-api-server';
-import { PATTERN_EXAMPLE } from './manifests';
-import { MigratedService } from '../../src';
+import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from '../../../../test/support/fake-api-server';
+import { PATTERN_EXAMPLE } from '../../../../test/support/manifests';
 import { main } from '../../src/lint/cli';
 
 export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';

@@ -3,15 +3,13 @@
  * stdio by the SDK's own client. Everything the server writes to stderr is kept, and every message
  * on stdout that is not protocol shows up in `errors` (the client's transport cannot parse it).
  */
-import { join } from 'path';
 // Subpaths of the SDK's `./*` export: see src/mcp/server.ts.
 // eslint-disable-next-line import/no-unresolved
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 // eslint-disable-next-line import/no-unresolved
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI, NODE_ARGS, NODE_ENV, PACKAGE } from './from-sources';
 
-export const REPO = join(__dirname, '..', '..');
-export const CLI = join(REPO, 'src', 'lint', 'cli.ts');
 
 export interface McpSession {
   readonly client: Client;
@@ -35,9 +33,9 @@ export interface ServerCommand {
 export async function startMcp(env: Record<string, string>, args: readonly string[] = [], command?: ServerCommand): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: command?.command ?? process.execPath,
-    args: command?.args ?? ['-r', 'ts-node/register/transpile-only', CLI, 'mcp', ...args],
-    cwd: command?.cwd ?? REPO,
-    env: { TS_NODE_PROJECT: join(REPO, 'tsconfig.json'), ...env },
+    args: command?.args ?? [...NODE_ARGS, CLI, 'mcp', ...args],
+    cwd: command?.cwd ?? PACKAGE,
+    env: { ...NODE_ENV, ...env },
     stderr: 'pipe',
   });
   let stderr = '';

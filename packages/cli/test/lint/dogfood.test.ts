@@ -1,10 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
-import { parse } from 'yaml';
-import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
-import { deliveryFromEnv, MyAppChart } from '../../examples/app/main';
 import {
   ArgoCdHookDeletePolicy,
   DatabaseMigration,
@@ -13,7 +9,11 @@ import {
   MigratedService,
   MigrationTool,
   MigrationWaiter,
-} from '../../src';
+} from 'cdk8s-migrated-service';
+import * as kplus from 'cdk8s-plus-28';
+import { parse } from 'yaml';
+import { chartYaml, FIXTURES, lintFiles, lintText, ruleIds } from './support';
+import { deliveryFromEnv, MyAppChart } from '../../../../examples/app/main';
 import { parseManifests } from '../../src/lint/load';
 import { Manifests } from '../../src/lint/model';
 import { Finding } from '../../src/lint/rules';
@@ -206,18 +206,18 @@ describe('the example app and its pipelines', () => {
 
   test('both pipelines lint the synthesized manifests before delivering them', () => {
     // GIVEN the pipeline examples
-    const examples = path.join(__dirname, '..', '..', 'examples');
+    const examples = path.join(__dirname, '..', '..', '..', '..', 'examples');
     const gitlab = parse(fs.readFileSync(path.join(examples, 'gitlab-ci', '.gitlab-ci.yml'), 'utf8'));
     const github = parse(fs.readFileSync(path.join(examples, 'github-actions', 'deploy.yml'), 'utf8'));
     // THEN each lints the manifests synth wrote: GitLab in a job that both deliver jobs need,
     // GitHub in the synth job, before the manifests are uploaded for delivery
-    expect(gitlab['lint:manifests'].script).toContain('npx cdk8s-migrated-service lint "${CDK8S_APP_DIR}/manifests/"');
+    expect(gitlab['lint:manifests'].script).toContain('npx cdk8s-migrated-service-cli lint "${CDK8S_APP_DIR}/manifests/"');
     expect(gitlab['lint:manifests'].needs).toEqual([{ job: 'synth', artifacts: true }]);
     for (const deliver of ['deliver:oci', 'commit:manifests']) {
       expect(gitlab[deliver].needs).toContain('lint:manifests');
     }
     const steps: any[] = github.jobs.synth.steps;
-    const lintStep = steps.findIndex((s) => s.run === 'npx cdk8s-migrated-service lint manifests/');
+    const lintStep = steps.findIndex((s) => s.run === 'npx cdk8s-migrated-service-cli lint manifests/');
     expect(lintStep).toBeGreaterThan(steps.findIndex((s) => s.run?.includes('cdk8s synth')));
     expect(lintStep).toBeLessThan(steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@')));
   });

@@ -10,15 +10,17 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { FIXTURES } from './lint/support';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
-import { FakeApiServer } from './support/fake-api-server';
-import { PATTERN_EXAMPLE, named, synthesize } from './support/manifests';
-import { CLI, McpSession, REPO, startMcp } from './support/mcp-client';
-import { main } from '../src/lint/cli';
+import { CLI, NODE_ARGS, NODE_ENV, PACKAGE, REPO } from './support/from-sources';
+import { McpSession, startMcp } from './support/mcp-client';
+import { FakeApiServer } from '../../../test/support/fake-api-server';
+import { PATTERN_EXAMPLE, named, synthesize } from '../../../test/support/manifests';
+import { main, version } from '../src/lint/cli';
 
 jest.setTimeout(90_000);
 
 const NS = 'shop';
 const TOOLS = ['diagnose_release', 'lint_manifests', 'list_releases', 'migration_logs'];
+const CLI_VERSION = version();
 let mcp: McpSession;
 let home: string;
 let cluster: DoctorCluster;
@@ -150,7 +152,7 @@ describe('the tools an assistant sees', () => {
 
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: cdk8s-migrated-service mcp \[options\]/);
-    expect(help.stdout).toContain('{ "command": "npx", "args": ["cdk8s-migrated-service", "mcp"] }');
+    expect(help.stdout).toContain(`{ "command": "npx", "args": ["-y", "cdk8s-migrated-service-cli@${CLI_VERSION}", "mcp"] }`);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('cdk8s-migrated-service mcp: unknown option --port\nRun "cdk8s-migrated-service mcp --help" for usage.\n');
     expect(usage.stdout).toMatch(/^ +cdk8s-migrated-service mcp \[options\] +\(doctor and lint as tools for an assistant/m);
@@ -515,8 +517,8 @@ describe('the SDK stays out of the construct library', () => {
   /** The modules a fresh node process has loaded after requiring `entry` (through ts-node, as the tests run the sources). */
   function loadedBy(entry: string): string[] {
     const script = `require(${JSON.stringify(entry)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
-    const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
-      cwd: REPO, encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: join(REPO, 'tsconfig.json') },
+    const result = spawnSync(process.execPath, [...NODE_ARGS, '-e', script], {
+      cwd: REPO, encoding: 'utf8', env: { ...process.env, ...NODE_ENV },
     });
     expect(result.stderr).toBe('');
     return JSON.parse(result.stdout);
@@ -526,7 +528,7 @@ describe('the SDK stays out of the construct library', () => {
   test('requiring the package entry loads neither the MCP SDK nor zod; requiring the server does', () => {
     // GIVEN the package's entry (src/index.ts, compiled to lib/index.js), and as a control the server
     const library = loadedBy(join(REPO, 'src', 'index.ts'));
-    const server = loadedBy(join(REPO, 'src', 'mcp', 'server.ts'));
+    const server = loadedBy(join(PACKAGE, 'src', 'mcp', 'server.ts'));
 
     // THEN the library's import graph holds no SDK module, and the control shows the check sees them
     expect(library.some((f) => f.endsWith(join('src', 'index.ts')))).toBe(true);
@@ -542,28 +544,30 @@ describe('the README\'s and docs/mcp.md\'s snippets, run', () => {
   const blocks = (text: string, lang: string): string[] => [...text.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
   const section = README.slice(README.indexOf('## Use it from an assistant (MCP)'), README.indexOf('## Lint existing manifests'));
 
-  /** An assistant's project with the package installed, whose bin runs these sources: `npx` finds it there, offline. */
+  /** An assistant's project with the CLI installed, whose bin runs these sources: `npx` finds it there, offline. */
   function assistantProject(): string {
     const dir = mkdtempSync(join(tmpdir(), 'assistant-'));
-    const pkg = join(dir, 'node_modules', 'cdk8s-migrated-service');
+    const pkg = join(dir, 'node_modules', 'cdk8s-migrated-service-cli');
     mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
     mkdirSync(pkg);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'assistant-project', private: true, devDependencies: { 'cdk8s-migrated-service': '0.0.0' } }));
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'cdk8s-migrated-service', version: '0.0.0', bin: { 'cdk8s-migrated-service': 'bin.sh' } }));
-    writeFileSync(join(pkg, 'bin.sh'), `#!/bin/sh\nexec "${process.execPath}" -r "${join(REPO, 'node_modules', 'ts-node', 'register', 'transpile-only')}" "${CLI}" "$@"\n`, { mode: 0o755 });
-    symlinkSync(join('..', 'cdk8s-migrated-service', 'bin.sh'), join(dir, 'node_modules', '.bin', 'cdk8s-migrated-service'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'assistant-project', private: true, devDependencies: { 'cdk8s-migrated-service-cli': CLI_VERSION } }));
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'cdk8s-migrated-service-cli', version: CLI_VERSION, bin: { 'cdk8s-migrated-service': 'bin.sh' } }));
+    writeFileSync(join(pkg, 'bin.sh'), `#!/bin/sh\nexec "${process.execPath}" ${NODE_ARGS.map((a) => `"${a}"`).join(' ')} "${CLI}" "$@"\n`, { mode: 0o755 });
+    symlinkSync(join('..', 'cdk8s-migrated-service-cli', 'bin.sh'), join(dir, 'node_modules', '.bin', 'cdk8s-migrated-service'));
     return dir;
   }
+  /** The documented args with `<version>` filled in as a user does: the version of the library in use, which the CLI shares. */
+  const filledIn = (args: string[]) => args.map((a) => a.replace('<version>', CLI_VERSION));
   const npmEnv = { npm_config_update_notifier: 'false', npm_config_offline: 'true', npm_config_cache: join(tmpdir(), 'mcp-npm-cache') };
 
   test('the README\'s mcpServers entry parses, and its command starts a server that lists the four tools', async () => {
     // GIVEN the README's configuration, verbatim
     const [config] = blocks(section, 'json');
     const entry = JSON.parse(config).mcpServers['cdk8s-migrated-service'];
-    expect(entry).toEqual({ command: 'npx', args: ['cdk8s-migrated-service', 'mcp'] });
+    expect(entry).toEqual({ command: 'npx', args: ['-y', 'cdk8s-migrated-service-cli@<version>', 'mcp'] });
     const project = assistantProject();
     // WHEN an assistant starts its command in a project that has the package
-    const session = await startMcp({ PATH: process.env.PATH ?? '', HOME: home, ...npmEnv }, [], { command: entry.command, args: entry.args, cwd: project });
+    const session = await startMcp({ PATH: process.env.PATH ?? '', HOME: home, ...npmEnv }, [], { command: entry.command, args: filledIn(entry.args), cwd: project });
     try {
       // THEN it serves the tools the README lists
       const { tools } = await session.client.listTools();
@@ -586,11 +590,11 @@ describe('the README\'s and docs/mcp.md\'s snippets, run', () => {
     const [config, request, structured] = blocks(DOC, 'json');
     const entry = JSON.parse(config).mcpServers['cdk8s-migrated-service'];
     expect(entry.command).toBe('npx');
-    expect(entry.args).toEqual(['cdk8s-migrated-service', 'mcp']);
+    expect(entry.args).toEqual(['-y', 'cdk8s-migrated-service-cli@<version>', 'mcp']);
     expect(Object.keys(entry.env).sort()).toEqual(['KUBECONFIG', 'KUBECTL', 'PATH']);
     const env = { ...entry.env, KUBECONFIG: cluster.kubeconfig, KUBECTL: `${KUBECTL_DIR}/kubectl.1.32`, PATH: process.env.PATH ?? '' };
     const project = assistantProject();
-    const session = await startMcp({ ...env, HOME: home, ...npmEnv }, [], { command: entry.command, args: entry.args, cwd: project });
+    const session = await startMcp({ ...env, HOME: home, ...npmEnv }, [], { command: entry.command, args: filledIn(entry.args), cwd: project });
     try {
       // WHEN the assistant makes the documented call, verbatim, and the README's
       const call_ = JSON.parse(request);

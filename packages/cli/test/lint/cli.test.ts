@@ -7,6 +7,7 @@ import '@microsoft/jest-sarif';
 import { FIXTURES, lintFiles, lintText, ruleIds } from './support';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io, main } from '../../src/lint/cli';
 import { ruleAnchor, ruleHelpUri, RULES, RULES_DOC_URL } from '../../src/lint/rules';
+import { CLI, NODE_ARGS, NODE_ENV, PACKAGE, REPO } from '../support/from-sources';
 
 /* eslint-disable @typescript-eslint/no-namespace */
 declare global {
@@ -18,9 +19,7 @@ declare global {
 }
 /* eslint-enable @typescript-eslint/no-namespace */
 
-const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'src', 'lint', 'cli.ts');
-const fixture = (...parts: string[]) => path.relative(REPO, path.join(FIXTURES, ...parts));
+const fixture = (...parts: string[]) => path.relative(PACKAGE, path.join(FIXTURES, ...parts));
 const CLEAN = fixture('rules', 'clean.yaml');
 const HELM = fixture('helm-rendered.yaml');
 
@@ -36,7 +35,7 @@ async function run(args: string[], stdin = ''): Promise<Run> {
   let stderr = '';
   const io: Io = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, readStdin: async () => stdin };
   const cwd = process.cwd();
-  process.chdir(REPO);
+  process.chdir(PACKAGE);
   try {
     const code = await main(args, io);
     return { code, stdout, stderr };
@@ -47,8 +46,8 @@ async function run(args: string[], stdin = ''): Promise<Run> {
 
 /** Runs the command as a user does: a node process, through its shebang'd entry point. */
 function spawn(args: string[], input?: string): Run {
-  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, ...args], {
-    cwd: REPO, input, encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json') },
+  const result = spawnSync(process.execPath, [...NODE_ARGS, CLI, ...args], {
+    cwd: PACKAGE, input, encoding: 'utf8', env: { ...process.env, ...NODE_ENV },
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
@@ -63,7 +62,7 @@ describe('exit codes, from a child process', () => {
 
   test('1 with findings, read from standard input', () => {
     // GIVEN rendered Helm output piped in, as `helm template ... | lint -`
-    const r = spawn(['lint', '-'], fs.readFileSync(path.join(REPO, HELM), 'utf8'));
+    const r = spawn(['lint', '-'], fs.readFileSync(path.join(PACKAGE, HELM), 'utf8'));
     // THEN exit 1, findings located in <stdin> with the line of the rendered stream
     expect(r.code).toBe(EXIT_FINDINGS);
     expect(r.stdout).toContain('<stdin>:65: error MS016 Job myapp-migrate-4 is a post-install,post-upgrade hook');
@@ -96,16 +95,18 @@ describe('exit codes, from a child process', () => {
 
   test('the entry point starts with a shebang, so that npm can link it as a bin', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'));
     expect(pkg.bin).toEqual({ 'cdk8s-migrated-service': 'lib/lint/cli.js' });
-    expect(pkg.bundledDependencies).toContain('yaml');
+    // AND the parsers are ordinary dependencies, which a user can update or override
+    expect(pkg.dependencies).toHaveProperty('yaml');
+    expect(pkg.bundledDependencies).toBeUndefined();
   });
 });
 
 describe('input', () => {
   test('rendered Helm output: # Source: comments and --- separators, findings on the stream\'s lines', () => {
     // GIVEN a helm template stream with a post-install hook Job behind a waiter
-    const result = lintFiles([path.join(REPO, HELM)]);
+    const result = lintFiles([path.join(PACKAGE, HELM)]);
     // THEN the hook traps and the Job's settings are found, each on the line of its field
     expect(result.findings.map((f) => `${f.line} ${f.rule.id}`)).toEqual(['16 MS008', '38 MS015', '65 MS016', '65 MS017', '68 MS014', '69 MS013']);
   });

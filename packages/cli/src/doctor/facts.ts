@@ -1,6 +1,6 @@
+import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { LiveWaiter, envValue, looksLikeMigration, podSpecOf, rolloutWaiterOf, waitersOf } from './model';
 import { Snapshot } from './snapshot';
-import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
 
 /* The facts of each release, read from one snapshot of the namespace: no API call here. */
 

@@ -6,11 +6,11 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Cron, Testing } from 'cdk8s';
+import { Delivery, MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
-import { Delivery, MigratedService } from '../src';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
-import { FakeApiServer, RbacRule } from './support/fake-api-server';
-import { named, PATTERN_EXAMPLE, synthesize } from './support/manifests';
+import { FakeApiServer, RbacRule } from '../../../test/support/fake-api-server';
+import { named, PATTERN_EXAMPLE, synthesize } from '../../../test/support/manifests';
 import { collectReleases } from '../src/doctor/facts';
 import { listItems, parseJsonDocuments } from '../src/doctor/kubectl';
 

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { POD_SPEC_PATHS } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import * as fc from 'fast-check';
 import { parseAllDocuments, stringify } from 'yaml';
 import { lint } from '../../src/lint/lint';
 import { InputError, parseManifests } from '../../src/lint/load';
-import { POD_SPEC_PATHS } from '../../src/shared/pod-spec';
 
 // Manifests in the wild are anything: the linter reports on them or refuses them as input, but it
 // never fails with an exception of its own (which the CLI would have to call an internal error).

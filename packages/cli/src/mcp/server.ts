@@ -6,6 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { Answer, diagnoseRelease, LIMITS, lintManifests, listReleases, migrationLogs, ServerSettings } from './tools';
+import { version as cliVersion } from '../lint/cli';
 
 /*
  * `cdk8s-migrated-service mcp`: doctor and lint as the tools of an assistant, over the Model Context
@@ -17,6 +18,8 @@ import { Answer, diagnoseRelease, LIMITS, lintManifests, listReleases, migration
  */
 
 const PROGRAM = 'cdk8s-migrated-service';
+// By package name and version, so that npx runs this command wherever the assistant starts it.
+const PACKAGE = 'cdk8s-migrated-service-cli';
 
 export const MCP_USAGE = `Usage: ${PROGRAM} mcp [options]
 
@@ -26,7 +29,7 @@ tools reach the cluster through your own kubectl, as doctor does (your kubeconfi
 credential plugins), and only read: no write, no Secret. The server logs to stderr.
 
 Configure it in your assistant's mcpServers:
-  { "command": "npx", "args": ["${PROGRAM}", "mcp"] }
+  { "command": "npx", "args": ["-y", "${PACKAGE}@${cliVersion()}", "mcp"] }
 
 Options:
   --kubectl PATH    the kubectl program (default: $KUBECTL, else kubectl on PATH)

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import { MigrationWaiter, DatabaseMigration } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
-import { MigrationWaiter, DatabaseMigration } from '../../src';
-import { gatedWorkerChart, quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../support/shop';
+import { gatedWorkerChart, quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../../../../test/support/shop';
 
 const read = (...name: string[]) => fs.readFileSync(path.join(FIXTURES, ...name), 'utf8');
 const drift = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS027');

@@ -1,8 +1,8 @@
+import { POD_SPEC_PATHS } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { K8sObject } from './load';
 import { basename, commandsOf, isUnresolved } from './shell';
 import { text } from './text';
 // Where each workload kind keeps its pod spec: the same table the constructs gate by.
-import { POD_SPEC_PATHS } from '../shared/pod-spec';
 
 /* What the rules reason about: the workloads, the init containers that wait for a migration Job,
  * the migration Jobs, and the RBAC that lets a waiter read its Job. */

@@ -1,3 +1,7 @@
+import { isUnsplitCommandLine, unsplitCommandProblem } from 'cdk8s-migrated-service/lib/shared/command';
+import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
+import { identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
+import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
 import { K8sObject } from './load';
 import {
   Account,
@@ -16,10 +20,6 @@ import {
   Workload,
 } from './model';
 import { text } from './text';
-import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
-import { SERVICE_ACCOUNT_PATH } from '../shared/pod-spec';
-import { identifiesRelease } from '../shared/release-tag';
-import { num, rolloutCapacity } from '../shared/rollout-capacity';
 
 export type Severity = 'error' | 'warning' | 'info';
 

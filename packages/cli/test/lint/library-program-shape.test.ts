@@ -1,10 +1,10 @@
 import { Chart, Testing, Yaml } from 'cdk8s';
+import { MigratedService } from 'cdk8s-migrated-service';
+import { migrationWaiterScript } from 'cdk8s-migrated-service/lib/constructs/waiter-script';
 import { lintText } from './support';
-import { MigratedService } from '../../src';
-import { migrationWaiterScript } from '../../src/constructs/waiter-script';
+import { MINIMAL } from '../../../../test/support/manifests';
 import { parseManifests } from '../../src/lint/load';
 import { libraryProgramMode, Manifests } from '../../src/lint/model';
-import { MINIMAL } from '../support/manifests';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
