@@ -1,0 +1,1 @@
+export { text } from 'cdk8s-migrated-service/lib/shared/text';
