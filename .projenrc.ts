@@ -153,7 +153,7 @@ const benchTsconfig = new javascript.TypescriptConfig(project, {
   fileName: 'bench/tsconfig.json',
   include: ['**/*.ts'],
   exclude: ['node_modules'],
-  compilerOptions: { noEmit: true, rootDir: '..', paths: { 'cdk8s-migrated-service/lib/*': ['../src/*'] } },
+  compilerOptions: { noEmit: true, rootDir: '..', paths: { 'cdk8s-migrated-service': ['../src'], 'cdk8s-migrated-service/lib/*': ['../src/*'] } },
 });
 benchTsconfig.addExtends(project.tsconfig!);
 
