@@ -24,6 +24,7 @@ const harness = new ProgramHarness(NS, TOKEN, 'queue-test-');
 let server: FakeApiServer;
 beforeEach(() => {
   server = harness.server;
+  server.jobControllerLagMs = undefined;
   server.tokens.set(TOKEN, QUEUE_RULES);
 });
 
@@ -199,6 +200,9 @@ describe('two releases', () => {
 
 describe('three releases', () => {
   test('GIVEN v1 runs and v2 and v3 queue WHEN v1 then v2 finish THEN v2 goes second and v3 third, each told whom it waits for', async () => {
+    // Two watch streams (pods, Jobs) carry the pod's end and its Job's: with the real controller's
+    // lag the pod's comes first, so v3 never sees v1's Job finished while its pod still runs.
+    server.jobControllerLagMs = 200;
     const v1 = createJob('v1', 180);
     const v1Pod = createPod(v1);
     const v2 = createJob('v2', 120);

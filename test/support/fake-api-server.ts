@@ -355,6 +355,12 @@ export class FakeApiServer {
    * the `Date` header of every answer. A test sets it to make creation times tie or to hold time.
    */
   public fixedTime?: number;
+  /**
+   * When set, the Job controller reacts to a pod's end this many milliseconds later, as the real
+   * one does (it batches pod updates, about 1 s): a client watching pods and Jobs on two streams
+   * then sees the pod end before its Job does. Unset, it reacts at once, in the same call.
+   */
+  public jobControllerLagMs?: number;
 
   private readonly server: Server;
   private readonly objects = new Map<string, KubeObject>();
@@ -519,7 +525,11 @@ export class FakeApiServer {
     pod.status = { ...pod.status, phase };
     if (conditions.length > 0) pod.status.conditions = [...(pod.status.conditions ?? []), ...conditions];
     this.apply('pods', namespace, pod);
-    this.syncJobOfPod(namespace, pod);
+    if (this.jobControllerLagMs === undefined) return this.syncJobOfPod(namespace, pod);
+    setTimeout(() => {
+      const current = this.get('pods', namespace, name);
+      if (current) this.syncJobOfPod(namespace, current);
+    }, this.jobControllerLagMs);
   }
 
   /**
