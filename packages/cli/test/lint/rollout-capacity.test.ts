@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
+import { DatabaseMigration } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
-import { DatabaseMigration } from 'cdk8s-migrated-service';
 import { chartYaml, lintText } from './support';
 import { quietWarnings, SHOP, shopChart } from '../../../../test/support/shop';
 

@@ -1,5 +1,5 @@
-import * as fc from 'fast-check';
 import { MigrationTool } from 'cdk8s-migrated-service';
+import * as fc from 'fast-check';
 import { lintText } from './support';
 
 /** A hand-written Job whose container runs `command`. */
