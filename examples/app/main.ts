@@ -1,7 +1,7 @@
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
+import { Delivery, ImageTag, MigratedService, MigrationTool } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Delivery, ImageTag, MigratedService, MigrationTool } from 'cdk8s-migrated-service';
 
 export interface MyAppChartProps extends ChartProps {
   /** The image tag of this release, from the pipeline. */

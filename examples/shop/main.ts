@@ -1,7 +1,7 @@
 import { App, Chart, ChartProps, Cron, Duration } from 'cdk8s';
+import { DatabaseMigration, ImageTag, MigratedService, MigrationTool, MigrationWarnings, ServiceProbe } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import { DatabaseMigration, ImageTag, MigratedService, MigrationTool, MigrationWarnings, ServiceProbe } from 'cdk8s-migrated-service';
 
 export interface ShopChartProps extends ChartProps {
   /** The image tag of this release, from the pipeline. */
