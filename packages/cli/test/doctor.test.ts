@@ -1013,7 +1013,7 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
 });
 
 describe('the recorded answers of a real kube-apiserver 1.32 (../shared/k8s-api)', () => {
-  const RECORDINGS = join(__dirname, '..', '..', 'shared', 'k8s-api', 'recordings');
+  const RECORDINGS = join(__dirname, '..', '..', '..', '..', 'shared', 'k8s-api', 'recordings');
   const recordings = (file: string): any[] => JSON.parse(readFileSync(join(RECORDINGS, file), 'utf8')).recordings;
 
   test('the LISTs of a namespace, whose items carry no kind: every item gets its kind, and the release, its Deployment and its held pod are found', () => {

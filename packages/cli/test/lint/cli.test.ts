@@ -265,13 +265,13 @@ describe('output formats', () => {
     // GIVEN the Helm fixture by its absolute path, and a copy of it outside the repository, whose name needs escaping
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'lint sarif '));
     const copy = path.join(outside, 'helm #1.yaml');
-    fs.copyFileSync(path.join(REPO, HELM), copy);
+    fs.copyFileSync(path.join(PACKAGE, HELM), copy);
     try {
-      // WHEN linted as SARIF from the repository
-      const log = JSON.parse((await run(['lint', '--format', 'sarif', path.join(REPO, HELM), copy])).stdout);
+      // WHEN linted as SARIF from the package's folder
+      const log = JSON.parse((await run(['lint', '--format', 'sarif', path.join(PACKAGE, HELM), copy])).stdout);
       // THEN the log is valid, and the base it names is the working directory, as a directory URI
       expect(log).toBeValidSarifLog();
-      expect(log.runs[0].originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: `${pathToFileURL(REPO).href}/` } });
+      expect(log.runs[0].originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: `${pathToFileURL(PACKAGE).href}/` } });
       const locations = log.runs[0].results.map((x: any) => JSON.stringify(x.locations[0].physicalLocation.artifactLocation));
       const uris = [...new Set<string>(locations)].map((x) => JSON.parse(x));
       // AND the file under it is relative to that base, the other an absolute file:// URI, neither a bare absolute path
