@@ -289,6 +289,20 @@ project.package.addField('workspaces', ['.', 'packages/cli']);
 project.addPackageIgnore('/packages/');
 // ts-jest only transpiles: type errors in the CLI's sources and tests are caught before jest runs.
 cli.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+// eslint resolves the CLI's imports of the library as its type checks do, from the library's
+// sources: on a fresh clone no lib/ is compiled yet when the tests run.
+const cliEslintTsconfig = new javascript.TypescriptConfig(cli, {
+  fileName: 'tsconfig.eslint.json',
+  include: ['src/**/*.ts', 'test/**/*.ts'],
+  exclude: ['node_modules'],
+  compilerOptions: {
+    noEmit: true,
+    rootDir: '../..',
+    paths: { 'cdk8s-migrated-service': ['../../src'], 'cdk8s-migrated-service/lib/*': ['../../src/*'] },
+  },
+});
+cliEslintTsconfig.addExtends(cli.tsconfig!);
+cli.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolver.typescript.project', './tsconfig.eslint.json');
 cli.deps.removeDependency('eslint-import-resolver-typescript');
 cli.addDevDeps('eslint-import-resolver-typescript@~3.8.7');
 
