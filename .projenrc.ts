@@ -168,6 +168,16 @@ project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolv
 // The examples import the library by its package name, as a user's app does. The workspace links
 // that name to the repository root, which is no dependency of the root's own package.json.
 project.eslint?.addOverride({ files: ['examples/**'], rules: { 'import/no-extraneous-dependencies': 'off' } });
+// The package name resolves through node_modules to lib/ once the library is compiled, and through
+// the examples' tsconfig `paths` to src/ before (a fresh clone's tests): order it as the external
+// package it is either way, or `eslint --fix` moves the import back and forth between test and build.
+project.eslint?.addRules({
+  'import/order': ['warn', {
+    groups: ['builtin', 'external'],
+    pathGroups: [{ pattern: 'cdk8s-migrated-service{,/**}', group: 'external' }],
+    alphabetize: { order: 'asc', caseInsensitive: true },
+  }],
+});
 
 project.addTask('bench', {
   description: 'Benchmark synthesis time and memory against hand-written cdk8s-plus resources',
