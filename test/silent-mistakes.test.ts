@@ -131,6 +131,31 @@ describe('an option a factory does not know', () => {
   });
 });
 
+describe('a prop a construct does not know', () => {
+  test('a misspelt MigratedService prop passed through a variable is refused, with the prop meant', () => {
+    // GIVEN service props built in a variable, with migrationTimeout misspelt (TypeScript checks no extra keys here)
+    const props = { ...SHOP, migrationTimout: Duration.minutes(20) };
+    // WHEN the service is created THEN it fails, instead of keeping the default timeout without a word
+    expect(() => new MigratedService(shopChart(), 'web', props)).toThrow('MigratedService "shop/web": prop "migrationTimout" is invalid: '
+      + 'it is not a prop of MigratedService, which would ignore it. Did you mean "migrationTimeout"? MigratedServiceProps in API.md lists the props.');
+  });
+
+  test('a MigratedService-only prop given to DatabaseMigration is refused: the migration has no service to give it to', () => {
+    // GIVEN props shared with a MigratedService, spread into a DatabaseMigration
+    const props = { ...SHOP, replicas: 3 };
+    // WHEN the migration is created THEN it names the prop, with no guess
+    expect(() => new DatabaseMigration(shopChart(), 'db', props)).toThrow(/^DatabaseMigration "shop\/db": prop "replicas" is invalid: it is not a prop of DatabaseMigration, which would ignore it. DatabaseMigrationProps in API.md lists the props.$/);
+  });
+
+  test('every prop each construct documents is accepted, so the list of known props is the interface', () => {
+    // GIVEN a service and a migration with props that use many optional keys, some undefined
+    const chart = shopChart();
+    // WHEN they are created THEN neither refuses a prop of its own interface (the compiler checks that the lists are complete)
+    expect(() => new MigratedService(chart, 'web', { ...SHOP, port: 3000, replicas: 3, partOf: 'shop', name: undefined })).not.toThrow();
+    expect(() => new DatabaseMigration(chart, 'db', { ...SHOP, name: 'shop-db', partOf: 'shop', releaseImages: undefined })).not.toThrow();
+  });
+});
+
 describe('a probe that takes its port from a service without one', () => {
   test.each([
     ['readiness', ServiceProbe.fromHttpGet('/up'), 'readiness "ServiceProbe.fromHttpGet(\\"/up\\")" is invalid', 'ServiceProbe.fromHttpGet("/up", { port: 3000 })'],

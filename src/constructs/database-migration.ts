@@ -9,7 +9,7 @@ import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { OptionNames, refuseUnknownOptions } from './options';
+import { OptionNames, refuseUnknownOptions, refuseUnknownProps } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
@@ -119,6 +119,7 @@ export class DatabaseMigration extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
     this.owner = `DatabaseMigration "${this.node.path}"`;
+    refuseUnknownProps(this.owner, 'DatabaseMigration', props, PROPS);
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
@@ -393,6 +394,33 @@ export class DatabaseMigration extends Construct {
     }
   }
 }
+
+// A prop DatabaseMigration does not know is refused, not ignored.
+const PROPS: OptionNames<DatabaseMigrationProps> = {
+  imageTag: true,
+  image: true,
+  migrationCommand: true,
+  migrationTool: true,
+  name: true,
+  configMapNames: true,
+  secretNames: true,
+  env: true,
+  resources: true,
+  securityContext: true,
+  podLabels: true,
+  podAnnotations: true,
+  imagePullPolicy: true,
+  imagePullSecretName: true,
+  waiter: true,
+  delivery: true,
+  ttlAfterFinished: true,
+  migrationTimeout: true,
+  queueTimeout: true,
+  postDeployMigrationCommand: true,
+  postDeployMigrationTimeout: true,
+  partOf: true,
+  releaseImages: true,
+};
 
 // An option gate() does not know is refused, not ignored.
 const GATE_OPTIONS: OptionNames<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };

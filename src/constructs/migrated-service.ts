@@ -9,6 +9,7 @@ import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
 import { validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
+import { OptionNames, refuseUnknownProps } from './options';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
@@ -359,6 +360,7 @@ export class MigratedService extends Construct {
   constructor(scope: Construct, id: string, props: MigratedServiceProps) {
     super(scope, id);
     const owner = `MigratedService "${this.node.path}"`;
+    refuseUnknownProps(owner, 'MigratedService', props, PROPS);
     this.name = props.name ?? id;
     const migrationProps = this.migrationProps(props);
     validateServiceProps(owner, props);
@@ -524,3 +526,42 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   validateResources(owner, 'resources', props.resources);
   validateResources(owner, 'migrationResources', props.migrationResources);
 }
+
+// A prop MigratedService does not know is refused, not ignored.
+const PROPS: OptionNames<MigratedServiceProps> = {
+  imageTag: true,
+  image: true,
+  migrationImage: true,
+  migrationCommand: true,
+  migrationTool: true,
+  name: true,
+  command: true,
+  args: true,
+  replicas: true,
+  configMapNames: true,
+  secretNames: true,
+  env: true,
+  port: true,
+  resources: true,
+  migrationResources: true,
+  readiness: true,
+  liveness: true,
+  startup: true,
+  securityContext: true,
+  podLabels: true,
+  podAnnotations: true,
+  imagePullPolicy: true,
+  imagePullSecretName: true,
+  waiter: true,
+  strategy: true,
+  progressDeadline: true,
+  writablePaths: true,
+  delivery: true,
+  ttlAfterFinished: true,
+  migrationTimeout: true,
+  queueTimeout: true,
+  postDeployMigrationCommand: true,
+  postDeployMigrationTimeout: true,
+  partOf: true,
+  deploymentVariables: true,
+};

@@ -20,14 +20,32 @@ export function refuseUnknownOptions<T>(owner: string, options: T | undefined, n
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalidProp(owner, 'options', options, `the options are an object with some of: ${known.join(', ')}.`);
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      const near = closest(key, known);
-      throw invalidProp(owner, 'option', key,
-        `it is not an option of ${owner}, which would ignore it.${near !== undefined ? ` Did you mean "${near}"?` : ''} `
-        + `${known.length > 0 ? `The options are: ${known.join(', ')}.` : 'It takes no options.'}`);
-    }
+  const unknown = firstUnknown(options, known);
+  if (unknown !== undefined) {
+    throw invalidProp(owner, 'option', unknown.key,
+      `it is not an option of ${owner}, which would ignore it.${unknown.meant !== undefined ? ` Did you mean "${unknown.meant}"?` : ''} `
+      + `${known.length > 0 ? `The options are: ${known.join(', ')}.` : 'It takes no options.'}`);
   }
+}
+
+/**
+ * Throws when the props of a construct have a key that is not one of its props. Props built in a
+ * variable, or spread from a shared object, escape TypeScript's check of extra keys, so a misspelt
+ * prop (`migrationTimout`) would leave its default in place without a word; jsii's other languages
+ * refuse an unknown keyword already.
+ */
+export function refuseUnknownProps<T>(owner: string, construct: string, props: T, names: OptionNames<T>): void {
+  const unknown = firstUnknown(props as object, Object.keys(names));
+  if (unknown !== undefined) {
+    throw invalidProp(owner, 'prop', unknown.key,
+      `it is not a prop of ${construct}, which would ignore it.${unknown.meant !== undefined ? ` Did you mean "${unknown.meant}"?` : ''} `
+      + `${construct}Props in API.md lists the props.`);
+  }
+}
+
+function firstUnknown(object: object, known: string[]): { key: string; meant?: string } | undefined {
+  const key = Object.keys(object).find((k) => !known.includes(k));
+  return key === undefined ? undefined : { key, meant: closest(key, known) };
 }
 
 /** The known name nearest to `key` (case aside, or a few letters off), if one is near enough to be meant. */

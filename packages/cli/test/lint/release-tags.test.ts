@@ -5,7 +5,7 @@ import { MigrationWaiter, DatabaseMigration } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
-import { gatedWorkerChart, quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../../../../test/support/shop';
+import { gatedWorkerChart, quietWarnings, SHOP, shopChart } from '../../../../test/support/shop';
 
 const read = (...name: string[]) => fs.readFileSync(path.join(FIXTURES, ...name), 'utf8');
 const drift = (text: string) => lintText(text).findings.filter((f) => f.rule.id === 'MS027');
@@ -147,9 +147,11 @@ describe('lint agrees with gate()', () => {
   });
 
   test('a watch waiter run from another build of the app\'s image is a waiter, not an app container', () => {
-    // GIVEN the library's waiter program on a pinned older build of the app image, which gate() accepts
+    // GIVEN the library's waiter program on a pinned older build of the app image, which gate() accepts, and a migration image of its own
     const chart = shopChart();
-    const migration = new DatabaseMigration(chart, 'db', { ...SHOP_WITH_MIGRATION_IMAGE, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }) });
+    const migration = new DatabaseMigration(chart, 'db', {
+      ...SHOP, name: 'shop', image: `${REGISTRY}/shop-migration`, waiter: MigrationWaiter.watch({ image: `${REGISTRY}/shop:v1.0.0` }),
+    });
     const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
     worker.addContainer({ name: 'worker', image: migration.releaseImage(`${REGISTRY}/shop`) });
     migration.gate(worker);
