@@ -7,7 +7,7 @@ import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { migrationSelector, recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
-import { resolveMigrationTool, resolvePostDeployPhase, validateMigrationProps } from './migration-props';
+import { resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { OptionNames, refuseUnknownOptions, refuseUnknownProps } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
@@ -396,31 +396,7 @@ export class DatabaseMigration extends Construct {
 }
 
 // A prop DatabaseMigration does not know is refused, not ignored.
-const PROPS: OptionNames<DatabaseMigrationProps> = {
-  imageTag: true,
-  image: true,
-  migrationCommand: true,
-  migrationTool: true,
-  name: true,
-  configMapNames: true,
-  secretNames: true,
-  env: true,
-  resources: true,
-  securityContext: true,
-  podLabels: true,
-  podAnnotations: true,
-  imagePullPolicy: true,
-  imagePullSecretName: true,
-  waiter: true,
-  delivery: true,
-  ttlAfterFinished: true,
-  migrationTimeout: true,
-  queueTimeout: true,
-  postDeployMigrationCommand: true,
-  postDeployMigrationTimeout: true,
-  partOf: true,
-  releaseImages: true,
-};
+const PROPS: OptionNames<DatabaseMigrationProps> = { ...SHARED_MIGRATION_PROPS, releaseImages: true };
 
 // An option gate() does not know is refused, not ignored.
 const GATE_OPTIONS: OptionNames<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };

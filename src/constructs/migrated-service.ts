@@ -7,7 +7,7 @@ import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
-import { validateMigrationProps } from './migration-props';
+import { SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { OptionNames, refuseUnknownProps } from './options';
 import { restrictedSecurityContext } from './security-context';
@@ -529,39 +529,18 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
 
 // A prop MigratedService does not know is refused, not ignored.
 const PROPS: OptionNames<MigratedServiceProps> = {
-  imageTag: true,
-  image: true,
+  ...SHARED_MIGRATION_PROPS,
   migrationImage: true,
-  migrationCommand: true,
-  migrationTool: true,
-  name: true,
   command: true,
   args: true,
   replicas: true,
-  configMapNames: true,
-  secretNames: true,
-  env: true,
   port: true,
-  resources: true,
   migrationResources: true,
   readiness: true,
   liveness: true,
   startup: true,
-  securityContext: true,
-  podLabels: true,
-  podAnnotations: true,
-  imagePullPolicy: true,
-  imagePullSecretName: true,
-  waiter: true,
   strategy: true,
   progressDeadline: true,
   writablePaths: true,
-  delivery: true,
-  ttlAfterFinished: true,
-  migrationTimeout: true,
-  queueTimeout: true,
-  postDeployMigrationCommand: true,
-  postDeployMigrationTimeout: true,
-  partOf: true,
   deploymentVariables: true,
 };

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
+import { OptionNames } from './options';
 import {
   invalidProp,
   validateAnnotationKeys,
@@ -15,6 +16,35 @@ import {
   validateResources,
 } from './validation';
 import { isDns1035Label } from '../shared/names';
+
+/**
+ * The props of a migration that MigratedService takes too, each listed once; a prop that neither
+ * construct knows is refused, not ignored.
+ */
+export const SHARED_MIGRATION_PROPS: OptionNames<Omit<DatabaseMigrationProps, 'releaseImages'>> = {
+  imageTag: true,
+  image: true,
+  migrationCommand: true,
+  migrationTool: true,
+  name: true,
+  configMapNames: true,
+  secretNames: true,
+  env: true,
+  resources: true,
+  securityContext: true,
+  podLabels: true,
+  podAnnotations: true,
+  imagePullPolicy: true,
+  imagePullSecretName: true,
+  waiter: true,
+  delivery: true,
+  ttlAfterFinished: true,
+  migrationTimeout: true,
+  queueTimeout: true,
+  postDeployMigrationCommand: true,
+  postDeployMigrationTimeout: true,
+  partOf: true,
+};
 
 /** The labels the constructs set on every object themselves. */
 const MANAGED_LABELS = [
