@@ -22,8 +22,7 @@ export function refuseUnknownOptions<T>(owner: string, options: T | undefined, n
   }
   const unknown = firstUnknown(options, known);
   if (unknown !== undefined) {
-    throw invalidProp(owner, 'option', unknown.key,
-      `it is not an option of ${owner}, which would ignore it.${unknown.meant !== undefined ? ` Did you mean "${unknown.meant}"?` : ''} `
+    throw invalidProp(owner, 'option', unknown.key, `it is not an option of ${owner}, which would ignore it.${unknown.didYouMean} `
       + `${known.length > 0 ? `The options are: ${known.join(', ')}.` : 'It takes no options.'}`);
   }
 }
@@ -37,15 +36,19 @@ export function refuseUnknownOptions<T>(owner: string, options: T | undefined, n
 export function refuseUnknownProps<T>(owner: string, construct: string, props: T, names: OptionNames<T>): void {
   const unknown = firstUnknown(props as object, Object.keys(names));
   if (unknown !== undefined) {
-    throw invalidProp(owner, 'prop', unknown.key,
-      `it is not a prop of ${construct}, which would ignore it.${unknown.meant !== undefined ? ` Did you mean "${unknown.meant}"?` : ''} `
+    throw invalidProp(owner, 'prop', unknown.key, `it is not a prop of ${construct}, which would ignore it.${unknown.didYouMean} `
       + `${construct}Props in API.md lists the props.`);
   }
 }
 
-function firstUnknown(object: object, known: string[]): { key: string; meant?: string } | undefined {
+/** The first key of `object` that is not `known`, with a sentence naming the known one meant, or '' when none is near. */
+function firstUnknown(object: object, known: string[]): { key: string; didYouMean: string } | undefined {
   const key = Object.keys(object).find((k) => !known.includes(k));
-  return key === undefined ? undefined : { key, meant: closest(key, known) };
+  if (key === undefined) {
+    return undefined;
+  }
+  const meant = closest(key, known);
+  return { key, didYouMean: meant !== undefined ? ` Did you mean "${meant}"?` : '' };
 }
 
 /** The known name nearest to `key` (case aside, or a few letters off), if one is near enough to be meant. */
