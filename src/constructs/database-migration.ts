@@ -9,8 +9,8 @@ import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { OptionNames, refuseUnknownOptions, refuseUnknownProps } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
+import { BOOLEAN, checkArgument, checkOptions, checkProps, CONSTRUCT, PropTypes, STRING_LIST } from './prop-types';
 import { ReleaseQueue } from './release-queue';
 import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp, validateEnvNames, validateImageRepository } from './validation';
@@ -119,7 +119,7 @@ export class DatabaseMigration extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
     this.owner = `DatabaseMigration "${this.node.path}"`;
-    refuseUnknownProps(this.owner, 'DatabaseMigration', props, PROPS);
+    checkProps(this.owner, 'DatabaseMigration', props, PROPS);
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
@@ -271,7 +271,8 @@ export class DatabaseMigration extends Construct {
    * checks of the containers, happen when the workload is written out.
    */
   public gate(workload: IConstruct, options: GateOptions = {}): MigrationGate {
-    refuseUnknownOptions(`${this.owner}.gate()`, options, GATE_OPTIONS);
+    checkArgument(`${this.owner}.gate()`, 'workload', workload, CONSTRUCT);
+    checkOptions(`${this.owner}.gate()`, options, GATE_OPTIONS);
     const ownJobs = [this.job, this.postDeploy?.job].filter((job) => job !== undefined).map((job) => ApiObject.of(job!));
     if (ownJobs.some((job) => workload === job || workload.node.defaultChild === job)) {
       throw invalidProp(this.owner, 'gate(workload)', workload.node.path,
@@ -396,10 +397,10 @@ export class DatabaseMigration extends Construct {
 }
 
 // A prop DatabaseMigration does not know is refused, not ignored.
-const PROPS: OptionNames<DatabaseMigrationProps> = { ...SHARED_MIGRATION_PROPS, releaseImages: true };
+const PROPS: PropTypes<DatabaseMigrationProps> = { ...SHARED_MIGRATION_PROPS, releaseImages: STRING_LIST };
 
 // An option gate() does not know is refused, not ignored.
-const GATE_OPTIONS: OptionNames<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };
+const GATE_OPTIONS: PropTypes<GateOptions> = { shareEnvironment: BOOLEAN, allowOtherImageTags: BOOLEAN };
 
 /**
  * A ServiceAccount of the migration's namespace as a RoleBinding subject. The namespace is written

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { OptionNames, refuseUnknownOptions } from './options';
+import { checkOptions, integer, oneOf, PropTypes, refuseOptions } from './prop-types';
 import { invalidProp, validateInteger } from './validation';
 
 /**
@@ -89,6 +89,8 @@ export class Delivery {
    * still runs, when the next release removes it from the source.
    */
   public static flux(): Delivery {
+    // eslint-disable-next-line prefer-rest-params
+    refuseOptions('Delivery.flux()', arguments);
     const annotations = {
       'kustomize.toolkit.fluxcd.io/force': 'Enabled',
       // With `prune: true`, the reconcile that applies the next release deletes this release's
@@ -109,7 +111,7 @@ export class Delivery {
    * sync, so pods started later still find it. A post-deploy migration is a `PostSync` hook.
    */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
-    refuseUnknownOptions('Delivery.argoCd()', options, ARGO_CD_OPTIONS);
+    checkOptions('Delivery.argoCd()', options, ARGO_CD_OPTIONS);
     validateHookOptions('Delivery.argoCd()', 'syncWave', options.syncWave, 'a sync-wave',
       options.hookDeletePolicy, ArgoCdHookDeletePolicy.HOOK_SUCCEEDED, ArgoCdHookDeletePolicy.BEFORE_HOOK_CREATION);
     const hook = (phase: string) => ({
@@ -134,7 +136,7 @@ export class Delivery {
    * of lower weight).
    */
   public static helm(options: HelmDeliveryOptions = {}): Delivery {
-    refuseUnknownOptions('Delivery.helm()', options, HELM_OPTIONS);
+    checkOptions('Delivery.helm()', options, HELM_OPTIONS);
     validateHookOptions('Delivery.helm()', 'hookWeight', options.hookWeight, 'a hook weight',
       options.hookDeletePolicy, HelmHookDeletePolicy.HOOK_SUCCEEDED, HelmHookDeletePolicy.BEFORE_HOOK_CREATION);
     const hook = (phases: string) => ({
@@ -151,6 +153,8 @@ export class Delivery {
    * output. Earlier releases' Jobs stay until you delete them (or apply with `--prune`).
    */
   public static kubectl(): Delivery {
+    // eslint-disable-next-line prefer-rest-params
+    refuseOptions('Delivery.kubectl()', arguments);
     return new Delivery('kubectl', false, {}, {}, (ttl) =>
       `the TTL controller deletes the finished Job after ${ttl.toHumanString()}; it comes back only with the next kubectl apply, which runs the migration again.`);
   }
@@ -261,8 +265,14 @@ export class Delivery {
  * and the delete policy keeps the Job after it succeeds, because the new pods' waiter still needs it.
  */
 // Each engine's options, by name: an option an engine does not know is refused, not ignored.
-const ARGO_CD_OPTIONS: OptionNames<ArgoCdDeliveryOptions> = { syncWave: true, hookDeletePolicy: true };
-const HELM_OPTIONS: OptionNames<HelmDeliveryOptions> = { hookWeight: true, hookDeletePolicy: true };
+const ARGO_CD_OPTIONS: PropTypes<ArgoCdDeliveryOptions> = {
+  syncWave: integer(-2147483648, 2147483647, 'a sync-wave'),
+  hookDeletePolicy: oneOf('ArgoCdHookDeletePolicy', Object.values(ArgoCdHookDeletePolicy)),
+};
+const HELM_OPTIONS: PropTypes<HelmDeliveryOptions> = {
+  hookWeight: integer(-2147483648, 2147483647, 'a hook weight'),
+  hookDeletePolicy: oneOf('HelmHookDeletePolicy', Object.values(HelmHookDeletePolicy)),
+};
 
 function validateHookOptions(
   owner: string, orderProp: string, order: number | undefined, orderMeaning: string,

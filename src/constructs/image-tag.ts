@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkArgument, CONSTRUCT, STRING } from './prop-types';
 import { invalidProp, validateImageTag } from './validation';
 
 /**
@@ -22,6 +23,7 @@ export class ImageTag {
    * @throws when the variable is unset, empty, or not a Docker tag
    */
   public static fromEnv(variable: string = ImageTag.DEFAULT_ENV_VARIABLE): string {
+    checkArgument('ImageTag.fromEnv()', 'variable', variable, STRING);
     const tag = process.env[variable];
     if (tag === '') {
       throw new Error(`ImageTag.fromEnv(): the environment variable ${variable} is set but empty: the step that exports it found no tag. `
@@ -44,6 +46,8 @@ export class ImageTag {
    * @throws when the key is unset or not a Docker tag
    */
   public static fromContext(scope: Construct, key: string = ImageTag.DEFAULT_CONTEXT_KEY): string {
+    checkArgument('ImageTag.fromContext()', 'scope', scope, CONSTRUCT);
+    checkArgument('ImageTag.fromContext()', 'key', key, STRING);
     const tag: unknown = scope.node.tryGetContext(key);
     if (tag === undefined || tag === '') {
       throw new Error(`ImageTag.fromContext(): the context key "${key}" is not set. `

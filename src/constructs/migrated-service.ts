@@ -9,7 +9,7 @@ import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
 import { SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { OptionNames, refuseUnknownProps } from './options';
+import { BOOLEAN, checkProps, DURATION, integer, PropTypes, RESOURCES, SERVICE_PROBE, SERVICE_STRATEGY, STRING, STRING_LIST } from './prop-types';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
@@ -360,7 +360,7 @@ export class MigratedService extends Construct {
   constructor(scope: Construct, id: string, props: MigratedServiceProps) {
     super(scope, id);
     const owner = `MigratedService "${this.node.path}"`;
-    refuseUnknownProps(owner, 'MigratedService', props, PROPS);
+    checkProps(owner, 'MigratedService', props, PROPS);
     this.name = props.name ?? id;
     const migrationProps = this.migrationProps(props);
     validateServiceProps(owner, props);
@@ -527,20 +527,20 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   validateResources(owner, 'migrationResources', props.migrationResources);
 }
 
-// A prop MigratedService does not know is refused, not ignored.
-const PROPS: OptionNames<MigratedServiceProps> = {
+// Each prop's type: a prop MigratedService does not know is refused, and so is a value of the wrong type.
+const PROPS: PropTypes<MigratedServiceProps> = {
   ...SHARED_MIGRATION_PROPS,
-  migrationImage: true,
-  command: true,
-  args: true,
-  replicas: true,
-  port: true,
-  migrationResources: true,
-  readiness: true,
-  liveness: true,
-  startup: true,
-  strategy: true,
-  progressDeadline: true,
-  writablePaths: true,
-  deploymentVariables: true,
+  migrationImage: STRING,
+  command: STRING_LIST,
+  args: STRING_LIST,
+  replicas: integer(0, 2147483647, 'the number of replicas'),
+  port: integer(1, 65535, 'a TCP port'),
+  migrationResources: RESOURCES,
+  readiness: SERVICE_PROBE,
+  liveness: SERVICE_PROBE,
+  startup: SERVICE_PROBE,
+  strategy: SERVICE_STRATEGY,
+  progressDeadline: DURATION,
+  writablePaths: STRING_LIST,
+  deploymentVariables: BOOLEAN,
 };

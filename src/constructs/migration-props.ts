@@ -2,7 +2,10 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
-import { OptionNames } from './options';
+import {
+  DELIVERY, DURATION, ENV_VALUES, IMAGE_PULL_POLICY, MIGRATION_TOOL, MIGRATION_WAITER, PropTypes, RESOURCES, SECURITY_CONTEXT, STRING, STRING_LIST,
+  STRING_MAP,
+} from './prop-types';
 import {
   invalidProp,
   validateAnnotationKeys,
@@ -21,29 +24,29 @@ import { isDns1035Label } from '../shared/names';
  * The props of a migration that MigratedService takes too, each listed once; a prop that neither
  * construct knows is refused, not ignored.
  */
-export const SHARED_MIGRATION_PROPS: OptionNames<Omit<DatabaseMigrationProps, 'releaseImages'>> = {
-  imageTag: true,
-  image: true,
-  migrationCommand: true,
-  migrationTool: true,
-  name: true,
-  configMapNames: true,
-  secretNames: true,
-  env: true,
-  resources: true,
-  securityContext: true,
-  podLabels: true,
-  podAnnotations: true,
-  imagePullPolicy: true,
-  imagePullSecretName: true,
-  waiter: true,
-  delivery: true,
-  ttlAfterFinished: true,
-  migrationTimeout: true,
-  queueTimeout: true,
-  postDeployMigrationCommand: true,
-  postDeployMigrationTimeout: true,
-  partOf: true,
+export const SHARED_MIGRATION_PROPS: PropTypes<Omit<DatabaseMigrationProps, 'releaseImages'>> = {
+  imageTag: STRING,
+  image: STRING,
+  migrationCommand: STRING_LIST,
+  migrationTool: MIGRATION_TOOL,
+  name: STRING,
+  configMapNames: STRING_LIST,
+  secretNames: STRING_LIST,
+  env: ENV_VALUES,
+  resources: RESOURCES,
+  securityContext: SECURITY_CONTEXT,
+  podLabels: STRING_MAP,
+  podAnnotations: STRING_MAP,
+  imagePullPolicy: IMAGE_PULL_POLICY,
+  imagePullSecretName: STRING,
+  waiter: MIGRATION_WAITER,
+  delivery: DELIVERY,
+  ttlAfterFinished: DURATION,
+  migrationTimeout: DURATION,
+  queueTimeout: DURATION,
+  postDeployMigrationCommand: STRING_LIST,
+  postDeployMigrationTimeout: DURATION,
+  partOf: STRING,
 };
 
 /** The labels the constructs set on every object themselves. */

@@ -1,4 +1,4 @@
-import { OptionNames, refuseUnknownOptions } from './options';
+import { checkArgument, checkOptions, PropTypes, refuseOptions, STRING, STRING_LIST, STRING_MAP } from './prop-types';
 import { invalidProp, validateAbsolutePath, validateCommand, validateWritablePaths } from './validation';
 
 /**
@@ -250,20 +250,20 @@ const PYTHON_ENV = { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
 const JVM_ENV = { HOME: '/tmp' };
 
 // Each preset's options, by name: an option a preset does not know is refused, not ignored.
-const ALEMBIC_OPTIONS: OptionNames<AlembicOptions> = { preDeployBranch: true, postDeployBranch: true };
-const LIQUIBASE_OPTIONS: OptionNames<LiquibaseOptions> = { postDeployLabel: true };
-const FLYWAY_OPTIONS: OptionNames<FlywayOptions> = { locations: true, postDeployLocations: true };
-const GOLANG_MIGRATE_OPTIONS: OptionNames<GolangMigrateOptions> = {
-  path: true, databaseUrlEnv: true, postDeployPath: true, postDeployDatabaseUrlEnv: true,
+const ALEMBIC_OPTIONS: PropTypes<AlembicOptions> = { preDeployBranch: STRING, postDeployBranch: STRING };
+const LIQUIBASE_OPTIONS: PropTypes<LiquibaseOptions> = { postDeployLabel: STRING };
+const FLYWAY_OPTIONS: PropTypes<FlywayOptions> = { locations: STRING_LIST, postDeployLocations: STRING_LIST };
+const GOLANG_MIGRATE_OPTIONS: PropTypes<GolangMigrateOptions> = {
+  path: STRING, databaseUrlEnv: STRING, postDeployPath: STRING, postDeployDatabaseUrlEnv: STRING,
 };
-const RAILS_OPTIONS: OptionNames<RailsOptions> = { appRoot: true, skipPostDeployMigrationsEnv: true };
-const KNEX_OPTIONS: OptionNames<KnexOptions> = {
-  migrationsDirectory: true, postDeployMigrationsDirectory: true, postDeployMigrationsTableName: true,
+const RAILS_OPTIONS: PropTypes<RailsOptions> = { appRoot: STRING, skipPostDeployMigrationsEnv: STRING };
+const KNEX_OPTIONS: PropTypes<KnexOptions> = {
+  migrationsDirectory: STRING, postDeployMigrationsDirectory: STRING, postDeployMigrationsTableName: STRING,
 };
-const TYPEORM_OPTIONS: OptionNames<TypeOrmOptions> = { dataSource: true, postDeployDataSource: true };
-const SEQUELIZE_OPTIONS: OptionNames<SequelizeOptions> = { migrationsPath: true, postDeployMigrationsPath: true };
-const CUSTOM_OPTIONS: OptionNames<MigrationToolOptions> = {
-  env: true, writablePaths: true, appWritablePaths: true, postDeployCommand: true, postDeployEnv: true,
+const TYPEORM_OPTIONS: PropTypes<TypeOrmOptions> = { dataSource: STRING, postDeployDataSource: STRING };
+const SEQUELIZE_OPTIONS: PropTypes<SequelizeOptions> = { migrationsPath: STRING, postDeployMigrationsPath: STRING };
+const CUSTOM_OPTIONS: PropTypes<MigrationToolOptions> = {
+  env: STRING_MAP, writablePaths: STRING_LIST, appWritablePaths: STRING_LIST, postDeployCommand: STRING_LIST, postDeployEnv: STRING_MAP,
 };
 
 /**
@@ -285,6 +285,8 @@ export class MigrationTool {
    * `MigrationTool.custom()`.
    */
   public static prisma(): MigrationTool {
+    // eslint-disable-next-line prefer-rest-params
+    refuseOptions('MigrationTool.prisma()', arguments);
     return new MigrationTool('prisma', ['npx', 'prisma', 'migrate', 'deploy'], { env: PRISMA_ENV });
   }
 
@@ -294,7 +296,7 @@ export class MigrationTool {
    */
   public static alembic(options: AlembicOptions = {}): MigrationTool {
     const owner = 'MigrationTool.alembic()';
-    refuseUnknownOptions(owner, options, ALEMBIC_OPTIONS);
+    checkOptions(owner, options, ALEMBIC_OPTIONS);
     const { preDeployBranch, postDeployBranch } = options;
     if (preDeployBranch === undefined && postDeployBranch === undefined) {
       return new MigrationTool('alembic', ['alembic', 'upgrade', 'head'], { env: PYTHON_ENV });
@@ -316,7 +318,7 @@ export class MigrationTool {
    * `liquibase update --label-filter=<label>` (Liquibase 4.16 or later).
    */
   public static liquibase(options: LiquibaseOptions = {}): MigrationTool {
-    refuseUnknownOptions('MigrationTool.liquibase()', options, LIQUIBASE_OPTIONS);
+    checkOptions('MigrationTool.liquibase()', options, LIQUIBASE_OPTIONS);
     const label = options.postDeployLabel;
     if (label === undefined) {
       return new MigrationTool('liquibase', ['liquibase', 'update'], { env: JVM_ENV });
@@ -338,7 +340,7 @@ export class MigrationTool {
    */
   public static flyway(options: FlywayOptions = {}): MigrationTool {
     const owner = 'MigrationTool.flyway()';
-    refuseUnknownOptions(owner, options, FLYWAY_OPTIONS);
+    checkOptions(owner, options, FLYWAY_OPTIONS);
     const { locations, postDeployLocations } = options;
     if (locations === undefined && postDeployLocations === undefined) {
       return new MigrationTool('flyway', ['flyway', 'migrate'], { env: JVM_ENV });
@@ -373,7 +375,7 @@ export class MigrationTool {
    */
   public static golangMigrate(options: GolangMigrateOptions = {}): MigrationTool {
     const owner = 'MigrationTool.golangMigrate()';
-    refuseUnknownOptions(owner, options, GOLANG_MIGRATE_OPTIONS);
+    checkOptions(owner, options, GOLANG_MIGRATE_OPTIONS);
     const databaseUrlEnv = options.databaseUrlEnv ?? 'DATABASE_URL';
     validateEnvName(owner, 'databaseUrlEnv', databaseUrlEnv);
     const path = options.path ?? '/migrations';
@@ -406,6 +408,8 @@ export class MigrationTool {
    * expand/contract, give your own two commands to `MigrationTool.custom()`.
    */
   public static django(): MigrationTool {
+    // eslint-disable-next-line prefer-rest-params
+    refuseOptions('MigrationTool.django()', arguments);
     return new MigrationTool('django', ['python', 'manage.py', 'migrate', '--noinput'], { env: PYTHON_ENV });
   }
 
@@ -417,7 +421,7 @@ export class MigrationTool {
    */
   public static rails(options: RailsOptions = {}): MigrationTool {
     const owner = 'MigrationTool.rails()';
-    refuseUnknownOptions(owner, options, RAILS_OPTIONS);
+    checkOptions(owner, options, RAILS_OPTIONS);
     const appRoot = (options.appRoot ?? '/rails').replace(/\/+$/, '');
     validateAbsolutePath(owner, 'appRoot', appRoot);
     const command = ['bundle', 'exec', 'rails', 'db:migrate'];
@@ -447,7 +451,7 @@ export class MigrationTool {
    */
   public static knex(options: KnexOptions = {}): MigrationTool {
     const owner = 'MigrationTool.knex()';
-    refuseUnknownOptions(owner, options, KNEX_OPTIONS);
+    checkOptions(owner, options, KNEX_OPTIONS);
     const { migrationsDirectory, postDeployMigrationsDirectory, postDeployMigrationsTableName } = options;
     const command = ['npx', 'knex', 'migrate:latest'];
     if (migrationsDirectory !== undefined) {
@@ -484,7 +488,7 @@ export class MigrationTool {
    */
   public static typeorm(options: TypeOrmOptions = {}): MigrationTool {
     const owner = 'MigrationTool.typeorm()';
-    refuseUnknownOptions(owner, options, TYPEORM_OPTIONS);
+    checkOptions(owner, options, TYPEORM_OPTIONS);
     const dataSource = options.dataSource ?? 'dist/data-source.js';
     validateDataSource(owner, 'dataSource', dataSource);
     const command = ['npx', 'typeorm', 'migration:run', '-d', dataSource];
@@ -506,7 +510,7 @@ export class MigrationTool {
    */
   public static sequelize(options: SequelizeOptions = {}): MigrationTool {
     const owner = 'MigrationTool.sequelize()';
-    refuseUnknownOptions(owner, options, SEQUELIZE_OPTIONS);
+    checkOptions(owner, options, SEQUELIZE_OPTIONS);
     const { migrationsPath, postDeployMigrationsPath } = options;
     const command = ['npx', 'sequelize-cli', 'db:migrate'];
     if (migrationsPath !== undefined) {
@@ -531,8 +535,9 @@ export class MigrationTool {
    * leave the contract migrations out and `postDeployCommand` must apply only them.
    */
   public static custom(command: string[], options: MigrationToolOptions = {}): MigrationTool {
+    checkArgument('MigrationTool.custom()', 'command', command, STRING_LIST);
     validateCommand('MigrationTool.custom()', 'command', command);
-    refuseUnknownOptions('MigrationTool.custom()', options, CUSTOM_OPTIONS);
+    checkOptions('MigrationTool.custom()', options, CUSTOM_OPTIONS);
     return new MigrationTool('custom', command, options);
   }
 

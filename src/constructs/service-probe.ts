@@ -1,13 +1,19 @@
 import * as kplus from 'cdk8s-plus-28';
-import { OptionNames, refuseUnknownOptions } from './options';
+import { checkArgument, checkOptions, DURATION, integer, oneOf, PropTypes, STRING, STRING_LIST } from './prop-types';
 import { invalidProp } from './validation';
 
 // The options of cdk8s-plus's probes, by name: an option cdk8s-plus does not know is refused, not ignored.
-const PROBE_OPTIONS: OptionNames<kplus.CommandProbeOptions> = {
-  failureThreshold: true, initialDelaySeconds: true, periodSeconds: true, successThreshold: true, timeoutSeconds: true,
+const PROBE_OPTIONS: PropTypes<kplus.CommandProbeOptions> = {
+  failureThreshold: integer(1, 2147483647),
+  initialDelaySeconds: DURATION,
+  periodSeconds: DURATION,
+  successThreshold: integer(1, 2147483647),
+  timeoutSeconds: DURATION,
 };
-const HTTP_GET_OPTIONS: OptionNames<kplus.HttpGetProbeOptions> = { ...PROBE_OPTIONS, port: true, scheme: true, host: true };
-const TCP_SOCKET_OPTIONS: OptionNames<kplus.TcpSocketProbeOptions> = { ...PROBE_OPTIONS, port: true, host: true };
+const HTTP_GET_OPTIONS: PropTypes<kplus.HttpGetProbeOptions> = {
+  ...PROBE_OPTIONS, port: integer(1, 65535, 'a TCP port'), scheme: oneOf('ConnectionScheme', ['HTTP', 'HTTPS']), host: STRING,
+};
+const TCP_SOCKET_OPTIONS: PropTypes<kplus.TcpSocketProbeOptions> = { ...PROBE_OPTIONS, port: integer(1, 65535, 'a TCP port'), host: STRING };
 
 /**
  * A probe of the service container. It takes the same options as cdk8s-plus's `Probe`, as plain
@@ -23,21 +29,23 @@ export class ServiceProbe {
    * `options.port`, it probes the service's `port`.
    */
   public static fromHttpGet(path: string, options: kplus.HttpGetProbeOptions = {}): ServiceProbe {
-    refuseUnknownOptions('ServiceProbe.fromHttpGet()', options, HTTP_GET_OPTIONS);
+    checkArgument('ServiceProbe.fromHttpGet()', 'path', path, STRING);
+    checkOptions('ServiceProbe.fromHttpGet()', options, HTTP_GET_OPTIONS);
     const call = (port: string) => `ServiceProbe.fromHttpGet(${JSON.stringify(path)}${port})`;
     return new ServiceProbe(() => kplus.Probe.fromHttpGet(path, { ...options }), call(''), options.port === undefined ? call(', { port: 3000 }') : undefined);
   }
 
   /** A TCP connection to the container's port; healthy when it is accepted. Without `options.port`, the service's `port`. */
   public static fromTcpSocket(options: kplus.TcpSocketProbeOptions = {}): ServiceProbe {
-    refuseUnknownOptions('ServiceProbe.fromTcpSocket()', options, TCP_SOCKET_OPTIONS);
+    checkOptions('ServiceProbe.fromTcpSocket()', options, TCP_SOCKET_OPTIONS);
     return new ServiceProbe(() => kplus.Probe.fromTcpSocket({ ...options }), 'ServiceProbe.fromTcpSocket()',
       options.port === undefined ? 'ServiceProbe.fromTcpSocket({ port: 3000 })' : undefined);
   }
 
   /** `command` run in the container; healthy when it exits 0. */
   public static fromCommand(command: string[], options: kplus.CommandProbeOptions = {}): ServiceProbe {
-    refuseUnknownOptions('ServiceProbe.fromCommand()', options, PROBE_OPTIONS);
+    checkArgument('ServiceProbe.fromCommand()', 'command', command, STRING_LIST);
+    checkOptions('ServiceProbe.fromCommand()', options, PROBE_OPTIONS);
     return new ServiceProbe(() => kplus.Probe.fromCommand([...command], { ...options }), `ServiceProbe.fromCommand(${JSON.stringify(command)})`);
   }
 

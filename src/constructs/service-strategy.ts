@@ -1,8 +1,10 @@
 import * as kplus from 'cdk8s-plus-28';
-import { OptionNames, refuseUnknownOptions } from './options';
+import { checkOptions, PERCENT_OR_ABSOLUTE, PropTypes, refuseOptions } from './prop-types';
 
 // An option cdk8s-plus does not know is refused, not ignored.
-const ROLLING_UPDATE_OPTIONS: OptionNames<kplus.DeploymentStrategyRollingUpdateOptions> = { maxSurge: true, maxUnavailable: true };
+const ROLLING_UPDATE_OPTIONS: PropTypes<kplus.DeploymentStrategyRollingUpdateOptions> = {
+  maxSurge: PERCENT_OR_ABSOLUTE, maxUnavailable: PERCENT_OR_ABSOLUTE,
+};
 
 /**
  * How the service's Deployment replaces its pods. It takes the same options as cdk8s-plus's
@@ -19,6 +21,8 @@ export class ServiceStrategy {
    * until it has succeeded; the construct warns (MS015).
    */
   public static recreate(): ServiceStrategy {
+    // eslint-disable-next-line prefer-rest-params
+    refuseOptions('ServiceStrategy.recreate()', arguments);
     return new ServiceStrategy(() => kplus.DeploymentStrategy.recreate());
   }
 
@@ -27,7 +31,7 @@ export class ServiceStrategy {
    * the migration, and a serving pod should never be taken down for one of them.
    */
   public static rollingUpdate(options: kplus.DeploymentStrategyRollingUpdateOptions = {}): ServiceStrategy {
-    refuseUnknownOptions('ServiceStrategy.rollingUpdate()', options, ROLLING_UPDATE_OPTIONS);
+    checkOptions('ServiceStrategy.rollingUpdate()', options, ROLLING_UPDATE_OPTIONS);
     return new ServiceStrategy(() => kplus.DeploymentStrategy.rollingUpdate({ ...options }));
   }
 

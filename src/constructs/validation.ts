@@ -19,15 +19,44 @@ export function invalidProp(owner: string, prop: string, value: unknown, rule: s
   return new Error(`${owner}: ${prop} ${describeValue(value)} is invalid: ${rule}`);
 }
 
-function describeValue(value: unknown): string {
+/**
+ * The value as the error shows it. It never throws: a circular object, a construct or a function
+ * given where a string was expected must still produce the error that says so.
+ */
+export function describeValue(value: unknown): string {
   if (value === undefined) {
     return '(undefined)';
   }
   if (typeof value === 'number' && !Number.isFinite(value)) {
     return String(value);
   }
-  const text = JSON.stringify(value);
-  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+  if (typeof value === 'function') {
+    return `(function ${value.name || 'anonymous'})`;
+  }
+  if (typeof value === 'bigint' || typeof value === 'symbol') {
+    return `(${typeof value} ${String(value)})`;
+  }
+  const path = constructPath(value);
+  if (path !== undefined) {
+    return `(${Object.getPrototypeOf(value)?.constructor?.name ?? 'construct'} "${path}")`;
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    return `(${Object.getPrototypeOf(value)?.constructor?.name ?? 'object'} that cannot be shown)`;
+  }
+  const className = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.getPrototypeOf(value)?.constructor?.name : undefined;
+  const shown = className !== undefined && className !== 'Object' && className !== '' ? `${className} ${text}` : text;
+  return shown.length > 160 ? `${shown.slice(0, 157)}...` : shown;
+}
+
+function constructPath(value: unknown): string | undefined {
+  const node = typeof value === 'object' && value !== null ? (value as { node?: { path?: unknown } }).node : undefined;
+  return typeof node === 'object' && node !== null && typeof node.path === 'string' ? node.path : undefined;
 }
 
 /** Throws unless `tag` is a Docker tag that identifies one release. */

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { OptionNames, refuseUnknownOptions } from './options';
+import { checkOptions, DURATION, integer, PropTypes, RESOURCES, STRING } from './prop-types';
 import { validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
 import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
 
@@ -150,7 +150,7 @@ export class MigrationWaiter {
    * numeric non-root user 1000.
    */
   public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
-    refuseUnknownOptions('MigrationWaiter.watch()', options, WATCH_OPTIONS);
+    checkOptions('MigrationWaiter.watch()', options, WATCH_OPTIONS);
     validateWaiterOptions('MigrationWaiter.watch()', options);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
@@ -185,7 +185,7 @@ export class MigrationWaiter {
    */
   public static k8sWaitFor(options: K8sWaitForOptions = {}): MigrationWaiter {
     const owner = 'MigrationWaiter.k8sWaitFor()';
-    refuseUnknownOptions(owner, options, K8S_WAIT_FOR_OPTIONS);
+    checkOptions(owner, options, K8S_WAIT_FOR_OPTIONS);
     validateWaiterOptions(owner, options);
     return new MigrationWaiter((jobName) => ({
       image: options.image ?? 'groundnuty/k8s-wait-for:no-root-v2.0',
@@ -226,7 +226,7 @@ export class MigrationWaiter {
    */
   public static kubectlWait(options: KubectlWaitOptions = {}): MigrationWaiter {
     const owner = 'MigrationWaiter.kubectlWait()';
-    refuseUnknownOptions(owner, options, KUBECTL_WAIT_OPTIONS);
+    checkOptions(owner, options, KUBECTL_WAIT_OPTIONS);
     validateWaiterOptions(owner, options);
     const timeout = options.timeout ?? Duration.hours(1);
     validatePositiveDuration(owner, 'timeout', timeout);
@@ -293,9 +293,9 @@ const WATCH_WAITER_IMAGE = 'node:24.11.0-alpine3.22';
 const WATCH_WAITER_USER = 1000;
 
 // Each waiter's options, by name: an option a waiter does not know is refused, not ignored.
-const K8S_WAIT_FOR_OPTIONS: OptionNames<K8sWaitForOptions> = { image: true, user: true, resources: true };
-const WATCH_OPTIONS: OptionNames<WatchWaiterOptions> = { ...K8S_WAIT_FOR_OPTIONS, programConfigMapName: true };
-const KUBECTL_WAIT_OPTIONS: OptionNames<KubectlWaitOptions> = { ...K8S_WAIT_FOR_OPTIONS, timeout: true };
+const K8S_WAIT_FOR_OPTIONS: PropTypes<K8sWaitForOptions> = { image: STRING, user: integer(1, 2147483647, 'the waiter runs as a non-root UID (the pod sets runAsNonRoot: true), which'), resources: RESOURCES };
+const WATCH_OPTIONS: PropTypes<WatchWaiterOptions> = { ...K8S_WAIT_FOR_OPTIONS, programConfigMapName: STRING };
+const KUBECTL_WAIT_OPTIONS: PropTypes<KubectlWaitOptions> = { ...K8S_WAIT_FOR_OPTIONS, timeout: DURATION };
 
 function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
   if (options.image !== undefined) {

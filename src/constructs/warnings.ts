@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { checkArgument, CONSTRUCT, STRING } from './prop-types';
 import { invalidProp } from './validation';
 
 /**
@@ -45,7 +46,9 @@ export class MigrationWarnings {
    * @param reason why the warning does not apply here
    */
   public static acknowledge(scope: IConstruct, id: string, reason: string): void {
+    checkArgument('MigrationWarnings.acknowledge()', 'scope', scope, CONSTRUCT);
     const owner = `MigrationWarnings.acknowledge() on "${scope.node.path}"`;
+    checkArgument(owner, 'id', id, STRING);
     const key = warningId(id);
     if (key === undefined) {
       throw invalidProp(owner, 'id', id, `it is not a warning id or name. The warnings are: ${Object.entries(WARNINGS).map(([i, n]) => `${i} ${n}`).join(', ')}.`);
@@ -66,6 +69,7 @@ export class MigrationWarnings {
    * @param scope the App, or a chart
    */
   public static strict(scope: IConstruct): void {
+    checkArgument('MigrationWarnings.strict()', 'scope', scope, CONSTRUCT);
     strictScopes.add(scope);
   }
 
