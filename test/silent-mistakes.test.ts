@@ -1,4 +1,4 @@
-import { Duration, Testing } from 'cdk8s';
+import { Duration, Size, Testing } from 'cdk8s';
 import * as plus28 from 'cdk8s-plus-28';
 import * as plus33 from 'cdk8s-plus-33';
 import { DatabaseMigration, Delivery, MigratedService, MigrationTool, MigrationWaiter, ServiceProbe, ServiceStrategy } from '../src';
@@ -180,5 +180,107 @@ describe('a probe that takes its port from a service without one', () => {
     const b = named(manifests, 'Deployment', 'b').spec.template.spec.containers[0];
     expect([b.readinessProbe.httpGet.port, b.livenessProbe.tcpSocket.port]).toEqual([3000, 3000]);
     expect(named(manifests, 'Deployment', 'c').spec.template.spec.containers[0].livenessProbe.exec.command).toEqual(['cat', '/tmp/healthy']);
+  });
+});
+
+describe('values that escape TypeScript', () => {
+  // Props built in JavaScript, read from a config file or spread from an `any` reach the constructs unchecked by the compiler.
+  const service = (props: any) => () => new MigratedService(shopChart(), 'web', { ...SHOP, ...props });
+
+  test('a number where a Duration is expected says which Duration to write, instead of a TypeError', () => {
+    // GIVEN migrationTimeout as seconds, as a config file holds it WHEN the service is created THEN the fix is named
+    expect(service({ migrationTimeout: 3600 })).toThrow('MigratedService "shop/web": migrationTimeout 3600 is invalid: '
+      + 'it is a Duration from cdk8s, not a number: write Duration.seconds(3600) if 3600 is seconds');
+    expect(service({ queueTimeout: '30m' })).toThrow(/queueTimeout "30m" is invalid: .*write Duration.minutes\(30\)/);
+  });
+
+  test('a Kubernetes quantity where a Size or a Cpu is expected names the factory to use, and where in resources it is', () => {
+    // GIVEN resources written as in a Kubernetes manifest WHEN the service is created THEN each is refused with its cdk8s form
+    expect(service({ resources: { memory: { request: '512Mi' } } }))
+      .toThrow('MigratedService "shop/web": resources.memory.request "512Mi" is invalid: it is a Size from cdk8s, not a string: write Size.mebibytes(512).');
+    expect(service({ migrationResources: { cpu: { limit: '500m' } } }))
+      .toThrow('migrationResources.cpu.limit "500m" is invalid: it is a Cpu from cdk8s-plus, not a string: write Cpu.millis(500).');
+    expect(service({ resources: { memory: { requests: Size.mebibytes(1) } } })).toThrow(/resources.memory.requests .* is not a field of MemoryResources.* Did you mean "request"\?/);
+  });
+
+  test('a string naming a library object says which factory to call', () => {
+    // GIVEN the delivery engine's name from a config file WHEN the service is created THEN the factory meant is named
+    expect(service({ delivery: 'argocd' })).toThrow('MigratedService "shop/web": delivery "argocd" is invalid: '
+      + 'it is a Delivery from cdk8s-migrated-service, not a string: write Delivery.argoCd().');
+    // AND a factory given without calling it is told to call it
+    expect(service({ waiter: MigrationWaiter.watch })).toThrow('waiter (function watch) is invalid: it is a MigrationWaiter, made by calling a factory: write MigrationWaiter.watch(), with the parentheses.');
+  });
+
+  test('a cdk8s-plus object where the library\'s own type is expected names the library type to use', () => {
+    // GIVEN a cdk8s-plus-33 strategy and probe WHEN given to the service THEN the library types are named
+    expect(service({ strategy: plus33.DeploymentStrategy.recreate() }))
+      .toThrow(/strategy DeploymentStrategy .* is invalid: pass ServiceStrategy.rollingUpdate\(\) from cdk8s-migrated-service, not a cdk8s-plus DeploymentStrategy/);
+    expect(service({ port: 3000, readiness: plus33.Probe.fromHttpGet('/up') }))
+      .toThrow(/readiness Probe .* is invalid: pass ServiceProbe.fromHttpGet\(\) from cdk8s-migrated-service, not a cdk8s-plus Probe/);
+  });
+
+  test('a string where a list is expected is refused as a string, and an object in the list is shown without crashing the message', () => {
+    // GIVEN one Secret name instead of a list WHEN the service is created THEN the list to write is given
+    expect(service({ secretNames: 'app-secrets' })).toThrow('secretNames "app-secrets" is invalid: it is a list of strings, not one string: write ["app-secrets"].');
+    // AND a Secret construct in the list (it holds a circular reference to its chart) is shown by its path
+    const chart = shopChart();
+    const secret = new plus28.Secret(chart, 'app-secrets');
+    expect(() => new MigratedService(chart, 'web', { ...SHOP, secretNames: [secret as any] }))
+      .toThrow('MigratedService "shop/web": secretNames[0] (Secret "shop/app-secrets") is invalid: each element is a string, not a Secret.');
+  });
+
+  test('an environment variable that is not an EnvValue of a string is refused, instead of an empty variable or a number the API server rejects', () => {
+    // GIVEN env from an `any`, with plain strings and a number WHEN the service is created THEN each fix is named
+    expect(service({ env: { DEBUG: '0' } })).toThrow('env["DEBUG"] "0" is invalid: each value is an EnvValue from cdk8s-plus: write EnvValue.fromValue("0").');
+    expect(service({ env: { WORKERS: plus28.EnvValue.fromValue(3 as any) } }))
+      .toThrow('env["WORKERS"] 3 is invalid: an environment variable\'s value is a string, which the API server requires: write EnvValue.fromValue("3") (String(3)).');
+    // AND an EnvValue of a string is fine
+    expect(service({ env: { WORKERS: plus28.EnvValue.fromValue('3') } })).not.toThrow();
+  });
+
+  test('options given to a factory that takes none are refused, not ignored', () => {
+    // GIVEN options from JavaScript, which the compiler does not see WHEN each option-less factory is called THEN it refuses them
+    const django: any = MigrationTool.django;
+    expect(() => django({ database: 'analytics' })).toThrow('MigrationTool.django(): options {"database":"analytics"} is invalid: '
+      + 'MigrationTool.django() takes no arguments, so it would ignore this one.');
+    for (const factory of [MigrationTool.prisma, Delivery.flux, Delivery.kubectl, ServiceStrategy.recreate] as any[]) {
+      expect(() => factory({})).toThrow(/takes no arguments/);
+    }
+  });
+
+  test('a value outside an enum\'s set is refused with the value meant, instead of written verbatim', () => {
+    // GIVEN hook delete policies that Argo CD and Helm do not know WHEN the delivery is created THEN the set is named
+    expect(() => Delivery.argoCd({ hookDeletePolicy: 'Never' as any })).toThrow('Delivery.argoCd(): hookDeletePolicy "Never" is invalid: '
+      + 'it is one of "BeforeHookCreation", "HookSucceeded", "HookFailed" (ArgoCdHookDeletePolicy), and the value is written verbatim to the YAML.');
+    expect(() => Delivery.helm({ hookDeletePolicy: 'before-hook-creaton' as any })).toThrow(/Did you mean "before-hook-creation"\?/);
+    expect(service({ imagePullPolicy: 'ifNotPresent' })).toThrow(/imagePullPolicy "ifNotPresent" is invalid: .*Did you mean "IfNotPresent"\?/);
+    expect(() => ServiceProbe.fromHttpGet('/up', { scheme: 'https' as any })).toThrow(/scheme "https" is invalid: .*Did you mean "HTTPS"\?/);
+  });
+
+  test('null for an optional prop is refused, not read as "unset"', () => {
+    // GIVEN a config file whose value failed to load WHEN the service is created THEN the prop is named, and leaving it out is the fix
+    expect(service({ replicas: null })).toThrow('MigratedService "shop/web": replicas null is invalid: it is a whole number from 0 to 2147483647. '
+      + 'To take the default, leave the prop out (undefined), not null.');
+  });
+
+  test('a Duration and a Size from another copy of cdk8s are accepted: they are recognised by their methods', () => {
+    // GIVEN a second copy of cdk8s, as a project with two versions in node_modules has
+    let other: typeof import('cdk8s') | undefined;
+    jest.isolateModules(() => {
+      other = require('cdk8s');
+    });
+    expect(other!.Duration).not.toBe(Duration);
+    // WHEN its Duration and Size are given THEN the service is created and its Job has the deadline
+    const chart = shopChart();
+    new MigratedService(chart, 'web', {
+      ...SHOP,
+      migrationTimeout: other!.Duration.minutes(20),
+      queueTimeout: other!.Duration.minutes(5),
+      resources: { memory: { request: other!.Size.mebibytes(256) as any } },
+    });
+    const job = Testing.synth(chart).find((m) => m.kind === 'Job' && m.metadata.name.startsWith('web-migration-'));
+    expect(job.spec.activeDeadlineSeconds).toBe(1500);
+    const containers = [...job.spec.template.spec.initContainers ?? [], ...job.spec.template.spec.containers];
+    expect(containers.map((c: any) => c.resources?.requests?.memory)).toContain('256Mi');
   });
 });
