@@ -267,6 +267,7 @@ describe('values that escape TypeScript', () => {
     // GIVEN a second copy of cdk8s, as a project with two versions in node_modules has
     let other: typeof import('cdk8s') | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       other = require('cdk8s');
     });
     expect(other!.Duration).not.toBe(Duration);
