@@ -284,4 +284,18 @@ describe('values that escape TypeScript', () => {
     const containers = [...job.spec.template.spec.initContainers ?? [], ...job.spec.template.spec.containers];
     expect(containers.map((c: any) => c.resources?.requests?.memory)).toContain('256Mi');
   });
+
+  test('a Cpu and a PercentOrAbsolute from another cdk8s-plus major are accepted, as the docs promise', () => {
+    // GIVEN cdk8s-plus-33 values in the service's resources and strategy
+    const chart = shopChart();
+    new MigratedService(chart, 'web', {
+      ...SHOP,
+      resources: { cpu: { request: plus33.Cpu.millis(250) as any } },
+      strategy: ServiceStrategy.rollingUpdate({ maxSurge: plus33.PercentOrAbsolute.percent(50) as any }),
+    });
+    // WHEN synthesized THEN the Deployment carries them
+    const deployment = Testing.synth(chart).find((m) => m.kind === 'Deployment');
+    expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBe('50%');
+    expect(deployment.spec.template.spec.containers.find((c: any) => c.name === 'service').resources.requests.cpu).toBe('250m');
+  });
 });
