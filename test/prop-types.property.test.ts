@@ -320,7 +320,8 @@ describe('every positional argument, given a value of the wrong type', () => {
     ['MigrationWarnings.acknowledge()', 'id', (v) => MigrationWarnings.acknowledge(chart, v, 'reason')],
     ['MigrationWarnings.acknowledge()', 'reason', (v) => MigrationWarnings.acknowledge(chart, 'MS015', v)],
     ['MigrationWarnings.strict()', 'scope', (v) => MigrationWarnings.strict(v)],
-    ['DatabaseMigration "shop/db".gate()', 'workload', (v) => new DatabaseMigration(shopChart(), 'db', SHOP).gate(v)],
+    ['DatabaseMigration "shop/db"', 'workload', (v) => new DatabaseMigration(shopChart(), 'db', SHOP).gate(v)],
+    ['DatabaseMigration "shop/db"', 'releaseImage(repository)', (v) => new DatabaseMigration(shopChart(), 'db', SHOP).releaseImage(v)],
   ];
 
   test.each(cases)('%s %s: a library error naming the call and the argument, never a TypeError', (owner, argument, call) => {

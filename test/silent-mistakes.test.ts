@@ -219,6 +219,14 @@ describe('values that escape TypeScript', () => {
       .toThrow(/readiness Probe .* is invalid: pass ServiceProbe.fromHttpGet\(\) from cdk8s-migrated-service, not a cdk8s-plus Probe/);
   });
 
+  test('a command line in one string is refused with its words, or with sh -c for shell syntax, never as ["the whole line"]', () => {
+    // GIVEN commands from a config file as one string WHEN the service is created THEN the split command is the fix
+    expect(service({ migrationTool: undefined, migrationCommand: 'npx prisma migrate deploy' })).toThrow('migrationCommand "npx prisma migrate deploy" is invalid: '
+      + 'it is a list of strings, the program first, not one string. Split it into words: ["npx","prisma","migrate","deploy"]');
+    expect(() => MigrationTool.custom('./migrate up && ./seed' as any)).toThrow('MigrationTool.custom(): command "./migrate up && ./seed" is invalid: '
+      + 'it is a list of strings, the program first, not one string. It is shell syntax, which only a shell reads: run it through a shell: ["sh","-c","./migrate up && ./seed"].');
+  });
+
   test('a string where a list is expected is refused as a string, and an object in the list is shown without crashing the message', () => {
     // GIVEN one Secret name instead of a list WHEN the service is created THEN the list to write is given
     expect(service({ secretNames: 'app-secrets' })).toThrow('secretNames "app-secrets" is invalid: it is a list of strings, not one string: write ["app-secrets"].');

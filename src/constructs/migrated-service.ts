@@ -9,7 +9,7 @@ import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
 import { SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
-import { BOOLEAN, checkProps, DURATION, integer, PropTypes, RESOURCES, SERVICE_PROBE, SERVICE_STRATEGY, STRING, STRING_LIST } from './prop-types';
+import { BOOLEAN, checkProps, COMMAND, DURATION, integer, PropTypes, RESOURCES, SERVICE_PROBE, SERVICE_STRATEGY, STRING, STRING_LIST } from './prop-types';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
@@ -531,7 +531,7 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
 const PROPS: PropTypes<MigratedServiceProps> = {
   ...SHARED_MIGRATION_PROPS,
   migrationImage: STRING,
-  command: STRING_LIST,
+  command: COMMAND,
   args: STRING_LIST,
   replicas: integer(0, 2147483647, 'the number of replicas'),
   port: integer(1, 65535, 'a TCP port'),

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
 import {
-  DELIVERY, DURATION, ENV_VALUES, IMAGE_PULL_POLICY, MIGRATION_TOOL, MIGRATION_WAITER, PropTypes, RESOURCES, SECURITY_CONTEXT, STRING, STRING_LIST,
+  COMMAND, DELIVERY, DURATION, ENV_VALUES, IMAGE_PULL_POLICY, MIGRATION_TOOL, MIGRATION_WAITER, PropTypes, RESOURCES, SECURITY_CONTEXT, STRING, STRING_LIST,
   STRING_MAP,
 } from './prop-types';
 import {
@@ -27,7 +27,7 @@ import { isDns1035Label } from '../shared/names';
 export const SHARED_MIGRATION_PROPS: PropTypes<Omit<DatabaseMigrationProps, 'releaseImages'>> = {
   imageTag: STRING,
   image: STRING,
-  migrationCommand: STRING_LIST,
+  migrationCommand: COMMAND,
   migrationTool: MIGRATION_TOOL,
   name: STRING,
   configMapNames: STRING_LIST,
@@ -44,7 +44,7 @@ export const SHARED_MIGRATION_PROPS: PropTypes<Omit<DatabaseMigrationProps, 'rel
   ttlAfterFinished: DURATION,
   migrationTimeout: DURATION,
   queueTimeout: DURATION,
-  postDeployMigrationCommand: STRING_LIST,
+  postDeployMigrationCommand: COMMAND,
   postDeployMigrationTimeout: DURATION,
   partOf: STRING,
 };

@@ -1,4 +1,4 @@
-import { checkArgument, checkOptions, PropTypes, refuseOptions, STRING, STRING_LIST, STRING_MAP } from './prop-types';
+import { checkArgument, checkOptions, COMMAND, PropTypes, refuseOptions, STRING, STRING_LIST, STRING_MAP } from './prop-types';
 import { invalidProp, validateAbsolutePath, validateCommand, validateWritablePaths } from './validation';
 
 /**
@@ -263,7 +263,7 @@ const KNEX_OPTIONS: PropTypes<KnexOptions> = {
 const TYPEORM_OPTIONS: PropTypes<TypeOrmOptions> = { dataSource: STRING, postDeployDataSource: STRING };
 const SEQUELIZE_OPTIONS: PropTypes<SequelizeOptions> = { migrationsPath: STRING, postDeployMigrationsPath: STRING };
 const CUSTOM_OPTIONS: PropTypes<MigrationToolOptions> = {
-  env: STRING_MAP, writablePaths: STRING_LIST, appWritablePaths: STRING_LIST, postDeployCommand: STRING_LIST, postDeployEnv: STRING_MAP,
+  env: STRING_MAP, writablePaths: STRING_LIST, appWritablePaths: STRING_LIST, postDeployCommand: COMMAND, postDeployEnv: STRING_MAP,
 };
 
 /**
@@ -535,7 +535,7 @@ export class MigrationTool {
    * leave the contract migrations out and `postDeployCommand` must apply only them.
    */
   public static custom(command: string[], options: MigrationToolOptions = {}): MigrationTool {
-    checkArgument('MigrationTool.custom()', 'command', command, STRING_LIST);
+    checkArgument('MigrationTool.custom()', 'command', command, COMMAND);
     validateCommand('MigrationTool.custom()', 'command', command);
     checkOptions('MigrationTool.custom()', options, CUSTOM_OPTIONS);
     return new MigrationTool('custom', command, options);

@@ -1,6 +1,7 @@
 import type * as kplus from 'cdk8s-plus-28';
 import { closest, firstUnknown } from './options';
 import { invalidProp } from './validation';
+import { isUnsplitCommandLine, unsplitCommandFix } from '../shared/command';
 
 /**
  * What a prop takes, checked at run time. Props built in JavaScript, read from a config file, spread
@@ -163,6 +164,18 @@ export const STRING_LIST: PropType = {
     }
     const index = value.findIndex((item) => typeof item !== 'string');
     return index < 0 ? undefined : { at: `[${index}]`, value: value[index], rule: `each element is a string${quoteHint(value[index])}.` };
+  },
+};
+
+/** A container command: a list of strings, the program first. A command line in one string is split in the fix. */
+export const COMMAND: PropType = {
+  expected: 'a list of strings, the program first, e.g. ["npx", "prisma", "migrate", "deploy"]',
+  problem: (value) => {
+    if (typeof value === 'string') {
+      const fix = isUnsplitCommandLine(value) ? unsplitCommandFix([value]) : `Write [${JSON.stringify(value)}].`;
+      return { value, rule: `it is a list of strings, the program first, not one string. ${fix}` };
+    }
+    return STRING_LIST.problem(value);
   },
 };
 

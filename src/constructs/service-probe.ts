@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
-import { checkArgument, checkOptions, DURATION, integer, oneOf, PropTypes, STRING, STRING_LIST } from './prop-types';
+import { checkArgument, checkOptions, COMMAND, DURATION, integer, oneOf, PropTypes, STRING } from './prop-types';
 import { invalidProp } from './validation';
 
 // The options of cdk8s-plus's probes, by name: an option cdk8s-plus does not know is refused, not ignored.
@@ -44,7 +44,7 @@ export class ServiceProbe {
 
   /** `command` run in the container; healthy when it exits 0. */
   public static fromCommand(command: string[], options: kplus.CommandProbeOptions = {}): ServiceProbe {
-    checkArgument('ServiceProbe.fromCommand()', 'command', command, STRING_LIST);
+    checkArgument('ServiceProbe.fromCommand()', 'command', command, COMMAND);
     checkOptions('ServiceProbe.fromCommand()', options, PROBE_OPTIONS);
     return new ServiceProbe(() => kplus.Probe.fromCommand([...command], { ...options }), `ServiceProbe.fromCommand(${JSON.stringify(command)})`);
   }
