@@ -3,8 +3,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { MigrationTool } from './migration-tool';
 import {
-  COMMAND, DELIVERY, DURATION, ENV_VALUES, IMAGE_PULL_POLICY, MIGRATION_TOOL, MIGRATION_WAITER, PropTypes, RESOURCES, SECURITY_CONTEXT, STRING, STRING_LIST,
-  STRING_MAP,
+  COMMAND, DELIVERY, DURATION, ENV_VALUES, IMAGE_PULL_POLICY, MIGRATION_TOOL, MIGRATION_WAITER, PropTypes, RESOURCES, SECURITY_CONTEXT,
+  STRING, STRING_LIST, STRING_MAP,
 } from './prop-types';
 import {
   invalidProp,
