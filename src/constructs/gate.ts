@@ -7,7 +7,7 @@ import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
 import { mountProgramInto } from './waiter-program';
-import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
+import { isUnsplitCommandLine, shellOnlySyntaxProblem, unsplitCommandProblem } from '../shared/command';
 import { rolloutCapacity } from '../shared/rollout-capacity';
 
 /**
@@ -78,6 +78,11 @@ export class MigrationGate {
       if (Array.isArray(c.command) && isUnsplitCommandLine(c.command[0])) {
         throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
           `its container "${c.name}" has the command ${JSON.stringify(c.command)}: ${unsplitCommandProblem(c.command)}`);
+      }
+      const found = Array.isArray(c.command) ? shellOnlySyntaxProblem([...c.command, ...(c.args ?? [])]) : undefined;
+      if (found !== undefined) {
+        throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+          `its container "${c.name}" has the command ${JSON.stringify([...c.command, ...(c.args ?? [])])}: ${found.problem}`);
       }
     }
   }

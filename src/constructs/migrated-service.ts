@@ -14,7 +14,7 @@ import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateShellOnlySyntax, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 import { derivedName, LONGEST_NAME_SUFFIX } from '../shared/names';
 
@@ -512,6 +512,7 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   }
   if (props.command !== undefined) {
     validateProgram(owner, 'command', props.command);
+    validateShellOnlySyntax(owner, 'command', props.command, props.args);
   }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');
