@@ -7,7 +7,7 @@ import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { migrationSelector, recommendedLabels } from './labels';
 import { migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
-import { resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
+import { imagePullSecretNamesOf, resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { OptionNames, refuseUnknownOptions, refuseUnknownProps } from './options';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
@@ -151,6 +151,7 @@ export class DatabaseMigration extends Construct {
       // queue gives up after queueTimeout, so a migration that starts always has its whole timeout.
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       migrateFirst: recordsSuccess,
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     }));
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
     this.queue = ReleaseQueue._create(this, 'Queue', {
@@ -213,6 +214,7 @@ export class DatabaseMigration extends Construct {
         .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     };
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
@@ -348,6 +350,7 @@ export class DatabaseMigration extends Construct {
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()
         + this.queueTimeout.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     });
     return PostDeployMigration._create(this, 'PostDeploy', {
       job,

@@ -5,6 +5,16 @@ import { envFromNames, mountWritablePaths, toEnvValues } from './containers';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { restrictedSecurityContext } from './security-context';
 
+/**
+ * Lists `names` as the pull secrets of the pod template of `workload`. cdk8s-plus takes one
+ * (`dockerRegistryAuth`); the migration image and the app image may come from two registries.
+ */
+export function setImagePullSecrets(workload: kplus.Workload, names: string[]): void {
+  if (names.length > 0) {
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', names.map((name) => ({ name }))));
+  }
+}
+
 /** What distinguishes the pre-deploy Job from the post-deploy one. */
 export interface MigrationJobSpec {
   readonly name: string;
@@ -19,6 +29,8 @@ export interface MigrationJobSpec {
    * (recording it in the ledger).
    */
   readonly migrateFirst: boolean;
+  /** The pull secrets of the Job's pod. */
+  readonly imagePullSecrets: string[];
 }
 
 export interface MigrationJob {
@@ -44,10 +56,8 @@ export function migrationJob(scope: Construct, id: string, props: DatabaseMigrat
     ttlAfterFinished: props.ttlAfterFinished,
     // The migration never calls the Kubernetes API: its container gets no service-account token.
     automountServiceAccountToken: false,
-    dockerRegistryAuth: props.imagePullSecretName !== undefined
-      ? kplus.Secret.fromSecretName(scope, `${id}ImagePullSecret`, props.imagePullSecretName)
-      : undefined,
   });
+  setImagePullSecrets(job, spec.imagePullSecrets);
   const containerProps: kplus.ContainerProps = {
     name: 'migrate',
     image: `${props.image}:${props.imageTag}`,
