@@ -431,7 +431,65 @@ describe('escape hatches', () => {
     expect(build).toThrow(/MigratedService "test\/myapp": podLabels key "app.kubernetes.io\/name" is invalid: the construct sets .*itself/);
   });
 
-  test('an image pull secret applies to both pods', () => {
+  test('pull secrets for two registries apply to the Job, the service and a gated worker that runs the account created for it', () => {
+    // GIVEN a migration image and an app image from two private registries, and a worker gated by the migration
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
+    const service = new MigratedService(chart, 'myapp', { ...MINIMAL, imagePullSecretNames: ['registry-a', 'registry-b'] });
+    const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'worker' }, progressDeadline: service.migration.progressDeadline });
+    worker.addContainer({ name: 'worker', image: 'registry.example.com/myapp:v1.0.0' });
+    service.migration.gate(worker);
+    // AND a second worker on its own ServiceAccount, which lists a pull secret of its own
+    const listed = new kplus.Deployment(chart, 'listed', {
+      metadata: { name: 'listed' },
+      progressDeadline: service.migration.progressDeadline,
+      serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'Own', 'own'),
+      dockerRegistryAuth: kplus.Secret.fromSecretName(chart, 'OwnPull', 'registry-b'),
+    });
+    listed.addContainer({ name: 'listed', image: 'registry.example.com/myapp:v1.0.0' });
+    service.migration.gate(listed);
+    // AND a third on its own ServiceAccount, listing none
+    const ownAccount = new kplus.Deployment(chart, 'own-account', {
+      metadata: { name: 'own-account' },
+      progressDeadline: service.migration.progressDeadline,
+      serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'Own2', 'own'),
+    });
+    ownAccount.addContainer({ name: 'own', image: 'registry.example.com/myapp:v1.0.0' });
+    service.migration.gate(ownAccount);
+
+    // WHEN it is synthesized
+    const manifests = Testing.synth(chart);
+    const pullSecrets = (kind: string, name: string) => named(manifests, kind, name).spec.template.spec.imagePullSecrets;
+
+    // THEN the pods the construct creates list both
+    expect(pullSecrets('Job', service.migration.jobName)).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+    expect(pullSecrets('Deployment', 'myapp')).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+    // AND the worker on the account created for it too
+    expect(pullSecrets('Deployment', 'worker')).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+    // AND the worker with its own list gets the missing one, without a duplicate
+    expect(pullSecrets('Deployment', 'listed')).toEqual([{ name: 'registry-b' }, { name: 'registry-a' }]);
+    // AND the worker on its own account, listing none, still reads that account's: nothing is added
+    expect(pullSecrets('Deployment', 'own-account')).toBeUndefined();
+  });
+
+  test('the post-deploy Job lists the pull secrets too', () => {
+    // GIVEN a contract phase
+    const { manifests } = synthesize({ ...MINIMAL, postDeployMigrationCommand: ['./contract'], imagePullSecretNames: ['registry-a', 'registry-b'] });
+    // THEN both Jobs' pods list both secrets
+    const jobs = allOfKind(manifests, 'Job');
+    expect(jobs.map((job) => job.metadata.name)).toEqual(['myapp-migration-v1-0-0-2485f4d55a', 'myapp-post-migration-v1-0-0-2485f4d55a']);
+    for (const job of jobs) {
+      expect(job.spec.template.spec.imagePullSecrets).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+    }
+  });
+
+  test('imagePullSecretName and imagePullSecretNames together are refused', () => {
+    expect(() => synthesize({ ...MINIMAL, imagePullSecretName: 'registry-a', imagePullSecretNames: ['registry-b'] }))
+      .toThrow(/MigratedService "test\/myapp": imagePullSecretName "registry-a" is invalid: give imagePullSecretNames or the deprecated imagePullSecretName, not both.*\["registry-a","registry-b"\]/);
+    expect(() => synthesize({ ...MINIMAL, imagePullSecretNames: ['registry-a', 'registry-a'] }))
+      .toThrow(/imagePullSecretNames "registry-a" is invalid: each Secret is listed once/);
+  });
+
+  test('the deprecated imagePullSecretName still applies to both pods', () => {
     const { manifests } = synthesize({ ...MINIMAL, imagePullSecretName: 'registry-credentials' });
     for (const workload of [oneOfKind(manifests, 'Job'), oneOfKind(manifests, 'Deployment')]) {
       expect(workload.spec.template.spec.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);

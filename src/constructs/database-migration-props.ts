@@ -111,8 +111,26 @@ export interface DatabaseMigrationProps {
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
 
   /**
-   * A `kubernetes.io/dockerconfigjson` Secret used to pull the migration image.
+   * `kubernetes.io/dockerconfigjson` Secrets for pulling images from private registries: two when
+   * the migration image and the app image come from two registries. Every pod the construct creates
+   * lists them (the migration Job, the post-deploy Job), and so does every gated pod that
+   * runs a ServiceAccount the construct created for it, or that lists pull secrets of its own.
    *
+   * The pull secrets a cluster attaches to the namespace's `default` ServiceAccount do not apply
+   * here: these pods run their own ServiceAccounts, and the API server copies a ServiceAccount's
+   * `imagePullSecrets` into a pod only from the pod's own account, and only when the pod lists none.
+   * A gated pod that runs your own ServiceAccount and lists no pull secrets is left as it is, so that
+   * your account's secrets still apply: add these to that account.
+   *
+   * @default - none
+   */
+  readonly imagePullSecretNames?: string[];
+
+  /**
+   * One `kubernetes.io/dockerconfigjson` Secret for pulling images.
+   *
+   * @deprecated Use `imagePullSecretNames`, which takes several and applies them to every pod the
+   * construct creates or gates. Giving both is refused.
    * @default - none
    */
   readonly imagePullSecretName?: string;

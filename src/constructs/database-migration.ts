@@ -5,9 +5,9 @@ import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { migrationSelector, recommendedLabels } from './labels';
-import { migrationJob } from './migration-job';
+import { jobTemplateHash, migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
-import { resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
+import { imagePullSecretNamesOf, resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { BOOLEAN, checkArgument, checkOptions, checkProps, CONSTRUCT, PropTypes, STRING_LIST } from './prop-types';
@@ -23,7 +23,8 @@ import { derivedName, versionedResourceName } from '../shared/names';
  * A database migration that runs once per release, and holds every workload it gates until it has
  * succeeded:
  *
- * - a migration Job named `<name>-migration-<tag>`, one per release;
+ * - a migration Job named `<name>-migration-<tag>`, one per release (under `Delivery.kubectl()`
+ *   followed by a digest of its pod template, which `kubectl apply` cannot change);
  * - `gate(workload)`: an init container in that workload's pods that waits for exactly that Job;
  * - a Role that lets the waiters read that Job and nothing else, bound to each gated workload's
  *   ServiceAccount;
@@ -110,6 +111,7 @@ export class DatabaseMigration extends Construct {
 
   private readonly owner: string;
   private readonly namespace?: string;
+  private readonly jobTemplateHash?: string;
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly podProgram?: ApiObject;
   private readonly boundAccounts = new Set<string>();
@@ -129,7 +131,12 @@ export class DatabaseMigration extends Construct {
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
     this.queueTimeout = props.queueTimeout ?? this.migrationTimeout;
     this.namespace = Chart.of(this).namespace;
-    this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag);
+    // Under plain kubectl the name carries a digest of the pod template too: `kubectl apply` cannot
+    // change the template of an existing Job ("field is immutable"), so the same tag with another
+    // template (a library upgrade, new env or resources) needs a new Job. The engines re-create
+    // the Job of the same name themselves (Flux's force annotation, Argo CD's and Helm's hooks).
+    this.jobTemplateHash = this.delivery._jobNameCarriesTemplate() ? jobTemplateHash(this.name, props) : undefined;
+    this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag, this.jobTemplateHash);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
     const bound = this.waiter.bind(this.jobName, this.ledgerName);
@@ -151,6 +158,7 @@ export class DatabaseMigration extends Construct {
       // queue gives up after queueTimeout, so a migration that starts always has its whole timeout.
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       migrateFirst: recordsSuccess,
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     }));
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
     this.queue = ReleaseQueue._create(this, 'Queue', {
@@ -213,6 +221,7 @@ export class DatabaseMigration extends Construct {
         .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     };
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
@@ -338,7 +347,7 @@ export class DatabaseMigration extends Construct {
     }
     const timeout = props.postDeployMigrationTimeout ?? this.migrationTimeout;
     const { job } = migrationJob(this, 'PostDeployJob', props, {
-      name: versionedResourceName(this.name, '-post-migration-', props.imageTag),
+      name: versionedResourceName(this.name, '-post-migration-', props.imageTag, this.jobTemplateHash),
       labels,
       annotations: this.delivery.postDeployJobAnnotations(),
       command: phase.command,
@@ -349,6 +358,7 @@ export class DatabaseMigration extends Construct {
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()
         + this.queueTimeout.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
+      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     });
     return PostDeployMigration._create(this, 'PostDeploy', {
       job,

@@ -151,6 +151,12 @@ export class Delivery {
   /**
    * Plain `kubectl apply -f`: no engine annotations; the Job comes before the Deployment in the
    * output. Earlier releases' Jobs stay until you delete them (or apply with `--prune`).
+   *
+   * The Jobs' names end with a digest of their pod template
+   * (`<name>-migration-<tag>-<8 hex digits>`): `kubectl apply` cannot change the template of an
+   * existing Job (`spec.template: field is immutable`), so the same tag synthesized with another
+   * template (a library upgrade, another command, env or resources) gives a new Job, which runs the
+   * migration again (a no-op for a migration tool), and the gated pods wait for it.
    */
   public static kubectl(): Delivery {
     // eslint-disable-next-line prefer-rest-params
@@ -167,6 +173,16 @@ export class Delivery {
     private readonly postDeployAnnotations: { [key: string]: string },
     private readonly ttlConsequence: (ttl: Duration) => string,
   ) {}
+
+  /**
+   * Whether the migration Job's name carries a digest of its pod template: under plain kubectl,
+   * whose `apply` cannot replace an existing Job's template, where the engines re-create the Job.
+   *
+   * @internal
+   */
+  public _jobNameCarriesTemplate(): boolean {
+    return this.engine === 'kubectl';
+  }
 
   /** The annotations this engine needs on the (pre-deploy) migration Job. */
   public jobAnnotations(): { [key: string]: string } {

@@ -7,7 +7,7 @@ import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
 import { mountProgramInto } from './waiter-program';
-import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
+import { isUnsplitCommandLine, shellOnlySyntaxProblem, unsplitCommandProblem } from '../shared/command';
 import { rolloutCapacity } from '../shared/rollout-capacity';
 
 /**
@@ -79,6 +79,11 @@ export class MigrationGate {
         throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
           `its container "${c.name}" has the command ${JSON.stringify(c.command)}: ${unsplitCommandProblem(c.command)}`);
       }
+      const found = Array.isArray(c.command) ? shellOnlySyntaxProblem([...c.command, ...(c.args ?? [])]) : undefined;
+      if (found !== undefined) {
+        throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+          `its container "${c.name}" has the command ${JSON.stringify([...c.command, ...(c.args ?? [])])}: ${found.problem}`);
+      }
     }
   }
 
@@ -149,6 +154,17 @@ export class MigrationGate {
     }
     // cdk8s-plus turns tokens off by default; the waiter needs one to read the Job.
     pod.automountServiceAccountToken = true;
+    // The API server copies a ServiceAccount's pull secrets into a pod only when the pod lists none.
+    // A pod on the account created for it gets the migration's; so does a pod that lists its own,
+    // whose account's are not read anyway. A pod on the user's own account that lists none keeps
+    // reading that account's: listing any here would switch them off.
+    const pullSecrets: any[] = pod.imagePullSecrets ?? [];
+    if (assignServiceAccount || pullSecrets.length > 0) {
+      const missing = spec.release.imagePullSecrets.filter((name) => !pullSecrets.some((own) => own.name === name));
+      if (missing.length > 0) {
+        pod.imagePullSecrets = [...pullSecrets, ...missing.map((name) => ({ name }))];
+      }
+    }
 
     const containerNames = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((c: any) => c.name);
     const taken = [spec.waiterContainerName, spec.verifierContainerName].find((name) => containerNames.includes(name));
@@ -220,6 +236,8 @@ export interface ReleaseSpec {
   readonly appWritablePaths: string[];
   /** The prefix of the emptyDir volumes of `appWritablePaths`. */
   readonly volumePrefix: string;
+  /** The migration's pull secrets, for gated pods that do not read their ServiceAccount's. */
+  readonly imagePullSecrets: string[];
 }
 
 /**

@@ -7,14 +7,15 @@ import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { MigrationGate } from './gate';
 import { recommendedLabels, selectorLabels } from './labels';
-import { SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
+import { setImagePullSecrets } from './migration-job';
+import { imagePullSecretNamesOf, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { BOOLEAN, checkProps, COMMAND, DURATION, integer, PropTypes, RESOURCES, SERVICE_PROBE, SERVICE_STRATEGY, STRING, STRING_LIST } from './prop-types';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
 import { refuseDuplicateObjects } from './unique-objects';
-import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateWritablePaths } from './validation';
+import { invalidProp, validateImageRepository, validateInteger, validatePositiveDuration, validateProgram, validateResources, validateShellOnlySyntax, validateWritablePaths } from './validation';
 import { MigrationWaiter } from './waiter';
 import { derivedName, LONGEST_NAME_SUFFIX } from '../shared/names';
 
@@ -194,8 +195,26 @@ export interface MigratedServiceProps {
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
 
   /**
-   * A `kubernetes.io/dockerconfigjson` Secret used to pull the images, for private registries.
+   * `kubernetes.io/dockerconfigjson` Secrets for pulling images from private registries: two when
+   * the migration image and the app image come from two registries. Every pod the construct creates
+   * lists them (the migration Job, the post-deploy Job, the service Deployment), and so does every gated pod that
+   * runs a ServiceAccount the construct created for it, or that lists pull secrets of its own.
    *
+   * The pull secrets a cluster attaches to the namespace's `default` ServiceAccount do not apply
+   * here: these pods run their own ServiceAccounts, and the API server copies a ServiceAccount's
+   * `imagePullSecrets` into a pod only from the pod's own account, and only when the pod lists none.
+   * A gated pod that runs your own ServiceAccount and lists no pull secrets is left as it is, so that
+   * your account's secrets still apply: add these to that account.
+   *
+   * @default - none
+   */
+  readonly imagePullSecretNames?: string[];
+
+  /**
+   * One `kubernetes.io/dockerconfigjson` Secret for pulling images.
+   *
+   * @deprecated Use `imagePullSecretNames`, which takes several and applies them to every pod the
+   * construct creates or gates. Giving both is refused.
    * @default - none
    */
   readonly imagePullSecretName?: string;
@@ -416,10 +435,8 @@ export class MigratedService extends Construct {
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
       progressDeadline: props.progressDeadline ?? this.migration.progressDeadline,
-      dockerRegistryAuth: props.imagePullSecretName !== undefined
-        ? kplus.Secret.fromSecretName(this, 'ImagePullSecret', props.imagePullSecretName)
-        : undefined,
     });
+    setImagePullSecrets(deployment, imagePullSecretNamesOf(owner, props));
     deployment.select(kplus.LabelSelector.of({ labels: selector }));
     const container = deployment.addContainer({
       name: 'service',
@@ -485,6 +502,7 @@ export class MigratedService extends Construct {
       podAnnotations: props.podAnnotations,
       imagePullPolicy: props.imagePullPolicy,
       imagePullSecretName: props.imagePullSecretName,
+      imagePullSecretNames: props.imagePullSecretNames,
       waiter: props.waiter,
       delivery: props.delivery,
       ttlAfterFinished: props.ttlAfterFinished,
@@ -512,6 +530,7 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   }
   if (props.command !== undefined) {
     validateProgram(owner, 'command', props.command);
+    validateShellOnlySyntax(owner, 'command', props.command, props.args);
   }
   if (props.port !== undefined) {
     validateInteger(owner, 'port', props.port, 1, 65535, 'a TCP port');

@@ -3,7 +3,57 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { envFromNames, mountWritablePaths, toEnvValues } from './containers';
 import { DatabaseMigrationProps } from './database-migration-props';
+import { libraryVersion } from './library-version';
 import { restrictedSecurityContext } from './security-context';
+import { programHash } from './waiter-program';
+import { templateHash } from '../shared/names';
+
+/**
+ * A digest of what the migration Jobs' pod templates are made of: the props (image, tag, command,
+ * env, resources, waiter...), the base name, the library's version and its program, whose upgrade
+ * may change the containers the library adds. Two synths that give the same digest write the same
+ * templates; a change to any of them changes it (and sometimes an input that the template does
+ * not show, which only costs one more run of a migration that has nothing left to do).
+ */
+export function jobTemplateHash(name: string, props: DatabaseMigrationProps): string {
+  const { delivery: _engine, ...template } = props;
+  return templateHash(canonicalJson({ name, library: libraryVersion(), program: programHash(), props: template }));
+}
+
+/**
+ * `value` as JSON with sorted keys, without functions, and with each construct (a Secret of an
+ * env value, say) as its name: the same props always give the same text.
+ */
+function canonicalJson(value: unknown, seen: WeakSet<object> = new WeakSet()): string {
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'function' || value === undefined ? 'null' : JSON.stringify(value);
+  }
+  if (Construct.isConstruct(value)) {
+    const named = (value as { name?: unknown }).name;
+    return JSON.stringify(typeof named === 'string' ? named : value.node.path);
+  }
+  if (seen.has(value)) {
+    return '"(cycle)"';
+  }
+  seen.add(value);
+  const text = Array.isArray(value)
+    ? `[${value.map((item) => canonicalJson(item, seen)).join(',')}]`
+    : `{${Object.keys(value).sort()
+      .filter((key) => typeof (value as any)[key] !== 'function' && (value as any)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as any)[key], seen)}`).join(',')}}`;
+  seen.delete(value);
+  return text;
+}
+
+/**
+ * Lists `names` as the pull secrets of the pod template of `workload`. cdk8s-plus takes one
+ * (`dockerRegistryAuth`); the migration image and the app image may come from two registries.
+ */
+export function setImagePullSecrets(workload: kplus.Workload, names: string[]): void {
+  if (names.length > 0) {
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', names.map((name) => ({ name }))));
+  }
+}
 
 /** What distinguishes the pre-deploy Job from the post-deploy one. */
 export interface MigrationJobSpec {
@@ -19,6 +69,8 @@ export interface MigrationJobSpec {
    * (recording it in the ledger).
    */
   readonly migrateFirst: boolean;
+  /** The pull secrets of the Job's pod. */
+  readonly imagePullSecrets: string[];
 }
 
 export interface MigrationJob {
@@ -44,10 +96,8 @@ export function migrationJob(scope: Construct, id: string, props: DatabaseMigrat
     ttlAfterFinished: props.ttlAfterFinished,
     // The migration never calls the Kubernetes API: its container gets no service-account token.
     automountServiceAccountToken: false,
-    dockerRegistryAuth: props.imagePullSecretName !== undefined
-      ? kplus.Secret.fromSecretName(scope, `${id}ImagePullSecret`, props.imagePullSecretName)
-      : undefined,
   });
+  setImagePullSecrets(job, spec.imagePullSecrets);
   const containerProps: kplus.ContainerProps = {
     name: 'migrate',
     image: `${props.image}:${props.imageTag}`,

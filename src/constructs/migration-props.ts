@@ -38,6 +38,7 @@ export const SHARED_MIGRATION_PROPS: PropTypes<Omit<DatabaseMigrationProps, 'rel
   podLabels: STRING_MAP,
   podAnnotations: STRING_MAP,
   imagePullPolicy: IMAGE_PULL_POLICY,
+  imagePullSecretNames: STRING_LIST,
   imagePullSecretName: STRING,
   waiter: MIGRATION_WAITER,
   delivery: DELIVERY,
@@ -84,9 +85,7 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   validateNonRootUser(owner, props.securityContext);
   validateObjectNames(owner, 'configMapNames', props.configMapNames ?? [], 'ConfigMap');
   validateObjectNames(owner, 'secretNames', props.secretNames ?? [], 'Secret');
-  if (props.imagePullSecretName !== undefined) {
-    validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
-  }
+  imagePullSecretNamesOf(owner, props);
   validatePositiveDuration(owner, 'migrationTimeout', props.migrationTimeout ?? Duration.hours(1));
   if (props.queueTimeout !== undefined) {
     validatePositiveDuration(owner, 'queueTimeout', props.queueTimeout);
@@ -102,6 +101,27 @@ export function validateMigrationProps(owner: string, name: string, nameFromId: 
   if (props.partOf !== undefined) {
     validateLabels(owner, 'partOf', { 'app.kubernetes.io/part-of': props.partOf });
   }
+}
+
+/**
+ * The pull secrets of every pod the constructs create or gate: `imagePullSecretNames`, or the
+ * deprecated `imagePullSecretName`, checked. Both at once is refused: one would be ignored.
+ */
+export function imagePullSecretNamesOf(owner: string, props: Pick<DatabaseMigrationProps, 'imagePullSecretName' | 'imagePullSecretNames'>): string[] {
+  if (props.imagePullSecretName !== undefined && props.imagePullSecretNames !== undefined) {
+    throw invalidProp(owner, 'imagePullSecretName', props.imagePullSecretName,
+      'give imagePullSecretNames or the deprecated imagePullSecretName, not both. '
+      + `Move it into the list: imagePullSecretNames: ${JSON.stringify([props.imagePullSecretName, ...(Array.isArray(props.imagePullSecretNames) ? props.imagePullSecretNames : [])])}.`);
+  }
+  if (props.imagePullSecretName !== undefined) {
+    validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
+    return [props.imagePullSecretName];
+  }
+  if (props.imagePullSecretNames !== undefined && !Array.isArray(props.imagePullSecretNames)) {
+    throw invalidProp(owner, 'imagePullSecretNames', props.imagePullSecretNames, 'it is a list of Secret names, e.g. ["registry-a", "registry-b"].');
+  }
+  validateObjectNames(owner, 'imagePullSecretNames', props.imagePullSecretNames ?? [], 'Secret');
+  return props.imagePullSecretNames ?? [];
 }
 
 /**

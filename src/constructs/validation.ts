@@ -1,6 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
+import { isUnsplitCommandLine, shellOnlySyntaxProblem, unsplitCommandProblem } from '../shared/command';
 import { isDnsSubdomain, isLabelValue } from '../shared/names';
 import { identifiesRelease } from '../shared/release-tag';
 
@@ -159,6 +159,22 @@ export function validateCommand(owner: string, prop: string, command: string[]):
       'the migration command is a non-empty list whose first element is the executable, e.g. ["npx", "prisma", "migrate", "deploy"].');
   }
   validateProgram(owner, prop, command);
+  validateShellOnlySyntax(owner, prop, command);
+}
+
+/**
+ * Throws when a container's exec-form `command` (with its `args`) holds what only a shell reads: a
+ * `$NAME` or `${NAME}` outside a `sh -c` script, which Kubernetes passes on literally, or a `sh -c`
+ * script with Windows line endings. Without `command` the image's ENTRYPOINT, which may be a shell,
+ * reads `args`, so they are not judged.
+ */
+export function validateShellOnlySyntax(owner: string, prop: string, command: string[], args: string[] = [], argsProp: string = 'args'): void {
+  const words = [...command, ...args];
+  const found = shellOnlySyntaxProblem(words);
+  if (found !== undefined) {
+    const inArgs = found.index >= command.length;
+    throw invalidProp(owner, inArgs ? argsProp : prop, inArgs ? args : command, found.problem);
+  }
 }
 
 /** Throws when the first element of a container's `command` holds whitespace: Kubernetes runs it without a shell. */

@@ -1,7 +1,7 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { checkOptions, DURATION, integer, PropTypes, RESOURCES, STRING } from './prop-types';
-import { validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
+import { invalidProp, validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
 import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
 
 /**
@@ -26,7 +26,8 @@ export interface MigrationWaiterOptions {
   /**
    * Resources of the waiter container. The waiter only polls the API server, so it asks for
    * little. Init container requests do not add to the pod's: the scheduler takes the larger of the
-   * init containers' and the sum of the app containers'.
+   * init containers' and the sum of the app containers'. `MigrationWaiter.watch()` refuses a memory
+   * limit below 64Mi: its Node.js program would be OOMKilled, and no gated pod would start.
    *
    * @default - cpu 10m request / 200m limit, memory 64Mi request / 128Mi limit
    */
@@ -152,6 +153,7 @@ export class MigrationWaiter {
   public static watch(options: WatchWaiterOptions = {}): MigrationWaiter {
     checkOptions('MigrationWaiter.watch()', options, WATCH_OPTIONS);
     validateWaiterOptions('MigrationWaiter.watch()', options);
+    validateProgramMemory('MigrationWaiter.watch()', options.resources);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
     const program = options.programConfigMapName ?? PROGRAM_CONFIG_MAP;
@@ -296,6 +298,24 @@ const WATCH_WAITER_USER = 1000;
 const K8S_WAIT_FOR_OPTIONS: PropTypes<K8sWaitForOptions> = { image: STRING, user: integer(1, 2147483647, 'the waiter runs as a non-root UID (the pod sets runAsNonRoot: true), which'), resources: RESOURCES };
 const WATCH_OPTIONS: PropTypes<WatchWaiterOptions> = { ...K8S_WAIT_FOR_OPTIONS, programConfigMapName: STRING };
 const KUBECTL_WAIT_OPTIONS: PropTypes<KubectlWaitOptions> = { ...K8S_WAIT_FOR_OPTIONS, timeout: DURATION };
+
+/**
+ * The least memory limit the library's program runs in: Node.js alone takes about 40 MiB before the
+ * program loads, and the kernel kills a container at its limit (OOMKilled). The waiter then never
+ * succeeds, and no gated pod starts.
+ */
+const MIN_PROGRAM_MEMORY_LIMIT = Size.mebibytes(64);
+
+function validateProgramMemory(owner: string, resources: kplus.ContainerResources | undefined): void {
+  const limit = resources?.memory?.limit;
+  const kib = (size: Size) => size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (limit !== undefined && kib(limit) < kib(MIN_PROGRAM_MEMORY_LIMIT)) {
+    throw invalidProp(owner, 'resources.memory.limit', limit.asString(),
+      `the waiter runs a Node.js program, which needs at least ${MIN_PROGRAM_MEMORY_LIMIT.asString()} (Node.js alone takes about 40 MiB): `
+      + 'below that the container is OOMKilled at start, the waiter never succeeds, and no gated pod ever starts. '
+      + `Set the limit to ${MIN_PROGRAM_MEMORY_LIMIT.asString()} or more (the default is 128Mi), or leave resources unset.`);
+  }
+}
 
 function validateWaiterOptions(owner: string, options: MigrationWaiterOptions): void {
   if (options.image !== undefined) {

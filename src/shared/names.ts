@@ -72,17 +72,30 @@ export function derivedName(prefix: string, base: string, suffix: string): strin
 }
 
 /**
- * `<base><infix><tag>` as a DNS label of at most 63 characters, e.g. `myapp-migration-3f2a9c1`.
- * The base is shortened like `derivedName` when the infix and a hashed tag would not fit otherwise.
+ * `<base><infix><tag>` as a DNS label of at most 63 characters, e.g. `myapp-migration-3f2a9c1`, or
+ * `<base><infix><tag>-<templateDigest>` when a digest of the Job's pod template is given. The base is shortened like
+ * `derivedName` when the infix, a hashed tag and the template hash would not fit otherwise.
  */
-export function versionedResourceName(base: string, infix: string, tag: string): string {
-  const stem = fitBase(base, Math.min(MAX_VERBATIM_BASE_LENGTH, MAX_DNS_LABEL_LENGTH - infix.length - TAG_HASH_LENGTH));
-  return versionedName(`${stem}${infix}`, tag);
+export function versionedResourceName(base: string, infix: string, tag: string, templateDigest?: string): string {
+  const suffix = templateDigest === undefined ? '' : `-${templateDigest}`;
+  const stem = fitBase(base, Math.min(MAX_VERBATIM_BASE_LENGTH, MAX_DNS_LABEL_LENGTH - infix.length - TAG_HASH_LENGTH - suffix.length));
+  return `${versionedName(`${stem}${infix}`, tag, MAX_DNS_LABEL_LENGTH - suffix.length)}${suffix}`;
+}
+
+/** Length of the hex digest of a pod template that a Job name may carry (see `templateHash`). */
+export const TEMPLATE_HASH_LENGTH = 8;
+
+/**
+ * A short hex digest of `text`, the canonical description of a Job's pod template, for a Job name
+ * that must change whenever the template does (`versionedResourceName`'s `templateDigest`).
+ */
+export function templateHash(text: string): string {
+  return shortHash(text, TEMPLATE_HASH_LENGTH);
 }
 
 /**
  * Appends an image tag to `prefix` (which ends with `-`) so that the result is a DNS label of at
- * most 63 characters; `prefix` leaves room for at least the tag's hash.
+ * most `maxLength` (63) characters; `prefix` leaves room for at least the tag's hash.
  *
  * A tag that is already lowercase `[a-z0-9-]`, ends alphanumeric and fits is copied unchanged, so
  * `myapp-migration-3f2a9c1` reads exactly like the pattern. Any other tag (uppercase, `_`, `.`,
@@ -90,13 +103,13 @@ export function versionedResourceName(base: string, infix: string, tag: string):
  * the original tag is appended: sanitising alone would map `V1`, `v1`, `1.0` and `1_0` onto each
  * other, and two releases must never share a Job name.
  */
-export function versionedName(prefix: string, tag: string): string {
+export function versionedName(prefix: string, tag: string, maxLength: number = MAX_DNS_LABEL_LENGTH): string {
   const verbatim = `${prefix}${tag}`;
-  if (isDnsLabel(verbatim)) {
+  if (isDnsLabel(verbatim) && verbatim.length <= maxLength) {
     return verbatim;
   }
   const hash = shortHash(tag);
-  const room = MAX_DNS_LABEL_LENGTH - prefix.length - hash.length - 1;
+  const room = maxLength - prefix.length - hash.length - 1;
   const readable = tag
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-')
