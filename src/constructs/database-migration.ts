@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { DatabaseMigrationProps } from './database-migration-props';
+import { sharedQueueOf } from './database-queue';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { migrationSelector, recommendedLabels } from './labels';
@@ -115,6 +116,8 @@ export class DatabaseMigration extends Construct {
   private readonly boundAccounts = new Set<string>();
   private readonly raisedWarnings: RaisedWarning[] = [];
   private readonly release: ReleaseSpec;
+  private readonly configSources: string[];
+  private sharedConfigWarnings?: RaisedWarning[];
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -214,8 +217,20 @@ export class DatabaseMigration extends Construct {
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
     };
+    this.configSources = [
+      ...(props.configMapNames ?? []).map((name) => `ConfigMap "${name}"`),
+      ...(props.secretNames ?? []).map((name) => `Secret "${name}"`),
+      ...Object.values(props.env ?? {}).flatMap((value) => {
+        const from = value.valueFrom;
+        return [
+          ...(from?.secretKeyRef?.name !== undefined ? [`Secret "${from.secretKeyRef.name}"`] : []),
+          ...(from?.configMapKeyRef?.name !== undefined ? [`ConfigMap "${from.configMapKeyRef.name}"`] : []),
+        ];
+      }),
+    ];
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
+    this.node.addValidation({ validate: () => this.unqueuedNeighbours().flatMap((warning) => reportWarning(warning) ?? []) });
     for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
       this.warn('MS103', warning);
     }
@@ -376,6 +391,39 @@ export class DatabaseMigration extends Construct {
       + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.',
     });
     return serviceAccount;
+  }
+
+  /**
+   * Two migrations of one namespace that read the same Secret or ConfigMap (a database URL, most
+   * often) but queue apart may run at once against one database (MS104). Each pair is reported
+   * once, on the migration found later in the App.
+   */
+  private unqueuedNeighbours(): RaisedWarning[] {
+    if (this.sharedConfigWarnings !== undefined) {
+      return this.sharedConfigWarnings;
+    }
+    const warnings: RaisedWarning[] = [];
+    const mine = new Set(this.configSources);
+    const queue = sharedQueueOf(this);
+    for (const other of this.node.root.node.findAll()) {
+      if (other === this) {
+        break;
+      }
+      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || (queue !== undefined && sharedQueueOf(other) === queue)) {
+        continue;
+      }
+      const shared = [...new Set(other.configSources.filter((source) => mine.has(source)))];
+      if (shared.length === 0) {
+        continue;
+      }
+      const message = `${this.owner}: it and DatabaseMigration "${other.node.path}" both read ${shared.join(', ')} but queue apart, so their `
+        + 'migrations can run at the same time. If they migrate one database, queue them together, in the order they must run: '
+        + `new DatabaseQueue(scope, 'Database', { migrations: [<"${other.node.path}">, <"${this.node.path}">] }) (docs/several-services.md).`;
+      this.warnings.push(message);
+      warnings.push({ subject: this, id: 'MS104', message });
+    }
+    this.sharedConfigWarnings = warnings;
+    return warnings;
   }
 
   private warn(id: string, message: string): void {
