@@ -161,3 +161,27 @@ describe('MS104: two migrations read the same Secret but queue apart', () => {
     expect(() => strict.app.synth()).toThrow(/\[MS104 shared-config-not-queued\]/);
   });
 });
+
+describe('MS104: what counts as shared', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+  });
+  afterEach(() => warn.mockRestore());
+
+  test('GIVEN two migrations share a whole ConfigMap (common settings) WHEN they queue apart THEN no warning; sharing one of its keys as env THEN a warning', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    new DatabaseMigration(chart, 'api', props('api', { secretNames: ['api-db'], configMapNames: ['shop-config'] }));
+    new DatabaseMigration(chart, 'billing', props('billing', { secretNames: ['billing-db'], configMapNames: ['shop-config'] }));
+    Testing.synth(chart);
+    expect(warn).not.toHaveBeenCalled();
+
+    const keyed = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const host = (scope: Chart) => kplus.EnvValue.fromConfigMap(kplus.ConfigMap.fromConfigMapName(scope, `C${scope.node.children.length}`, 'shop-config'), 'DATABASE_HOST');
+    new DatabaseMigration(keyed, 'api', props('api', { secretNames: [], env: { DATABASE_HOST: host(keyed) } }));
+    new DatabaseMigration(keyed, 'billing', props('billing', { secretNames: [], env: { PGHOST: host(keyed) } }));
+    Testing.synth(keyed);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toContain('both read key "DATABASE_HOST" of ConfigMap "shop-config" but queue apart');
+  });
+});

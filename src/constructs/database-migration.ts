@@ -2,7 +2,6 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { DatabaseMigrationProps } from './database-migration-props';
-import { sharedQueueOf } from './database-queue';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
 import { migrationSelector, recommendedLabels } from './labels';
@@ -217,14 +216,16 @@ export class DatabaseMigration extends Construct {
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
     };
+    // Where a database's URL or credentials come from: a Secret, or one ConfigMap key. A whole
+    // ConfigMap (configMapNames) is most often the app's common settings, shared by services on
+    // separate databases, so it is not taken as a sign of a shared database.
     this.configSources = [
-      ...(props.configMapNames ?? []).map((name) => `ConfigMap "${name}"`),
       ...(props.secretNames ?? []).map((name) => `Secret "${name}"`),
       ...Object.values(props.env ?? {}).flatMap((value) => {
         const from = value.valueFrom;
         return [
           ...(from?.secretKeyRef?.name !== undefined ? [`Secret "${from.secretKeyRef.name}"`] : []),
-          ...(from?.configMapKeyRef?.name !== undefined ? [`ConfigMap "${from.configMapKeyRef.name}"`] : []),
+          ...(from?.configMapKeyRef?.name !== undefined ? [`key "${from.configMapKeyRef.key}" of ConfigMap "${from.configMapKeyRef.name}"`] : []),
         ];
       }),
     ];
@@ -394,8 +395,8 @@ export class DatabaseMigration extends Construct {
   }
 
   /**
-   * Two migrations of one namespace that read the same Secret or ConfigMap (a database URL, most
-   * often) but queue apart may run at once against one database (MS104). Each pair is reported
+   * Two migrations of one namespace that read the same Secret or ConfigMap key (a database URL,
+   * most often) but queue apart may run at once against one database (MS104). Each pair is reported
    * once, on the migration found later in the App.
    */
   private unqueuedNeighbours(): RaisedWarning[] {
@@ -404,12 +405,12 @@ export class DatabaseMigration extends Construct {
     }
     const warnings: RaisedWarning[] = [];
     const mine = new Set(this.configSources);
-    const queue = sharedQueueOf(this);
+    const queue = this.queue._shared?.queue;
     for (const other of this.node.root.node.findAll()) {
       if (other === this) {
         break;
       }
-      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || (queue !== undefined && sharedQueueOf(other) === queue)) {
+      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || (queue !== undefined && other.queue._shared?.queue === queue)) {
         continue;
       }
       const shared = [...new Set(other.configSources.filter((source) => mine.has(source)))];

@@ -1,6 +1,6 @@
 import { Chart, Duration } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
-import type { DatabaseMigration } from './database-migration';
+import { Construct } from 'constructs';
+import { DatabaseMigration } from './database-migration';
 import { OptionNames, refuseUnknownProps } from './options';
 import { invalidProp } from './validation';
 import { isLabelValue } from '../shared/names';
@@ -112,7 +112,7 @@ export class DatabaseQueue extends Construct {
     if (migration === null || typeof migration !== 'object' || migration.queue === undefined || typeof migration.queue._share !== 'function') {
       throw invalidProp(owner, 'migration', migration, 'it is a DatabaseMigration (a MigratedService\'s is its `migration`).');
     }
-    const joined = sharedQueueOf(migration);
+    const joined = migration.queue._shared?.queue;
     if (joined !== undefined) {
       throw invalidProp(owner, 'migration', migration.node.path, joined === this
         ? 'it is in this queue already; add each migration once, in the order they run.'
@@ -136,8 +136,7 @@ export class DatabaseQueue extends Construct {
     this.checkEngineOrder(owner, migration);
     this.namespace = namespace;
     this.migrations.push(migration);
-    queues.set(migration, this);
-    migration.queue._share({ labelKey: DATABASE_LABEL, labelValue: this.name, offsetSeconds });
+    migration.queue._share({ queue: this, labelKey: DATABASE_LABEL, labelValue: this.name, offsetSeconds });
   }
 
   /**
@@ -171,13 +170,6 @@ const ENGINE_ORDER: Array<[string, string, boolean, string, string]> = [
     'Argo CD runs a lower wave first and waits for its health. Give it the same wave (the queue orders one wave) or a later one: '
     + 'Delivery.argoCd({ syncWave: … }).'],
 ];
-
-const queues = new WeakMap<IConstruct, DatabaseQueue>();
-
-/** The DatabaseQueue `migration` is in, if any. */
-export function sharedQueueOf(migration: IConstruct): DatabaseQueue | undefined {
-  return queues.get(migration);
-}
 
 // A prop DatabaseQueue does not know is refused, not ignored.
 const PROPS: OptionNames<DatabaseQueueProps> = { name: true, migrations: true, applyWindow: true };

@@ -39,6 +39,8 @@ export interface ReleaseQueueProps {
 
 /** The queue of a database that several services migrate (`DatabaseQueue`), as one migration joins it. */
 export interface SharedQueue {
+  /** The DatabaseQueue. */
+  readonly queue: Construct;
   /** The label every Job of the shared queue, and its pods, carry: the queue's selector. */
   readonly labelKey: string;
   readonly labelValue: string;
@@ -172,7 +174,11 @@ export class ReleaseQueue extends Construct {
     this.shared = shared;
   }
 
-  /** The shared queue this migration joined, if any. @internal */
+  /**
+   * The shared queue this migration joined, if any.
+   *
+   * @internal
+   */
   public get _shared(): SharedQueue | undefined {
     return this.shared;
   }
