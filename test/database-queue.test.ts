@@ -5,7 +5,7 @@
  */
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigration, DatabaseMigrationProps, DatabaseQueue, Delivery, MigrationTool, MigrationWarnings } from '../src';
+import { DatabaseMigration, DatabaseMigrationProps, DatabaseQueue, Delivery, MigratedService, MigrationTool, MigrationWarnings } from '../src';
 import { container, named } from './support/manifests';
 
 const LABEL = 'cdk8s-migrated-service.dev/database';
@@ -107,6 +107,30 @@ describe('DatabaseQueue', () => {
     expect(() => queue.add(reports)).toThrow(/it is in the namespace other, and the queue's migrations in shop\. .*one namespace/);
     const short = new DatabaseMigration(chart, 'short', props('short', { queueTimeout: Duration.seconds(30) }));
     expect(() => queue.add(short)).toThrow(/its queueTimeout \(30 s\) is not longer than the 30 s it waits/);
+  });
+});
+
+describe('gate() on another service\'s migration', () => {
+  test('GIVEN billing reads api\'s tables WHEN api\'s migration gates billing\'s Deployment THEN billing\'s pods wait for both, and api\'s reader Role is bound to billing\'s account', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const service = (name: string, tag: string) => new MigratedService(chart, name, {
+      imageTag: tag, image: `registry.example.com/${name}`, migrationTool: MigrationTool.prisma(), secretNames: ['shop-database'], port: 3000,
+    });
+    // GIVEN billing created first, then api
+    const billing = service('billing', 'v7');
+    const api = service('api', 'v3');
+    new DatabaseQueue(chart, 'Db', { migrations: [api.migration, billing.migration] });
+    // WHEN api's migration gates billing's Deployment
+    api.migration.gate(billing.deployment);
+    const manifests = Testing.synth(chart);
+    // THEN billing's pods wait for their own migration's Job and for api's
+    const pod = named(manifests, 'Deployment', 'billing').spec.template.spec;
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(expect.arrayContaining(['wait-for-billing-migration', 'wait-for-api-migration']));
+    expect(JSON.stringify(container(pod, 'wait-for-api-migration'))).toContain(api.migration.jobName);
+    // AND api's reader Role is bound to billing's ServiceAccount, and still reads api's Job only
+    const binding = named(manifests, 'RoleBinding', 'api-migration-reader');
+    expect(binding.subjects.map((s: any) => s.name)).toEqual(expect.arrayContaining(['api', 'billing']));
+    expect(named(manifests, 'Role', 'api-migration-reader').rules[0].resourceNames).toEqual([api.migration.jobName]);
   });
 });
 
