@@ -410,7 +410,8 @@ export class DatabaseMigration extends Construct {
       if (other === this) {
         break;
       }
-      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || (queue !== undefined && other.queue._shared?.queue === queue)) {
+      const sameQueue = queue !== undefined && other instanceof DatabaseMigration && other.queue._shared?.queue === queue;
+      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || sameQueue) {
         continue;
       }
       const shared = [...new Set(other.configSources.filter((source) => mine.has(source)))];
