@@ -1,5 +1,6 @@
 export * from './constructs/database-migration';
 export * from './constructs/database-migration-props';
+export * from './constructs/database-queue';
 export * from './constructs/gate';
 export { MigrationLedger } from './constructs/migration-ledger';
 export { PostDeployMigration } from './constructs/post-deploy-migration';

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as yaml from 'js-yaml';
 import { buildApps, synthesize } from '../bench/workload';
-import { Delivery, MigratedService } from '../src';
+import { DatabaseQueue, Delivery, MigratedService } from '../src';
 import { MINIMAL } from './support/manifests';
 import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { RECHECK_MS, WATCH_SECONDS } from '../src/program/config';
@@ -58,6 +58,11 @@ const programDefault = (variable: string) =>
 /** `2h00m`, as doctor prints a deadline. */
 const hoursMinutes = (seconds: number) => `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
 
+/** A DatabaseQueue's default applyWindow. */
+function defaultApplyWindowSeconds(): number {
+  return new DatabaseQueue(new Chart(Testing.app(), 'shop'), 'Db').applyWindow.toSeconds();
+}
+
 interface Statement {
   readonly file: string;
   /** The words around the number; the first group is the number as written. */
@@ -101,6 +106,12 @@ const STATEMENTS: Statement[] = [
   { file: 'README.md', pattern: /\(after (\d+) s of 401s\)/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
   { file: 'docs/waiters.md', pattern: /401\/403 retried for (\d+) s/, truth: () => programDefault('WAITER_GRACE_SECONDS') },
   { file: 'docs/overlapping-releases.md', pattern: /at least (\d+) s after its Job's creation second/, truth: () => `${SETTLE_MS / 1000}` },
+  // A queue shared by several services (docs/several-services.md)
+  { file: 'docs/several-services.md', pattern: /n × applyWindow` \((\d+) s by default\)/, truth: () => `${defaultApplyWindowSeconds()}` },
+  { file: 'docs/several-services.md', pattern: /Billing's Job therefore goes after any api Job created up to (\d+) s after it/, truth: () => `${defaultApplyWindowSeconds()}` },
+  { file: 'docs/several-services.md', pattern: /`waiting\s+up to (\d+) s after its Job's creation/, truth: () => `${defaultApplyWindowSeconds()}` },
+  { file: 'docs/several-services.md', pattern: /plus the queue's usual (\d+) s\)/, truth: () => `${SETTLE_MS / 1000}` },
+  { file: 'docs/props.md', pattern: /\| `applyWindow` \| (\d+) s \|/, truth: () => `${defaultApplyWindowSeconds()}` },
   // The program's size
   { file: 'docs/design.md', pattern: /`waiter\/migration-waiter\.js`, about (\d+) KB, bundled and minified/, truth: () => `${TRUTH.programKB}` },
   { file: 'docs/performance.md', pattern: /the waiter program \(about (\d+) KB, minified\)/, truth: () => `${TRUTH.programKB}` },

@@ -93,3 +93,26 @@ describe('bad input', () => {
     expect(create).toThrow(message);
   });
 });
+
+describe('knex: a migrations table per service that shares a database', () => {
+  // No knex here: the argv is asserted against knex's documented CLI flag (`--migrations-table-name`,
+  // the one the post-deploy run already uses), not run.
+  test('GIVEN migrationsTableName WHEN knex() THEN the pre-deploy run names it, and the post-deploy table defaults to <it>_post_deploy', () => {
+    expect(MigrationTool.knex({ migrationsTableName: 'billing_migrations' }).command)
+      .toEqual(['npx', 'knex', 'migrate:latest', '--migrations-table-name', 'billing_migrations']);
+    const split = MigrationTool.knex({ migrationsDirectory: 'migrations', migrationsTableName: 'billing_migrations', postDeployMigrationsDirectory: 'post' });
+    expect(split.command).toEqual(['npx', 'knex', 'migrate:latest', '--migrations-directory', 'migrations', '--migrations-table-name', 'billing_migrations']);
+    expect(split.postDeployCommand).toEqual(['npx', 'knex', 'migrate:latest', '--migrations-directory', 'post', '--migrations-table-name', 'billing_migrations_post_deploy']);
+    // AND without it, the post-deploy default is as before
+    expect(MigrationTool.knex({ migrationsDirectory: 'migrations', postDeployMigrationsDirectory: 'post' }).postDeployCommand)
+      .toContain('knex_migrations_post_deploy');
+  });
+
+  test('GIVEN a bad table name, or the same table for both runs WHEN knex() THEN it is refused with the option and the rule', () => {
+    expect(() => MigrationTool.knex({ migrationsTableName: 'billing-migrations' }))
+      .toThrow(/MigrationTool\.knex\(\): migrationsTableName "billing-migrations" is invalid: it is a table name/);
+    expect(() => MigrationTool.knex({ migrationsTableName: 42 as any })).toThrow(/migrationsTableName 42 is invalid/);
+    expect(() => MigrationTool.knex({ migrationsDirectory: 'm', postDeployMigrationsDirectory: 'p', migrationsTableName: 't', postDeployMigrationsTableName: 't' }))
+      .toThrow(/postDeployMigrationsTableName "t" is invalid: .*not the pre-deploy run's table \("t"\)/);
+  });
+});

@@ -3,7 +3,7 @@ import * as plus28 from 'cdk8s-plus-28';
 import * as plus33 from 'cdk8s-plus-33';
 import * as fc from 'fast-check';
 import {
-  AlembicOptions, ArgoCdDeliveryOptions, DatabaseMigration, DatabaseMigrationProps, Delivery, FlywayOptions, GateOptions, GolangMigrateOptions,
+  AlembicOptions, ArgoCdDeliveryOptions, DatabaseMigration, DatabaseMigrationProps, DatabaseQueue, DatabaseQueueProps, Delivery, FlywayOptions, GateOptions, GolangMigrateOptions,
   HelmDeliveryOptions, ImageTag, KnexOptions, KubectlWaitOptions, LiquibaseOptions, MigratedService, MigratedServiceProps, MigrationTool,
   MigrationToolOptions, MigrationWaiter, MigrationWarnings, RailsOptions, SequelizeOptions, ServiceProbe, ServiceStrategy, TypeOrmOptions,
   WatchWaiterOptions,
@@ -80,6 +80,7 @@ const MIGRATION_PROPS: Names<DatabaseMigrationProps> = {
   partOf: true,
   releaseImages: true,
 };
+const QUEUE_PROPS: Names<DatabaseQueueProps> = { name: true, migrations: true, applyWindow: true };
 const GATE_OPTIONS: Names<GateOptions> = { shareEnvironment: true, allowOtherImageTags: true };
 const PROBE_OPTIONS: Names<plus28.HttpGetProbeOptions> = {
   failureThreshold: true,
@@ -107,7 +108,7 @@ const factories: Factory[] = [
     ['flyway', { locations: true, postDeployLocations: true } satisfies Names<FlywayOptions>],
     ['golangMigrate', { path: true, databaseUrlEnv: true, postDeployPath: true, postDeployDatabaseUrlEnv: true } satisfies Names<GolangMigrateOptions>],
     ['rails', { appRoot: true, skipPostDeployMigrationsEnv: true } satisfies Names<RailsOptions>],
-    ['knex', { migrationsDirectory: true, postDeployMigrationsDirectory: true, postDeployMigrationsTableName: true } satisfies Names<KnexOptions>],
+    ['knex', { migrationsDirectory: true, migrationsTableName: true, postDeployMigrationsDirectory: true, postDeployMigrationsTableName: true } satisfies Names<KnexOptions>],
     ['typeorm', { dataSource: true, postDeployDataSource: true } satisfies Names<TypeOrmOptions>],
     ['sequelize', { migrationsPath: true, postDeployMigrationsPath: true } satisfies Names<SequelizeOptions>],
   ] as Array<[string, object]>).map(([name, options]) => ({
@@ -235,6 +236,16 @@ describe('every prop of the constructs, given a value of the wrong type, shape o
         new DatabaseMigration(chart, 'db', { ...SHOP, [prop]: value } as any);
         return chart;
       }, 'DatabaseMigration "shop/db"', prop);
+    }), RUNS);
+  });
+
+  test.each(Object.keys(QUEUE_PROPS))('DatabaseQueue %s: a library error naming the construct and the prop, or valid YAML', (prop) => {
+    fc.assert(fc.property(wrongValues(), (value) => {
+      expectLibraryErrorOrValidYaml(() => {
+        const chart = shopChart();
+        new DatabaseQueue(chart, 'db', { [prop]: value } as any);
+        return chart;
+      }, 'DatabaseQueue "shop/db"', prop);
     }), RUNS);
   });
 

@@ -117,6 +117,8 @@ export class DatabaseMigration extends Construct {
   private readonly boundAccounts = new Set<string>();
   private readonly raisedWarnings: RaisedWarning[] = [];
   private readonly release: ReleaseSpec;
+  private readonly configSources: string[];
+  private sharedConfigWarnings?: RaisedWarning[];
 
   constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -223,8 +225,22 @@ export class DatabaseMigration extends Construct {
       volumePrefix: derivedName('', this.name, '-writable'),
       imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     };
+    // Where a database's URL or credentials come from: a Secret, or one ConfigMap key. A whole
+    // ConfigMap (configMapNames) is most often the app's common settings, shared by services on
+    // separate databases, so it is not taken as a sign of a shared database.
+    this.configSources = [
+      ...(props.secretNames ?? []).map((name) => `Secret "${name}"`),
+      ...Object.values(props.env ?? {}).flatMap((value) => {
+        const from = value.valueFrom;
+        return [
+          ...(from?.secretKeyRef?.name !== undefined ? [`Secret "${from.secretKeyRef.name}"`] : []),
+          ...(from?.configMapKeyRef?.name !== undefined ? [`key "${from.configMapKeyRef.key}" of ConfigMap "${from.configMapKeyRef.name}"`] : []),
+        ];
+      }),
+    ];
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
+    this.node.addValidation({ validate: () => this.unqueuedNeighbours().flatMap((warning) => reportWarning(warning) ?? []) });
     for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
       this.warn('MS103', warning);
     }
@@ -387,6 +403,40 @@ export class DatabaseMigration extends Construct {
       + 'an L1 object: spec.template.spec.serviceAccountName), and gate() binds that one instead.',
     });
     return serviceAccount;
+  }
+
+  /**
+   * Two migrations of one namespace that read the same Secret or ConfigMap key (a database URL,
+   * most often) but queue apart may run at once against one database (MS104). Each pair is reported
+   * once, on the migration found later in the App.
+   */
+  private unqueuedNeighbours(): RaisedWarning[] {
+    if (this.sharedConfigWarnings !== undefined) {
+      return this.sharedConfigWarnings;
+    }
+    const warnings: RaisedWarning[] = [];
+    const mine = new Set(this.configSources);
+    const queue = this.queue._shared?.queue;
+    for (const other of this.node.root.node.findAll()) {
+      if (other === this) {
+        break;
+      }
+      const sameQueue = queue !== undefined && other instanceof DatabaseMigration && other.queue._shared?.queue === queue;
+      if (!(other instanceof DatabaseMigration) || other.namespace !== this.namespace || sameQueue) {
+        continue;
+      }
+      const shared = [...new Set(other.configSources.filter((source) => mine.has(source)))];
+      if (shared.length === 0) {
+        continue;
+      }
+      const message = `${this.owner}: it and DatabaseMigration "${other.node.path}" both read ${shared.join(', ')} but queue apart, so their `
+        + 'migrations can run at the same time. If they migrate one database, queue them together, in the order they must run: '
+        + `new DatabaseQueue(scope, 'Database', { migrations: [<"${other.node.path}">, <"${this.node.path}">] }) (docs/several-services.md).`;
+      this.warnings.push(message);
+      warnings.push({ subject: this, id: 'MS104', message });
+    }
+    this.sharedConfigWarnings = warnings;
+    return warnings;
   }
 
   private warn(id: string, message: string): void {

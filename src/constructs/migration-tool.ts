@@ -178,6 +178,16 @@ export interface KnexOptions {
   readonly migrationsDirectory?: string;
 
   /**
+   * The migrations table of the pre-deploy run, passed as `--migrations-table-name` (knex keeps its
+   * lock in `<table>_lock`). Give each service that shares a database its own: knex refuses to run
+   * when its table lists a migration its folder lacks ("the migration directory is corrupt"), and
+   * two services on one table take each other's lock.
+   *
+   * @default - the knexfile's `migrations.tableName` (knex's default is "knex_migrations")
+   */
+  readonly migrationsTableName?: string;
+
+  /**
    * The folder of the post-deploy (contract) migrations. Setting it (with `migrationsDirectory`)
    * adds a post-deploy run of `knex migrate:latest` on that folder and its own migrations table.
    *
@@ -189,7 +199,7 @@ export interface KnexOptions {
    * The migrations table of the post-deploy run. It must differ from the knexfile's: knex refuses to
    * run when its table lists a migration its folder lacks ("the migration directory is corrupt").
    *
-   * @default 'knex_migrations_post_deploy'
+   * @default - `<migrationsTableName>_post_deploy`, or 'knex_migrations_post_deploy' without one
    */
   readonly postDeployMigrationsTableName?: string;
 }
@@ -257,8 +267,11 @@ const GOLANG_MIGRATE_OPTIONS: PropTypes<GolangMigrateOptions> = {
   path: STRING, databaseUrlEnv: STRING, postDeployPath: STRING, postDeployDatabaseUrlEnv: STRING,
 };
 const RAILS_OPTIONS: PropTypes<RailsOptions> = { appRoot: STRING, skipPostDeployMigrationsEnv: STRING };
+/** A knex migrations table name, as the pre- and post-deploy runs take it. */
+const KNEX_TABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const KNEX_OPTIONS: PropTypes<KnexOptions> = {
-  migrationsDirectory: STRING, postDeployMigrationsDirectory: STRING, postDeployMigrationsTableName: STRING,
+  migrationsDirectory: STRING, migrationsTableName: STRING, postDeployMigrationsDirectory: STRING, postDeployMigrationsTableName: STRING,
 };
 const TYPEORM_OPTIONS: PropTypes<TypeOrmOptions> = { dataSource: STRING, postDeployDataSource: STRING };
 const SEQUELIZE_OPTIONS: PropTypes<SequelizeOptions> = { migrationsPath: STRING, postDeployMigrationsPath: STRING };
@@ -452,11 +465,18 @@ export class MigrationTool {
   public static knex(options: KnexOptions = {}): MigrationTool {
     const owner = 'MigrationTool.knex()';
     checkOptions(owner, options, KNEX_OPTIONS);
-    const { migrationsDirectory, postDeployMigrationsDirectory, postDeployMigrationsTableName } = options;
+    const { migrationsDirectory, migrationsTableName, postDeployMigrationsDirectory, postDeployMigrationsTableName } = options;
     const command = ['npx', 'knex', 'migrate:latest'];
     if (migrationsDirectory !== undefined) {
       validateFolder(owner, 'migrationsDirectory', migrationsDirectory);
       command.push('--migrations-directory', migrationsDirectory);
+    }
+    if (migrationsTableName !== undefined) {
+      if (typeof migrationsTableName !== 'string' || !KNEX_TABLE.test(migrationsTableName)) {
+        throw invalidProp(owner, 'migrationsTableName', migrationsTableName,
+          'it is a table name: letters, digits and "_", not starting with a digit, such as "billing_migrations".');
+      }
+      command.push('--migrations-table-name', migrationsTableName);
     }
     if (postDeployMigrationsDirectory === undefined) {
       if (postDeployMigrationsTableName !== undefined) {
@@ -470,10 +490,10 @@ export class MigrationTool {
     validateFolder(owner, 'postDeployMigrationsDirectory', postDeployMigrationsDirectory);
     requireDistinct(owner, 'postDeployMigrationsDirectory', trimSlashes(postDeployMigrationsDirectory),
       trimSlashes(migrationsDirectory!), 'migrationsDirectory');
-    const table = postDeployMigrationsTableName ?? 'knex_migrations_post_deploy';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table) || table === 'knex_migrations') {
+    const table = postDeployMigrationsTableName ?? `${migrationsTableName ?? 'knex_migrations'}_post_deploy`;
+    if (!KNEX_TABLE.test(table) || table === 'knex_migrations' || table === migrationsTableName) {
       throw invalidProp(owner, 'postDeployMigrationsTableName', table,
-        'it is letters, digits and "_" (not starting with a digit), and not knex\'s default "knex_migrations": knex refuses '
+        `it is letters, digits and "_" (not starting with a digit), and not the pre-deploy run's table ("${migrationsTableName ?? 'knex_migrations'}"): knex refuses `
         + 'to run when its table lists a migration its folder lacks, so each folder needs its own table.');
     }
     return new MigrationTool('knex', command, {

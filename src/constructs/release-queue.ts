@@ -10,6 +10,12 @@ import { mountProgramInto } from './waiter-program';
 /** The init container that waits for the migration's turn. */
 export const QUEUE_CONTAINER = 'wait-for-turn';
 
+/**
+ * The Job annotation the program's queue order adds to the Job's creation time (program/queue-order.ts
+ * reads the same name; the program imports nothing from here).
+ */
+export const QUEUE_OFFSET_ANNOTATION = 'cdk8s-migrated-service.dev/queue-offset-seconds';
+
 /** The container after which a post-deploy Job's pod waits for its turn. */
 const ROLLOUT_WAITER = 'wait-for-rollout';
 
@@ -29,6 +35,17 @@ export interface ReleaseQueueProps {
    */
   readonly prerequisiteAnnotations: { [key: string]: string };
   readonly owner: string;
+}
+
+/** The queue of a database that several services migrate (`DatabaseQueue`), as one migration joins it. */
+export interface SharedQueue {
+  /** The DatabaseQueue. */
+  readonly queue: Construct;
+  /** The label every Job of the shared queue, and its pods, carry: the queue's selector. */
+  readonly labelKey: string;
+  readonly labelValue: string;
+  /** The Jobs' queue offset: their rank in the stated order times the apply window. */
+  readonly offsetSeconds: number;
 }
 
 /** One Job that waits for its turn. */
@@ -75,6 +92,7 @@ export class ReleaseQueue extends Construct {
 
   private readonly bound = new Set<string>();
   private ownAccount?: kplus.ServiceAccount;
+  private shared?: SharedQueue;
 
   private constructor(scope: Construct, id: string, private readonly props: ReleaseQueueProps) {
     super(scope, id);
@@ -110,6 +128,18 @@ export class ReleaseQueue extends Construct {
     const program = queued.program;
     afterSerialization(ApiObject.of(queued.job), (json) => {
       const pod = podSpecOf(json);
+      const shared = this.shared;
+      if (shared !== undefined) {
+        // The queue selects by the database's label, so the Jobs and their pods carry it; the
+        // offset is read from the Jobs the queue lists (the pods do not need it).
+        json.metadata.labels = { ...json.metadata.labels, [shared.labelKey]: shared.labelValue };
+        json.spec.template.metadata = json.spec.template.metadata ?? {};
+        json.spec.template.metadata.labels = { ...json.spec.template.metadata.labels, [shared.labelKey]: shared.labelValue };
+        if (shared.offsetSeconds > 0) {
+          json.metadata.annotations = { ...json.metadata.annotations, [QUEUE_OFFSET_ANNOTATION]: `${shared.offsetSeconds}` };
+        }
+      }
+      const selector = shared === undefined ? this.props.selector : `${shared.labelKey}=${shared.labelValue}`;
       pod.serviceAccountName = account;
       const container = {
         name: QUEUE_CONTAINER,
@@ -117,7 +147,7 @@ export class ReleaseQueue extends Construct {
         command: program.command,
         args: program.args,
         env: [
-          ...envJson({ MIGRATION_JOB: queued.jobName, MIGRATION_SELECTOR: this.props.selector, QUEUE_TIMEOUT_SECONDS: `${queued.queueSeconds}` }),
+          ...envJson({ MIGRATION_JOB: queued.jobName, MIGRATION_SELECTOR: selector, QUEUE_TIMEOUT_SECONDS: `${queued.queueSeconds}` }),
           // A node drain replaces the pod while the evicted one may still be migrating: the queue
           // tells its own pod from that one by name.
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -132,6 +162,25 @@ export class ReleaseQueue extends Construct {
       mountTokenInto(pod, QUEUE_CONTAINER, 'queue-token');
       mountProgramInto(pod, QUEUE_CONTAINER, queued.programConfigMap, this.props.owner, this.node.path);
     });
+  }
+
+  /**
+   * The database's queue this migration joins: its Jobs then wait for the Jobs of every service
+   * of that queue, not only for its own releases'.
+   *
+   * @internal
+   */
+  public _share(shared: SharedQueue): void {
+    this.shared = shared;
+  }
+
+  /**
+   * The shared queue this migration joined, if any.
+   *
+   * @internal
+   */
+  public get _shared(): SharedQueue | undefined {
+    return this.shared;
   }
 
   private ownServiceAccount(): kplus.ServiceAccount {

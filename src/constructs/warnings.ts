@@ -12,6 +12,7 @@ const WARNINGS: { readonly [id: string]: string } = {
   MS101: 'replaced-in-place',
   MS102: 'progress-deadline-too-short',
   MS103: 'env-name-before-1-32',
+  MS104: 'shared-config-not-queued',
 };
 
 /** The environment variable that, set to `true` or `1`, makes every synth strict. */

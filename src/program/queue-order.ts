@@ -3,7 +3,8 @@
  * holds a migration back. Pure functions of what the API server reported; `queue.ts` feeds them.
  *
  * Migrations go one at a time in the order their Jobs were created: a Job's key is its
- * (creationTimestamp, name). A migration waits for every Job with a lower key that has not
+ * (creationTimestamp + queue offset, name); the offset is 0 but in a queue shared by several
+ * services (QUEUE_OFFSET_ANNOTATION). A migration waits for every Job with a lower key that has not
  * finished, and for every pod of this migration that may still run a migration: a pod that is
  * terminating, or whose Job is gone, counts as running until it is gone, whatever its order. A pod waits only for keys
  * below its own and for terminating pods (which wait for nothing and end within their grace
@@ -16,6 +17,7 @@ export interface ObjectMeta {
   readonly creationTimestamp?: string;
   readonly deletionTimestamp?: string;
   readonly labels?: { readonly [key: string]: string };
+  readonly annotations?: { readonly [key: string]: string };
   readonly ownerReferences?: ReadonlyArray<{ readonly kind?: string; readonly name?: string }>;
 }
 
@@ -55,15 +57,27 @@ export type Turn =
   /** Nothing holds it back. */
   | { readonly kind: 'clear' };
 
-/** The order key of a Job: creation time (ms; unknown sorts first, so it is waited for), then name. */
+/**
+ * The order key of a Job: creation time (ms; unknown sorts first, so it is waited for) plus its
+ * queue offset, then name.
+ */
 export interface OrderKey {
   readonly time: number;
   readonly name: string;
 }
 
+/**
+ * The annotation of a Job in a queue shared by several services (`DatabaseQueue`): the seconds its
+ * Job counts as created later than it was, `rank × applyWindow`. A service that runs after another
+ * thus goes after that service's Jobs created up to `applyWindow` after its own (one apply of the
+ * whole App), and the key stays one total order: no two pods wait for each other.
+ */
+export const QUEUE_OFFSET_ANNOTATION = 'cdk8s-migrated-service.dev/queue-offset-seconds';
+
 export function keyOf(meta: ObjectMeta, name: string = meta.name): OrderKey {
   const time = Date.parse(meta.creationTimestamp ?? '');
-  return { time: Number.isNaN(time) ? -Infinity : time, name };
+  const offset = Number(meta.annotations?.[QUEUE_OFFSET_ANNOTATION] ?? 0);
+  return { time: Number.isNaN(time) ? -Infinity : time + (Number.isFinite(offset) && offset > 0 ? offset * 1000 : 0), name };
 }
 
 /** Whether `a` goes before `b`. Two different Jobs never tie: names are unique in a namespace. */
@@ -144,7 +158,11 @@ export function turnOf(own: string, ownPod: string, jobs: readonly JobState[], p
  */
 export const SETTLE_MS = 2000;
 
-/** Whether a list read at `serverTime` (ms, the answer's Date header) shows every Job that sorts before `own`. */
+/**
+ * Whether a list read at `serverTime` (ms, the answer's Date header) shows every Job that sorts
+ * before `own`. With a queue offset, a Job of an earlier service created up to that offset after
+ * the own one still sorts first: the own Job settles that much later.
+ */
 export function settled(own: JobState, serverTime: number): boolean {
   return serverTime >= keyOf(own.metadata).time + SETTLE_MS;
 }

@@ -8,7 +8,7 @@ import { count, env, required } from './config';
 import { deniedMessage, ProgramError } from './errors';
 import { followList, tracked } from './follow';
 import { finish, finished, log } from './log';
-import { describeHolder, Holder, JobState, keyOf, PodState, SETTLE_MS, settled, turnDeadline, turnOf } from './queue-order';
+import { describeHolder, Holder, JobState, keyOf, PodState, QUEUE_OFFSET_ANNOTATION, SETTLE_MS, settled, turnDeadline, turnOf } from './queue-order';
 import { retryable, retryDelayMs, sleep } from './retry';
 
 export async function waitForTurn(): Promise<void> {
@@ -27,6 +27,7 @@ export async function waitForTurn(): Promise<void> {
   // After a confirmation that found a holder the watches have not reported yet, wait for them.
   let confirming = false;
   let stale = false;
+  let offsetLogged = false;
   const jobs = tracked<JobState>(() => {
     stale = false;
     evaluate();
@@ -87,6 +88,12 @@ export async function waitForTurn(): Promise<void> {
           return await finish(0, `its turn: no migration of another release runs or goes before Job ${namespace}/${own}; starting the migration`);
         }
         // Created less than 2 s ago by the server's clock: a Job created in the same second may still sort first.
+        // In a shared queue, so may an earlier service's Job of the same apply, up to the Job's offset.
+        const offset = ownJob.metadata.annotations?.[QUEUE_OFFSET_ANNOTATION];
+        if (offset && !offsetLogged) {
+          offsetLogged = true;
+          log(`waiting up to ${offset} s after its Job's creation for the migrations of the services it runs after (${QUEUE_OFFSET_ANNOTATION})`);
+        }
         await sleep(Math.max(keyOf(ownJob.metadata).time + SETTLE_MS - (date === Infinity ? 0 : date), 100));
       }
     } finally {

@@ -284,3 +284,56 @@ describe('the order, under any interleaving', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('a queue shared by several services (DatabaseQueue): the queue offset', () => {
+  const OFFSET = 'cdk8s-migrated-service.dev/queue-offset-seconds';
+  const ranked = (name: string, created: number, offset: number, extra: { conditions?: string[] } = {}): JobState => {
+    const base = job(name, created, extra);
+    return { ...base, metadata: { ...base.metadata, ...(offset > 0 ? { annotations: { [OFFSET]: `${offset}` } } : {}) } };
+  };
+
+  test('GIVEN billing runs after api (offset 30 s) WHEN billing\'s Job was created FIRST, in the same apply THEN billing waits for api, and api for nothing', () => {
+    // GIVEN billing's Job created 3 s before api's (an apply that wrote billing first)
+    const jobs = [ranked('billing-v7', 10, 30), ranked('api-v3', 13, 0)];
+    // THEN billing waits behind api's Job, whatever the creation order
+    expect(turnOf('billing-v7', 'billing-pod', jobs, [])).toEqual({ kind: 'wait', holders: [expect.objectContaining({ job: 'api-v3' })] });
+    // AND api does not wait for billing: no two pods wait for each other
+    expect(turnOf('api-v3', 'api-pod', jobs, [])).toEqual({ kind: 'clear' });
+  });
+
+  test('GIVEN api\'s Job failed and its pod ended WHEN billing asks THEN api holds nothing', () => {
+    const jobs = [ranked('billing-v7', 10, 30), ranked('api-v3', 13, 0, { conditions: ['Failed'] })];
+    expect(turnOf('billing-v7', 'billing-pod', jobs, [pod('api-v3-a', 'api-v3', 14, { phase: 'Failed' })])).toEqual({ kind: 'clear' });
+  });
+
+  test('GIVEN api\'s Job created more than the offset after billing\'s WHEN they ask THEN it goes after billing (a later apply)', () => {
+    const jobs = [ranked('billing-v7', 10, 30), ranked('api-v4', 41, 0)];
+    expect(turnOf('billing-v7', 'billing-pod', jobs, [])).toEqual({ kind: 'clear' });
+    expect(turnOf('api-v4', 'api-pod', jobs, [])).toEqual({ kind: 'wait', holders: [expect.objectContaining({ job: 'billing-v7' })] });
+  });
+
+  test('GIVEN an offset WHEN the own Job settles THEN only once the offset (plus the 2 s) has passed, so a late earlier service is seen', () => {
+    const billing = ranked('billing-v7', 10, 30);
+    const created = Date.parse(at(10));
+    expect(settled(billing, created + 31_000)).toBe(false);
+    expect(settled(billing, created + 32_000)).toBe(true);
+    // AND the queue's deadline still counts from the Job's start, not from its offset
+    expect(turnDeadline(billing, 60)).toBe(Date.parse(at(11)) + 60_000);
+    // AND an offset that is not a positive number is ignored (no earlier key than the creation)
+    expect(keyOf({ name: 'x', creationTimestamp: at(10), annotations: { [OFFSET]: 'soon' } }).time).toBe(created);
+    expect(keyOf({ name: 'x', creationTimestamp: at(10), annotations: { [OFFSET]: '-30' } }).time).toBe(created);
+  });
+
+  test('GIVEN any Jobs of three ranked services WHEN every unfinished Job asks THEN exactly one is clear and none waits for one that waits for it', () => {
+    const arbitraryJob = fc.record({ created: fc.integer({ min: 0, max: 120 }), rank: fc.integer({ min: 0, max: 2 }) });
+    fc.assert(fc.property(fc.array(arbitraryJob, { minLength: 1, maxLength: 8 }), (specs) => {
+      const jobs = specs.map((s, i) => ranked(`svc${s.rank}-j${i}`, s.created, s.rank * 30));
+      const turns = jobs.map((j) => [j.metadata.name, turnOf(j.metadata.name, `${j.metadata.name}-pod`, jobs, [])] as const);
+      expect(turns.filter(([, t]) => t.kind === 'clear')).toHaveLength(1);
+      const waitsFor = new Map(turns.map(([name, t]) => [name, new Set(t.kind === 'wait' ? t.holders.map((h) => h.job) : [])]));
+      for (const [name, holders] of waitsFor) {
+        for (const holder of holders) expect(waitsFor.get(holder)!.has(name)).toBe(false);
+      }
+    }));
+  });
+});

@@ -6,7 +6,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Cron, Testing } from 'cdk8s';
-import { Delivery, MigratedService } from 'cdk8s-migrated-service';
+import { DatabaseQueue, Delivery, MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
 import { FakeApiServer, RbacRule } from '../../../test/support/fake-api-server';
@@ -250,6 +250,35 @@ describe('a release synthesized by the library', () => {
     expect(byJob[current.job].next).toContain(`kubectl logs -n shop job/${old.job} -f`);
     // AND the release in front is not reported as one of two migrations at once
     expect(byJob[old.job].verdict).not.toBe('FAILED');
+    expect(JSON.stringify(report)).not.toContain('two migrations run at once');
+  });
+
+  test('a service queued behind another service\'s migration of its DatabaseQueue, its Job created first: WAITING, naming that Job and the database', async () => {
+    // GIVEN api before billing in one DatabaseQueue, billing's Job created 3 s before api's
+    const chart = new Chart(Testing.app(), 'shop', { namespace: NS });
+    const service = (name: string, imageTag: string) => new MigratedService(chart, name, {
+      ...PATTERN_EXAMPLE, name, imageTag, image: `registry.example.com/${name}`, migrationImage: `registry.example.com/${name}-migration`,
+    });
+    const billing = service('billing', 'v7.0.0');
+    const api = service('api', 'v3.0.0');
+    new DatabaseQueue(chart, 'Db', { name: 'shop', migrations: [api.migration, billing.migration] });
+    const manifests = Testing.synth(chart);
+    const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    named(manifests, 'Job', billing.migration.jobName).metadata.creationTimestamp = at(63);
+    named(manifests, 'Job', api.migration.jobName).metadata.creationTimestamp = at(60);
+    cluster.seed(manifests);
+    // AND api's migration running, billing's pod in wait-for-turn
+    cluster.jobStatus(api.migration.jobName, 'running', { startedSecondsAgo: 60 });
+    cluster.jobPod(api.migration.jobName, 'running');
+    cluster.jobStatus(billing.migration.jobName, 'running', { startedSecondsAgo: 63 });
+    cluster.jobPod(billing.migration.jobName, 'queued');
+
+    const { report } = await cluster.json();
+
+    const billingRelease = report.releases.find((x: any) => x.job === billing.migration.jobName);
+    expect(billingRelease.verdict).toBe('WAITING');
+    expect(billingRelease.reason).toMatch(new RegExp(`^queued behind release v3\\.0\\.0's migration Job ${api.migration.jobName} \\(running for 6\\ds\\): `
+      + 'migrations of database shop \\(DatabaseQueue\\) run one at a time$'));
     expect(JSON.stringify(report)).not.toContain('two migrations run at once');
   });
 

@@ -559,16 +559,26 @@ function waitsForTurn(pod: any): boolean {
   return pod !== undefined && (pod.spec?.initContainers ?? []).some((c: any) => c?.name === QUEUE_CONTAINER) && initNotDone(pod, QUEUE_CONTAINER);
 }
 
+/** The label of the Jobs of a queue that several services share (the library's `DatabaseQueue`). */
+const DATABASE = 'cdk8s-migrated-service.dev/database';
+/** The seconds a Job of a shared queue counts as created later than it was (its service's place in the queue). */
+const QUEUE_OFFSET = 'cdk8s-migrated-service.dev/queue-offset-seconds';
+
 /**
- * The Job of another release of the same migration that a queued release waits for: the earliest
- * created that has not finished, or still has a pod that runs.
+ * The Job of another release of the same migration (or, in a queue shared by several services, of
+ * any of them) that a queued release waits for: the earliest in the queue's order that has not
+ * finished, or still has a pod that runs.
  */
 function inFront(snapshot: Snapshot, r: ReleaseFacts): any | undefined {
   const own = r.job;
   const labelsOf = (o: any) => o?.metadata?.labels ?? {};
-  const created = (o: any) => time(o?.metadata?.creationTimestamp) || 0;
+  const offset = (o: any) => Math.max(Number(o?.metadata?.annotations?.[QUEUE_OFFSET] ?? 0) || 0, 0) * 1000;
+  const created = (o: any) => (time(o?.metadata?.creationTimestamp) || 0) + offset(o);
+  const database = labelsOf(own)[DATABASE];
+  const sameQueue = (j: any) => (database !== undefined ? labelsOf(j)[DATABASE] === database : labelsOf(j)[INSTANCE] === labelsOf(own)[INSTANCE])
+    && ['migration', 'post-migration'].includes(labelsOf(j)[COMPONENT]);
   return snapshot.jobs
-    .filter((j) => j !== own && labelsOf(j)[INSTANCE] === labelsOf(own)[INSTANCE] && ['migration', 'post-migration'].includes(labelsOf(j)[COMPONENT]))
+    .filter((j) => j !== own && sameQueue(j))
     .filter((j) => created(j) < created(own) || (created(j) === created(own) && name(j) < name(own)))
     .filter((j) => !['Complete', 'Failed'].includes(jobState(j)) || podsOfJob(snapshot, name(j)).some((p) => !['Succeeded', 'Failed'].includes(p?.status?.phase)))
     .sort((a, b) => created(a) - created(b))[0];
@@ -581,6 +591,7 @@ function queuedProblem(snapshot: Snapshot, r: ReleaseFacts, front: any): Problem
   const running = duration((snapshot.now - started) / 1000);
   const version = front.metadata?.labels?.[VERSION];
   const who = `${version ? `release ${version}'s` : 'another release\'s'} migration Job ${name(front)}`;
+  const database = r.job?.metadata?.labels?.[DATABASE];
   const deadline = front.spec?.activeDeadlineSeconds;
   if (deadline !== undefined && snapshot.now - started > deadline * 1000) {
     return {
@@ -591,7 +602,8 @@ function queuedProblem(snapshot: Snapshot, r: ReleaseFacts, front: any): Problem
   }
   return {
     verdict: 'WAITING',
-    reason: `queued behind ${who} (running for ${running}): migrations of this DatabaseMigration run one at a time`,
+    reason: `queued behind ${who} (running for ${running}): ${database === undefined ? 'migrations of this DatabaseMigration'
+      : `migrations of database ${database} (DatabaseQueue)`} run one at a time`,
     next: `kubectl logs -n ${ns} job/${name(front)} -f; this release's turn comes when it ends (kubectl logs -n ${ns} job/${r.jobName} -c ${QUEUE_CONTAINER})`,
   };
 }
