@@ -1,4 +1,6 @@
 import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { defaultDeliveryOf, recordEngine, setDefaultDelivery } from './delivery-scope';
 import { OptionNames, refuseUnknownOptions } from './options';
 import { invalidProp, validateInteger } from './validation';
 
@@ -78,6 +80,43 @@ export interface HelmDeliveryOptions {
  * a pod restarted on another node must never start against a schema that is not migrated yet.
  */
 export class Delivery {
+  /**
+   * Sets the engine of every migration created below `scope` (the App, or a chart) without a
+   * `delivery` prop of its own: `DatabaseMigration`, `MigratedService` and their post-deploy Jobs.
+   * Set it once, on the App, before creating the migrations; the nearest scope that sets one wins.
+   *
+   * One App is applied by one engine: at synth, an App whose migrations resolve to different
+   * engines is refused, with the paths of both. Without any, migrations are delivered by Flux.
+   *
+   * @param scope the App or chart whose migrations the engine applies to
+   * @param delivery the engine
+   */
+  public static setDefault(scope: IConstruct, delivery: Delivery): void {
+    setDefaultDelivery(scope, delivery, delivery instanceof Delivery);
+  }
+
+  /**
+   * The engine of a migration created in `scope` without a `delivery` prop: the one set with
+   * `setDefault` on `scope` or the nearest construct above it, else `Delivery.flux()`.
+   *
+   * @param scope any construct
+   */
+  public static of(scope: IConstruct): Delivery {
+    return defaultDeliveryOf(scope) ?? Delivery.flux();
+  }
+
+  /**
+   * The engine of the migration `migration`: `given`, or the one of its scope; recorded so that
+   * the synth refuses an App whose migrations are delivered by different engines.
+   *
+   * @internal
+   */
+  public static _resolve(migration: IConstruct, owner: string, given: Delivery | undefined): Delivery {
+    const delivery = given ?? Delivery.of(migration.node.scope ?? migration);
+    recordEngine(migration, owner, delivery, given !== undefined);
+    return delivery;
+  }
+
   /**
    * FluxCD's kustomize-controller (the default).
    *
