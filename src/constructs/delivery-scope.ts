@@ -1,10 +1,14 @@
 import { App } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import type { Delivery } from './delivery';
 import { invalidProp } from './validation';
 
+/** A delivery engine, as this file needs it (delivery.ts imports this file, not the other way round). */
+export interface Engine {
+  readonly engine: string;
+}
+
 /** The engine set with `Delivery.setDefault`, by the construct it was set on. */
-const defaults = new WeakMap<IConstruct, Delivery>();
+const defaults = new WeakMap<IConstruct, Engine>();
 
 /** Migrations that took the engine of their scope (or Flux) because they were given none. */
 const tookTheDefault = new WeakSet<IConstruct>();
@@ -20,7 +24,7 @@ interface EngineChoice {
 const choicesByApp = new WeakMap<IConstruct, EngineChoice[]>();
 
 /** Sets the engine of the migrations below `scope` that are given none (see `Delivery.setDefault`). */
-export function setDefaultDelivery(scope: IConstruct, delivery: Delivery, isDelivery: boolean): void {
+export function setDefaultDelivery(scope: IConstruct, delivery: Engine, isDelivery: boolean): void {
   const owner = `Delivery.setDefault(${scope.node.path === '' ? 'the App' : `"${scope.node.path}"`})`;
   if (!isDelivery) {
     throw invalidProp(owner, 'delivery', delivery,
@@ -41,7 +45,7 @@ export function setDefaultDelivery(scope: IConstruct, delivery: Delivery, isDeli
 }
 
 /** The engine set with `Delivery.setDefault` on `scope` or the nearest construct above it. */
-export function defaultDeliveryOf(scope: IConstruct): Delivery | undefined {
+export function defaultDeliveryOf(scope: IConstruct): Engine | undefined {
   for (const s of [...scope.node.scopes].reverse()) {
     const delivery = defaults.get(s);
     if (delivery !== undefined) {
@@ -66,7 +70,7 @@ function defaultSourceOf(scope: IConstruct): string | undefined {
  * synth an App whose migrations are delivered by different engines: a migration that fell back to
  * Flux in an Argo CD App would be an ordinary Job that a prune may delete while it runs.
  */
-export function recordEngine(migration: IConstruct, owner: string, delivery: Delivery, given: boolean): void {
+export function recordEngine(migration: IConstruct, owner: string, delivery: Engine, given: boolean): void {
   if (!given) {
     tookTheDefault.add(migration);
   }

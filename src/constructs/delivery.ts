@@ -102,7 +102,7 @@ export class Delivery {
    * @param scope any construct
    */
   public static of(scope: IConstruct): Delivery {
-    return defaultDeliveryOf(scope) ?? Delivery.flux();
+    return defaultDeliveryOf(scope) as Delivery | undefined ?? Delivery.flux();
   }
 
   /**
