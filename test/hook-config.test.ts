@@ -58,6 +58,10 @@ describe.each([
     expect(configCopy.data).toEqual({ LOG_LEVEL: 'info' });
     expect(secretCopy.stringData).toEqual({ DATABASE_URL: 'postgres://db/ledgerly' });
     expect(configCopy.metadata.namespace).toBe('ledgerly');
+    // AND labelled with the release, so that the copies of earlier releases can be deleted by selector
+    expect(secretCopy.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'web', 'app.kubernetes.io/component': 'migration-config', 'app.kubernetes.io/version': '1a2b3c4',
+    });
     expect(configCopy.metadata.annotations).toEqual({ ...hookAnnotations, [HOOK_COPY_OF_ANNOTATION]: 'ledgerly-config' });
     expect(secretCopy.metadata.annotations).toEqual({ ...hookAnnotations, [HOOK_COPY_OF_ANNOTATION]: 'ledgerly-secrets' });
     // AND the engine creates both before the Job (lower weight, or the same wave and a kind applied first)

@@ -155,7 +155,7 @@ export class DatabaseMigration extends Construct {
     }));
     // Under a hook engine the Job runs before the release's ordinary objects exist: it reads hook
     // copies of the ConfigMaps and Secrets of the App it names (see copyJobConfigAsHooks).
-    copyJobConfigAsHooks(this, ApiObject.of(this.job), this.jobName, this.delivery);
+    copyJobConfigAsHooks(this, ApiObject.of(this.job), this.jobName, labels, this.delivery);
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
     this.queue = ReleaseQueue._create(this, 'Queue', {
       name: derivedName('', this.name, '-migration-queue'),

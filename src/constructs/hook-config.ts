@@ -7,6 +7,9 @@ import { afterSerialization } from './pod-template';
 /** The annotation that names, on each hook copy, the object of the App it copies. */
 export const HOOK_COPY_OF_ANNOTATION = 'cdk8s-migrated-service.dev/hook-copy-of';
 
+/** The `app.kubernetes.io/component` of the copies. */
+export const HOOK_COPY_COMPONENT = 'migration-config';
+
 const KINDS = ['ConfigMap', 'Secret'];
 const HOOK_ANNOTATIONS = ['helm.sh/hook', 'argocd.argoproj.io/hook'];
 
@@ -18,7 +21,7 @@ const HOOK_ANNOTATIONS = ['helm.sh/hook', 'argocd.argoproj.io/hook'];
  * releases it holds the previous release's data.
  *
  * So the Job reads a copy of each such object, written at synth:
- * - named after the Job (`<job name>-<object name>`), so that each release's migration reads its own
+ * - named after the Job (`<job name>-<object name>`) and labelled with its release, so that each release's migration reads its own
  *   release's data, and a queued Job of an earlier release keeps its copy while the next is created;
  * - a hook of the Job's phase, ordered before it, deleted just before the next sync or upgrade
  *   creates it again: the same annotations as the hook copy of the waiter program
@@ -32,7 +35,9 @@ const HOOK_ANNOTATIONS = ['helm.sh/hook', 'argocd.argoproj.io/hook'];
  * The copies are made at synth, once every object of the App exists, whatever order the constructs
  * were created in.
  */
-export function copyJobConfigAsHooks(scope: Construct, job: ApiObject, jobName: string, delivery: Delivery): void {
+export function copyJobConfigAsHooks(
+  scope: Construct, job: ApiObject, jobName: string, jobLabels: { [key: string]: string }, delivery: Delivery,
+): void {
   const annotations = delivery._programHookAnnotations();
   if (Object.keys(annotations).length === 0) {
     return;
@@ -41,7 +46,7 @@ export function copyJobConfigAsHooks(scope: Construct, job: ApiObject, jobName: 
   scope.node.addValidation({
     validate: () => {
       if (copied === undefined) {
-        copied = makeCopies(scope, job, jobName, annotations);
+        copied = makeCopies(scope, job, jobName, { ...jobLabels, 'app.kubernetes.io/component': HOOK_COPY_COMPONENT }, annotations);
         const renames = copied;
         if (renames.size > 0) {
           afterSerialization(job, (json) => renameReferences(json.spec?.template?.spec ?? {}, renames));
@@ -53,7 +58,9 @@ export function copyJobConfigAsHooks(scope: Construct, job: ApiObject, jobName: 
 }
 
 /** Creates the copies; returns the copies' names by `<kind>/<name>` of the objects they copy. */
-function makeCopies(scope: Construct, job: ApiObject, jobName: string, annotations: { [key: string]: string }): Map<string, string> {
+function makeCopies(
+  scope: Construct, job: ApiObject, jobName: string, labels: { [key: string]: string }, annotations: { [key: string]: string },
+): Map<string, string> {
   const namespace = job.metadata.namespace;
   const references = referencesOf(job.toJson().spec?.template?.spec ?? {});
   const renames = new Map<string, string>();
@@ -74,7 +81,9 @@ function makeCopies(scope: Construct, job: ApiObject, jobName: string, annotatio
       kind: source.kind,
       metadata: {
         name,
-        ...(metadata.labels !== undefined ? { labels: metadata.labels } : {}),
+        // The release's labels, so that the copies of earlier releases, which no engine deletes, are
+        // found and deleted with a selector (`app.kubernetes.io/version!=<tag>`).
+        labels: { ...metadata.labels, ...labels },
         annotations: { ...annotations, [HOOK_COPY_OF_ANNOTATION]: source.name },
       },
     });
