@@ -104,6 +104,27 @@ describe.each([
   });
 });
 
+test.each([
+  ['helm.sh/hook-weight', Delivery.helm({ hookWeight: 5 }), '4'],
+  ['argocd.argoproj.io/sync-wave', Delivery.argoCd({ syncWave: -3 }), '-3'],
+])('the copies follow the Job\'s own order: %s', (annotation, delivery, expected) => {
+  // GIVEN a Job of another weight or wave WHEN synthesized THEN its copies come just before it
+  const { named, job } = ledgerly(delivery);
+  const copy = named('Secret', `${JOB}-ledgerly-secrets`);
+  expect(copy.metadata.annotations[annotation]).toBe(expected);
+  expect(before(copy, job)).toBe(true);
+});
+
+test('a Secret the App defines in another namespace is not the one the Job reads', () => {
+  // GIVEN a Secret of the same name in another namespace
+  const app = Testing.app();
+  const chart = new Chart(app, 'ledgerly', { namespace: 'ledgerly' });
+  new MigratedService(chart, 'web', { ...MINIMAL, delivery: Delivery.helm(), secretNames: ['ledgerly-secrets'] });
+  new kplus.Secret(new Chart(app, 'other', { namespace: 'other' }), 'secrets', { metadata: { name: 'ledgerly-secrets' } });
+  // THEN no copy
+  expect(Testing.synth(chart).filter((m: any) => m.metadata.annotations?.[HOOK_COPY_OF_ANNOTATION] !== undefined)).toEqual([]);
+});
+
 test('an object the user made a hook already is read by its own name', () => {
   // GIVEN a ConfigMap the user annotated as a pre-install hook
   const chart = new Chart(Testing.app(), 'ledgerly');

@@ -146,6 +146,14 @@ export class Delivery {
    * Argo CD: the Job is a `PreSync` hook, so the sync applies the Deployment only after the
    * migration has succeeded. `BeforeHookCreation` keeps the running release's Job until the next
    * sync, so pods started later still find it. A post-deploy migration is a `PostSync` hook.
+   *
+   * Argo CD runs `PreSync` hooks at every sync, changed or not (a manual sync, an automated one, a
+   * `selfHeal`): each re-creates the Job and runs the migration again, a pod and a no-op run of an
+   * idempotent migration tool, behind any migration still running in the release queue. The
+   * migration command must be idempotent, as the presets are.
+   *
+   * The ConfigMaps and Secrets of the App that the Job reads are ordinary objects, which Argo CD
+   * applies only after the hooks: the Job reads hook copies of them, `<job name>-<object name>`.
    */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
     refuseUnknownOptions('Delivery.argoCd()', options, ARGO_CD_OPTIONS);
@@ -169,8 +177,8 @@ export class Delivery {
    *
    * Hooks are not part of the release, and `before-hook-creation` deletes only a hook of the same
    * name: the versioned Jobs of earlier releases stay until you delete them. ConfigMaps and Secrets
-   * that the Job reads must exist before the hook runs (create them outside the chart, or as hooks
-   * of lower weight).
+   * that the Job reads must exist before the hook runs: the Job reads hook copies of those the App
+   * defines (`<job name>-<object name>`, one weight before it); create the others outside the chart.
    */
   public static helm(options: HelmDeliveryOptions = {}): Delivery {
     refuseUnknownOptions('Delivery.helm()', options, HELM_OPTIONS);
