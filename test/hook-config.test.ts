@@ -125,6 +125,19 @@ test('a Secret the App defines in another namespace is not the one the Job reads
   expect(Testing.synth(chart).filter((m: any) => m.metadata.annotations?.[HOOK_COPY_OF_ANNOTATION] !== undefined)).toEqual([]);
 });
 
+test('App.synthYaml, the path cdk8s synth takes, writes the copies too', () => {
+  // GIVEN the app synthesized whole, as `cdk8s synth` does, not chart by chart
+  const app = Testing.app();
+  Delivery.setDefault(app, Delivery.helm());
+  const chart = new Chart(app, 'ledgerly', { namespace: 'ledgerly' });
+  new MigratedService(chart, 'web', { ...MINIMAL, configMapNames: ['ledgerly-config'] });
+  new kplus.ConfigMap(chart, 'config', { metadata: { name: 'ledgerly-config' }, data: { LOG_LEVEL: 'info' } });
+  const yaml = app.synthYaml();
+  // THEN the copy is written once, and the Job reads it
+  expect(yaml.match(new RegExp(`name: ${JOB}-ledgerly-config$`, 'gm'))).toHaveLength(2);
+  expect(yaml).toContain(`configMapRef:\n                name: ${JOB}-ledgerly-config`);
+});
+
 test('an object the user made a hook already is read by its own name', () => {
   // GIVEN a ConfigMap the user annotated as a pre-install hook
   const chart = new Chart(Testing.app(), 'ledgerly');
