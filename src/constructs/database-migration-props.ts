@@ -143,9 +143,11 @@ export interface DatabaseMigrationProps {
   readonly waiter?: MigrationWaiter;
 
   /**
-   * The tool that applies the manifests; it decides the Job's annotations.
+   * The tool that applies the manifests; it decides the Job's annotations. Set it once for the
+   * whole App with `Delivery.setDefault(app, ...)` rather than on each migration: the synth refuses
+   * an App whose migrations are delivered by different engines.
    *
-   * @default Delivery.flux()
+   * @default - the engine set with `Delivery.setDefault` on the App or a chart above, else `Delivery.flux()`
    */
   readonly delivery?: Delivery;
 

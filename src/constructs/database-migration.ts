@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
+import { copyJobConfigAsHooks } from './hook-config';
 import { migrationSelector, recommendedLabels } from './labels';
 import { jobTemplateHash, migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
@@ -128,7 +129,7 @@ export class DatabaseMigration extends Construct {
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
     this.migrationTool = migrationTool;
-    this.delivery = props.delivery ?? Delivery.flux();
+    this.delivery = Delivery._resolve(this, this.owner, props.delivery);
     this.waiter = props.waiter ?? MigrationWaiter.watch();
     this.migrationTimeout = props.migrationTimeout ?? Duration.hours(1);
     this.queueTimeout = props.queueTimeout ?? this.migrationTimeout;
@@ -162,6 +163,9 @@ export class DatabaseMigration extends Construct {
       migrateFirst: recordsSuccess,
       imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
     }));
+    // Under a hook engine the Job runs before the release's ordinary objects exist: it reads hook
+    // copies of the ConfigMaps and Secrets of the App it names (see copyJobConfigAsHooks).
+    copyJobConfigAsHooks(this, ApiObject.of(this.job), this.jobName, labels, this.delivery);
     this.ledger = recordsSuccess ? this.createLedger(props, labels) : undefined;
     this.queue = ReleaseQueue._create(this, 'Queue', {
       name: derivedName('', this.name, '-migration-queue'),

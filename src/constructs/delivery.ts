@@ -1,5 +1,7 @@
 import { Duration } from 'cdk8s';
-import { checkOptions, integer, oneOf, PropTypes, refuseOptions } from './prop-types';
+import { IConstruct } from 'constructs';
+import { defaultDeliveryOf, recordEngine, setDefaultDelivery } from './delivery-scope';
+import { checkArgument, checkOptions, CONSTRUCT, DELIVERY, integer, oneOf, PropTypes, refuseOptions } from './prop-types';
 import { invalidProp, validateInteger } from './validation';
 
 /**
@@ -79,6 +81,45 @@ export interface HelmDeliveryOptions {
  */
 export class Delivery {
   /**
+   * Sets the engine of every migration created below `scope` (the App, or a chart) without a
+   * `delivery` prop of its own: `DatabaseMigration`, `MigratedService` and their post-deploy Jobs.
+   * Set it once, on the App, before creating the migrations; the nearest scope that sets one wins.
+   *
+   * One App is applied by one engine: at synth, an App whose migrations resolve to different
+   * engines is refused, with the paths of both. Without any, migrations are delivered by Flux.
+   *
+   * @param scope the App or chart whose migrations the engine applies to
+   * @param delivery the engine
+   */
+  public static setDefault(scope: IConstruct, delivery: Delivery): void {
+    checkArgument('Delivery.setDefault()', 'scope', scope, CONSTRUCT);
+    setDefaultDelivery(scope, delivery, DELIVERY.problem(delivery) === undefined);
+  }
+
+  /**
+   * The engine of a migration created in `scope` without a `delivery` prop: the one set with
+   * `setDefault` on `scope` or the nearest construct above it, else `Delivery.flux()`.
+   *
+   * @param scope any construct
+   */
+  public static of(scope: IConstruct): Delivery {
+    checkArgument('Delivery.of()', 'scope', scope, CONSTRUCT);
+    return defaultDeliveryOf(scope) as Delivery | undefined ?? Delivery.flux();
+  }
+
+  /**
+   * The engine of the migration `migration`: `given`, or the one of its scope; recorded so that
+   * the synth refuses an App whose migrations are delivered by different engines.
+   *
+   * @internal
+   */
+  public static _resolve(migration: IConstruct, owner: string, given: Delivery | undefined): Delivery {
+    const delivery = given ?? Delivery.of(migration.node.scope ?? migration);
+    recordEngine(migration, owner, delivery, given !== undefined);
+    return delivery;
+  }
+
+  /**
    * FluxCD's kustomize-controller (the default).
    *
    * The Job carries `kustomize.toolkit.fluxcd.io/force: Enabled`, so that Flux re-creates it
@@ -109,6 +150,14 @@ export class Delivery {
    * Argo CD: the Job is a `PreSync` hook, so the sync applies the Deployment only after the
    * migration has succeeded. `BeforeHookCreation` keeps the running release's Job until the next
    * sync, so pods started later still find it. A post-deploy migration is a `PostSync` hook.
+   *
+   * Argo CD runs `PreSync` hooks at every sync, changed or not (a manual sync, an automated one, a
+   * `selfHeal`): each re-creates the Job and runs the migration again, a pod and a no-op run of an
+   * idempotent migration tool, behind any migration still running in the release queue. The
+   * migration command must be idempotent, as the presets are.
+   *
+   * The ConfigMaps and Secrets of the App that the Job reads are ordinary objects, which Argo CD
+   * applies only after the hooks: the Job reads hook copies of them, `<job name>-<object name>`.
    */
   public static argoCd(options: ArgoCdDeliveryOptions = {}): Delivery {
     checkOptions('Delivery.argoCd()', options, ARGO_CD_OPTIONS);
@@ -132,8 +181,8 @@ export class Delivery {
    *
    * Hooks are not part of the release, and `before-hook-creation` deletes only a hook of the same
    * name: the versioned Jobs of earlier releases stay until you delete them. ConfigMaps and Secrets
-   * that the Job reads must exist before the hook runs (create them outside the chart, or as hooks
-   * of lower weight).
+   * that the Job reads must exist before the hook runs: the Job reads hook copies of those the App
+   * defines (`<job name>-<object name>`, one weight before it); create the others outside the chart.
    */
   public static helm(options: HelmDeliveryOptions = {}): Delivery {
     checkOptions('Delivery.helm()', options, HELM_OPTIONS);

@@ -78,7 +78,7 @@ export const RULES: readonly Rule[] = [
     'k8s-wait-for in `job` mode counts a Job whose pod has not started (0 active, 0 succeeded) as done.',
     'use job-wr mode'),
   r('MS005', 'waited-job-ttl', 'warning',
-    'ttlSecondsAfterFinished deletes a migration Job that is applied as a plain object (not a Helm or Argo CD hook): later pods crash-loop, and Flux or the next kubectl apply re-creates and re-runs it.',
+    'ttlSecondsAfterFinished deletes a migration Job once it finishes: later pods that wait for it crash-loop, and the engine re-runs it when it re-creates it (Flux at its next reconcile, Argo CD or Helm at the next sync or upgrade, kubectl at the next apply).',
     'remove ttlSecondsAfterFinished; let the engine prune or replace the previous release\'s Job'),
   r('MS006', 'root-waiter-image', 'error',
     'The root k8s-wait-for image under runAsNonRoot never starts (CreateContainerConfigError).',
@@ -189,6 +189,60 @@ const hooks = (job: K8sObject) => ({
   argoDelete: (job.annotations['argocd.argoproj.io/hook-delete-policy'] ?? '').split(',').map((s) => s.trim()),
   flux: Object.keys(job.annotations).some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/')),
 });
+
+/** The engine that applies a set of manifests, as the messages name it. */
+export type Engine = 'argocd' | 'helm' | 'flux' | 'kubectl';
+
+/**
+ * The engine `object` is for: its own annotations (`argocd.argoproj.io/*`, `helm.sh/*`,
+ * `kustomize.toolkit.fluxcd.io/*`) or Helm's rendering marks, else those of any object of the same
+ * manifests (an ordinary Job of an Argo CD app carries none), else plain `kubectl apply`.
+ */
+export function engineOf(object: K8sObject, all: readonly K8sObject[]): Engine {
+  const own = engineAnnotated(object);
+  if (own !== undefined) {
+    return own;
+  }
+  for (const other of all) {
+    const engine = engineAnnotated(other);
+    if (engine !== undefined) {
+      return engine;
+    }
+  }
+  return 'kubectl';
+}
+
+function engineAnnotated(o: K8sObject): Engine | undefined {
+  const keys = Object.keys(o.annotations ?? {});
+  if (keys.some((key) => key.startsWith('argocd.argoproj.io/'))) {
+    return 'argocd';
+  }
+  if (keys.some((key) => key.startsWith('helm.sh/')) || isHelmRendered(o)) {
+    return 'helm';
+  }
+  if (keys.some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/'))) {
+    return 'flux';
+  }
+  return undefined;
+}
+
+/** What becomes of a migration Job that its TTL deleted, under each engine. */
+function afterTtl(engine: Engine, hook: boolean): string {
+  switch (engine) {
+    case 'argocd':
+      return hook
+        ? 'Argo CD creates a hook again only at the next sync, which runs the migration again'
+        : 'the app goes OutOfSync, and Argo CD\'s next sync (at once under selfHeal) re-creates the Job and runs the migration again';
+    case 'helm':
+      return hook
+        ? 'Helm creates a hook again only at the next helm upgrade, which runs the migration again'
+        : 'the next helm upgrade re-creates the Job and runs the migration again';
+    case 'flux':
+      return 'Flux re-creates the Job at its next reconcile and runs the migration again, every interval';
+    default:
+      return 'the next kubectl apply of the same source re-creates the Job and runs the migration again';
+  }
+}
 
 export function check(objects: readonly K8sObject[]): Finding[] {
   const m = new Manifests(objects);
@@ -410,7 +464,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
       // declares, so whatever applies the source again brings the deleted Job back.
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
         `${describe(job)} is deleted ${text(ttl)}s after it finishes, and it is a plain object, not a Helm or Argo CD hook: `
-        + 'Flux, or the next kubectl apply of the same source, re-creates it and runs the migration again after every TTL');
+        + `${afterTtl(engineOf(job, m.objects), false)}`);
     }
     if (waiters.length === 0) {
       // A post-deploy migration runs after the rollout by design; nothing should wait for it. A
@@ -427,7 +481,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     if (spec.ttlSecondsAfterFinished !== undefined && spec.ttlSecondsAfterFinished !== null) {
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
         `${describe(job)}, waited for by ${waitedBy}, is deleted ${text(spec.ttlSecondsAfterFinished)}s after it finishes: `
-        + 'pods that start later crash-loop, and Flux re-creates the Job and runs the migration again', workloads);
+        + `pods that start later find no Job and crash-loop, and ${afterTtl(engineOf(job, m.objects), h.helm.length > 0 || h.argo.length > 0)}`, workloads);
     }
     const postHook = [...h.helm.filter((x) => x === 'post-install' || x === 'post-upgrade'), ...h.argo.filter((x) => x === 'PostSync')];
     if (postHook.length > 0) {

@@ -206,7 +206,40 @@ describe('MS005: a TTL on a migration Job applied as a plain object', () => {
   test('a plain Job that nothing lint recognises waits for', () => {
     // GIVEN the migration Job with a TTL and no waiter WHEN linted THEN MS005 says it re-runs
     expect(messages(unwaited()).filter((m) => m.includes('MS005'))).toEqual([`warning MS005 Job shop/${JOB} is deleted 300s after it finishes, `
-      + 'and it is a plain object, not a Helm or Argo CD hook: Flux, or the next kubectl apply of the same source, re-creates it and runs the migration again after every TTL']);
+      + 'and it is a plain object, not a Helm or Argo CD hook: the next kubectl apply of the same source re-creates the Job and runs the migration again']);
+  });
+
+  test.each([
+    ['Flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }, 'Flux re-creates the Job at its next reconcile and runs the migration again, every interval', /kubectl|Argo|helm/],
+    ['Argo CD', { 'argocd.argoproj.io/sync-wave': '-1' }, 'the app goes OutOfSync, and Argo CD\'s next sync (at once under selfHeal) re-creates the Job', /kubectl|Flux|helm/],
+  ])('a plain Job of manifests for %s names that engine', (_engine, annotations, consequence, others) => {
+    // GIVEN the unwaited Job with a TTL and the annotations of one engine WHEN linted THEN MS005 names that engine, and no other
+    const found = messages(unwaited(annotations)).filter((m) => m.includes('MS005'));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(consequence);
+    expect(found[0].split(': ').slice(1).join(': ').replace('not a Helm or Argo CD hook', '')).not.toMatch(others);
+  });
+
+  test.each([
+    ['an Argo CD', { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' },
+      'Argo CD creates a hook again only at the next sync, which runs the migration again'],
+    ['a Helm', { 'helm.sh/hook': 'pre-install,pre-upgrade' }, 'Helm creates a hook again only at the next helm upgrade, which runs the migration again'],
+    ['a Flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }, 'Flux re-creates the Job at its next reconcile'],
+    ['a plain', undefined, 'the next kubectl apply of the same source re-creates the Job'],
+  ])('%s Job that pods wait for: the message names what its engine does', (_engine, annotations, consequence) => {
+    // GIVEN the Job the Deployment waits for, with a TTL and one engine's annotations
+    const objects = parseAllDocuments(clean).map((d: any) => d.toJS());
+    const job = objects.find((o) => o.kind === 'Job');
+    job.spec.ttlSecondsAfterFinished = 300;
+    job.metadata.annotations = annotations;
+    // WHEN linted THEN MS005 says what that engine does, and names no other
+    const found = messages(objects.map((o) => stringify(o)).join('---\n')).filter((m) => m.includes('MS005'));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain('pods that start later find no Job and crash-loop, and ');
+    expect(found[0]).toContain(consequence);
+    for (const other of ['Flux', 'Argo CD', 'helm upgrade', 'kubectl apply'].filter((name) => !consequence.includes(name))) {
+      expect(found[0]).not.toContain(other);
+    }
   });
 
   test.each([
