@@ -11,6 +11,9 @@ const WARNINGS: { readonly [id: string]: string } = {
   MS101: 'replaced-in-place',
   MS102: 'progress-deadline-too-short',
   MS103: 'env-name-before-1-32',
+  MS104: 'moving-image-tag',
+  MS105: 'probe-port-not-exposed',
+  MS106: 'request-fits-no-node',
 };
 
 /** The environment variable that, set to `true` or `1`, makes every synth strict. */
