@@ -84,8 +84,8 @@ export class MigrationGate {
   }
 
   /**
-   * Checks that the workload runs this release of the release's images, and gives it the
-   * migration's environment when asked to.
+   * Checks that the workload runs this release of the release's images (by its tag: a digest is
+   * refused, as it may be any build), and gives it the migration's environment when asked to.
    */
   private applyRelease(json: any, spec: GateSpec): void {
     const pod = podSpecOf(json);
@@ -208,8 +208,9 @@ export interface GateOptions {
 
   /**
    * Let a container of the workload run one of the release's image repositories (the migration's,
-   * or a `MigratedService`'s) with another tag than the release's. By default that is refused: the
-   * workload would wait for this release's migration, then run another release's code on it.
+   * or a `MigratedService`'s) with another tag than the release's, or pinned by digest. By default
+   * that is refused: the workload would wait for this release's migration, then run another
+   * release's code on it (a digest may be any build, and the node ignores a tag beside it).
    *
    * @default false
    */

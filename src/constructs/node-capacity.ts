@@ -41,15 +41,16 @@ export function oversizedRequests(resources: any): string[] {
   const cpus = parseQuantity(cpuText);
   if (cpus !== undefined && cpus > MAX_NODE_CPUS) {
     const millis = Number.isInteger(cpus) && cpus <= 64000 ? ` If ${cpus} millicores were meant, write Cpu.millis(${cpus}) (cpu: "${cpus}m").` : '';
-    problems.push(`it requests cpu ${JSON.stringify(cpuText)}, which is ${cpus} CPUs: more than the ${MAX_NODE_CPUS} of the largest ordinary node, `
+    problems.push(`requests cpu ${JSON.stringify(cpuText)}, which is ${cpus} CPUs: more than the ${MAX_NODE_CPUS} CPUs of the largest ordinary node, `
       + `so the pod would stay Pending (Insufficient cpu).${millis}`);
   }
   const memoryText = requested('memory');
   const bytes = parseQuantity(memoryText);
   const gib = bytes === undefined ? undefined : bytes / 2 ** 30;
   if (gib !== undefined && gib > MAX_NODE_MEMORY_GIB) {
-    const mebi = /^\d+Gi$/.test(String(memoryText)) ? ` If mebibytes were meant, write Size.mebibytes(${String(memoryText).slice(0, -2)}).` : '';
-    problems.push(`it requests memory ${JSON.stringify(memoryText)}, which is ${Math.round(gib)} GiB: more than the ${MAX_NODE_MEMORY_GIB} GiB `
+    // cdk8s writes Size.gibibytes(512) as "524288Mi": the hint reads the number the user wrote.
+    const mebi = Number.isInteger(gib) ? ` If ${gib} MiB were meant, write Size.mebibytes(${gib}) where it says Size.gibibytes(${gib}).` : '';
+    problems.push(`requests memory ${JSON.stringify(memoryText)}, which is ${Math.round(gib)} GiB: more than the ${MAX_NODE_MEMORY_GIB} GiB `
       + `of the largest ordinary node, so the pod would stay Pending (Insufficient memory).${mebi}`);
   }
   return problems;

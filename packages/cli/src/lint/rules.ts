@@ -68,7 +68,7 @@ const r = (id: string, name: string, severity: Severity, summary: string, fix: s
 
 export const RULES: readonly Rule[] = [
   r('MS001', 'unversioned-job-name', 'error',
-    'A waited-for Job has a fixed name, so new pods pass on the previous release\'s completed Job.',
+    'A waited-for Job has a fixed name, so new pods pass on the previous release\'s completed Job (warning when it is named after a tag that conventionally moves, such as v2 or 1.4).',
     'put the release\'s image tag in the Job name (e.g. myapp-migration-<tag>) and in the waiter\'s argument'),
   r('MS002', 'waited-job-missing', 'error',
     'A waiter waits for a Job that is not in the manifests: its pods never start.',
@@ -146,7 +146,7 @@ export const RULES: readonly Rule[] = [
     'A workload\'s init container waits for the database, a port or the app\'s own check, not for the migration Job beside it (or the Job is a post-install/PostSync hook, run after the pods): pods start on the old schema.',
     'wait for the migration Job itself (k8s-wait-for job-wr, kubectl wait, or this library\'s waiter), or make the Job a pre-install,pre-upgrade (PreSync) hook'),
   r('MS027', 'release-tag-drift', 'warning',
-    'A workload runs another tag of the release\'s image than the migration Job it waits for: another release\'s code starts on this release\'s schema.',
+    'A workload runs another tag of the release\'s image than the migration Job it waits for, or pins it by digest: another release\'s code may start on this release\'s schema.',
     'use one image tag for the whole release (in cdk8s: migration.releaseImage(repository) for the workload\'s image)'),
   r('MS028', 'wait-target-unresolved', 'info',
     'lint cannot tell which Job an init container waits for: its target is an expression the input does not resolve (`$1`, the output of a `$(...)`, a variable set elsewhere).',
