@@ -94,6 +94,39 @@ describe('a probe of a gated container on a port it does not declare', () => {
     expect(printed.filter((message) => message.includes('MS105'))).toEqual([expect.stringContaining('CronJob "shop/cron": container "report" has a readinessProbe on port 80')]);
   });
 
+  test('a probe on a port name the container does not declare warns MS105: the kubelet cannot resolve it', () => {
+    // GIVEN an L1 Deployment whose probe names the port "http", which its container does not declare
+    const { chart, migration } = shop();
+    const deployment = new ApiObject(chart, 'api', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop-api' },
+      spec: {
+        progressDeadlineSeconds: migration.progressDeadline.toSeconds(),
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: {
+            containers: [{
+              name: 'api',
+              image: 'registry.example.com/shop:v1.2.3',
+              ports: [{ name: 'metrics', containerPort: 9090 }],
+              readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+              livenessProbe: { tcpSocket: { port: 'metrics' } },
+            }],
+          },
+        },
+      },
+    });
+    migration.gate(deployment);
+    // WHEN it is written out
+    Testing.synth(chart);
+    // THEN only the unresolvable name is warned about
+    expect(printed.filter((message) => message.includes('MS105'))).toEqual([expect.stringContaining(
+      'container "api" has a readinessProbe on the port named "http", which it does not declare (it names metrics): the kubelet cannot resolve it')]);
+  });
+
   test('MigratedService still refuses it for its own Deployment, where it knows the probe named no port', () => {
     expect(() => new MigratedService(new Chart(Testing.app(), 'shop'), 'web', { ...SHOP, readiness: ServiceProbe.fromHttpGet('/ready') }))
       .toThrow(/readiness "ServiceProbe.fromHttpGet\(\\"\/ready\\"\)" is invalid: the probe names no port and the service has none/);

@@ -376,9 +376,19 @@ function containerWarnings(pod: any): Array<{ id: string; message: string }> {
       warnings.push({ id: 'MS106', message: `container "${c.name}" ${problem}` });
     }
     const declared = (c.ports ?? []).map((p: any) => Number(p.containerPort));
+    const names = (c.ports ?? []).map((p: any) => p.name).filter((name: unknown) => typeof name === 'string');
     for (const field of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
       const action = c[field]?.httpGet ?? c[field]?.tcpSocket;
       const port = action?.port;
+      if (typeof port === 'string' && !/^\d+$/.test(port) && !names.includes(port)) {
+        // A named port resolves against the container's own ports only; the kubelet fails the probe.
+        warnings.push({
+          id: 'MS105',
+          message: `container "${c.name}" has a ${field} on the port named "${port}", which it does not declare${names.length > 0 ? ` (it names ${names.join(', ')})` : ''}: `
+            + 'the kubelet cannot resolve it, so the probe fails on every pod. Declare the port under that name, or give the probe the port number.',
+        });
+        continue;
+      }
       if (action === undefined || (port !== 80 && port !== '80') || declared.includes(80)) {
         continue;
       }
