@@ -4,7 +4,7 @@ import * as fc from 'fast-check';
 import { chartYaml, lintText } from '../packages/cli/test/lint/support';
 import { DatabaseMigration, ImageTag, MigratedService } from '../src';
 import { quietWarnings, SHOP, shopChart } from './support/shop';
-import { identifiesRelease } from '../src/shared/release-tag';
+import { conventionallyMoves, identifiesRelease } from '../src/shared/release-tag';
 
 quietWarnings();
 
@@ -34,7 +34,11 @@ describe('tags that name no release', () => {
       }
       expect(accepted).toBe(identifiesRelease(imageTag));
       if (accepted) {
-        expect(lintText(chartYaml(chart)).findings.map((f) => f.rule.id)).not.toContain('MS001');
+        // A tag that conventionally moves (v2, 1.4) is accepted with a warning, MS105; lint may
+        // report its Job at warning, never as a fixed name.
+        const ms001 = lintText(chartYaml(chart)).findings.filter((f) => f.rule.id === 'MS001');
+        expect(ms001.filter((f) => f.severity === 'error')).toEqual([]);
+        expect(ms001.length === 0 || conventionallyMoves(imageTag) !== undefined).toBe(true);
       }
     }), { numRuns: 60 });
     // AND lint reports a Job named after a moving tag, in any case

@@ -22,7 +22,7 @@ import {
   PSS_RESTRICTED_RULES,
   validateSchemas,
 } from './support/conformance';
-import { identifiesRelease } from '../src/shared/release-tag';
+import { conventionallyMoves, identifiesRelease } from '../src/shared/release-tag';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // Manifests are plain JSON, and the self-tests below corrupt them on purpose.
@@ -212,13 +212,18 @@ function synth(testCase: Case): Manifest[] {
   const app: App = Testing.app();
   const chart = new Chart(app, 'chart', testCase.namespace !== undefined ? { namespace: testCase.namespace } : {});
   const props = testCase.props(chart);
-  const warn = props.ttlAfterFinished !== undefined ? jest.spyOn(console, 'warn').mockImplementation(() => undefined) : undefined;
+  // A tag that conventionally moves (v2, 1.4) is accepted with a warning too (MS105).
+  const moves = conventionallyMoves(props.imageTag) !== undefined;
+  const warn = props.ttlAfterFinished !== undefined || moves ? jest.spyOn(console, 'warn').mockImplementation(() => undefined) : undefined;
   try {
     new MigratedService(chart, testCase.id, props);
     // Warnings are printed at synth, once every acknowledgment has been made.
     const manifests = Testing.synth(chart);
-    if (warn !== undefined) {
+    if (props.ttlAfterFinished !== undefined) {
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('ttlAfterFinished'));
+    }
+    if (moves) {
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('[WARNING MS105 moving-image-tag]'));
     }
     return manifests;
   } finally {

@@ -12,6 +12,7 @@ import * as yaml from 'js-yaml';
 import { buildApps, synthesize } from '../bench/workload';
 import { DatabaseQueue, Delivery, MigratedService } from '../src';
 import { MINIMAL } from './support/manifests';
+import { MAX_NODE_CPUS, MAX_NODE_MEMORY_GIB } from '../src/constructs/node-capacity';
 import { migrationWaiterScript } from '../src/constructs/waiter-script';
 import { RECHECK_MS, WATCH_SECONDS } from '../src/program/config';
 import { SETTLE_MS } from '../src/program/queue-order';
@@ -97,6 +98,11 @@ const STATEMENTS: Statement[] = [
   },
   { file: 'docs/props.md', pattern: /with a (\w+) `emptyDir` on `\/tmp`/, truth: () => emptyDirAt(waiter, '/tmp') },
   { file: 'docs/props.md', pattern: /The service's and the Job's `\/tmp` \(([\d.]+ GiB)\)/, truth: () => gibibytes(emptyDirAt(servicePod.containers[0], '/tmp')) },
+  // The requests no ordinary node holds (MS107)
+  { file: 'README.md', pattern: /requests more than (\d+) CPUs or \d+ GiB of memory/, truth: () => `${MAX_NODE_CPUS}` },
+  { file: 'README.md', pattern: /requests more than \d+ CPUs or (\d+) GiB of memory/, truth: () => `${MAX_NODE_MEMORY_GIB}` },
+  { file: 'docs/props.md', pattern: /A request above (\d+) CPUs or \d+ GiB fits no ordinary node/, truth: () => `${MAX_NODE_CPUS}` },
+  { file: 'docs/props.md', pattern: /A request above \d+ CPUs or (\d+) GiB fits no ordinary node/, truth: () => `${MAX_NODE_MEMORY_GIB}` },
   // The in-pod program's clocks
   { file: 'README.md', pattern: /\| Every (\d+) s: `Job … does not exist \(yet\)/, truth: () => `${RECHECK_MS / 1000}` },
   { file: 'docs/waiters.md', pattern: /Keeps waiting, says so every (\d+) s/, truth: () => `${RECHECK_MS / 1000}` },

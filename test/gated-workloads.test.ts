@@ -82,10 +82,27 @@ describe('a gated workload runs this release', () => {
   test.each([
     ['the release tag', 'registry.example.com/shop:v1.2.3', {}],
     ['another repository', 'registry.example.com/mailer:v7', {}],
-    ['a digest', 'registry.example.com/shop@sha256:' + 'a'.repeat(64), {}],
+    ['another repository by digest', 'registry.example.com/mailer@sha256:' + 'a'.repeat(64), {}],
     ['the explicit opt-out', 'registry.example.com/shop:v1.2.2', { allowOtherImageTags: true }],
+    ['the explicit opt-out, by digest', 'registry.example.com/shop@sha256:' + 'a'.repeat(64), { allowOtherImageTags: true }],
   ])('%s is accepted', (_case, image, options) => {
     expect(() => Testing.synth(gatedWorkerChart(image, options))).not.toThrow();
+  });
+
+  test.each([
+    ['a digest alone', `registry.example.com/shop@sha256:${'a'.repeat(64)}`],
+    ['a digest beside the release tag, which the node ignores', `registry.example.com/shop:v1.2.3@sha256:${'a'.repeat(64)}`],
+    ['a digest of the migration image', `registry.example.com/shop-migration@sha256:${'b'.repeat(64)}`],
+  ])('a release repository pinned by %s is refused: the digest may be any build', (_case, image) => {
+    // GIVEN a worker that runs one of the release's repositories pinned by digest
+    // WHEN the chart is synthesized
+    // THEN it is refused like another tag, naming the container, the image, the release and both fixes
+    const repository = image.replace(/[:@].*$/, '');
+    expect(() => Testing.synth(gatedWorkerChart(image))).toThrow(
+      `DatabaseMigration "shop/web/Migration": gate(workload) "shop/worker" is invalid: its container "worker" runs ${image}, pinned by digest, `
+      + `but this release, whose migration it waits for, is ${repository}:v1.2.3: the node pulls the digest, which may be any build of the repository `
+      + '(the migration Job runs the tag), so it may run code of another release against this release\'s schema. '
+      + `Use migration.releaseImage('${repository}') for its image, or gate(workload, { allowOtherImageTags: true }) if it must run another release.`);
   });
 
   test('the waiter\'s own image is the user\'s choice, whatever its repository', () => {

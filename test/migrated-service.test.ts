@@ -168,8 +168,8 @@ describe('the pattern document example', () => {
 describe('labels and selectors', () => {
   test('the selector never includes the version, which changes every release', () => {
     // GIVEN two releases of the same service
-    const first = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v1' }).manifests, 'Deployment');
-    const second = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v2' }).manifests, 'Deployment');
+    const first = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v1.0.0' }).manifests, 'Deployment');
+    const second = oneOfKind(synthesize({ ...MINIMAL, imageTag: 'v2.0.0' }).manifests, 'Deployment');
     // THEN the (immutable) selector is identical, and the pod template carries the version
     expect(first.spec.selector).toEqual(second.spec.selector);
     expect(first.spec.selector.matchLabels).toEqual({
@@ -177,8 +177,8 @@ describe('labels and selectors', () => {
       'app.kubernetes.io/instance': 'myapp',
       'app.kubernetes.io/component': 'service',
     });
-    expect(first.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v1');
-    expect(second.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v2');
+    expect(first.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v1.0.0');
+    expect(second.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('v2.0.0');
   });
 
   test('every object carries the standard labels; the Job and its RBAC are the migration component', () => {

@@ -11,7 +11,7 @@ import { MINIMAL } from './support/manifests';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 function migrationIn(chart: Chart, props: { migrationTimeout?: Duration; queueTimeout?: Duration } = {}): DatabaseMigration {
-  return new DatabaseMigration(chart, 'shop', { imageTag: 'v1', image: 'registry.example.com/shop', migrationCommand: ['./migrate'], ...props });
+  return new DatabaseMigration(chart, 'shop', { imageTag: 'v1.0.0', image: 'registry.example.com/shop', migrationCommand: ['./migrate'], ...props });
 }
 
 const minutes = (n: number | undefined) => (n === undefined ? undefined : Duration.minutes(n));

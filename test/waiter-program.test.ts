@@ -131,7 +131,7 @@ describe('the program appears once per namespace', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }] });
     for (const name of ['billing', 'catalog']) {
-      new DatabaseMigration(chart, name, { imageTag: 'v1', image: name, migrationCommand: ['./migrate'] }).gate(web);
+      new DatabaseMigration(chart, name, { imageTag: 'v1.0.0', image: name, migrationCommand: ['./migrate'] }).gate(web);
     }
     // WHEN synthesized
     const manifests = Testing.synth(chart);
@@ -147,7 +147,7 @@ describe('the program appears once per namespace', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }] });
     web.addVolume(kplus.Volume.fromEmptyDir(chart, 'Taken', 'migration-waiter-program'));
-    new DatabaseMigration(chart, 'billing', { imageTag: 'v1', image: 'billing', migrationCommand: ['./migrate'] }).gate(web);
+    new DatabaseMigration(chart, 'billing', { imageTag: 'v1.0.0', image: 'billing', migrationCommand: ['./migrate'] }).gate(web);
     expect(() => Testing.synth(chart)).toThrow(/DatabaseMigration "shop\/billing": gate\(workload\) "shop\/web" is invalid: the pod already has a volume named "migration-waiter-program"/);
   });
 

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
+import { resourcesJson } from './containers';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { Delivery } from './delivery';
 import { GateOptions, MigrationGate, ReleaseSpec } from './gate';
@@ -10,6 +11,7 @@ import { jobTemplateHash, migrationJob } from './migration-job';
 import { MigrationLedger } from './migration-ledger';
 import { imagePullSecretNamesOf, resolveMigrationTool, resolvePostDeployPhase, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
+import { oversizedRequests } from './node-capacity';
 import { PostDeployMigration, ROLLOUT_ALLOWANCE } from './post-deploy-migration';
 import { BOOLEAN, checkArgument, checkOptions, checkProps, CONSTRUCT, PropTypes, STRING_LIST } from './prop-types';
 import { ReleaseQueue } from './release-queue';
@@ -19,6 +21,7 @@ import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 import { WaiterProgram } from './waiter-program';
 import { RaisedWarning, reportWarning } from './warnings';
 import { derivedName, versionedResourceName } from '../shared/names';
+import { conventionallyMoves } from '../shared/release-tag';
 
 /**
  * A database migration that runs once per release, and holds every workload it gates until it has
@@ -247,6 +250,16 @@ export class DatabaseMigration extends Construct {
     this.node.addValidation({ validate: () => this.unqueuedNeighbours().flatMap((warning) => reportWarning(warning) ?? []) });
     for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
       this.warn('MS103', warning);
+    }
+    const moving = conventionallyMoves(props.imageTag);
+    if (moving !== undefined) {
+      this.warn('MS105', `imageTag ${moving}. The migration Job is named after the tag (${this.jobName}): every release of that line gets this `
+        + 'name, and kubectl apply and Flux leave the first one\'s completed Job in place, so the later releases skip their migrations '
+        + '(Argo CD and Helm re-create their hook Jobs, but the image the tag names still changes under the pods). '
+        + 'Tag each build uniquely: a full version ("v1.2.3") or a commit SHA.');
+    }
+    for (const problem of props.resources !== undefined ? oversizedRequests(resourcesJson(props.resources)) : []) {
+      this.warn('MS107', `resources: the migration Job (${this.jobName}) ${problem} Acknowledge it only if your nodes are that large.`);
     }
     if (props.ttlAfterFinished !== undefined) {
       this.warn('MS005', `ttlAfterFinished is set: ${this.delivery._ttlConsequence(props.ttlAfterFinished)}`

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { PROGRAM_RESOURCES, resourcesJson } from './containers';
+import { oversizedRequests } from './node-capacity';
 import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
 import { invalidProp } from './validation';
@@ -88,8 +89,8 @@ export class MigrationGate {
   }
 
   /**
-   * Checks that the workload runs this release of the release's images, and gives it the
-   * migration's environment when asked to.
+   * Checks that the workload runs this release of the release's images (by its tag: a digest is
+   * refused, as it may be any build), and gives it the migration's environment when asked to.
    */
   private applyRelease(json: any, spec: GateSpec): void {
     const pod = podSpecOf(json);
@@ -100,11 +101,21 @@ export class MigrationGate {
       const waiters = [spec.waiterContainerName, spec.verifierContainerName];
       for (const c of [...(pod.initContainers ?? []), ...containers].filter((own) => !waiters.includes(own.name))) {
         const { repository, tag, digest } = parseImage(String(c.image ?? ''));
-        if (release.repositories.includes(repository) && tag !== release.imageTag && !(tag === undefined && digest)) {
+        if (!release.repositories.includes(repository)) {
+          continue;
+        }
+        const fix = `Use migration.releaseImage('${repository}') for its image, or gate(workload, { allowOtherImageTags: true }) if it must run another release.`;
+        if (digest !== undefined) {
+          // The runtime pulls the digest and ignores any tag beside it: nothing says which build it is.
+          throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
+            `its container "${c.name}" runs ${c.image}, pinned by digest, but this release, whose migration it waits for, is ${repository}:${release.imageTag}: `
+            + 'the node pulls the digest, which may be any build of the repository (the migration Job runs the tag), so it may run code of another release '
+            + `against this release's schema. ${fix}`);
+        }
+        if (tag !== release.imageTag) {
           throw invalidProp(spec.owner, 'gate(workload)', this.workloadPath,
             `its container "${c.name}" runs ${repository}:${tag ?? '(no tag: latest)'}, but this release, whose migration it waits for, is ${repository}:${release.imageTag}: `
-            + 'it would run code of another release against this release\'s schema. '
-            + `Use migration.releaseImage('${repository}') for its image, or gate(workload, { allowOtherImageTags: true }) if it must run another release.`);
+            + `it would run code of another release against this release's schema. ${fix}`);
         }
       }
     }
@@ -187,7 +198,7 @@ export class MigrationGate {
 
     if (!this.warned) {
       this.warned = true;
-      for (const { id, message } of capacityWarnings(json, spec.migrationTimeout)) {
+      for (const { id, message } of [...capacityWarnings(json, spec.migrationTimeout), ...containerWarnings(pod)]) {
         this.warnings.push(message);
         spec.warn(id, `${this.workload.kind} "${this.workloadPath}": ${message}`, this.workload);
       }
@@ -213,8 +224,9 @@ export interface GateOptions {
 
   /**
    * Let a container of the workload run one of the release's image repositories (the migration's,
-   * or a `MigratedService`'s) with another tag than the release's. By default that is refused: the
-   * workload would wait for this release's migration, then run another release's code on it.
+   * or a `MigratedService`'s) with another tag than the release's, or pinned by digest. By default
+   * that is refused: the workload would wait for this release's migration, then run another
+   * release's code on it (a digest may be any build, and the node ignores a tag beside it).
    *
    * @default false
    */
@@ -348,7 +360,8 @@ function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: st
   // loses capacity) is not raised here, as lint does not report it at its default severity.
   const capacity = rolloutCapacity(json.kind, json.spec);
   if (capacity?.severity === 'warning') {
-    warn('MS015', `${capacity.finding}. ${json.kind === 'DaemonSet' ? DAEMON_SET_FIX : DEPLOYMENT_FIX}`);
+    const fix = capacity.advice !== undefined ? `${capacity.advice}.` : json.kind === 'DaemonSet' ? DAEMON_SET_FIX : DEPLOYMENT_FIX;
+    warn('MS015', `${capacity.finding}. ${fix}`);
   }
   if (json.kind === 'StatefulSet') {
     warn('MS101', 'a StatefulSet replaces its pods in place: while a new pod waits on the migration, that replica does not serve. '
@@ -360,6 +373,51 @@ function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: st
       warn('MS102', `progressDeadlineSeconds (${progressDeadline}) is not longer than the migration timeout (${migrationTimeout.toSeconds()} s, its queue included): `
         + 'a migration that legitimately runs long, or waits for an earlier release\'s, marks the rollout failed (ProgressDeadlineExceeded) before it can finish. '
         + 'Set progressDeadlineSeconds to queueTimeout plus migrationTimeout plus the pods\' start-up time.');
+    }
+  }
+  return warnings;
+}
+
+/**
+ * What the gated pod's containers ask for that cannot work: a request no node can hold (MS107,
+ * the waiter's included), and an HTTP or TCP probe on port 80 that the container does not declare
+ * (MS106). cdk8s-plus probes `options.port ?? container.portNumber ?? 80`: a probe that names no
+ * port, on a container that declares none, probes 80, where a worker seldom listens, and the pod
+ * never becomes ready (or is restarted by its liveness probe) after it waited for the migration.
+ * `MigratedService` refuses that for its own Deployment, where it knows the probe named no port;
+ * here the JSON cannot tell a defaulted 80 from a written one, so it is a warning.
+ */
+function containerWarnings(pod: any): Array<{ id: string; message: string }> {
+  const warnings: Array<{ id: string; message: string }> = [];
+  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+    for (const problem of oversizedRequests(c.resources)) {
+      warnings.push({ id: 'MS107', message: `container "${c.name}" ${problem}` });
+    }
+    const declared = (c.ports ?? []).map((p: any) => Number(p.containerPort));
+    const names = (c.ports ?? []).map((p: any) => p.name).filter((name: unknown) => typeof name === 'string');
+    for (const field of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+      const action = c[field]?.httpGet ?? c[field]?.tcpSocket;
+      const port = action?.port;
+      if (typeof port === 'string' && !/^\d+$/.test(port) && !names.includes(port)) {
+        // A named port resolves against the container's own ports only; the kubelet fails the probe.
+        warnings.push({
+          id: 'MS106',
+          message: `container "${c.name}" has a ${field} on the port named "${port}", which it does not declare${names.length > 0 ? ` (it names ${names.join(', ')})` : ''}: `
+            + 'the kubelet cannot resolve it, so the probe fails on every pod. Declare the port under that name, or give the probe the port number.',
+        });
+        continue;
+      }
+      if (action === undefined || (port !== 80 && port !== '80') || declared.includes(80)) {
+        continue;
+      }
+      const kind = c[field].httpGet !== undefined ? 'Probe.fromHttpGet(path, { port: 8080 })' : 'Probe.fromTcpSocket({ port: 8080 })';
+      warnings.push({
+        id: 'MS106',
+        message: `container "${c.name}" has a ${field} on port 80, which it does not declare${declared.length > 0 ? ` (it declares ${declared.join(', ')})` : ''}: `
+          + 'cdk8s-plus probes port 80 when neither the probe nor the container names a port. If the process does not listen on 80, '
+          + 'the pod never becomes ready (or its liveness probe restarts it). Give the probe the port the process listens on '
+          + `(cdk8s-plus: ${kind}), or give the container its port (portNumber: 8080); if it does listen on 80, declare it (portNumber: 80).`,
+      });
     }
   }
   return warnings;

@@ -2,7 +2,7 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { isUnsplitCommandLine, shellOnlySyntaxProblem, unsplitCommandProblem } from '../shared/command';
 import { isDnsSubdomain, isLabelValue } from '../shared/names';
-import { identifiesRelease } from '../shared/release-tag';
+import { conventionallyMoves, identifiesRelease } from '../shared/release-tag';
 
 /** What Docker accepts as a tag. */
 export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -128,6 +128,16 @@ export function validatePinnedImage(owner: string, prop: string, image: string):
     throw invalidProp(owner, prop, image, `":${tag}" is not a Docker tag.`);
   }
   validateImageRepository(owner, prop, repository);
+  // A digest pins whatever tag stands beside it. The same rule as the app's tags (MS105), but
+  // refused: the library's containers run in every gated pod, there is no release to derive
+  // it from, and the default images show the pinned form.
+  const moving = tag === undefined || digestAt >= 0 ? undefined
+    : !identifiesRelease(tag) ? `":${tag}" names no version, and moves with every build pushed to it` : conventionallyMoves(tag);
+  if (moving !== undefined) {
+    throw invalidProp(owner, prop, image,
+      `${moving}: pods started on different days, or on different nodes, would run different waiters. `
+      + 'Pin the image to a full version (e.g. "node:24.11.0-alpine3.22", "registry.k8s.io/kubectl:v1.28.15") or to a digest ("<image>@sha256:...").');
+  }
 }
 
 /** Throws unless `value` is an integer within [min, max]. */

@@ -9,7 +9,9 @@ import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
  */
 export interface MigrationWaiterOptions {
   /**
-   * The waiter's image, pinned to a tag or digest.
+   * The waiter's image, pinned to a full version tag or a digest. A tag that moves is refused:
+   * `latest` and other names without a version, a bare major or major.minor (`node:20`,
+   * `node:20-alpine`, `kubectl:v1.28`), `-SNAPSHOT`, a channel (`stable-1`).
    *
    * @default - the waiter's own default, see each factory
    */

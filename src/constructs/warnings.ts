@@ -13,6 +13,9 @@ const WARNINGS: { readonly [id: string]: string } = {
   MS102: 'progress-deadline-too-short',
   MS103: 'env-name-before-1-32',
   MS104: 'shared-config-not-queued',
+  MS105: 'moving-image-tag',
+  MS106: 'probe-port-not-exposed',
+  MS107: 'request-fits-no-node',
 };
 
 /** The environment variable that, set to `true` or `1`, makes every synth strict. */

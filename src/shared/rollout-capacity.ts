@@ -20,6 +20,11 @@ export interface CapacityVerdict {
   readonly finding: string;
   /** The field the finding is about, in the workload's JSON. */
   readonly field: readonly string[];
+  /**
+   * What to do, when the usual fix (`maxUnavailable: 0` with a surge) is wrong for this workload:
+   * a singleton must never run twice, so it keeps `Recreate`.
+   */
+  readonly advice?: string;
 }
 
 /** The HorizontalPodAutoscaler that scales the workload, as far as the judgement needs it. */
@@ -38,6 +43,21 @@ export function rolloutCapacity(kind: string, spec: any, autoscaler?: Autoscaler
   if (kind === 'Deployment') {
     const strategy = spec?.strategy ?? {};
     if (strategy.type === 'Recreate') {
+      const replicas = num(spec?.replicas) ?? autoscaler?.minReplicas ?? 1;
+      if (replicas === 1 && (autoscaler?.maxReplicas ?? 1) <= 1) {
+        // One replica with Recreate is how a singleton (a scheduler such as Celery beat, a
+        // consumer that must not run twice) is written: a surge would run the old and the new pod
+        // side by side once the migration is done. The finding is the pause, not the strategy.
+        return {
+          severity: 'warning',
+          finding: 'strategy Recreate at 1 replica (a singleton): its pod stops when the rollout starts, and the new one waits for the migration, '
+            + 'so the workload does not run at all until the migration has succeeded (a scheduler skips its runs meanwhile), nor while it stays failed',
+          field: ['spec', 'strategy', 'type'],
+          advice: 'Recreate is right for a workload that must never run twice: keep it. A surge (maxSurge: 1, maxUnavailable: 0) would keep the old pod '
+            + 'running while the new one waits, then run both side by side. If the pause is acceptable, acknowledge it; '
+            + 'if it is not, make the work tolerate a second instance (a lock, or a scheduler with leader election) and then surge',
+        };
+      }
       return { severity: 'warning', finding: 'strategy Recreate: every old pod stops while the new ones wait for the migration', field: ['spec', 'strategy', 'type'] };
     }
     return deploymentCapacity(spec, strategy.rollingUpdate ?? {}, autoscaler);

@@ -16,7 +16,7 @@ function objectRef(f: Finding) {
 /** `file:line: severity RULE message (fix: ...)`, one finding a line. */
 export function formatText(result: LintResult): string {
   return result.findings
-    .map((f) => `${f.object.source.file}:${f.line}: ${f.severity} ${f.rule.id} ${f.message} (fix: ${f.rule.fix})\n`)
+    .map((f) => `${f.object.source.file}:${f.line}: ${f.severity} ${f.rule.id} ${f.message} (fix: ${f.fix ?? f.rule.fix})\n`)
     .join('');
 }
 
@@ -39,7 +39,7 @@ export function formatJson(result: LintResult, version: string, errors: readonly
     ruleName: f.rule.name,
     severity: f.severity,
     message: f.message,
-    fix: f.rule.fix,
+    fix: f.fix ?? f.rule.fix,
     file: f.object.source.file,
     line: f.line,
     object: objectRef(f),
@@ -85,7 +85,7 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
     ruleId: f.rule.id,
     ruleIndex: ruleIndex.get(f.rule.id),
     level: SARIF_LEVEL[f.severity],
-    message: { text: `${f.message} (fix: ${f.rule.fix})` },
+    message: { text: `${f.message} (fix: ${f.fix ?? f.rule.fix})` },
     locations: [{
       physicalLocation: { artifactLocation: artifactLocation(f.object.source.file, base), region: { startLine: f.line } },
       logicalLocations: [{

@@ -1,6 +1,6 @@
 import { isUnsplitCommandLine, unsplitCommandProblem } from 'cdk8s-migrated-service/lib/shared/command';
 import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
-import { identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
+import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
 import { K8sObject } from './load';
 import {
@@ -46,6 +46,8 @@ export interface Finding {
   readonly message: string;
   /** Other objects the message names; a suppression on any of them applies. */
   readonly related: readonly K8sObject[];
+  /** What to do, when the rule's own fix is wrong for this case (MS015 on a singleton). */
+  readonly fix?: string;
 }
 
 export const README_URL = 'https://github.com/cdk8s-migrated-service/cdk8s-migrated-service';
@@ -66,7 +68,7 @@ const r = (id: string, name: string, severity: Severity, summary: string, fix: s
 
 export const RULES: readonly Rule[] = [
   r('MS001', 'unversioned-job-name', 'error',
-    'A waited-for Job has a fixed name, so new pods pass on the previous release\'s completed Job.',
+    'A waited-for Job has a fixed name, so new pods pass on the previous release\'s completed Job (warning when it is named after a tag that conventionally moves, such as v2 or 1.4).',
     'put the release\'s image tag in the Job name (e.g. myapp-migration-<tag>) and in the waiter\'s argument'),
   r('MS002', 'waited-job-missing', 'error',
     'A waiter waits for a Job that is not in the manifests: its pods never start.',
@@ -144,7 +146,7 @@ export const RULES: readonly Rule[] = [
     'A workload\'s init container waits for the database, a port or the app\'s own check, not for the migration Job beside it (or the Job is a post-install/PostSync hook, run after the pods): pods start on the old schema.',
     'wait for the migration Job itself (k8s-wait-for job-wr, kubectl wait, or this library\'s waiter), or make the Job a pre-install,pre-upgrade (PreSync) hook'),
   r('MS027', 'release-tag-drift', 'warning',
-    'A workload runs another tag of the release\'s image than the migration Job it waits for: another release\'s code starts on this release\'s schema.',
+    'A workload runs another tag of the release\'s image than the migration Job it waits for, or pins it by digest: another release\'s code may start on this release\'s schema.',
     'use one image tag for the whole release (in cdk8s: migration.releaseImage(repository) for the workload\'s image)'),
   r('MS028', 'wait-target-unresolved', 'info',
     'lint cannot tell which Job an init container waits for: its target is an expression the input does not resolve (`$1`, the output of a `$(...)`, a variable set elsewhere).',
@@ -163,7 +165,7 @@ export function findRule(idOrName: string): Rule | undefined {
 
 // --- the checks -----------------------------------------------------------------------------------
 
-type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[], severity?: Severity) => void;
+type Report = (id: string, object: K8sObject, line: number, message: string, related?: K8sObject[], severity?: Severity, fix?: string) => void;
 
 /** A name that carries a release: a template placeholder, or a release tag after its first part. */
 export function isVersionedName(name: string): boolean {
@@ -171,6 +173,22 @@ export function isVersionedName(name: string): boolean {
     return true;
   }
   return identifiesRelease(name.split(/[-.]/).slice(1).join('-'));
+}
+
+/**
+ * Why the image tag a Job is named after (`web-migration-v2` running `web:v2`) conventionally
+ * moves (src/shared/release-tag.ts, which the constructs' MS105 uses too), or undefined. A Job
+ * named after something else, such as a Helm revision, gets a new name per release whatever its tag.
+ */
+function movingTagInName(job: K8sObject): string | undefined {
+  for (const c of jobContainers(job)) {
+    const tag = imageRef(c.image)?.tag;
+    const reason = tag !== undefined ? conventionallyMoves(tag) : undefined;
+    if (reason !== undefined && job.name.toLowerCase().endsWith(`-${tag!.toLowerCase().replace(/[._]/g, '-')}`)) {
+      return reason;
+    }
+  }
+  return undefined;
 }
 
 function accountOf(workload: Workload): Account {
@@ -248,11 +266,11 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   const m = new Manifests(objects);
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const report: Report = (id, object, line, message, related = [], severity = RULE[id].severity) => {
+  const report: Report = (id, object, line, message, related = [], severity = RULE[id].severity, fix) => {
     const key = `${id}\0${object.order}\0${message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      findings.push({ rule: RULE[id], severity, object, line, message, related });
+      findings.push({ rule: RULE[id], severity, object, line, message, related, ...(fix !== undefined ? { fix } : {}) });
     }
   };
   checkWaiters(m, report);
@@ -306,6 +324,14 @@ function checkWaiters(m: Manifests, report: Report): void {
       if (!isVersionedName(job.name)) {
         report('MS001', job, job.lineOf(['metadata', 'name']),
           `${describe(job)}, waited for by ${who}, has a fixed name: a new release's pods pass on the previous release's completed Job`, [w]);
+        continue;
+      }
+      const moving = movingTagInName(job);
+      if (moving !== undefined) {
+        report('MS001', job, job.lineOf(['metadata', 'name']),
+          `${describe(job)}, waited for by ${who}, is named after its image tag, and ${moving}: every release of that line gets this name, `
+          + 'and kubectl apply and Flux keep the first one\'s completed Job, so the later releases skip their migrations', [w], 'warning',
+          'tag each build uniquely (a full version such as v1.2.3, or a commit SHA) and name the Job after that tag');
       }
     }
     if (waiter.kind === 'k8s-wait-for' && waiter.mode === 'job') {
@@ -723,7 +749,7 @@ function checkWaitingWorkloads(m: Manifests, report: Report): void {
       description: describe(hpa), minReplicas: num(hpa.raw?.spec?.minReplicas), maxReplicas: num(hpa.raw?.spec?.maxReplicas),
     });
     if (verdict !== undefined) {
-      report('MS015', o, o.lineOf([...verdict.field]), `${describe(o)} has ${verdict.finding}`, hpa ? [hpa] : [], verdict.severity);
+      report('MS015', o, o.lineOf([...verdict.field]), `${describe(o)} has ${verdict.finding}`, hpa ? [hpa] : [], verdict.severity, verdict.advice);
     }
   }
 }
@@ -766,6 +792,8 @@ interface ImageRef {
   readonly repository: string;
   /** Undefined when the image names no tag, or is pinned by digest (what runs is the digest). */
   readonly tag?: string;
+  /** The digest the image is pinned by, if any. */
+  readonly digest?: string;
 }
 
 /**
@@ -783,7 +811,7 @@ function imageRef(value: unknown): ImageRef | undefined {
   const colon = name.lastIndexOf(':');
   const repository = colon > slash ? name.slice(0, colon) : name;
   const tag = colon > slash && at < 0 ? name.slice(colon + 1) : undefined;
-  return { image, repository, tag };
+  return { image, repository, tag, ...(at >= 0 ? { digest: image.slice(at + 1) } : {}) };
 }
 
 // What a migration image's name adds to the application's: shop-migration, shop_migrate, shop/migrations, shop-db.
@@ -798,8 +826,9 @@ function applicationRepository(migrationRepository: string): string | undefined 
 /**
  * MS027: a workload that waits for a migration Job but runs another tag of the release's images.
  * An image of the Job's repository counts, and so does the application image a migration image is
- * named after (`shop` beside `shop-migration`) when every image of the Job carries one tag. Images
- * pinned by digest, untagged ones and templated ones are not compared: their tag is not in the input.
+ * named after (`shop` beside `shop-migration`) when every image of the Job carries one tag. An image
+ * of those repositories pinned by digest is reported too: the digest may be any build. Untagged
+ * images and templated ones are not compared: their tag is not in the input.
  */
 function checkReleaseTags(m: Manifests, report: Report): void {
   const waiterIndexes = new Map<Workload, Set<number>>();
@@ -823,18 +852,22 @@ function checkReleaseTags(m: Manifests, report: Report): void {
       const releaseTag = tagged.length > 0 && tags.size === 1 ? tagged[0].tag : undefined;
       for (const { c, field, i } of app) {
         const ref = imageRef(c.image);
-        if (ref?.tag === undefined) {
+        if (ref === undefined || (ref.tag === undefined && ref.digest === undefined)) {
           continue;
         }
         const sameRepository = tagged.find((j) => j.repository === ref.repository);
         const named = releaseTag !== undefined ? tagged.find((j) => applicationRepository(j.repository) === ref.repository) : undefined;
         const other = sameRepository ?? named;
-        if (other === undefined || other.tag === ref.tag) {
+        if (other === undefined || (ref.digest === undefined && other.tag === ref.tag)) {
           continue;
         }
+        // A digest may be any build of the repository: the node pulls it and ignores a tag beside it.
+        const consequence = ref.digest !== undefined
+          ? 'it is pinned by digest, which may be any build of the repository (the Job runs a tag), so its pods may start code of another release on this release\'s schema'
+          : 'its pods would start code of another release on this release\'s schema';
         report('MS027', o, o.lineOf([...workload.podSpecPath, field, i, 'image']),
           `${describe(o)} (container ${text(c.name)}) runs ${ref.image}, but ${describe(job)}, which it waits for, runs ${other.image}: `
-          + `its pods would start code of another release on this release's schema. Use one tag for the release (${other.tag}); `
+          + `${consequence}. Use one tag for the release (${other.tag}); `
           + `in cdk8s, migration.releaseImage('${ref.repository}') gives the workload the migration's tag`, [job]);
       }
     }

@@ -55,6 +55,7 @@ describe('MS027 compares the release\'s repositories', () => {
     ['a path', `${REGISTRY}/myapp/migrations:v1.2.3`, `${REGISTRY}/myapp:v1.2.2`],
     ['a registry port', 'registry.example.com:5000/team/myapp-migration:3f2a9c1', 'registry.example.com:5000/team/myapp:9b8e7d6'],
     ['a moving tag on the workload', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/myapp:latest`],
+    ['a workload pinned by digest: it may be any build', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/myapp@sha256:${'a'.repeat(64)}`],
   ])('reported: %s', (_case, jobImage, serviceImage) => {
     expect(drift(images(jobImage, serviceImage)).map((f) => f.message)).toEqual([expect.stringContaining(`runs ${serviceImage}, but Job shop/myapp-migration-v1-2-3`)]);
   });
@@ -64,7 +65,7 @@ describe('MS027 compares the release\'s repositories', () => {
     ['another application of the team', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/mailer:v0.9.1`],
     ['another registry', `${REGISTRY}/myapp-migration:v1.2.3`, 'mirror.example.com/myapp:v1.2.2'],
     ['a name that only begins like the application\'s', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/myapp-worker:v1.2.2`],
-    ['a workload pinned by digest', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/myapp@sha256:${'a'.repeat(64)}`],
+    ['a workload of another repository pinned by digest', `${REGISTRY}/myapp-migration:v1.2.3`, `${REGISTRY}/mailer@sha256:${'a'.repeat(64)}`],
     ['a Job pinned by digest', `${REGISTRY}/myapp@sha256:${'a'.repeat(64)}`, `${REGISTRY}/myapp:v1.2.2`],
     ['an untagged workload image', `${REGISTRY}/myapp:v1.2.3`, `${REGISTRY}/myapp`],
     ['an untagged Job image', `${REGISTRY}/myapp-migration`, `${REGISTRY}/myapp:v1.2.2`],
@@ -125,7 +126,8 @@ describe('lint agrees with gate()', () => {
     [`${REGISTRY}/shop:v1.2.3`, false],
     [`${REGISTRY}/mailer:v7`, false],
     ['envoyproxy/envoy:v1.30.1', false],
-    [`${REGISTRY}/shop@sha256:${'a'.repeat(64)}`, false],
+    [`${REGISTRY}/shop@sha256:${'a'.repeat(64)}`, true],
+    [`${REGISTRY}/mailer@sha256:${'a'.repeat(64)}`, false],
   ])('a worker on %s: refused at synth = %s, and reported by MS027 (written by hand) the same', (image, refused) => {
     // GIVEN the constructs' verdict on a gated worker running `image`
     expect(refusedAtSynth(image)).toBe(refused);
