@@ -9,6 +9,7 @@ import { Chart, Cron, Testing } from 'cdk8s';
 import { Delivery, MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { DoctorCluster, KUBECTL_DIR, USER_TOKEN } from './support/doctor-cluster';
+import { REPO } from './support/from-sources';
 import { FakeApiServer, RbacRule } from '../../../test/support/fake-api-server';
 import { named, PATTERN_EXAMPLE, synthesize } from '../../../test/support/manifests';
 import { collectReleases } from '../src/doctor/facts';
@@ -1012,8 +1013,8 @@ describe('reaching the cluster as the user\'s kubectl does', () => {
   });
 });
 
-describe('the recorded answers of a real kube-apiserver 1.32 (../shared/k8s-api)', () => {
-  const RECORDINGS = join(__dirname, '..', '..', '..', '..', 'shared', 'k8s-api', 'recordings');
+describe('the recorded answers of a real kube-apiserver 1.32 (test/fixtures/k8s-api)', () => {
+  const RECORDINGS = join(REPO, 'test', 'fixtures', 'k8s-api', 'recordings');
   const recordings = (file: string): any[] => JSON.parse(readFileSync(join(RECORDINGS, file), 'utf8')).recordings;
 
   test('the LISTs of a namespace, whose items carry no kind: every item gets its kind, and the release, its Deployment and its held pod are found', () => {
