@@ -12,7 +12,7 @@ import { MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { CA_FILE, FakeApiServer, FULL_ACCESS, KubeObject, RbacRule } from '../../../../test/support/fake-api-server';
 import { PATTERN_EXAMPLE } from '../../../../test/support/manifests';
-import { main } from '../../src/lint/cli';
+import { main } from '../../src/cli';
 
 export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
 export const USER_TOKEN = 'token-of-the-user';
