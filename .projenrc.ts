@@ -253,7 +253,7 @@ const cli = new typescript.TypeScriptProject({
   devDeps: ['cdk8s@2.70.0', 'constructs@10.3.0', 'cdk8s-plus-28@2.5.6', 'fast-check@^4', '@types/js-yaml@^4', '@microsoft/jest-sarif@1.0.0-beta.0', 'ts-node@^10', 'tsconfig-paths@^4', 'eslint-import-resolver-typescript@~3.8.7'],
   // One bin, as cdk8s-cli has `cdk8s`: `npx cdk8s-migrated-service-cli lint …` runs it without an
   // install, `npx cdk8s-migrated-service lint …` once it is a devDependency. No library entry point.
-  bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
+  bin: { 'cdk8s-migrated-service': 'lib/cli.js' },
   entrypoint: '',
   // The compiler settings of the library (node16 resolution reads the MCP SDK's `exports`).
   tsconfig: {
