@@ -74,6 +74,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // The examples import the package by its published name, as a user would.
       moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src', '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/src/$1' },
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/', '/examples/.*/chart/'],
+      // A test that lets one of the library's warnings print fails: it captures and asserts it instead.
+      setupFilesAfterEnv: ['<rootDir>/test/support/unasserted-warnings.ts'],
     },
   },
 
@@ -288,6 +290,8 @@ const cli = new typescript.TypeScriptProject({
         '^cdk8s-migrated-service$': '<rootDir>/../../src',
         '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/../../src/$1',
       },
+      // As in the library's tests: a test that lets one of the library's warnings print fails.
+      setupFilesAfterEnv: ['<rootDir>/../../test/support/unasserted-warnings.ts'],
     },
   },
 });
