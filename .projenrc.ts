@@ -113,6 +113,15 @@ const bundleProgram = project.addTask('bundle:program', {
 project.preCompileTask.spawn(bundleProgram);
 project.testTask.prependSpawn(bundleProgram);
 
+// The recordings of a real API server are test data, committed under test/fixtures/k8s-api so that
+// the tests read nothing outside the repository. When new ones are made, this copies them in, by hand
+// (`npx projen fixtures:k8s-api <folder>`); no test or CI step runs it.
+project.addTask('fixtures:k8s-api', {
+  description: 'Copy the recordings of a real Kubernetes API server (README.md, recordings/) from the folder given into test/fixtures/k8s-api',
+  exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/copy-k8s-api-recordings.ts',
+  receiveArgs: true,
+});
+
 // `npx projen synth:example` (or `npm run synth:example`) runs the example app through the cdk8s CLI,
 // exactly as a user would, and writes its manifests to examples/app/manifests (never dist/, which
 // jsii-pacmak owns).
