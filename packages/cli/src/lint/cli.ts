@@ -1,3 +1,7 @@
+/**
+ * The lint command: its options, its usage (which is the bin's), and its exit codes. The bin
+ * (src/cli.ts) hands it the arguments after `lint`.
+ */
 import { Format, formatJson, formatSarif, formatText, FORMATS, summaryLine } from './format';
 import { lint, LintResult } from './lint';
 import { expandPaths, InputError, loadManifestsReportingErrors } from './load';
