@@ -74,6 +74,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // The examples import the package by its published name, as a user would.
       moduleNameMapper: { '^cdk8s-migrated-service$': '<rootDir>/src', '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/src/$1' },
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/manifests/', '/examples/.*/chart/'],
+      // A test that lets one of the library's warnings print fails: it captures and asserts it instead.
+      setupFilesAfterEnv: ['<rootDir>/test/support/unasserted-warnings.ts'],
     },
   },
 
@@ -110,6 +112,15 @@ const bundleProgram = project.addTask('bundle:program', {
 });
 project.preCompileTask.spawn(bundleProgram);
 project.testTask.prependSpawn(bundleProgram);
+
+// The recordings of a real API server are test data, committed under test/fixtures/k8s-api so that
+// the tests read nothing outside the repository. When new ones are made, this copies them in, by hand
+// (`npx projen fixtures:k8s-api <folder>`); no test or CI step runs it.
+project.addTask('fixtures:k8s-api', {
+  description: 'Copy the recordings of a real Kubernetes API server (README.md, recordings/) from the folder given into test/fixtures/k8s-api',
+  exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/copy-k8s-api-recordings.ts',
+  receiveArgs: true,
+});
 
 // `npx projen synth:example` (or `npm run synth:example`) runs the example app through the cdk8s CLI,
 // exactly as a user would, and writes its manifests to examples/app/manifests (never dist/, which
@@ -253,7 +264,7 @@ const cli = new typescript.TypeScriptProject({
   devDeps: ['cdk8s@2.70.0', 'constructs@10.3.0', 'cdk8s-plus-28@2.5.6', 'fast-check@^4', '@types/js-yaml@^4', '@microsoft/jest-sarif@1.0.0-beta.0', 'ts-node@^10', 'tsconfig-paths@^4', 'eslint-import-resolver-typescript@~3.8.7'],
   // One bin, as cdk8s-cli has `cdk8s`: `npx cdk8s-migrated-service-cli lint …` runs it without an
   // install, `npx cdk8s-migrated-service lint …` once it is a devDependency. No library entry point.
-  bin: { 'cdk8s-migrated-service': 'lib/lint/cli.js' },
+  bin: { 'cdk8s-migrated-service': 'lib/cli.js' },
   entrypoint: '',
   // The compiler settings of the library (node16 resolution reads the MCP SDK's `exports`).
   tsconfig: {
@@ -288,6 +299,8 @@ const cli = new typescript.TypeScriptProject({
         '^cdk8s-migrated-service$': '<rootDir>/../../src',
         '^cdk8s-migrated-service/lib/(.*)$': '<rootDir>/../../src/$1',
       },
+      // As in the library's tests: a test that lets one of the library's warnings print fails.
+      setupFilesAfterEnv: ['<rootDir>/../../test/support/unasserted-warnings.ts'],
     },
   },
 });

@@ -5,6 +5,7 @@ import * as fc from 'fast-check';
 import { DatabaseMigration, DatabaseMigrationProps, MigratedService, MigrationTool } from '../src';
 import { checkAll, checkApiServerRules, roleAllows } from './support/conformance';
 import { allOfKind, container, MINIMAL, named, oneOfKind, positionOf, waitedJob } from './support/manifests';
+import { withWarnings } from './support/warnings';
 import { isDnsLabel } from '../src/shared/names';
 import { identifiesRelease } from '../src/shared/release-tag';
 
@@ -16,7 +17,7 @@ const SHOP: DatabaseMigrationProps = {
   secretNames: ['shop-secrets'],
 };
 
-/** A chart in namespace "shop", and console warnings silenced (the tests read `warnings`). */
+/** A chart in namespace "shop". */
 function shopChart(app: App = Testing.app()): Chart {
   return new Chart(app, 'shop', { namespace: 'shop' });
 }
@@ -77,7 +78,7 @@ describe('gating every workload kind', () => {
   // WHEN one migration gates all of them
   const migration = new DatabaseMigration(chart, 'shop', SHOP);
   const gates = Object.values(workloads).map((workload) => migration.gate(workload));
-  const manifests = Testing.synth(chart);
+  const { value: manifests, texts: printed } = withWarnings(() => Testing.synth(chart));
   const gated = Object.values(workloads).map((w) => ApiObject.of(w)).map((o) => named(manifests, o.kind, o.name));
 
   test.each(gated.map((m) => [`${m.kind} ${m.metadata.name}`, m]))('%s waits for this release\'s Job, first, with a token', (_label, manifest) => {
@@ -158,6 +159,9 @@ describe('gating every workload kind', () => {
     expect(warnings).toMatch(/DaemonSet "shop\/agent": maxUnavailable/);
     // the L1 Deployment already rolls out without losing capacity
     expect(warnings).not.toMatch(/shop\/legacy"/);
+    // AND each is printed once at synth, by its id
+    expect(printed).toHaveLength(migration.warnings.length);
+    expect(printed.map((text) => /^\[WARNING (MS\d+) /.exec(text)?.[1])).toEqual(expect.arrayContaining(['MS101', 'MS102', 'MS015']));
     expect(named(manifests, 'Deployment', 'web').spec.strategy.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: '25%' });
   });
 });
@@ -165,7 +169,8 @@ describe('gating every workload kind', () => {
 describe('two migrations on one workload (two databases)', () => {
   // GIVEN a workload and two migrations, each of its own database
   const chart = shopChart();
-  const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, serviceAccount: new kplus.ServiceAccount(chart, 'sa', { metadata: { name: 'web' } }) });
+  // (with a progress deadline that covers the migrations, which the tests below do not look at)
+  const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, progressDeadline: Duration.hours(3), serviceAccount: new kplus.ServiceAccount(chart, 'sa', { metadata: { name: 'web' } }) });
   web.addContainer({ name: 'web', image });
   const orders = new DatabaseMigration(chart, 'orders', { ...SHOP, image: 'registry.example.com/orders-migration' });
   const billing = new DatabaseMigration(chart, 'billing', { ...SHOP, image: 'registry.example.com/billing-migration' });
@@ -317,7 +322,8 @@ describe('names', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     fc.assert(fc.property(baseName, dockerTag, (name, imageTag) => {
       const chart = shopChart();
-      const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' } });
+      // (a progress deadline that covers the migration: the names are what this test looks at)
+      const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, progressDeadline: Duration.hours(3) });
       web.addContainer({ image });
       const migration = new DatabaseMigration(chart, 'm', { ...SHOP, name, imageTag });
       migration.gate(web);

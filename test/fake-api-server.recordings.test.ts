@@ -1,6 +1,6 @@
 /**
  * The fake API server (test/support/fake-api-server.ts) held to a real kube-apiserver 1.32 and its
- * controller manager: every recording in ../shared/k8s-api/recordings is replayed against the fake
+ * controller manager: every recording in test/fixtures/k8s-api/recordings is replayed against the fake
  * (the same request, identity and RBAC, after setting up the same objects, with the recorded
  * actions of a watch done through the fake's own helpers) and the parts of the answers that do not
  * change from run to run are compared (see test/support/recordings.ts). kubectl runs are replayed

@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Chart, Cron, Testing, Yaml } from 'cdk8s';
+import { App, Chart, Cron, Duration, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
 import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
@@ -127,9 +127,9 @@ describe('the program appears once per namespace', () => {
   });
 
   test('a workload gated by two migrations mounts one program volume into both waiters', () => {
-    // GIVEN a Deployment gated by two migrations
+    // GIVEN a Deployment gated by two migrations (its progress deadline covers them: nothing to warn about)
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }] });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ image: 'web:v1' }], progressDeadline: Duration.hours(3) });
     for (const name of ['billing', 'catalog']) {
       new DatabaseMigration(chart, name, { imageTag: 'v1.0.0', image: name, migrationCommand: ['./migrate'] }).gate(web);
     }

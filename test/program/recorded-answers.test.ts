@@ -1,6 +1,6 @@
 /**
  * The program's modules fed the answers a real kube-apiserver 1.32 gave to the program's own
- * requests (../shared/k8s-api/recordings): lists whose items carry no kind, watch streams with
+ * requests (test/fixtures/k8s-api/recordings): lists whose items carry no kind, watch streams with
  * BOOKMARKs and a 410 ERROR event, objects leaving a label selector, 401 and 403 bodies.
  */
 import { apiError, deniedMessage, describe as describeError } from '../../src/program/errors';

@@ -2,7 +2,7 @@
  * A fake Kubernetes API server for testing the waiter program (src/program, bundled into
  * waiter/migration-waiter.js) and doctor: HTTPS on 127.0.0.1, answering as kube-apiserver 1.32 and
  * its controller manager do. test/fake-api-server.recordings.test.ts holds it to recordings of the
- * real ones (../shared/k8s-api); what it does on purpose otherwise is listed there.
+ * real ones (test/fixtures/k8s-api); what it does on purpose otherwise is listed there.
  *
  * - GET by name (200, or 404 with a Status object), PUT with optimistic concurrency (409), POST
  *   (201, 409 AlreadyExists), DELETE of pods and Jobs;

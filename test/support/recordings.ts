@@ -1,6 +1,6 @@
 /**
- * Recordings of a real kube-apiserver 1.32 and its controller manager (../shared/k8s-api, next to
- * the repository, as in CI), and what a test compares of an answer: the parts that do not change
+ * Recordings of a real kube-apiserver 1.32 and its controller manager (test/fixtures/k8s-api, whose
+ * README says how they were made and what a fake must reproduce), and what a test compares of an answer: the parts that do not change
  * from run to run (status codes, content types, which fields are present, Status bodies, watch
  * event types and order, Job conditions' order), not uids, timestamps or resourceVersion values.
  */
@@ -9,7 +9,7 @@ import { request } from 'https';
 import { join } from 'path';
 import { CA_FILE, KubeObject } from './fake-api-server';
 
-export const RECORDINGS_DIR = join(__dirname, '..', '..', '..', 'shared', 'k8s-api', 'recordings');
+export const RECORDINGS_DIR = join(__dirname, '..', 'fixtures', 'k8s-api', 'recordings');
 
 export interface RecordedRequest {
   readonly method?: string;
@@ -52,7 +52,7 @@ export interface RecordingFile {
 /** Every recording file, in name order; throws (the test fails) when the folder is missing. */
 export function loadRecordings(): RecordingFile[] {
   if (!existsSync(RECORDINGS_DIR)) {
-    throw new Error(`the recordings of the real API server are missing: expected ${RECORDINGS_DIR} (../shared/k8s-api/recordings next to the repository)`);
+    throw new Error(`the recordings of the real API server are missing: expected ${RECORDINGS_DIR} (test/fixtures/k8s-api/recordings, committed with the tests)`);
   }
   return readdirSync(RECORDINGS_DIR).filter((f) => f.endsWith('.json')).sort().map((file) => {
     const data = JSON.parse(readFileSync(join(RECORDINGS_DIR, file), 'utf8'));

@@ -14,7 +14,8 @@ import { CLI, NODE_ARGS, NODE_ENV, PACKAGE, REPO } from './support/from-sources'
 import { McpSession, startMcp } from './support/mcp-client';
 import { FakeApiServer } from '../../../test/support/fake-api-server';
 import { PATTERN_EXAMPLE, named, synthesize } from '../../../test/support/manifests';
-import { main, version } from '../src/lint/cli';
+import { main } from '../src/cli';
+import { version } from '../src/version';
 
 jest.setTimeout(90_000);
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { PACKAGE, REPO } from './support/from-sources';
 import { releasedCliManifest } from '../../../projenrc/pack-cli';
-import { version } from '../src/lint/cli';
+import { version } from '../src/version';
 
 const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 

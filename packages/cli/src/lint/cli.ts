@@ -1,11 +1,12 @@
-#!/usr/bin/env node
-import * as fs from 'fs';
-import * as path from 'path';
+/**
+ * The lint command: its options, its usage (which is the bin's), and its exit codes. The bin
+ * (src/cli.ts) hands it the arguments after `lint`.
+ */
 import { Format, formatJson, formatSarif, formatText, FORMATS, summaryLine } from './format';
 import { lint, LintResult } from './lint';
 import { expandPaths, InputError, loadManifestsReportingErrors } from './load';
 import { findRule, ruleHelpUri, RULES, Severity, SEVERITY_RANK } from './rules';
-import { doctorMain } from '../doctor/cli';
+import { version } from '../version';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -17,9 +18,11 @@ export interface Io {
   readonly readStdin: () => Promise<string>;
 }
 
-const PROGRAM = 'cdk8s-migrated-service';
+/** The name the bin is installed as. */
+export const PROGRAM = 'cdk8s-migrated-service';
 
-const USAGE = `Usage: ${PROGRAM} lint [options] PATH...
+/** The usage of the bin, which is lint's: doctor and mcp have a --help of their own. */
+export const USAGE = `Usage: ${PROGRAM} lint [options] PATH...
        ${PROGRAM} doctor [options]     (diagnose the releases on a live cluster; doctor --help)
        ${PROGRAM} mcp [options]        (doctor and lint as tools for an assistant, over MCP on stdio; mcp --help)
 
@@ -44,14 +47,6 @@ to suppress a rule for it. A reason is required.
 Exit codes: 0 no findings at or above the threshold; 1 findings; 2 unusable input or usage error.
 `;
 
-export function version(): string {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 class UsageError extends Error {}
 
 interface Options {
@@ -65,16 +60,6 @@ interface Options {
 function parseArgs(argv: readonly string[]): Options | 'help' | 'version' {
   const options: Options = { format: 'text', threshold: 'warning', disabled: new Map(), paths: [], listRules: false };
   const args = [...argv];
-  if (args[0] === '-h' || args[0] === '--help' || args.length === 0) {
-    return 'help';
-  }
-  if (args[0] === '--version') {
-    return 'version';
-  }
-  if (args[0] !== 'lint') {
-    throw new UsageError(`unknown command "${args[0]}": the commands are lint, doctor and mcp`);
-  }
-  args.shift();
   let onlyPaths = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -143,17 +128,8 @@ function listRules(): string {
   return RULES.map((rule) => `${rule.id}  ${rule.severity.padEnd(7)}  ${rule.name}: ${rule.summary}\n         ${ruleHelpUri(rule)}\n`).join('');
 }
 
-/** The whole command: parses `argv` (without `node` and the script), lints, writes, returns the exit code. */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  if (argv[0] === 'doctor') {
-    return doctorMain(argv.slice(1), io, version());
-  }
-  if (argv[0] === 'mcp') {
-    // Loaded only for this command: lint and doctor start without the MCP SDK.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { mcpMain } = require('../mcp/server') as typeof import('../mcp/server');
-    return mcpMain(argv.slice(1), io, version());
-  }
+/** The lint command: parses its arguments (those after `lint`), lints, writes, returns the exit code. */
+export async function lintMain(argv: readonly string[], io: Io): Promise<number> {
   let options: ReturnType<typeof parseArgs>;
   try {
     options = parseArgs(argv);
@@ -228,29 +204,4 @@ function unusable(errors: readonly InputError[], format: Format, io: Io, partial
     io.stdout(formatSarif(result, version(), errors));
   }
   return EXIT_UNUSABLE;
-}
-
-function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer | string) => chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
-    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    stream.on('error', reject);
-  });
-}
-
-if (require.main === module) {
-  const io: Io = {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    readStdin: () => readAll(process.stdin),
-  };
-  main(process.argv.slice(2), io).then(
-    (code) => { process.exitCode = code; },
-    (e: unknown) => {
-      // Never a stack trace for the user; the message is enough to report.
-      process.stderr.write(`${PROGRAM}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = EXIT_UNUSABLE;
-    },
-  );
 }

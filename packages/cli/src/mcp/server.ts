@@ -6,7 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { Answer, diagnoseRelease, LIMITS, lintManifests, listReleases, migrationLogs, ServerSettings } from './tools';
-import { version as cliVersion } from '../lint/cli';
+import { version as cliVersion } from '../version';
 
 /*
  * `cdk8s-migrated-service mcp`: doctor and lint as the tools of an assistant, over the Model Context

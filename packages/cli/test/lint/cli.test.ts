@@ -5,7 +5,8 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import '@microsoft/jest-sarif';
 import { FIXTURES, lintFiles, lintText, ruleIds } from './support';
-import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io, main } from '../../src/lint/cli';
+import { main } from '../../src/cli';
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE, Io } from '../../src/lint/cli';
 import { ruleAnchor, ruleHelpUri, RULES, RULES_DOC_URL } from '../../src/lint/rules';
 import { CLI, NODE_ARGS, NODE_ENV, PACKAGE, REPO } from '../support/from-sources';
 
@@ -96,7 +97,7 @@ describe('exit codes, from a child process', () => {
   test('the entry point starts with a shebang, so that npm can link it as a bin', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'));
-    expect(pkg.bin).toEqual({ 'cdk8s-migrated-service': 'lib/lint/cli.js' });
+    expect(pkg.bin).toEqual({ 'cdk8s-migrated-service': 'lib/cli.js' });
     // AND the parsers are ordinary dependencies, which a user can update or override
     expect(pkg.dependencies).toHaveProperty('yaml');
     expect(pkg.bundledDependencies).toBeUndefined();

@@ -10,7 +10,7 @@ export const PACKAGE = join(__dirname, '..', '..');
 /** The repository root: the library, the docs, the examples. */
 export const REPO = join(PACKAGE, '..', '..');
 /** The bin's entry point. */
-export const CLI = join(PACKAGE, 'src', 'lint', 'cli.ts');
+export const CLI = join(PACKAGE, 'src', 'cli.ts');
 /** Node's arguments that load TypeScript sources and map the library's name onto its sources. */
 export const NODE_ARGS = ['-r', require.resolve('ts-node/register/transpile-only'), '-r', require.resolve('tsconfig-paths/register')];
 /** The environment those arguments read their settings from. */
