@@ -31,7 +31,9 @@ export function withEntry(data: Record<string, string>, name: string, entry: Led
   const others = Object.keys(data)
     .filter((key) => key !== name && isJobName(key) && ledgerEntry(data[key]))
     .sort((a, b) => succeededAt(b).localeCompare(succeededAt(a)));
-  const result = Object.assign({}, data, { [name]: JSON.stringify(entry) });
+  // Spread defines each key as its own property; Object.assign would *set* them, and setting a key
+  // "__proto__" (a valid ConfigMap key) changes the prototype instead, dropping the key from the ledger.
+  const result: Record<string, string> = { ...data, [name]: JSON.stringify(entry) };
   for (const key of others.slice(Math.max(max - 1, 0))) delete result[key];
   return result;
 }

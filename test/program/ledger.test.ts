@@ -51,6 +51,14 @@ describe('withEntry', () => {
     const result = withEntry({ [JOB]: entry('2030-01-01T00:00:00.000Z') }, JOB, { succeededAt: '2031-01-01T00:00:00.000Z', image: 'app:v2' }, 1);
     expect(result).toEqual({ [JOB]: '{"succeededAt":"2031-01-01T00:00:00.000Z","image":"app:v2"}' });
   });
+
+  test('GIVEN a ledger with a key "__proto__" (a valid ConfigMap key, as read from JSON) WHEN an entry is added THEN that key is kept as it was', () => {
+    const data = JSON.parse('{"__proto__": "someone else\'s value"}');
+    const result = withEntry(data, JOB, { succeededAt: '2031-01-01T00:00:00.000Z' }, 3);
+    expect(Object.keys(result).sort()).toEqual(['__proto__', JOB].sort());
+    expect(Object.getOwnPropertyDescriptor(result, '__proto__')?.value).toBe('someone else\'s value');
+    expect(JSON.parse(JSON.stringify(result)).__proto__).toBe('someone else\'s value');
+  });
 });
 
 describe('readLedger', () => {
