@@ -42,3 +42,61 @@ export function unsplitCommandProblem(command: readonly string[]): string {
 function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, '\'\\\'\'')}'`;
 }
+
+/**
+ * The first shell-only variable reference (`$NODE_ENV`, `${NODE_ENV}`) in one element of an
+ * exec-form command or argument list, or undefined when it has none.
+ *
+ * Kubernetes runs `command` and `args` without a shell. It expands only its own syntax, `$(VAR)`,
+ * and only for variables declared in the container's `env`; `$$` writes a literal `$`. A `$VAR` or
+ * `${VAR}` reaches the program as it is written: `['npx', 'knex', 'migrate:latest', '--env', '$NODE_ENV']`
+ * migrates the environment literally named `$NODE_ENV`. (In the script of `sh -c`, the shell expands
+ * them: callers do not ask about a shell's script.)
+ */
+export function shellOnlyExpansion(arg: string): string | undefined {
+  for (let i = 0; i < arg.length; i++) {
+    if (arg[i] !== '$') {
+      continue;
+    }
+    const next = arg[i + 1];
+    if (next === '$') {
+      // Kubernetes' escape for a literal `$`: `$$VAR` is meant to stay as it is.
+      i++;
+      continue;
+    }
+    const braced = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:#%/^,@]?[^}]*)?\}/.exec(arg.slice(i));
+    if (braced) {
+      return braced[0];
+    }
+    const bare = /^\$[A-Za-z_][A-Za-z0-9_]*/.exec(arg.slice(i));
+    if (bare) {
+      return bare[0];
+    }
+  }
+  return undefined;
+}
+
+/** The variable a shell-only reference names: `NODE_ENV` for `$NODE_ENV` or `${NODE_ENV:-x}`. */
+export function expansionVariable(expansion: string): string {
+  return /^\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(expansion)?.[1] ?? expansion;
+}
+
+/**
+ * Why `expansion`, found in an exec-form command or argument, is passed literally, with the fix:
+ * one sentence for an error message.
+ */
+export function shellOnlyExpansionProblem(expansion: string): string {
+  const variable = expansionVariable(expansion);
+  return `${expansion} is shell syntax, but Kubernetes runs the command without a shell and passes it literally `
+    + `(it expands only $(VAR), and only for variables declared in the container's env). Write $(${variable}) with ${variable} `
+    + `declared in env, or run the command through a shell (["sh", "-c", "..."]), where ${expansion} is expanded`;
+}
+
+/**
+ * Whether a shell script holds a carriage return: written with Windows line endings, every line
+ * ends in `\r`, which the shell reads as part of the last word (`set -euo pipefail\r` is an
+ * invalid option, `exit 0\r` a bad number), and the script fails at run time.
+ */
+export function hasCarriageReturn(script: string): boolean {
+  return script.includes('\r');
+}
