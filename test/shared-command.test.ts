@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
 import { expansionVariable, hasCarriageReturn, shellOnlyExpansion, shellOnlyExpansionProblem } from '../src/shared/command';
+import { quantityBytes } from '../src/shared/waiter-resources';
 
 describe('shellOnlyExpansion: what Kubernetes passes literally in an exec-form command', () => {
   test.each([
@@ -44,5 +45,16 @@ describe('hasCarriageReturn', () => {
   test('GIVEN a script with Windows line endings THEN it is found; with Unix ones THEN not', () => {
     expect(hasCarriageReturn('set -euo pipefail\r\nnpm run migrate\r\n')).toBe(true);
     expect(hasCarriageReturn('set -euo pipefail\nnpm run migrate\n')).toBe(false);
+  });
+});
+
+describe('quantityBytes', () => {
+  test.each([
+    ['64Mi', 64 * 2 ** 20], ['128M', 128e6], ['1Gi', 2 ** 30], ['134217728', 134217728], ['1e9', 1e9], ['0.5Gi', 2 ** 29], [33554432, 33554432],
+  ])('GIVEN %j THEN %d bytes', (quantity, bytes) => {
+    expect(quantityBytes(quantity)).toBe(bytes);
+  });
+  test.each(['${LIMIT}', '64 Mi', 'lots', ''])('GIVEN %j THEN not a quantity', (quantity) => {
+    expect(quantityBytes(quantity)).toBeUndefined();
   });
 });

@@ -64,7 +64,8 @@ export function shellOnlyExpansion(arg: string): string | undefined {
       i++;
       continue;
     }
-    const braced = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:#%/^,@]?[^}]*)?\}/.exec(arg.slice(i));
+    // `${NAME}`, `${NAME:-default}`, `${NAME#prefix}`...: not `${new Date()}`, which is JavaScript.
+    const braced = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-=?+]|##?|%%?|\/\/?|:)[^}]*)?\}/.exec(arg.slice(i));
     if (braced) {
       return braced[0];
     }
