@@ -33,24 +33,32 @@ export function commandsOf(argv: readonly string[], env: Lookup = () => undefine
 
 /** The script of `sh -c SCRIPT ...`, `bash -ec SCRIPT`, `busybox sh -c SCRIPT`, `/bin/sh -c`. */
 function shellScriptOf(argv: readonly string[]): string | undefined {
+  const index = shellScriptIndex(argv);
+  return index === -1 ? undefined : argv[index];
+}
+
+/**
+ * Where the script of `sh -c SCRIPT ...` is in an argv (the shell being the program, or run by it:
+ * `timeout 60 sh -c`, `exec sh -c`, `env X=1 sh -c`), or -1 when the argv runs no shell script.
+ */
+export function shellScriptIndex(argv: readonly string[]): number {
   const shell = argv.findIndex((w) => SHELLS.has(basename(w)));
-  // The shell is the program, or the program runs it (`timeout 60 sh -c`, `exec sh -c`, `env X=1 sh -c`).
   if (shell === -1 || shell > 3) {
-    return undefined;
+    return -1;
   }
   const start = basename(argv[shell]) === 'busybox' ? shell + 2 : shell + 1;
   for (let i = start; i < argv.length - 1; i++) {
     if (/^-[a-z]*c[a-z]*$/.test(argv[i])) {
-      return argv[i + 1];
+      return i + 1;
     }
     if (argv[i] === '-o' || argv[i] === '+o') {
       // `bash -o pipefail -c ...`: the option's name.
       i++;
     } else if (!/^[-+]/.test(argv[i])) {
-      return undefined;
+      return -1;
     }
   }
-  return undefined;
+  return -1;
 }
 
 /** The commands a script runs, as argv words. */

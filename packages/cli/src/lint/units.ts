@@ -72,7 +72,7 @@ export function deploymentUnits(objects: readonly K8sObject[]): Grouping {
   };
   const shared = (f: string) => segments.get(f)!.slice(0, common);
   for (let depth = 1; depth <= deepest; depth++) {
-    const units = group((f) => displayFolder(f, [...shared(f), ...segments.get(f)!.slice(common, common + depth)]));
+    const units = group((f) => displayFolder([...shared(f), ...segments.get(f)!.slice(common, common + depth)]));
     if (units.length > 1 && units.every((u) => !hasDuplicateIdentity(u.objects))) {
       return { units, reason: 'objects with the same kind, namespace and name in more than one folder' };
     }
@@ -85,7 +85,7 @@ export function deploymentUnits(objects: readonly K8sObject[]): Grouping {
 }
 
 /** A folder as the user would name it: relative to the working directory when under it. */
-function displayFolder(file: string, segments: string[]): string {
+function displayFolder(segments: string[]): string {
   const absolute = path.sep + segments.join(path.sep);
   const relative = path.relative(process.cwd(), absolute);
   return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/');
