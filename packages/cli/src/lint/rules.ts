@@ -595,12 +595,48 @@ function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, re
   const shared = [...jobSources].some((x) => workloadSources.has(x) || [...workloadSources].some((y) => sourceObject(y) === sourceObject(x)));
   const jobLocated = j.locations.length > 0;
   const workloadLocated = w.locations.length > 0;
+  if (!workloadLocated && jobSources.size > 0 && !shared) {
+    // The workload names no database location of its own: it must take it from the Job's sources
+    // (envFrom, a key, a mounted file), or from somewhere lint cannot compare.
+    const jobObjects = [...new Set([...jobSources].map(sourceObject))];
+    const referenced = referencedSources(workload.podSpec);
+    if (!jobObjects.some((x) => referenced.has(x))) {
+      const reads = workloadSources.size > 0 ? `reads ${[...workloadSources].map((x) => (w.envFrom.has(x) ? `envFrom ${x}` : x)).join(', ')}`
+        : 'has no database variable, envFrom or mounted Secret or ConfigMap of its own';
+      report('MS019', job, line, `${describe(job)} reads its database settings from ${jobObjects.join(', ')}, but ${describe(workload.object)} ${reads}, `
+        + 'and uses none of the Job\'s sources: lint cannot tell whether it reaches the database the Job migrated', [workload.object]);
+    }
+    return;
+  }
   if (shared || (!jobLocated && !workloadLocated) || jobSources.size === 0 || workloadSources.size === 0) {
     return;
   }
   const describeSide = (e: EnvSources) => [...e.locations.map(where), ...[...e.envFrom].map((x) => `envFrom ${x}`)].join(', ');
   report('MS019', job, line, `${describe(job)} and ${describe(workload.object)} share no source for the database location, `
     + `so lint cannot tell whether they reach the same database: the Job reads ${describeSide(j)}, the workload ${describeSide(w)}`, [workload.object]);
+}
+
+/** Every Secret and ConfigMap a pod spec uses, as `Secret name`: env keys, envFrom and volumes (projected ones too). */
+function referencedSources(podSpec: any): Set<string> {
+  const found = new Set<string>();
+  for (const c of [...containersOf(podSpec, 'initContainers'), ...containersOf(podSpec, 'containers')]) {
+    for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
+      if (e?.configMapRef?.name) found.add(`ConfigMap ${text(e.configMapRef.name)}`);
+      if (e?.secretRef?.name) found.add(`Secret ${text(e.secretRef.name)}`);
+    }
+    for (const e of Array.isArray(c.env) ? c.env : []) {
+      if (e?.valueFrom?.secretKeyRef?.name) found.add(`Secret ${text(e.valueFrom.secretKeyRef.name)}`);
+      if (e?.valueFrom?.configMapKeyRef?.name) found.add(`ConfigMap ${text(e.valueFrom.configMapKeyRef.name)}`);
+    }
+  }
+  for (const v of Array.isArray(podSpec?.volumes) ? podSpec.volumes : []) {
+    const sources = [v, ...(Array.isArray(v?.projected?.sources) ? v.projected.sources : [])];
+    for (const x of sources) {
+      if (x?.secret?.secretName || x?.secret?.name) found.add(`Secret ${text(x.secret.secretName ?? x.secret.name)}`);
+      if (x?.configMap?.name) found.add(`ConfigMap ${text(x.configMap.name)}`);
+    }
+  }
+  return found;
 }
 
 const POD_SPEC = ['spec', 'template', 'spec'];
