@@ -101,4 +101,20 @@ describe('deployment units: a folder per environment is linted environment by en
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test('GIVEN clusters/eu/{staging,prod} and clusters/us/prod THEN it splits at the depth where no unit repeats an object', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-units-'));
+    try {
+      for (const [folder, tag] of [['eu/staging', 'v1.3.0'], ['eu/prod', 'v1.2.3'], ['us/prod', 'v1.2.3']]) {
+        fs.mkdirSync(path.join(root, 'clusters', folder), { recursive: true });
+        fs.writeFileSync(path.join(root, 'clusters', folder, 'shop.yaml'), shopAt(tag));
+      }
+      const result = lintFiles([path.join(root, 'clusters')]);
+      // THEN not by cluster (eu holds the shop twice), but by cluster and environment
+      expect(result.grouping.units.map((u) => u.name.split('/').slice(-2).join('/'))).toEqual(['eu/prod', 'eu/staging', 'us/prod']);
+      expect(result.findings).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
