@@ -31,7 +31,8 @@ export function summaryLine(result: LintResult): string {
 /** The deployment units, as JSON: their name, files and object count, and why the input was split. */
 function unitsJson(grouping: Grouping) {
   return {
-    reason: grouping.reason ?? 'one unit: no two objects share kind, namespace and name',
+    reason: grouping.reason ?? (grouping.repeated !== undefined ? 'one unit' : 'one unit: no two objects share kind, namespace and name'),
+    ...(grouping.repeated !== undefined ? { repeated: grouping.repeated } : {}),
     units: grouping.units.map((u) => ({ name: u.name, files: u.files, objects: u.objects.length })),
   };
 }

@@ -17,6 +17,8 @@ export interface Grouping {
   readonly units: readonly DeploymentUnit[];
   /** Why the input was split, or undefined when it is one unit. */
   readonly reason?: string;
+  /** Set when a unit still repeats an object (one file or stream holding two environments): what to do. */
+  readonly repeated?: string;
 }
 
 /** Kind, namespace and name: what `kubectl apply` treats as one object. Two in one unit overwrite each other. */
@@ -78,10 +80,13 @@ export function deploymentUnits(objects: readonly K8sObject[]): Grouping {
     }
   }
   const units = group((f) => f);
+  const repeating = units.filter((u) => hasDuplicateIdentity(u.objects)).map((u) => u.name);
+  const repeated = repeating.length > 0 ? `${repeating.join(', ')} ${repeating.length > 1 ? 'hold' : 'holds'} objects with the same kind, namespace `
+    + 'and name more than once, which are judged together (and the last one is what kubectl applies): if it holds several environments, lint each on its own' : undefined;
   if (units.length > 1) {
-    return { units, reason: 'objects with the same kind, namespace and name in more than one file' };
+    return { units, reason: 'objects with the same kind, namespace and name in more than one file', repeated };
   }
-  return all;
+  return { ...all, repeated };
 }
 
 /** A folder as the user would name it: relative to the working directory when under it. */
@@ -103,11 +108,12 @@ function filesOf(objects: readonly K8sObject[]): string[] {
   return [...new Set(objects.map((o) => o.source.file))];
 }
 
-/** One line for the text report: how the input was split, or nothing when it is one unit. */
+/** One line for the text report: how the input was split (nothing when it is one unit), and what still repeats. */
 export function groupingLine(grouping: Grouping): string {
+  const repeated = grouping.repeated !== undefined ? `lint: ${grouping.repeated}\n` : '';
   if (grouping.units.length < 2) {
-    return '';
+    return repeated;
   }
-  return `lint: ${grouping.units.length} deployment units (${grouping.units.map((u) => u.name).join(', ')}): ${grouping.reason}; `
+  return `${repeated}lint: ${grouping.units.length} deployment units (${grouping.units.map((u) => u.name).join(', ')}): ${grouping.reason}; `
     + 'each is linted on its own, and no object is related to one of another unit\n';
 }

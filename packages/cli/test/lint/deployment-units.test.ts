@@ -117,4 +117,16 @@ describe('deployment units: a folder per environment is linted environment by en
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test('GIVEN two environments in one stream THEN they stay one unit, and the report says lint each on its own', async () => {
+    let stdin = `${shopAt('v1.2.3')}---\n${shopAt('v1.3.0')}`;
+    let stderr = '';
+    await main(['lint', '-'], { stdout: () => undefined, stderr: (t) => { stderr += t; }, readStdin: async () => stdin });
+    expect(stderr).toMatch(/^lint: <stdin> holds objects with the same kind, namespace and name more than once, .*: if it holds several environments, lint each on its own$/m);
+    // AND one environment's stream says nothing of the kind
+    stdin = shopAt('v1.2.3');
+    stderr = '';
+    await main(['lint', '-'], { stdout: () => undefined, stderr: (t) => { stderr += t; }, readStdin: async () => stdin });
+    expect(stderr).not.toContain('more than once');
+  });
 });
