@@ -975,7 +975,8 @@ function namedForTag(name: string, tag: string): boolean {
 function checkReleaseNames(m: Manifests, report: Report): void {
   for (const { job, waiters } of m.migrationJobs) {
     const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
-    if (label === '' || /\$\{|\{\{|\$\(/.test(label)) {
+    // A Helm or Argo CD hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
+    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || hooks(job).helm.length > 0 || hooks(job).argo.length > 0) {
       continue;
     }
     const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));
@@ -999,7 +1000,8 @@ function checkReleaseNames(m: Manifests, report: Report): void {
         ? ` and ${workloads.map(describe).join(', ')}, which ${workloads.length > 1 ? 'wait' : 'waits'} for it,` : ''} run ${tag} (${images.join(', ')}): `
       + 'the images were changed after the manifests were made (kustomize images:, Flux image automation). '
       + `${named ? 'The next tag bump that is made the same way keeps this Job\'s name, so its new pods pass on this completed Job, and its migration never runs. ' : ''}`
-      + 'Set the tag where the manifests are made (in cdk8s: IMAGE_TAG, then synthesize again), and never rewrite images after synth', workloads);
+      + 'Set the tag where the manifests are made (in cdk8s: IMAGE_TAG, then synthesize again), and never rewrite images after synth', workloads,
+      named ? 'error' : 'warning');
   }
 }
 

@@ -1,7 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
-import { chartYaml, lintText } from './support';
+import { chartYaml, FIXTURES, lintText } from './support';
 import { quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../../../../test/support/shop';
 
 quietWarnings();
@@ -71,6 +73,23 @@ describe('MS030: the library\'s output with its images rewritten after synth', (
 
   test('GIVEN a synthesis at v1.3.0 THEN it is clean: the Job is named for the tag its images run', () => {
     expect(lintText(shop('v1.3.0')).findings.filter((f) => f.rule.id === 'MS030')).toEqual([]);
+  });
+});
+
+describe('MS030 judges only what the engines would keep', () => {
+  const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, 'rules', name), 'utf8');
+
+  test('GIVEN the Job\'s name does not carry the label\'s tag THEN only the stale label is reported, at warning', () => {
+    const text = fixture('MS030-positive.yaml').replace(/myapp-migration-v1-2-3/g, 'myapp-migration-build-42');
+    const [finding] = lintText(text).findings.filter((f) => f.rule.id === 'MS030');
+    expect(finding.severity).toBe('warning');
+    expect(finding.message).toMatch(/ is labelled for release v1\.2\.3 /);
+  });
+
+  test.each([['helm.sh/hook', 'pre-install,pre-upgrade'], ['argocd.argoproj.io/hook', 'PreSync']])('GIVEN a %s hook THEN it is created afresh each release, and not reported', (key, value) => {
+    const text = fixture('MS030-positive.yaml').replace('  labels:\n    app.kubernetes.io/version: v1.2.3\n', `  annotations:\n    ${key}: ${value}\n  labels:\n    app.kubernetes.io/version: v1.2.3\n`);
+    expect(text).toContain(key);
+    expect(lintText(text).findings.filter((f) => f.rule.id === 'MS030')).toEqual([]);
   });
 });
 
