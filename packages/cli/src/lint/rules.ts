@@ -164,7 +164,7 @@ export const RULES: readonly Rule[] = [
     'A container\'s program is a whole command line (`command: ["bundle exec rails db:migrate"]`): Kubernetes runs it without a shell, as one executable named with the spaces, which does not exist (warning for the first of `args` without `command`).',
     'split it into words (["bundle", "exec", "rails", "db:migrate"]), or run it through a shell (["sh", "-c", "bundle exec rails db:migrate"])'),
   r('MS030', 'release-tag-changed-after-synth', 'error',
-    'Every image of a release runs one tag, but the migration Job is named or labelled (app.kubernetes.io/version) for another: its images were changed after the manifests were made (kustomize images:, Flux image automation), and the next tag bump reuses the Job\'s name.',
+    'Every image of a release runs one tag, but the migration Job is named or labelled (app.kubernetes.io/version) for another: its images were changed after the manifests were made (kustomize images:, Flux image automation), and the next tag bump reuses the Job\'s name (warning when only the label is stale).',
     'set the tag where the manifests are made (IMAGE_TAG) and synthesize again; never rewrite images after synth'),
   r('MS031', 'shell-variable-in-exec-command', 'error',
     'A command or argument holds `$VAR` or `${VAR}`: Kubernetes runs it without a shell and passes it literally (it expands only `$(VAR)`, for declared variables); or a `$(VAR)` names no variable of the container.',
