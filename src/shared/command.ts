@@ -43,62 +43,93 @@ function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, '\'\\\'\'')}'`;
 }
 
-// `$NAME`, `${NAME}` or `${NAME...}` that a shell would expand, after any `$$` (Kubernetes' escape
-// for a literal `$`) and `$(` (Kubernetes' own `$(NAME)`).
-const EXPANSION = /\$(?:\$|\(|\{[A-Za-z_][A-Za-z0-9_]*[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*)/g;
-
 /**
- * The first `$NAME` or `${NAME}` in `arg`, an element of an exec-form command or its arguments,
- * or undefined when there is none.
+ * The first shell-only variable reference (`$NODE_ENV`, `${NODE_ENV}`) in one element of an
+ * exec-form command or argument list, or undefined when it has none.
  *
- * Kubernetes hands such an element to the program as it is: only a shell expands `$NAME`, and the
- * kubelet expands `$(NAME)` alone, and only for variables the container declares (`env`,
- * `envFrom`). `--env $NODE_ENV` passes the six characters `$NODE_ENV`. `$$` is Kubernetes' escape
- * for a literal `$`, so `$$NAME` is meant literally and not reported.
+ * Kubernetes runs `command` and `args` without a shell. It expands only its own syntax, `$(VAR)`,
+ * and only for variables declared in the container's `env`; `$$` writes a literal `$`. A `$VAR` or
+ * `${VAR}` reaches the program as it is written: `['npx', 'knex', 'migrate:latest', '--env', '$NODE_ENV']`
+ * migrates the environment literally named `$NODE_ENV`. (In the script of `sh -c`, the shell expands
+ * them: callers do not ask about a shell's script.)
  */
 export function shellOnlyExpansion(arg: string): string | undefined {
-  for (const [token] of arg.matchAll(EXPANSION)) {
-    if (token !== '$$' && token !== '$(') {
-      return token;
+  for (let i = 0; i < arg.length; i++) {
+    if (arg[i] !== '$') {
+      continue;
+    }
+    const next = arg[i + 1];
+    if (next === '$') {
+      // Kubernetes' escape for a literal `$`: `$$VAR` is meant to stay as it is.
+      i++;
+      continue;
+    }
+    // `${NAME}`, `${NAME:-default}`, `${NAME#prefix}`...: not `${new Date()}`, which is JavaScript.
+    const braced = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-=?+]|##?|%%?|\/\/?|:)[^}]*)?\}/.exec(arg.slice(i));
+    if (braced) {
+      return braced[0];
+    }
+    const bare = /^\$[A-Za-z_][A-Za-z0-9_]*/.exec(arg.slice(i));
+    if (bare) {
+      return bare[0];
     }
   }
   return undefined;
 }
 
+/** The variable a shell-only reference names: `NODE_ENV` for `$NODE_ENV` or `${NODE_ENV:-x}`. */
+export function expansionVariable(expansion: string): string {
+  return /^\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(expansion)?.[1] ?? expansion;
+}
+
 /**
- * Whether `script` holds a carriage return: a script written with Windows line endings, which a
- * shell reads as part of each line (`set -euo pipefail\r` fails with "invalid option").
+ * Why `expansion`, found in an exec-form command or argument, is passed literally, with the fix:
+ * one sentence for an error message.
+ */
+export function shellOnlyExpansionProblem(expansion: string): string {
+  const variable = expansionVariable(expansion);
+  return `${expansion} is shell syntax, but Kubernetes runs the command without a shell and passes it literally `
+    + `(it expands only $(VAR), and only for variables declared in the container's env). Write $(${variable}) with ${variable} `
+    + `declared in env, or run the command through a shell (["sh", "-c", "..."]), where ${expansion} is expanded`;
+}
+
+/**
+ * Whether a shell script holds a carriage return: written with Windows line endings, every line
+ * ends in `\r`, which the shell reads as part of the last word (`set -euo pipefail\r` is an
+ * invalid option, `exit 0\r` a bad number), and the script fails at run time.
  */
 export function hasCarriageReturn(script: string): boolean {
   return script.includes('\r');
 }
 
 // The shells an exec-form command may start with `-c`, by their executable's base name.
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'busybox']);
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'busybox', 'ksh', 'mksh']);
 
 /**
  * The index, in `words` (a container's command followed by its args), of the script that a shell
- * started with `-c` runs, or -1 when `words` does not start a shell that way. `busybox sh -c` counts.
+ * started with `-c` runs, or -1 when `words` does not start a shell that way. The shell may follow a
+ * wrapper (`tini --`, `/usr/bin/env`, `dumb-init`) in the first few words; `busybox sh -c` counts.
  */
 export function shellScriptIndex(words: readonly string[]): number {
-  let i = 0;
-  if (typeof words[0] === 'string' && words[0].split('/').pop() === 'busybox' && words[1] === 'sh') {
-    i = 1;
-  }
-  if (typeof words[i] !== 'string' || !SHELLS.has(words[i].split('/').pop()!)) {
+  const base = (word: unknown) => (typeof word === 'string' ? word.split('/').pop() ?? '' : '');
+  const shell = words.findIndex((word) => SHELLS.has(base(word)));
+  if (shell === -1 || shell > 3) {
     return -1;
   }
-  // Options up to the script: `-c`, `-ec`, `-euc`, `-o pipefail -c`.
-  for (let j = i + 1; j < words.length; j++) {
-    const word = words[j];
-    if (typeof word !== 'string' || !word.startsWith('-')) {
+  const start = base(words[shell]) === 'busybox' ? shell + 2 : shell + 1;
+  for (let i = start; i < words.length - 1; i++) {
+    const word = words[i];
+    if (typeof word !== 'string') {
       return -1;
     }
     if (/^-[a-z]*c[a-z]*$/.test(word)) {
-      return j + 1 < words.length ? j + 1 : -1;
+      return i + 1;
     }
     if (word === '-o' || word === '+o') {
-      j++;
+      // `bash -o pipefail -c ...`: the option's name.
+      i++;
+    } else if (!/^[-+]/.test(word)) {
+      return -1;
     }
   }
   return -1;
@@ -121,7 +152,7 @@ export function shellOnlySyntaxProblem(words: readonly string[]): { index: numbe
   for (let index = 0; index < words.length; index++) {
     const token = index === script || typeof words[index] !== 'string' ? undefined : shellOnlyExpansion(words[index]);
     if (token !== undefined) {
-      const name = /[A-Za-z_][A-Za-z0-9_]*/.exec(token)![0];
+      const name = expansionVariable(token);
       const line = words.map((word) => (shellOnlyExpansion(word) !== undefined ? `"${word.replace(/(["\\`])/g, '\\$1')}"` : shellQuote(word))).join(' ');
       return {
         index,

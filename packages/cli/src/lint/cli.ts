@@ -6,6 +6,7 @@ import { Format, formatJson, formatSarif, formatText, FORMATS, summaryLine } fro
 import { lint, LintResult } from './lint';
 import { expandPaths, InputError, loadManifestsReportingErrors } from './load';
 import { findRule, ruleHelpUri, RULES, Severity, SEVERITY_RANK } from './rules';
+import { groupingLine } from './units';
 import { version } from '../version';
 
 export const EXIT_CLEAN = 0;
@@ -184,7 +185,7 @@ export async function lintMain(argv: readonly string[], io: Io): Promise<number>
     io.stdout(formatSarif(result, version()));
   } else {
     io.stdout(formatText(result));
-    io.stderr(summaryLine(result));
+    io.stderr(groupingLine(result.grouping) + summaryLine(result));
   }
   return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
 }
@@ -197,7 +198,7 @@ function unusable(errors: readonly InputError[], format: Format, io: Io, partial
   for (const e of errors) {
     io.stderr(`${PROGRAM}: ${e.message}\n`);
   }
-  const result: LintResult = partial ?? { findings: [], suppressed: [], objects: 0 };
+  const result: LintResult = partial ?? { findings: [], suppressed: [], objects: 0, grouping: { units: [] } };
   if (format === 'json') {
     io.stdout(formatJson(result, version(), errors));
   } else if (format === 'sarif') {

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'url';
 import { LintResult, SuppressedFinding } from './lint';
 import { InputError, STDIN } from './load';
 import { Finding, README_URL, ruleHelpUri, RULES, Severity } from './rules';
+import { Grouping } from './units';
 
 export type Format = 'text' | 'json' | 'sarif';
 export const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
@@ -27,6 +28,15 @@ export function summaryLine(result: LintResult): string {
   return `${result.objects} objects: ${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos${suppressed}\n`;
 }
 
+/** The deployment units, as JSON: their name, files and object count, and why the input was split. */
+function unitsJson(grouping: Grouping) {
+  return {
+    reason: grouping.reason ?? (grouping.repeated !== undefined ? 'one unit' : 'one unit: no two objects share kind, namespace and name'),
+    ...(grouping.repeated !== undefined ? { repeated: grouping.repeated } : {}),
+    units: grouping.units.map((u) => ({ name: u.name, files: u.files, objects: u.objects.length })),
+  };
+}
+
 /** An input the linter could not use, as JSON. */
 function inputError(e: InputError) {
   return { file: e.file, line: e.line ?? null, message: e.detail };
@@ -48,6 +58,7 @@ export function formatJson(result: LintResult, version: string, errors: readonly
   return `${JSON.stringify({
     tool: { name: TOOL_NAME, version },
     objects: result.objects,
+    deploymentUnits: unitsJson(result.grouping),
     findings: result.findings.map(finding),
     suppressed: result.suppressed.map((s: SuppressedFinding) => ({ ...finding(s), reason: s.reason, via: s.via })),
     ...(errors.length > 0 ? { errors: errors.map(inputError) } : {}),
@@ -119,6 +130,7 @@ export function formatSarif(result: LintResult, version: string, errors: readonl
       },
       // A directory's URI ends with "/", or the relative paths would resolve against its parent.
       originalUriBaseIds: { [SOURCE_ROOT]: { uri: `${pathToFileURL(base).href.replace(/\/?$/, '/')}` } },
+      properties: { deploymentUnits: unitsJson(result.grouping) },
       results: [...result.findings.map((f) => toResult(f)), ...result.suppressed.map((s) => toResult(s, s))],
       ...(errors.length > 0 ? {
         invocations: [{

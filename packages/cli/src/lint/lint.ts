@@ -1,5 +1,6 @@
 import { K8sObject } from './load';
 import { check, Finding, findRule, Rule, ruleById, SEVERITY_RANK, Severity } from './rules';
+import { deploymentUnits, Grouping } from './units';
 
 /** The annotation that suppresses rules on one object: `"MS005: reason; MS013: reason"`. */
 export const SUPPRESSION_ANNOTATION = 'lint.cdk8s-migrated-service.dev/disable';
@@ -22,6 +23,8 @@ export interface LintResult {
   readonly findings: Finding[];
   readonly suppressed: SuppressedFinding[];
   readonly objects: number;
+  /** The deployment units the input was split into; the rules judge each on its own. */
+  readonly grouping: Grouping;
 }
 
 interface Suppression {
@@ -85,7 +88,10 @@ export function lint(objects: readonly K8sObject[], options: LintOptions): LintR
   }
   const findings: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
-  for (const finding of [...check(objects), ...invalid]) {
+  // A folder per environment holds the same application twice: judged together, one environment's
+  // Role would be checked against the other's Job. Each unit is judged on its own.
+  const grouping = deploymentUnits(objects);
+  for (const finding of [...grouping.units.flatMap((unit) => check(unit.objects)), ...invalid]) {
     if (SEVERITY_RANK[finding.severity] < SEVERITY_RANK[options.threshold]) {
       continue;
     }
@@ -104,5 +110,5 @@ export function lint(objects: readonly K8sObject[], options: LintOptions): LintR
     findings.push(finding);
   }
   const byPosition = (a: Finding, b: Finding) => a.object.order - b.object.order || a.line - b.line || (a.rule.id < b.rule.id ? -1 : 1);
-  return { findings: findings.sort(byPosition), suppressed: suppressed.sort(byPosition), objects: objects.length };
+  return { findings: findings.sort(byPosition), suppressed: suppressed.sort(byPosition), objects: objects.length, grouping };
 }

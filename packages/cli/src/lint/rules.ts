@@ -1,7 +1,17 @@
-import { isUnsplitCommandLine, unsplitCommandProblem } from 'cdk8s-migrated-service/lib/shared/command';
+import {
+  expansionVariable,
+  hasCarriageReturn,
+  isUnsplitCommandLine,
+  shellOnlyExpansion,
+  shellOnlyExpansionProblem,
+  shellScriptIndex,
+  unsplitCommandProblem,
+} from 'cdk8s-migrated-service/lib/shared/command';
+import { versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
 import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
+import { MIN_PROGRAM_MEMORY_LIMIT_MIB, quantityBytes } from 'cdk8s-migrated-service/lib/shared/waiter-resources';
 import { K8sObject } from './load';
 import {
   Account,
@@ -12,6 +22,7 @@ import {
   jobContainers,
   Manifests,
   namedOtherThanMigration,
+  libraryProgramMode,
   podSpecOf,
   PolicyRule,
   ruleCovers,
@@ -19,6 +30,7 @@ import {
   waitsForRollout,
   Workload,
 } from './model';
+import { basename } from './shell';
 import { text } from './text';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -154,6 +166,18 @@ export const RULES: readonly Rule[] = [
   r('MS029', 'unsplit-command', 'error',
     'A container\'s program is a whole command line (`command: ["bundle exec rails db:migrate"]`): Kubernetes runs it without a shell, as one executable named with the spaces, which does not exist (warning for the first of `args` without `command`).',
     'split it into words (["bundle", "exec", "rails", "db:migrate"]), or run it through a shell (["sh", "-c", "bundle exec rails db:migrate"])'),
+  r('MS030', 'release-tag-changed-after-synth', 'error',
+    'Every image of a release runs one tag, but the migration Job is named or labelled (app.kubernetes.io/version) for another: its images were changed after the manifests were made (kustomize images:, Flux image automation), and the next tag bump reuses the Job\'s name (warning when only the label is stale).',
+    'set the tag where the manifests are made (IMAGE_TAG) and synthesize again; never rewrite images after synth'),
+  r('MS031', 'shell-variable-in-exec-command', 'error',
+    'A command or argument holds `$VAR` or `${VAR}`: Kubernetes runs it without a shell and passes it literally (it expands only `$(VAR)`, for declared variables); or a `$(VAR)` names no variable of the container.',
+    'write $(VAR) with VAR declared in the container\'s env, or run the command through a shell (["sh", "-c", "..."])'),
+  r('MS032', 'script-carriage-return', 'error',
+    'A shell script (or an argument) holds carriage returns (Windows line endings): the shell reads `\\r` as part of each line\'s last word (`set -euo pipefail\\r`), and the script fails at run time.',
+    'save the script with Unix line endings (\\n), or strip \\r before it reaches the manifest'),
+  r('MS033', 'program-memory-too-low', 'error',
+    `A container of this library's program (Node.js) has a memory limit under ${MIN_PROGRAM_MEMORY_LIMIT_MIB}Mi: it is OOM-killed at start, and no pod it gates ever starts.`,
+    `set its memory limit to at least ${MIN_PROGRAM_MEMORY_LIMIT_MIB}Mi (the library's default limit is 128Mi)`),
 ];
 
 const RULE = Object.fromEntries(RULES.map((rule) => [rule.id, rule])) as { [id: string]: Rule };
@@ -279,6 +303,9 @@ export function check(objects: readonly K8sObject[]): Finding[] {
   checkDatabasePolls(m, report);
   checkReleaseTags(m, report);
   checkPrograms(m, report);
+  checkCommandText(m, report);
+  checkProgramMemory(m, report);
+  checkReleaseNames(m, report);
   for (const object of objects) {
     for (const duplicate of object.duplicateKeys ?? []) {
       report('MS024', object, duplicate.line, `${describe(object)} repeats the key "${duplicate.key}": only its last value counts`);
@@ -649,12 +676,48 @@ function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, re
   const shared = [...jobSources].some((x) => workloadSources.has(x) || [...workloadSources].some((y) => sourceObject(y) === sourceObject(x)));
   const jobLocated = j.locations.length > 0;
   const workloadLocated = w.locations.length > 0;
+  if (!workloadLocated && jobSources.size > 0 && !shared) {
+    // The workload names no database location of its own: it must take it from the Job's sources
+    // (envFrom, a key, a mounted file), or from somewhere lint cannot compare.
+    const jobObjects = [...new Set([...jobSources].map(sourceObject))];
+    const referenced = referencedSources(workload.podSpec);
+    if (!jobObjects.some((x) => referenced.has(x))) {
+      const reads = workloadSources.size > 0 ? `reads ${[...workloadSources].map((x) => (w.envFrom.has(x) ? `envFrom ${x}` : x)).join(', ')}`
+        : 'has no database variable, envFrom or mounted Secret or ConfigMap of its own';
+      report('MS019', job, line, `${describe(job)} reads its database settings from ${jobObjects.join(', ')}, but ${describe(workload.object)} ${reads}, `
+        + 'and uses none of the Job\'s sources: lint cannot tell whether it reaches the database the Job migrated', [workload.object]);
+    }
+    return;
+  }
   if (shared || (!jobLocated && !workloadLocated) || jobSources.size === 0 || workloadSources.size === 0) {
     return;
   }
   const describeSide = (e: EnvSources) => [...e.locations.map(where), ...[...e.envFrom].map((x) => `envFrom ${x}`)].join(', ');
   report('MS019', job, line, `${describe(job)} and ${describe(workload.object)} share no source for the database location, `
     + `so lint cannot tell whether they reach the same database: the Job reads ${describeSide(j)}, the workload ${describeSide(w)}`, [workload.object]);
+}
+
+/** Every Secret and ConfigMap a pod spec uses, as `Secret name`: env keys, envFrom and volumes (projected ones too). */
+function referencedSources(podSpec: any): Set<string> {
+  const found = new Set<string>();
+  for (const c of [...containersOf(podSpec, 'initContainers'), ...containersOf(podSpec, 'containers')]) {
+    for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
+      if (e?.configMapRef?.name) found.add(`ConfigMap ${text(e.configMapRef.name)}`);
+      if (e?.secretRef?.name) found.add(`Secret ${text(e.secretRef.name)}`);
+    }
+    for (const e of Array.isArray(c.env) ? c.env : []) {
+      if (e?.valueFrom?.secretKeyRef?.name) found.add(`Secret ${text(e.valueFrom.secretKeyRef.name)}`);
+      if (e?.valueFrom?.configMapKeyRef?.name) found.add(`ConfigMap ${text(e.valueFrom.configMapKeyRef.name)}`);
+    }
+  }
+  for (const v of Array.isArray(podSpec?.volumes) ? podSpec.volumes : []) {
+    const sources = [v, ...(Array.isArray(v?.projected?.sources) ? v.projected.sources : [])];
+    for (const x of sources) {
+      if (x?.secret?.secretName || x?.secret?.name) found.add(`Secret ${text(x.secret.secretName ?? x.secret.name)}`);
+      if (x?.configMap?.name) found.add(`ConfigMap ${text(x.configMap.name)}`);
+    }
+  }
+  return found;
 }
 
 const POD_SPEC = ['spec', 'template', 'spec'];
@@ -871,6 +934,162 @@ function checkReleaseTags(m: Manifests, report: Report): void {
           + `in cdk8s, migration.releaseImage('${ref.repository}') gives the workload the migration's tag`, [job]);
       }
     }
+  }
+}
+
+// --- MS031, MS032: what Kubernetes hands the program ------------------------------------------------
+
+/** Every container of every workload, with where it is. */
+function allContainers(m: Manifests): Array<{ workload: Workload; field: 'initContainers' | 'containers'; index: number; c: any }> {
+  return m.workloads.flatMap((workload) => (['initContainers', 'containers'] as const)
+    .flatMap((field) => containersOf(workload.podSpec, field).map((c, index) => ({ workload, field, index, c }))));
+}
+
+/**
+ * The variables the manifests use as template placeholders: `${IMAGE_TAG}` in an object's name or
+ * an image, where Kubernetes expands nothing, so a renderer (envsubst, Flux's post-build
+ * substitution) must replace them before apply. The same placeholder in a command is replaced too.
+ */
+function templateVariables(m: Manifests): Set<string> {
+  const places = [
+    ...m.objects.map((o) => o.name),
+    ...allContainers(m).map(({ c }) => text(c.image)),
+  ];
+  return new Set(places.flatMap((place) => [...place.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((x) => x[1])));
+}
+
+/** The names a container's `$(VAR)` can resolve to, or undefined when envFrom brings names the manifest does not show. */
+function declaredVariables(c: any): Set<string> | undefined {
+  if (Array.isArray(c.envFrom) && c.envFrom.length > 0) {
+    return undefined;
+  }
+  return new Set((Array.isArray(c.env) ? c.env : []).map((e: any) => text(e?.name)));
+}
+
+/**
+ * MS031: a `$VAR` or `${VAR}` in an exec-form command or argument, which Kubernetes passes as it is
+ * written, or a `$(VAR)` that names no variable of the container (left as written too). The script of
+ * `sh -c` is the shell's to expand, and is not judged. Without `command`, `args` go to the image's
+ * ENTRYPOINT: an argument with whitespace may be the script of an ENTRYPOINT shell, and is left alone.
+ * MS032: a carriage return in any of them.
+ */
+function checkCommandText(m: Manifests, report: Report): void {
+  const placeholders = templateVariables(m);
+  for (const { workload, field, index, c } of allContainers(m)) {
+    const o = workload.object;
+    const command = Array.isArray(c.command) ? c.command.map(text) : [];
+    const args = Array.isArray(c.args) ? c.args.map(text) : [];
+    const argv = [...command, ...args];
+    const script = shellScriptIndex(argv);
+    const who = `${describe(o)} (container ${text(c.name)})`;
+    const at = (i: number) => o.lineOf([...workload.podSpecPath, field, index, ...(i < command.length ? ['command', i] : ['args', i - command.length])]);
+    const declared = declaredVariables(c);
+    argv.forEach((word, i) => {
+      const where = i < command.length ? `command[${i}]` : `args[${i - command.length}]`;
+      if (hasCarriageReturn(word)) {
+        report('MS032', o, at(i), i === script
+          ? `${who} runs a shell script with carriage returns (Windows line endings): the shell reads each \\r as part of the line's last word `
+            + `(${JSON.stringify(word.split('\n')[0])}), and the script fails at run time`
+          : `${who}: ${where} ${JSON.stringify(word)} holds a carriage return, which the program receives as part of the word`);
+      }
+      // The script of `sh -c`, the code of `node -e` or `python -c`: their own language, expanded (or not) by their own program.
+      const code = i === script || (i > 0 && /^(-[a-zA-Z]*[ce]|--eval|-p|--print)$/.test(argv[i - 1]));
+      if (code || (command.length === 0 && /\s/.test(word))) {
+        return;
+      }
+      const expansion = shellOnlyExpansion(word);
+      if (expansion !== undefined && !placeholders.has(expansionVariable(expansion))) {
+        report('MS031', o, at(i), `${who}: ${where} ${JSON.stringify(word)} holds ${expansion}. ${shellOnlyExpansionProblem(expansion)}`);
+        return;
+      }
+      const undeclared = declared === undefined ? undefined
+        : [...word.replace(/\$\$/g, '').matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((x) => x[1])
+          // Service links (MYDB_SERVICE_HOST, MYDB_PORT) are variables of every container unless turned off.
+          .find((name) => !declared.has(name) && !/_SERVICE_HOST$|_SERVICE_PORT|_PORT($|_)/.test(name));
+      if (undeclared !== undefined) {
+        report('MS031', o, at(i), `${who}: ${where} ${JSON.stringify(word)} refers to $(${undeclared}), but the container declares no variable ${undeclared}: `
+          + `Kubernetes leaves $(${undeclared}) as it is written. Declare ${undeclared} in the container's env (or write $$(${undeclared}) for the literal text)`);
+      }
+    });
+  }
+}
+
+// --- MS033: the library's program needs its memory ---------------------------------------------------
+
+/** A container that runs this library's in-pod program (waiter, queue, ledger recorder, rollout waiter). */
+function runsLibraryProgram(c: any): boolean {
+  const command = Array.isArray(c.command) ? c.command.map(text) : undefined;
+  const args = Array.isArray(c.args) ? c.args.map(text) : [];
+  const argv = [...(command ?? []), ...args];
+  return argv.some((word) => basename(word) === 'migration-waiter.js')
+    || (basename(argv[0] ?? '') === 'node' && envValue(c, 'MIGRATION_JOB') !== undefined && ['job', 'queue', 'record', 'rollout'].includes(libraryProgramMode(command, args)));
+}
+
+function checkProgramMemory(m: Manifests, report: Report): void {
+  const minimum = MIN_PROGRAM_MEMORY_LIMIT_MIB * 2 ** 20;
+  for (const { workload, field, index, c } of allContainers(m)) {
+    const limit = c.resources?.limits?.memory;
+    const bytes = quantityBytes(limit);
+    if (bytes === undefined || bytes >= minimum || !runsLibraryProgram(c)) {
+      continue;
+    }
+    const o = workload.object;
+    report('MS033', o, o.lineOf([...workload.podSpecPath, field, index, 'resources', 'limits', 'memory']),
+      `${describe(o)} (container ${text(c.name)}) runs this library's Node.js program with a memory limit of ${text(limit)}: Node alone takes about 40 MiB, `
+      + `so it is OOM-killed at start, and ${field === 'initContainers' ? 'the pod never starts' : 'it never does its work'}. `
+      + `Give it at least ${MIN_PROGRAM_MEMORY_LIMIT_MIB}Mi`);
+  }
+}
+
+// --- MS030: a Job named for one release, running another --------------------------------------------
+
+/** Whether `name` is the library's name of a Job for `tag`: a prefix ending in `-`, then the tag as versionedName writes it. */
+function namedForTag(name: string, tag: string): boolean {
+  for (let i = name.indexOf('-'); i !== -1; i = name.indexOf('-', i + 1)) {
+    if (versionedName(name.slice(0, i + 1), tag) === name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * MS030: every image of a release (the Job's own, and the release's images in the workloads that
+ * wait for it) runs one tag, but the Job's `app.kubernetes.io/version` label, and the library's
+ * name for it, say another. That is what rewriting images after synth leaves behind (kustomize
+ * `images:`, Flux image automation): MS027 cannot see it, since all images agree. When they do not
+ * agree, MS027 reports the workload, and this rule stays silent.
+ */
+function checkReleaseNames(m: Manifests, report: Report): void {
+  for (const { job, waiters } of m.migrationJobs) {
+    const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
+    // A Helm or Argo CD hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
+    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || hooks(job).helm.length > 0 || hooks(job).argo.length > 0) {
+      continue;
+    }
+    const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));
+    const tags = new Set(jobImages.map((ref) => ref?.tag));
+    const [tag] = [...tags];
+    if (tags.size !== 1 || tag === undefined || versionLabelValue(tag) === label) {
+      continue;
+    }
+    const repositories = new Set(jobImages.flatMap((ref) => (ref ? [ref.repository, applicationRepository(ref.repository) ?? ''] : [])));
+    const release = waiters.flatMap((w) => containersOf(w.workload.podSpec, 'containers')).map((c) => imageRef(c.image))
+      .filter((ref): ref is ImageRef => ref !== undefined && repositories.has(ref.repository));
+    if (release.some((ref) => ref.tag !== tag)) {
+      // The workload and the Job disagree: MS027 says so.
+      continue;
+    }
+    const named = namedForTag(job.name, label) || (!namedForTag(job.name, tag) && isVersionedName(job.name) && job.name.includes(label.toLowerCase().replace(/[^a-z0-9-]/g, '-')));
+    const workloads = [...new Set(waiters.map((w) => w.workload.object))];
+    const images = [...new Set([...jobImages.map((ref) => ref!.image), ...release.map((ref) => ref.image)])];
+    report('MS030', job, job.lineOf(['metadata', 'labels', 'app.kubernetes.io/version']),
+      `${describe(job)} is ${named ? 'named and labelled' : 'labelled'} for release ${label} (app.kubernetes.io/version), but it${workloads.length > 0
+        ? ` and ${workloads.map(describe).join(', ')}, which ${workloads.length > 1 ? 'wait' : 'waits'} for it,` : ''} run ${tag} (${images.join(', ')}): `
+      + 'the images were changed after the manifests were made (kustomize images:, Flux image automation). '
+      + `${named ? 'The next tag bump that is made the same way keeps this Job\'s name, so its new pods pass on this completed Job, and its migration never runs. ' : ''}`
+      + 'Set the tag where the manifests are made (in cdk8s: IMAGE_TAG, then synthesize again), and never rewrite images after synth', workloads,
+      named ? 'error' : 'warning');
   }
 }
 

@@ -7,10 +7,10 @@
  * `$(...)`, a variable set elsewhere, a loop over the output of a command) stays as it is written,
  * `$1` or `$(kubectl get jobs -o name)`: visibly unresolved, never a name. */
 
+import { shellScriptIndex } from 'cdk8s-migrated-service/lib/shared/command';
+
 /** A variable's value as the script would see it; undefined when the input does not say. */
 export type Lookup = (name: string) => string | undefined;
-
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'busybox', 'ksh', 'mksh']);
 
 /** Whether a word was left as written because the script's text does not tell its value. */
 export function isUnresolved(word: string): boolean {
@@ -33,24 +33,8 @@ export function commandsOf(argv: readonly string[], env: Lookup = () => undefine
 
 /** The script of `sh -c SCRIPT ...`, `bash -ec SCRIPT`, `busybox sh -c SCRIPT`, `/bin/sh -c`. */
 function shellScriptOf(argv: readonly string[]): string | undefined {
-  const shell = argv.findIndex((w) => SHELLS.has(basename(w)));
-  // The shell is the program, or the program runs it (`timeout 60 sh -c`, `exec sh -c`, `env X=1 sh -c`).
-  if (shell === -1 || shell > 3) {
-    return undefined;
-  }
-  const start = basename(argv[shell]) === 'busybox' ? shell + 2 : shell + 1;
-  for (let i = start; i < argv.length - 1; i++) {
-    if (/^-[a-z]*c[a-z]*$/.test(argv[i])) {
-      return argv[i + 1];
-    }
-    if (argv[i] === '-o' || argv[i] === '+o') {
-      // `bash -o pipefail -c ...`: the option's name.
-      i++;
-    } else if (!/^[-+]/.test(argv[i])) {
-      return undefined;
-    }
-  }
-  return undefined;
+  const index = shellScriptIndex(argv);
+  return index === -1 ? undefined : argv[index];
 }
 
 /** The commands a script runs, as argv words. */

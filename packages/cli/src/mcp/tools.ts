@@ -9,6 +9,7 @@ import { formatJson as lintJson, formatText as lintText, summaryLine } from '../
 import { lint } from '../lint/lint';
 import { expandPaths, InputError, K8sObject, loadManifestsReportingErrors, parseManifests } from '../lint/load';
 import { findRule, Severity } from '../lint/rules';
+import { groupingLine } from '../lint/units';
 
 /*
  * What each MCP tool does, without the protocol: the server (server.ts) validates the arguments
@@ -291,5 +292,5 @@ export function lintManifests(args: LintArgs, settings: ServerSettings): Answer 
     return error('no Kubernetes object (a mapping with apiVersion and kind) in the input. If a renderer failed upstream, fix that first: an empty input is not a clean one.');
   }
   const findings = lintText(result);
-  return { text: `${findings}${summaryLine(result)}${findings ? '' : 'No finding at or above the severity asked.\n'}`, structured };
+  return { text: `${groupingLine(result.grouping)}${findings}${summaryLine(result)}${findings ? '' : 'No finding at or above the severity asked.\n'}`, structured };
 }

@@ -243,7 +243,7 @@ describe('the pattern document\'s example', () => {
       'MS008', // the Role reads every Job (no resourceNames)
       'MS014', // no activeDeadlineSeconds
       'MS015', // info: at 2 replicas the default 25% rounds down to 0, but from 4 replicas on it stops old pods
-      // not MS019: the service container reads no database setting at all, so there is nothing to compare
+      'MS019', // info: the service container reads no database setting and none of the Job's ConfigMap and Secret
       'MS021', // backoffLimit: 0 without a podFailurePolicy: a drain fails the release
       'MS025', // the root k8s-wait-for image, with no runAsNonRoot or runAsUser
     ]);
@@ -256,6 +256,7 @@ describe('the pattern document\'s example', () => {
       MS008: 'rbac.yaml:7',
       MS014: 'migration-job.yaml:9',
       MS015: 'deployment.yaml:8',
+      MS019: 'migration-job.yaml:15',
       MS021: 'migration-job.yaml:10',
       MS025: 'deployment.yaml:13',
     });

@@ -392,7 +392,7 @@ describe('migration Jobs are recognised by what they run', () => {
     ['myapp-setup-v1', { command: ['liquibase', '--changelog-file=changelog.xml', 'update'] }],
     ['myapp-setup-v1', { command: ['npx', 'prisma', 'migrate', 'deploy'] }],
     ['myapp-setup-v1', { command: ['npx', 'sequelize-cli', 'db:migrate'] }],
-    ['myapp-setup-v1', { command: ['goose', '-dir', '/migrations', 'postgres', '$(DSN)', 'up'] }],
+    ['myapp-setup-v1', { command: ['goose', '-dir', '/migrations', 'postgres', '$(DSN)', 'up'], env: [{ name: 'DSN', valueFrom: { secretKeyRef: { name: 'db', key: 'dsn' } } }] }],
     ['myapp-setup-v1', { command: ['sh', '-c', 'php bin/console doctrine:schema:update --force'] }],
   ])('%s running %j is a migration nobody waits for', (name, container) => {
     expect(ruleIds(lintText(unwaited(name, container)))).toEqual(['MS022']);
