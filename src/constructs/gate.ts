@@ -1,6 +1,7 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { autoscalerOf, watchAutoscalers } from './autoscaler';
 import { PROGRAM_RESOURCES, resourcesJson } from './containers';
 import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
 import { restrictedSecurityContextJson } from './security-context';
@@ -9,7 +10,7 @@ import { MigrationWaiterConfig } from './waiter';
 import { mountProgramInto } from './waiter-program';
 import { isUnsplitCommandLine, unsplitCommandProblem } from '../shared/command';
 import { carriesTag, MAX_VERBATIM_BASE_LENGTH } from '../shared/names';
-import { rolloutCapacity } from '../shared/rollout-capacity';
+import { Autoscaler, rolloutCapacity } from '../shared/rollout-capacity';
 
 /**
  * A workload held by a migration: the result of `DatabaseMigration.gate()`.
@@ -23,6 +24,7 @@ export class MigrationGate {
   public static _apply(workload: IConstruct, spec: GateSpec): MigrationGate {
     const apiObject = gateableObjectOf(workload, spec.owner);
     refuseReusedRunName(apiObject, workload.node.path, spec);
+    watchAutoscalers(App.of(workload));
     const found = existingServiceAccountName(workload, apiObject);
     // A second migration gating the same workload binds the account the first one created: one
     // workload, one account, however many migrations hold it.
@@ -173,7 +175,7 @@ export class MigrationGate {
 
     if (!this.warned) {
       this.warned = true;
-      for (const { id, message } of capacityWarnings(json, spec.migrationTimeout)) {
+      for (const { id, message } of capacityWarnings(json, spec.migrationTimeout, json.kind === 'Deployment' ? autoscalerOf(this.workload) : undefined)) {
         this.warnings.push(message);
         spec.warn(id, `${this.workload.kind} "${this.workloadPath}": ${message}`, this.workload);
       }
@@ -358,12 +360,12 @@ const DAEMON_SET_FIX = 'Surge instead (Kubernetes 1.25+): ApiObject.of(daemonSet
  * Why a gated workload may lose serving capacity or be reported failed while its pods wait for the
  * migration. The workload's strategy is the user's to choose: `gate()` never changes it.
  */
-function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: string; message: string }> {
+function capacityWarnings(json: any, migrationTimeout: Duration, autoscaler?: Autoscaler): Array<{ id: string; message: string }> {
   const warnings: Array<{ id: string; message: string }> = [];
   const warn = (id: string, message: string) => warnings.push({ id, message });
   // The judgement lint's MS015 makes too: a lesser case (info, where only a larger replica count
   // loses capacity) is not raised here, as lint does not report it at its default severity.
-  const capacity = rolloutCapacity(json.kind, json.spec);
+  const capacity = rolloutCapacity(json.kind, json.spec, autoscaler);
   if (capacity?.severity === 'warning') {
     warn('MS015', `${capacity.finding}. ${json.kind === 'DaemonSet' ? DAEMON_SET_FIX : DEPLOYMENT_FIX}`);
   }
