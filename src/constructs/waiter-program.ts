@@ -125,8 +125,9 @@ export class WaiterProgram extends Construct {
    *   and kubectl, where the ordinary copy is updated in place: the program reads only the env its
    *   containers are given, which every library version keeps.
    * - Hooks are not objects of the release: `helm uninstall` leaves it, as it leaves the hook Jobs,
-   *   and two Helm releases in one namespace replace each other's copy at each upgrade. Give each
-   *   release its own (`MigrationWaiter.watch({ programConfigMapName })`).
+   *   and it is named after the chart, so two charts installed as two releases in one namespace
+   *   never replace each other's copy. One chart installed twice there would: give each release its
+   *   own (`MigrationWaiter.watch({ programConfigMapName })`).
    * A policy that deletes it when the hooks succeed would leave the pods without it: the delete
    * policy of the copy is always `before-hook-creation` (`Delivery._programHookAnnotations`).
    */
