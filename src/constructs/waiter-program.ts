@@ -92,7 +92,8 @@ export class WaiterProgram extends Construct {
     const chart = Chart.of(scope);
     const perChart = name === PROGRAM_PER_CHART;
     const id = perChart ? ID : `${ID}-${name}`;
-    return chart.node.tryFindChild(id) as WaiterProgram | undefined ?? new WaiterProgram(chart, id, perChart ? programConfigMapNameOf(chart) : name, perChart);
+    const existing = chart.node.tryFindChild(id) as WaiterProgram | undefined;
+    return existing ?? new WaiterProgram(chart, id, perChart ? programConfigMapNameOf(chart) : name, perChart);
   }
 
   private ordinaryCopy?: ApiObject;
