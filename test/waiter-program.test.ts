@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Chart, Cron, Testing, Yaml } from 'cdk8s';
+import { App, Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
 import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
