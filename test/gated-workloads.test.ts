@@ -186,7 +186,7 @@ describe('a gated Job or Pod, whose pod template cannot change once created', ()
     expect(refused).toThrow(/^DatabaseMigration "shop\/shop": gate\(workload\) "shop\/backfill" is invalid: the Job /);
     expect(refused).toThrow(shown);
     expect(refused).toThrow('spec.template: field is immutable');
-    expect(refused).toThrow("metadata: { name: migration.releaseName('shop-backfill");
+    expect(refused).toThrow("metadata: { name: migration.releaseName('shop-backfill') }");
   });
 
   test('named with releaseName(), it is a new Job at every release, each waiting for its release\'s migration', () => {
