@@ -85,18 +85,20 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
 
   const migration = new Construct(root, 'Migration');
   const chart = Chart.of(root);
+  // One program per chart, named after it (the bench's chart ids are DNS labels as they are).
+  const programName = `${chart.node.id}-migration-waiter`;
   const program = (chart.node.tryFindChild('MigrationWaiterProgram') as ApiObject | undefined) ?? new ApiObject(chart, 'MigrationWaiterProgram', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: 'migration-waiter',
+      name: programName,
       labels: { 'app.kubernetes.io/name': 'migration-waiter', 'app.kubernetes.io/managed-by': 'cdk8s' },
       annotations: { 'cdk8s-migrated-service.dev/version': PACKAGE_VERSION, 'cdk8s-migrated-service.dev/program-sha256': WAITER_PROGRAM_HASH },
     },
     data: { 'migration-waiter.js': migrationWaiterScript() },
   });
   const programVolume = (volumeScope: Construct) =>
-    kplus.Volume.fromConfigMap(volumeScope, 'WaiterProgram', kplus.ConfigMap.fromConfigMapName(volumeScope, 'WaiterProgramConfigMap', 'migration-waiter'),
+    kplus.Volume.fromConfigMap(volumeScope, 'WaiterProgram', kplus.ConfigMap.fromConfigMapName(volumeScope, 'WaiterProgramConfigMap', programName),
       { name: 'migration-waiter-program', defaultMode: 0o444 });
   const ledger = new Construct(migration, 'Ledger');
   const ledgerConfigMap = new ApiObject(ledger, 'ConfigMap', {
@@ -161,7 +163,7 @@ export function handWrittenService(scope: Construct, id: string, spec: BenchServ
         ],
       },
     }),
-    JsonPatch.add('/spec/template/spec/volumes/-', { name: 'migration-waiter-program', configMap: { name: 'migration-waiter', defaultMode: 0o444 } }),
+    JsonPatch.add('/spec/template/spec/volumes/-', { name: 'migration-waiter-program', configMap: { name: programName, defaultMode: 0o444 } }),
     JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [
       { name: 'recorder-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
       { name: 'migration-waiter-program', mountPath: '/opt/migration-waiter', readOnly: true },

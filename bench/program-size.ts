@@ -40,9 +40,9 @@ for (const n of [1, 100, 200]) {
   sizes.set(n, Buffer.byteLength(out));
   console.log(`${n} service(s), one chart: ${n === 1 ? kb(Buffer.byteLength(out)) : `${(Buffer.byteLength(out) / 1e6).toFixed(2)} MB`}, ${lines(out)} lines`);
   if (n === 1) {
-    const configMap = (yaml.loadAll(out) as any[]).find((o) => o?.kind === 'ConfigMap' && o.metadata.name === 'migration-waiter');
+    const configMap = (yaml.loadAll(out) as any[]).find((o) => o?.kind === 'ConfigMap' && /-migration-waiter$/.test(o.metadata.name));
     const block = out.slice(out.indexOf('migration-waiter.js: |'), out.indexOf('\n---', out.indexOf('migration-waiter.js: |')));
-    console.log(`  ConfigMap migration-waiter: data ${Buffer.byteLength(configMap.data['migration-waiter.js'])} bytes, ${kb(Buffer.byteLength(block))} as YAML`);
+    console.log(`  ConfigMap ${configMap.metadata.name}: data ${Buffer.byteLength(configMap.data['migration-waiter.js'])} bytes, ${kb(Buffer.byteLength(block))} as YAML`);
     let longest = 0;
     const walk = (value: unknown): void => {
       if (typeof value === 'string') longest = Math.max(longest, Buffer.byteLength(value));

@@ -50,7 +50,7 @@ describe('benchmark baseline', () => {
     // waiter program once per chart
     expect(handYaml).toEqual(libYaml);
     expect(libYaml.join('').match(/^kind: /gm)).toHaveLength(3 * 12 + (layout === 'one-chart' ? 1 : 3));
-    expect(libYaml.join('').match(/^ {2}name: migration-waiter$/gm)).toHaveLength(layout === 'one-chart' ? 1 : 3);
+    expect(libYaml.join('').match(/^ {2}name: [-a-z0-9]+-migration-waiter$/gm)).toHaveLength(layout === 'one-chart' ? 1 : 3);
   });
 
   test('the benchmark workload emits the objects of the pattern, the Service, and the ledger with its recorder\'s RBAC', () => {

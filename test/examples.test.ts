@@ -1306,15 +1306,15 @@ describe('cdk8s synth on the example app', () => {
     const beforeJob = { ...hook, 'helm.sh/hook-weight': '-1' };
     for (const other of objects.filter((o) => o !== job)) {
       const helmAnnotations = Object.fromEntries(Object.entries(other.metadata.annotations ?? {}).filter(([k]) => k.startsWith('helm.sh/')));
-      const isPrerequisite = ['myapp-migration-recorder', 'myapp-migration-queue', 'migration-waiter-hook'].includes(other.metadata.name);
+      const isPrerequisite = ['myapp-migration-recorder', 'myapp-migration-queue', 'myapp-migration-waiter-hook'].includes(other.metadata.name);
       expect([other.kind, other.metadata.name, helmAnnotations]).toEqual([other.kind, other.metadata.name, isPrerequisite ? beforeJob : {}]);
     }
     // AND the chart carries the program once, the hook copy, which the hook Job and the gated pods
     // both mount, and the ledger is left to the recorder to create, with a Role that allows it
     const programOf = (pod: any) => pod.volumes.find((v: any) => v.name === 'migration-waiter-program').configMap.name;
-    expect(programOf(job.spec.template.spec)).toBe('migration-waiter-hook');
-    expect(programOf(ofKind(objects, 'Deployment', 'myapp').spec.template.spec)).toBe('migration-waiter-hook');
-    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['migration-waiter.js'] !== undefined).map((o) => o.metadata.name)).toEqual(['migration-waiter-hook']);
+    expect(programOf(job.spec.template.spec)).toBe('myapp-migration-waiter-hook');
+    expect(programOf(ofKind(objects, 'Deployment', 'myapp').spec.template.spec)).toBe('myapp-migration-waiter-hook');
+    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['migration-waiter.js'] !== undefined).map((o) => o.metadata.name)).toEqual(['myapp-migration-waiter-hook']);
     expect(objects.filter((o) => o.metadata.name === 'myapp-migration-ledger')).toEqual([]);
     // AND the Deployment's pods wait for that Job by name
     const deployment = ofKind(objects, 'Deployment', 'myapp');

@@ -181,3 +181,72 @@ describe('the service container', () => {
     expect(service.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/rails/log', '/rails/storage', '/rails/tmp']);
   });
 });
+
+describe('a gated Job or Pod, whose pod template cannot change once created', () => {
+  /** A release of the shop with a one-off backfill Job named by `name`, gated by the migration. */
+  function releaseWithBackfill(imageTag: string, name: (migration: DatabaseMigration) => string | undefined) {
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'shop', { ...SHOP, imageTag });
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: name(migration) } });
+    backfill.addContainer({ name: 'backfill', image: migration.releaseImage('registry.example.com/shop'), command: ['node', 'backfill.js'] });
+    migration.gate(backfill);
+    return { chart, migration };
+  }
+
+  test.each([
+    ['a fixed name', () => 'shop-backfill', '"shop-backfill"'],
+    ['no name (cdk8s derives one from the path, the same at every release)', () => undefined, '"shop-backfill-c8'],
+  ])('under %s is refused, naming the construct, the Job, the immutable field and the fix', (_label, name, shown) => {
+    // WHEN a Job whose name stays the same from release to release is gated
+    // THEN gate() refuses it: the next release's apply would fail with "field is immutable"
+    const refused = () => releaseWithBackfill('v1.2.3', name);
+    expect(refused).toThrow(/^DatabaseMigration "shop\/shop": gate\(workload\) "shop\/backfill" is invalid: the Job /);
+    expect(refused).toThrow(shown);
+    expect(refused).toThrow('spec.template: field is immutable');
+    expect(refused).toThrow("metadata: { name: migration.releaseName('shop-backfill') }");
+  });
+
+  test('named with releaseName(), it is a new Job at every release, each waiting for its release\'s migration', () => {
+    // GIVEN two releases of the same app, the Job named per release
+    const names = ['v1.2.3', 'v1.2.4'].map((tag) => {
+      const { chart, migration } = releaseWithBackfill(tag, (m) => m.releaseName('shop-backfill'));
+      // WHEN each is synthesized
+      const job = allOfKind(Testing.synth(chart), 'Job').find((j) => j.metadata.name.startsWith('shop-backfill-'))!;
+      // THEN the Job waits for its own release's migration
+      expect(job.spec.template.spec.initContainers[0].env).toContainEqual({ name: 'MIGRATION_JOB', value: migration.jobName });
+      return job.metadata.name;
+    });
+    // AND the two releases name it differently, so the second creates a Job instead of patching an immutable template
+    expect(names[0]).not.toBe(names[1]);
+    expect(names.every((n) => /^shop-backfill-v1-2-[34]-[0-9a-f]{10}$/.test(n))).toBe(true);
+  });
+
+  test('a tag that is a valid name part is copied verbatim', () => {
+    const migration = new DatabaseMigration(shopChart(), 'shop', { ...SHOP, imageTag: '3f2a9c1' });
+    expect(migration.releaseName('shop-backfill')).toBe('shop-backfill-3f2a9c1');
+  });
+
+  test('releaseName() refuses a base that is not a DNS label', () => {
+    const migration = new DatabaseMigration(shopChart(), 'shop', SHOP);
+    expect(() => migration.releaseName('Shop_Backfill')).toThrow(
+      'DatabaseMigration "shop/shop": releaseName(base) "Shop_Backfill" is invalid: the base of a Job or Pod name is a DNS-1123 label');
+  });
+
+  test('a Pod is held to the same rule', () => {
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'shop', SHOP);
+    const debug = new kplus.Pod(chart, 'debug', { metadata: { name: 'shop-debug' } });
+    expect(() => migration.gate(debug)).toThrow(/the Pod "shop-debug" keeps its name from release to release, but its spec cannot change once created/);
+    const perRelease = new kplus.Pod(chart, 'debug2', { metadata: { name: migration.releaseName('shop-debug') } });
+    expect(() => migration.gate(perRelease)).not.toThrow();
+  });
+
+  test('a CronJob keeps its name: its template may change, and every run is a new Job', () => {
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'shop', SHOP);
+    const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'shop-nightly' }, schedule: { expressionString: '0 3 * * *' } as any });
+    nightly.addContainer({ name: 'report', image: migration.releaseImage('registry.example.com/shop') });
+    migration.gate(nightly);
+    expect(named(Testing.synth(chart), 'CronJob', 'shop-nightly')).toBeDefined();
+  });
+});

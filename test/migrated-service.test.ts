@@ -26,7 +26,7 @@ describe('the pattern document example', () => {
     for (const c of scripts) {
       expect(c.command).toEqual(['node', '/opt/migration-waiter/migration-waiter.js']);
     }
-    expect(oneOfKind(manifests.filter((m) => m.metadata.name === 'migration-waiter'), 'ConfigMap').data)
+    expect(oneOfKind(manifests.filter((m) => m.metadata.name === 'test-migration-waiter'), 'ConfigMap').data)
       .toEqual({ 'migration-waiter.js': migrationWaiterScript() });
     // (and the library's version, which a release sets in package.json, is checked in waiter-program.test.ts)
     const version = '"cdk8s-migrated-service.dev/version":' + JSON.stringify(libraryVersion());
@@ -39,8 +39,8 @@ describe('the pattern document example', () => {
 
   test('emits exactly the objects of the pattern, a Service for the port, and the ledger with its recorder\'s RBAC', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-      'ConfigMap/migration-waiter',
       'ConfigMap/myapp-migration-ledger',
+      'ConfigMap/test-migration-waiter',
       'Deployment/myapp',
       `Job/${PATTERN_JOB_NAME}`,
       'Role/myapp-migration-queue',
@@ -184,7 +184,7 @@ describe('labels and selectors', () => {
   test('every object carries the standard labels; the Job and its RBAC are the migration component', () => {
     const { manifests } = synthesize({ ...MINIMAL, partOf: 'shop' });
     // (but the waiter program, which every migration of the namespace shares)
-    for (const manifest of manifests.filter((m) => m.metadata.name !== 'migration-waiter')) {
+    for (const manifest of manifests.filter((m) => m.metadata.name !== 'test-migration-waiter')) {
       expect(manifest.metadata.labels).toMatchObject({
         'app.kubernetes.io/name': 'myapp',
         'app.kubernetes.io/instance': 'myapp',
@@ -223,7 +223,7 @@ describe('defaults', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(allOfKind(manifests, 'Service')).toEqual([]);
     expect(service.service).toBeUndefined();
-    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger', 'migration-waiter']);
+    expect(allOfKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['myapp-migration-ledger', 'test-migration-waiter']);
   });
 
   test('a hung migration fails after an hour; a node drain does not fail the Job', () => {
@@ -259,7 +259,7 @@ describe('defaults', () => {
     ]);
     expect(pod.volumes).toEqual(expect.arrayContaining([
       { name: 'wait-for-myapp-migration-tmp', emptyDir: { sizeLimit: '64Mi' } },
-      { name: 'migration-waiter-program', configMap: { name: 'migration-waiter', defaultMode: 0o444 } },
+      { name: 'migration-waiter-program', configMap: { name: 'test-migration-waiter', defaultMode: 0o444 } },
     ]));
   });
 
@@ -325,11 +325,11 @@ describe('the name prop', () => {
   test('names every object', () => {
     // GIVEN a name that differs from the construct id
     const { manifests } = synthesize({ ...MINIMAL, name: 'orders', port: 8080, deploymentVariables: true });
-    // THEN every object is named after it
+    // THEN every object is named after it (the waiter program, shared by the chart's migrations, after the chart)
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-      'ConfigMap/migration-waiter',
       'ConfigMap/orders-deployment-variables',
       'ConfigMap/orders-migration-ledger',
+      'ConfigMap/test-migration-waiter',
       'Deployment/orders',
       'Job/orders-migration-v1-0-0-2485f4d55a',
       'Role/orders-migration-queue',

@@ -149,7 +149,7 @@ describe('with a waiter that needs the Job itself', () => {
     const { migration, manifests } = synthShop({ ...SHOP, waiter: MigrationWaiter.k8sWaitFor() });
     expect(migration.ledger).toBeUndefined();
     // Only the program that the queue runs, from the Node.js image: no ledger
-    expect(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => m.metadata.name)).toEqual(['migration-waiter']);
+    expect(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => m.metadata.name)).toEqual(['shop-migration-waiter']);
     const pod = named(manifests, 'Job', migration.jobName).spec.template.spec;
     expect(pod.containers.map((c: any) => c.name)).toEqual(['migrate']);
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-turn']);

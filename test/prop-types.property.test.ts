@@ -26,6 +26,7 @@ const SERVICE_PROPS: Names<MigratedServiceProps> = {
   command: true,
   args: true,
   replicas: true,
+  autoscaled: true,
   configMapNames: true,
   secretNames: true,
   env: true,

@@ -116,7 +116,7 @@ describe.each(ENGINES)('under %s', (engine, delivery) => {
       // Helm creates hooks one at a time by weight: one below the Job's. Argo CD applies RBAC before Jobs within a wave.
       if (engine === 'helm') expect(Number(recorderRole['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations['helm.sh/hook-weight']));
       // AND the pre-deploy Job mounts the hook copy of the program, which exists before it
-      expect(pre.volumes.find((v: any) => v.name === 'migration-waiter-program').configMap.name).toBe('migration-waiter-hook');
+      expect(pre.volumes.find((v: any) => v.name === 'migration-waiter-program').configMap.name).toBe('shop-migration-waiter-hook');
     });
   }
 });
@@ -129,7 +129,7 @@ describe('a waiter that is not the watch waiter', () => {
       expect(container(pre, 'wait-for-turn').image).toBe('node:24.11.0-alpine3.22');
       expect(pre.serviceAccountName).toBe('shop-migration-queue');
       expect(named(manifests, 'ServiceAccount', 'shop-migration-queue').automountServiceAccountToken).toBe(false);
-      expect(named(manifests, 'ConfigMap', 'migration-waiter')).toBeDefined();
+      expect(named(manifests, 'ConfigMap', 'shop-migration-waiter')).toBeDefined();
     });
 });
 

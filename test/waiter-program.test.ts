@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Chart, Cron, Duration, Testing, Yaml } from 'cdk8s';
+import { App, Chart, Cron, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ArgoCdHookDeletePolicy, DatabaseMigration, Delivery, MigratedService, MigratedServiceProps, MigrationWaiter } from '../src';
 import { FakeApiServer, RbacRule, waiterClientEnv } from './support/fake-api-server';
@@ -75,7 +75,7 @@ describe('the program appears once per namespace', () => {
     expect(templates.flatMap(([where, template]) => longStrings(template, 1024, where))).toEqual([]);
     // AND the program is written once: for the pods, plus once for the hook Jobs under Argo CD;
     // under Helm the hook copy is the only one, and the pods mount it too
-    const names = { flux: ['migration-waiter'], kubectl: ['migration-waiter'], argocd: ['migration-waiter', 'migration-waiter-hook'], helm: ['migration-waiter-hook'] };
+    const names = { flux: ['shop-migration-waiter'], kubectl: ['shop-migration-waiter'], argocd: ['shop-migration-waiter', 'shop-migration-waiter-hook'], helm: ['shop-migration-waiter-hook'] };
     expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(names[engine as keyof typeof names]);
     for (const copy of programCopies(manifests)) {
       expect(copy.data).toEqual({ 'migration-waiter.js': migrationWaiterScript() });
@@ -90,11 +90,11 @@ describe('the program appears once per namespace', () => {
     const manifests = threeServices(delivery).filter((m) => m.metadata.name.startsWith('cart') || m.metadata.name === 'cart');
     const hookEngine = engine === 'argocd' || engine === 'helm';
     // Under Helm every pod mounts the one (hook) copy; under Argo CD only the hook Jobs do
-    const forPods = engine === 'helm' ? 'migration-waiter-hook' : 'migration-waiter';
+    const forPods = engine === 'helm' ? 'shop-migration-waiter-hook' : 'shop-migration-waiter';
     const runners: Array<[any, string, string]> = [
       [named(manifests, 'Deployment', 'cart').spec.template.spec, 'wait-for-cart-migration', forPods],
       [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-migration-')).metadata.name)
-        .spec.template.spec, 'record-success', hookEngine ? 'migration-waiter-hook' : 'migration-waiter'],
+        .spec.template.spec, 'record-success', hookEngine ? 'shop-migration-waiter-hook' : 'shop-migration-waiter'],
       [named(manifests, 'Job', manifests.find((m) => m.kind === 'Job' && m.metadata.name.startsWith('cart-post-migration-')).metadata.name)
         .spec.template.spec, 'wait-for-rollout', forPods],
     ];
@@ -120,7 +120,7 @@ describe('the program appears once per namespace', () => {
   test('comes before the Jobs and workloads that mount it in the output, whatever the order of creation', () => {
     const manifests = threeServices(() => Delivery.kubectl());
     const position = (kind: string, name: string) => manifests.findIndex((m) => m.kind === kind && m.metadata.name === name);
-    const program = position('ConfigMap', 'migration-waiter');
+    const program = position('ConfigMap', 'shop-migration-waiter');
     for (const m of manifests.filter((o) => ['Job', 'Deployment'].includes(o.kind))) {
       expect([m.metadata.name, position(m.kind, m.metadata.name) > program]).toEqual([m.metadata.name, true]);
     }
@@ -153,39 +153,83 @@ describe('the program appears once per namespace', () => {
 
   test('with a waiter that does not run it, only the post-deploy Job\'s rollout waiter mounts it', () => {
     const manifests = threeServices(() => Delivery.flux(), { waiter: MigrationWaiter.k8sWaitFor() });
-    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['migration-waiter']);
+    expect(programCopies(manifests).map((m) => m.metadata.name)).toEqual(['shop-migration-waiter']);
     expect(JSON.stringify(named(manifests, 'Deployment', 'cart'))).not.toContain('migration-waiter-program');
   });
 });
 
 describe('several charts, one namespace', () => {
-  function twoCharts(namespaces: [string, string]): App {
+  function twoCharts(namespaces: [string, string], ids: [string, string] = ['chart0', 'chart1']): App {
     const app = Testing.app();
     namespaces.forEach((namespace, i) => {
-      const chart = new Chart(app, `chart${i}`, { namespace });
+      const chart = new Chart(app, ids[i], { namespace });
       new MigratedService(chart, `svc${i}`, MINIMAL);
     });
     return app;
   }
 
-  test('identical copies of the program in two charts of one App are not a collision', () => {
-    // GIVEN two charts of one App in one namespace, each with a migration
-    const app = twoCharts(['shop', 'shop']);
-    // WHEN synthesized THEN nothing is refused, and each chart carries the same copy
-    const yaml = app.charts.map((chart) => Yaml.stringify(...Testing.synth(chart)));
-    const copies = app.charts.map((chart) => programCopies(Testing.synth(chart)));
-    expect(copies.map((c) => c.length)).toEqual([1, 1]);
-    expect(copies[0]).toEqual(copies[1]);
-    expect(yaml).toHaveLength(2);
+  test.each(['flux', 'argocd', 'helm'] as const)('%s: each chart (one Application, Kustomization or release) has its own copies, named after it, and mounts only its own', (engine) => {
+    // GIVEN two charts of one App in one namespace, each with a migration, as two Argo CD Applications or two Helm releases would be
+    const app = Testing.app();
+    const delivery = { flux: Delivery.flux(), argocd: Delivery.argoCd(), helm: Delivery.helm() }[engine];
+    for (const id of ['shop', 'billing']) {
+      new MigratedService(new Chart(app, id, { namespace: 'shop' }), id, { ...MINIMAL, delivery });
+    }
+    // WHEN each chart is synthesized
+    const [shop, billing] = app.charts.map((chart) => Testing.synth(chart));
+    // THEN no copy is written by both, so neither delivery owns, deletes or replaces the other's
+    const names = (manifests: any[]) => programCopies(manifests).map((m) => m.metadata.name).sort();
+    const expected = { flux: [''], argocd: ['', '-hook'], helm: ['-hook'] }[engine];
+    expect(names(shop)).toEqual(expected.map((suffix) => `shop-migration-waiter${suffix}`));
+    expect(names(billing)).toEqual(expected.map((suffix) => `billing-migration-waiter${suffix}`));
+    // AND the pods of each chart mount their own chart's copy
+    const mounted = (manifests: any[]) => new Set(manifests.flatMap((m) => JSON.stringify(m).match(/"configMap":\{"name":"[^"]+","defaultMode":292\}/g) ?? []));
+    expect([...mounted(shop)].every((m) => m.includes('"shop-migration-waiter'))).toBe(true);
+    expect([...mounted(billing)].every((m) => m.includes('"billing-migration-waiter'))).toBe(true);
+  });
+
+  test('a chart id that is not a DNS label gets a readable name with a hash, distinct from the plain id\'s', () => {
+    const app = twoCharts(['shop', 'shop'], ['Shop', 'shop']);
+    const [upper, lower] = app.charts.map((chart) => programCopies(Testing.synth(chart))[0].metadata.name);
+    expect(lower).toBe('shop-migration-waiter');
+    expect(upper).toMatch(/^shop-[0-9a-f]{8}-migration-waiter$/);
+  });
+
+  test('a long chart path still leaves the hook copy within 63 characters', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'a-very-long-chart-identifier-for-the-shop-team-in-production', { namespace: 'shop' });
+    new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.argoCd() });
+    for (const copy of programCopies(Testing.synth(chart))) {
+      expect(copy.metadata.name.length).toBeLessThanOrEqual(63);
+      expect(copy.metadata.name).toMatch(/^a-very-long-chart-identifier-for-[0-9a-f]{8}-migration-waiter(-hook)?$/);
+    }
+  });
+
+  test('two charts of one App whose waiters name one ConfigMap in one namespace are refused, naming both construct paths', () => {
+    // GIVEN two charts whose waiters were both given the same programConfigMapName
+    const app = Testing.app();
+    const waiter = MigrationWaiter.watch({ programConfigMapName: 'shared-waiter' });
+    for (const id of ['shop', 'billing']) {
+      new MigratedService(new Chart(app, id, { namespace: 'shop' }), id, { ...MINIMAL, waiter });
+    }
+    // WHEN synthesized THEN it is refused: both Applications or releases would own one object
+    const refused = () => app.synth();
+    expect(refused).toThrow(/the ConfigMap "shared-waiter" \((shop|billing)\/MigrationWaiterProgram-shared-waiter\/ConfigMap\) has the same kind, name and namespace "shop" as "(billing|shop)\/MigrationWaiterProgram-shared-waiter\/ConfigMap"/);
+    expect(refused).toThrow('give each chart its own (MigrationWaiter.watch({ programConfigMapName }))');
+  });
+
+  test('the same chart ids in different namespaces are no collision', () => {
+    const app = twoCharts(['shop', 'other'], ['shop', 'shop2']);
+    expect(() => app.synth()).not.toThrow();
   });
 
   test('another object of the same kind, namespace and name is a collision, named in the error', () => {
-    // GIVEN a chart with a migration, and another chart of the App with its own ConfigMap "migration-waiter"
+    // GIVEN a chart with a migration, and another chart of the App with its own ConfigMap of the program's name
     const app = twoCharts(['shop', 'other']);
     const chart = new Chart(app, 'mine', { namespace: 'shop' });
-    new kplus.ConfigMap(chart, 'Mine', { metadata: { name: 'migration-waiter' }, data: { 'migration-waiter.js': 'not the program' } });
+    new kplus.ConfigMap(chart, 'Mine', { metadata: { name: 'chart0-migration-waiter' }, data: { 'migration-waiter.js': 'not the program' } });
     // WHEN synthesized THEN the collision is refused
-    expect(() => app.synth()).toThrow(/the ConfigMap "migration-waiter" \(chart0\/MigrationWaiterProgram\/ConfigMap\) has the same kind, name and namespace "shop" as "mine\/Mine/);
+    expect(() => app.synth()).toThrow(/the ConfigMap "chart0-migration-waiter" \(chart0\/MigrationWaiterProgram\/ConfigMap\) has the same kind, name and namespace "shop" as "mine\/Mine/);
   });
 });
 
@@ -219,7 +263,7 @@ describe('the hook copy', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     deliveries.forEach((delivery, i) => new MigratedService(chart, `svc${i}`, { ...MINIMAL, delivery }));
     const manifests = Testing.synth(chart);
-    return named(manifests, 'ConfigMap', 'migration-waiter-hook');
+    return named(manifests, 'ConfigMap', 'shop-migration-waiter-hook');
   }
 
   test('Helm: a pre-install,pre-upgrade hook one weight before the earliest Job that mounts it, replaced before it is created again', () => {
@@ -259,7 +303,7 @@ describe('the hook copy', () => {
   test('the ordinary copy is never a hook', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     new MigratedService(chart, 'svc', { ...MINIMAL, delivery: Delivery.argoCd() });
-    expect(named(Testing.synth(chart), 'ConfigMap', 'migration-waiter').metadata.annotations).toEqual(PROGRAM_ANNOTATIONS);
+    expect(named(Testing.synth(chart), 'ConfigMap', 'shop-migration-waiter').metadata.annotations).toEqual(PROGRAM_ANNOTATIONS);
   });
 
   test('Helm: the hook copy is the only one, and every pod of the release mounts it, the post-deploy hook Job\'s included', () => {
@@ -272,12 +316,12 @@ describe('the hook copy', () => {
     const manifests = Testing.synth(chart);
     // THEN one copy, a pre-deploy hook that only the next release's before-hook-creation replaces
     expect(programCopies(manifests).map((m) => [m.metadata.name, m.metadata.annotations['helm.sh/hook'], m.metadata.annotations['helm.sh/hook-delete-policy']]))
-      .toEqual([['migration-waiter-hook', 'pre-install,pre-upgrade', 'before-hook-creation']]);
+      .toEqual([['shop-migration-waiter-hook', 'pre-install,pre-upgrade', 'before-hook-creation']]);
     // AND every pod template that mounts the program mounts it
     const mounted = manifests.flatMap((m) => (m.kind === 'CronJob' ? m.spec.jobTemplate.spec.template : m.spec?.template)?.spec?.volumes ?? [])
       .filter((v: any) => v.name === 'migration-waiter-program').map((v: any) => v.configMap.name);
     expect(mounted.length).toBe(4);
-    expect(new Set(mounted)).toEqual(new Set(['migration-waiter-hook']));
+    expect(new Set(mounted)).toEqual(new Set(['shop-migration-waiter-hook']));
   });
 });
 
@@ -324,13 +368,13 @@ describe('the emitted command lines, run by node against the fake API server', (
     const rules = (name: string): RbacRule[] => named(manifests, 'Role', name).rules;
     server.tokens.set('token', [...rules('web-migration-recorder'), ...rules('web-migration-reader')]);
     // WHEN the hook Job's recorder runs its command line, with no ledger in the cluster yet
-    const recorded = await run(container(job.spec.template.spec, 'record-success'), named(manifests, 'ConfigMap', 'migration-waiter-hook'));
+    const recorded = await run(container(job.spec.template.spec, 'record-success'), named(manifests, 'ConfigMap', 'shop-migration-waiter-hook'));
     // THEN it created the ledger with its entry
     expect(recorded).toEqual({ code: 0, output: expect.stringContaining('created ledger ConfigMap shop/web-migration-ledger') });
     expect(Object.keys(server.get('configmaps', NS, 'web-migration-ledger').data)).toEqual([jobName]);
     // AND the gated pod's waiter, with the Job gone, starts on the ledger's evidence
     const waited = await run(container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-web-migration'),
-      named(manifests, 'ConfigMap', 'migration-waiter-hook'));
+      named(manifests, 'ConfigMap', 'shop-migration-waiter-hook'));
     expect(waited).toEqual({ code: 0, output: expect.stringContaining('records its success') });
   });
 
@@ -341,7 +385,7 @@ describe('the emitted command lines, run by node against the fake API server', (
     server.tokens.set('token', named(manifests, 'Role', 'web-migration-reader').rules);
     server.apply('jobs', NS, { metadata: { name: service.migration.jobName }, status: { active: 1 } });
     const waiting = run(container(named(manifests, 'Deployment', 'web').spec.template.spec, 'wait-for-web-migration'),
-      named(manifests, 'ConfigMap', 'migration-waiter'));
+      named(manifests, 'ConfigMap', 'shop-migration-waiter'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     server.setJobCondition(NS, service.migration.jobName, 'Complete');
     expect(await waiting).toEqual({ code: 0, output: expect.stringContaining('is Complete') });

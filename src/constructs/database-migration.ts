@@ -20,7 +20,7 @@ import { invalidProp, validateEnvNames, validateImageRepository } from './valida
 import { MigrationWaiter, MigrationWaiterConfig } from './waiter';
 import { WaiterProgram } from './waiter-program';
 import { RaisedWarning, reportWarning } from './warnings';
-import { derivedName, versionedResourceName } from '../shared/names';
+import { derivedName, isDnsLabel, versionedResourceName } from '../shared/names';
 import { conventionallyMoves } from '../shared/release-tag';
 
 /**
@@ -277,6 +277,26 @@ export class DatabaseMigration extends Construct {
   public releaseImage(repository: string): string {
     validateImageRepository(this.owner, 'releaseImage(repository)', repository);
     return `${repository}:${this.imageTag}`;
+  }
+
+  /**
+   * `base` with this release's image tag appended, as a name of at most 63 characters (like the
+   * migration Job's own name): the name a gated Job or Pod needs,
+   * `new kplus.Job(chart, 'backfill', { metadata: { name: migration.releaseName('shop-backfill') } })`.
+   *
+   * A Job's pod template and a Pod's spec cannot be changed once created, and the gated pod
+   * template changes at every release (its waiter waits for another Job), so a gated Job or Pod
+   * must be a new object at every release: `gate()` refuses one whose name does not carry the
+   * release's tag. The tag is copied when it is a valid name part, else hashed (`versionedName`).
+   *
+   * @param base a DNS label: lowercase letters, digits and `-`
+   */
+  public releaseName(base: string): string {
+    if (typeof base !== 'string' || !isDnsLabel(base)) {
+      throw invalidProp(this.owner, 'releaseName(base)', base,
+        'the base of a Job or Pod name is a DNS-1123 label: lowercase letters, digits and "-", alphanumeric at both ends, at most 63 characters.');
+    }
+    return versionedResourceName(base, '-', this.imageTag);
   }
 
   /**

@@ -1,6 +1,7 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { autoscalerOf, watchAutoscalers } from './autoscaler';
 import { PROGRAM_RESOURCES, resourcesJson } from './containers';
 import { oversizedRequests } from './node-capacity';
 import { afterSerialization, apiObjectOf, envJson, GATEABLE_KINDS, hasPodTemplate, podSpecOf } from './pod-template';
@@ -9,7 +10,8 @@ import { invalidProp } from './validation';
 import { MigrationWaiterConfig } from './waiter';
 import { mountProgramInto } from './waiter-program';
 import { isUnsplitCommandLine, shellOnlySyntaxProblem, unsplitCommandProblem } from '../shared/command';
-import { rolloutCapacity } from '../shared/rollout-capacity';
+import { carriesTag, MAX_VERBATIM_BASE_LENGTH } from '../shared/names';
+import { Autoscaler, rolloutCapacity } from '../shared/rollout-capacity';
 
 /**
  * A workload held by a migration: the result of `DatabaseMigration.gate()`.
@@ -22,6 +24,8 @@ export class MigrationGate {
    */
   public static _apply(workload: IConstruct, spec: GateSpec): MigrationGate {
     const apiObject = gateableObjectOf(workload, spec.owner);
+    refuseReusedRunName(apiObject, workload.node.path, spec);
+    watchAutoscalers(App.of(workload));
     const found = existingServiceAccountName(workload, apiObject);
     // A second migration gating the same workload binds the account the first one created: one
     // workload, one account, however many migrations hold it.
@@ -198,7 +202,7 @@ export class MigrationGate {
 
     if (!this.warned) {
       this.warned = true;
-      for (const { id, message } of [...capacityWarnings(json, spec.migrationTimeout), ...containerWarnings(pod)]) {
+      for (const { id, message } of [...capacityWarnings(json, spec.migrationTimeout, json.kind === 'Deployment' ? autoscalerOf(this.workload) : undefined), ...containerWarnings(pod)]) {
         this.warnings.push(message);
         spec.warn(id, `${this.workload.kind} "${this.workloadPath}": ${message}`, this.workload);
       }
@@ -295,6 +299,43 @@ function gateableObjectOf(workload: IConstruct, owner: string): ApiObject {
 }
 
 /**
+ * The kinds whose pod template cannot change once created: a Job's `spec.template` and a Pod's
+ * `spec` are immutable. A CronJob's template is not, and each run is a new Job anyway.
+ */
+const RUN_ONCE_KINDS = ['Job', 'Pod'];
+
+/**
+ * Refuses a gated Job or Pod whose name does not carry the release's tag. Its pod template changes
+ * at every release (the waiter waits for that release's Job, the containers run its image), and
+ * Kubernetes refuses to patch an existing Job's template or Pod's spec: the second release would
+ * fail to apply (`spec.template: field is immutable`) under kubectl, Argo CD, Flux and Helm alike.
+ * Under a name per release each release creates a new object, and the engine prunes the previous.
+ * Forcing a replace (Argo CD `Replace=true`/`Force=true`, Flux `kustomize.toolkit.fluxcd.io/force`)
+ * would work too, but would delete and re-run the same Job whenever anything in it changed: the
+ * library leaves that choice to the user.
+ */
+function refuseReusedRunName(apiObject: ApiObject, path: string, spec: GateSpec): void {
+  if (!RUN_ONCE_KINDS.includes(apiObject.kind) || carriesTag(apiObject.name, spec.release.imageTag)) {
+    return;
+  }
+  const field = apiObject.kind === 'Job' ? 'spec.template' : 'spec';
+  throw invalidProp(spec.owner, 'gate(workload)', path,
+    `the ${apiObject.kind} "${apiObject.name}" keeps its name from release to release, but its ${field} cannot change once created `
+    + `and the gate changes it at every release: the next release would fail to apply ("${field}: field is immutable"). `
+    + `Name it per release: metadata: { name: migration.releaseName('${baseOfName(apiObject.name)}') } `
+    + '(the name must carry the release\'s image tag). For work that runs on a schedule, gate a CronJob, whose template may change.');
+}
+
+/**
+ * A readable base for the suggested per-release name: the name itself, without the hash cdk8s
+ * appends to a name it generates from the construct path (`shop-backfill-c8a1b2c3`).
+ */
+function baseOfName(name: string): string {
+  const base = name.replace(/-c8[0-9a-f]{6}$/, '');
+  return base.length > MAX_VERBATIM_BASE_LENGTH ? base.slice(0, MAX_VERBATIM_BASE_LENGTH).replace(/-+$/, '') : base;
+}
+
+/**
  * The ServiceAccount the workload already runs as, if any: cdk8s-plus workloads know theirs; an L1
  * or plain object says so in its pod spec.
  */
@@ -353,12 +394,12 @@ const DAEMON_SET_FIX = 'Surge instead (Kubernetes 1.25+): ApiObject.of(daemonSet
  * Why a gated workload may lose serving capacity or be reported failed while its pods wait for the
  * migration. The workload's strategy is the user's to choose: `gate()` never changes it.
  */
-function capacityWarnings(json: any, migrationTimeout: Duration): Array<{ id: string; message: string }> {
+function capacityWarnings(json: any, migrationTimeout: Duration, autoscaler?: Autoscaler): Array<{ id: string; message: string }> {
   const warnings: Array<{ id: string; message: string }> = [];
   const warn = (id: string, message: string) => warnings.push({ id, message });
   // The judgement lint's MS015 makes too: a lesser case (info, where only a larger replica count
   // loses capacity) is not raised here, as lint does not report it at its default severity.
-  const capacity = rolloutCapacity(json.kind, json.spec);
+  const capacity = rolloutCapacity(json.kind, json.spec, autoscaler);
   if (capacity?.severity === 'warning') {
     const fix = capacity.advice !== undefined ? `${capacity.advice}.` : json.kind === 'DaemonSet' ? DAEMON_SET_FIX : DEPLOYMENT_FIX;
     warn('MS015', `${capacity.finding}. ${fix}`);

@@ -1,6 +1,7 @@
 import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { autoscalerOf } from './autoscaler';
 import { envFromNames, mountWritablePaths } from './containers';
 import { DatabaseMigration } from './database-migration';
 import { DatabaseMigrationProps } from './database-migration-props';
@@ -11,6 +12,7 @@ import { setImagePullSecrets } from './migration-job';
 import { imagePullSecretNamesOf, SHARED_MIGRATION_PROPS, validateMigrationProps } from './migration-props';
 import { MigrationTool } from './migration-tool';
 import { BOOLEAN, checkProps, COMMAND, DURATION, integer, PropTypes, RESOURCES, SERVICE_PROBE, SERVICE_STRATEGY, STRING, STRING_LIST } from './prop-types';
+import { afterSerialization } from './pod-template';
 import { restrictedSecurityContext } from './security-context';
 import { ServiceProbe } from './service-probe';
 import { ServiceStrategy } from './service-strategy';
@@ -87,9 +89,28 @@ export interface MigratedServiceProps {
   /**
    * Number of service replicas. Every replica waits for the migration Job, so any number is safe.
    *
-   * @default 2
+   * Leave it unset for a Deployment an autoscaler scales: `spec.replicas` is then left out of the
+   * YAML (see `autoscaled`), and setting it is refused, since every apply would reset the count
+   * the autoscaler chose.
+   *
+   * @default 2, or none when the Deployment is autoscaled
    */
   readonly replicas?: number;
+
+  /**
+   * Whether an autoscaler owns the Deployment's replica count, so that `spec.replicas` is left out
+   * of the YAML, as cdk8s-plus and Helm charts (`autoscaling.enabled`) do: a GitOps engine that
+   * applies a replica count resets the autoscaler's choice at every sync.
+   *
+   * Detected at synth, so you need not set it, when a HorizontalPodAutoscaler (cdk8s-plus's
+   * `new kplus.HorizontalPodAutoscaler(chart, 'hpa', { target: svc.deployment, ... })`, an L1 or
+   * an `ApiObject`) or a KEDA `ScaledObject` of the App, in the service's namespace, targets the
+   * Deployment. Set it to `true` for an autoscaler that is not in the App (another repository,
+   * a platform controller).
+   *
+   * @default - true when an autoscaler of the App targets the Deployment, else false
+   */
+  readonly autoscaled?: boolean;
 
   /**
    * ConfigMaps exposed as environment variables (`envFrom`), identically in the migration Job and
@@ -402,6 +423,7 @@ export class MigratedService extends Construct {
     });
     ({ deployment: this.deployment, container: this.serviceContainer } = this.createDeployment(owner, props, labels, selector));
     this.gate = this.migration.gate(this.deployment);
+    this.leaveReplicasToAutoscaler(owner, props);
     this.deployment.node.addDependency(this.serviceAccount);
 
     this.service = props.port !== undefined ? this.createService(props.port, labels, selector) : undefined;
@@ -420,6 +442,36 @@ export class MigratedService extends Construct {
     return this.migration.warnings;
   }
 
+  /**
+   * Leaves `spec.replicas` out of the Deployment when an autoscaler owns it, and refuses a
+   * replica count given as well. cdk8s-plus does the first for its own HorizontalPodAutoscaler;
+   * an L1 one, a KEDA ScaledObject or one outside the App is only seen here.
+   */
+  private leaveReplicasToAutoscaler(owner: string, props: MigratedServiceProps): void {
+    const deployment = ApiObject.of(this.deployment);
+    // Refused in a validation, so the error is reported with cdk8s-plus's own on its autoscaler.
+    this.node.addValidation({
+      validate: () => {
+        const autoscaler = autoscalerOf(deployment);
+        if (autoscaler !== undefined && props.autoscaled === false) {
+          return [invalidProp(owner, 'autoscaled', false,
+            `${autoscaler.description} scales the Deployment "${this.name}". Remove autoscaled: false, or the autoscaler.`).message];
+        }
+        if (autoscaler !== undefined && props.replicas !== undefined) {
+          return [invalidProp(owner, 'replicas', props.replicas,
+            `${autoscaler.description} owns the Deployment's replica count, and every apply of a replica count would reset the one it chose. `
+            + 'Remove replicas, and give the autoscaler its minimum (minReplicas) instead.').message];
+        }
+        return [];
+      },
+    });
+    afterSerialization(deployment, (json) => {
+      if (props.autoscaled === true || autoscalerOf(deployment) !== undefined) {
+        delete json.spec.replicas;
+      }
+    });
+  }
+
   private createDeployment(
     owner: string, props: MigratedServiceProps, labels: { [key: string]: string }, selector: { [key: string]: string },
   ): { deployment: kplus.Deployment; container: kplus.Container } {
@@ -430,7 +482,9 @@ export class MigratedService extends Construct {
         annotations: { ...props.podAnnotations, 'kubectl.kubernetes.io/default-container': 'service' },
       },
       select: false,
-      replicas: props.replicas ?? 2,
+      // Left to cdk8s-plus's default (2), which it leaves out when its HorizontalPodAutoscaler
+      // targets the Deployment, and refuses to combine with one when given.
+      replicas: props.replicas,
       serviceAccount: this.serviceAccount,
       strategy: props.strategy?._toStrategy() ?? kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.percent(25),
@@ -525,6 +579,14 @@ function validateServiceProps(owner: string, props: MigratedServiceProps): void 
   }
   validateImageRepository(owner, 'image', props.image);
   validateInteger(owner, 'replicas', props.replicas ?? 2, 0, 2147483647, 'the number of replicas');
+  if (props.autoscaled !== undefined && typeof props.autoscaled !== 'boolean') {
+    throw invalidProp(owner, 'autoscaled', props.autoscaled, 'autoscaled is true or false.');
+  }
+  if (props.autoscaled === true && props.replicas !== undefined) {
+    throw invalidProp(owner, 'replicas', props.replicas,
+      'an autoscaler owns the Deployment\'s replica count (autoscaled: true), and every apply of the replica count would reset the one it chose. '
+      + 'Remove replicas, and give the autoscaler its minimum (minReplicas) instead.');
+  }
   for (const [prop, list] of [['command', props.command], ['args', props.args]] as const) {
     if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string') || (prop === 'command' && list.length === 0))) {
       throw invalidProp(owner, prop, list, `${prop} is a list of strings${prop === 'command' ? ', starting with the executable' : ''}; leave it unset to use the image's ${prop === 'command' ? 'ENTRYPOINT' : 'CMD'}.`);
@@ -555,6 +617,7 @@ const PROPS: PropTypes<MigratedServiceProps> = {
   command: COMMAND,
   args: STRING_LIST,
   replicas: integer(0, 2147483647, 'the number of replicas'),
+  autoscaled: BOOLEAN,
   port: integer(1, 65535, 'a TCP port'),
   migrationResources: RESOURCES,
   readiness: SERVICE_PROBE,

@@ -81,20 +81,6 @@ function errorsOf(app: IConstruct, registry: AppRegistry): Map<string, string[]>
   return registry.checked.errors;
 }
 
-const identicalCopiesAllowed = new WeakSet<ApiObject>();
-
-/**
- * Lets several charts of one App write the same object (the waiter program of a namespace): two
- * such objects collide only when their content differs. Both must be marked.
- */
-export function allowIdenticalCopies(apiObject: ApiObject): void {
-  identicalCopiesAllowed.add(apiObject);
-}
-
-function identicalCopies(a: ApiObject, b: ApiObject): boolean {
-  return identicalCopiesAllowed.has(a) && identicalCopiesAllowed.has(b) && JSON.stringify(a.toJson()) === JSON.stringify(b.toJson());
-}
-
 function identity(apiObject: ApiObject): string {
   const group = apiObject.apiVersion.includes('/') ? apiObject.apiVersion.split('/')[0] : '';
   return [group, apiObject.kind, apiObject.metadata.namespace ?? '', apiObject.name].join('\u0000');
@@ -127,7 +113,7 @@ function duplicates(app: IConstruct, owned: OwnedObject[]): Map<string, string[]
   const groups = new Map<string, ClashGroup>();
   for (const { ownerPath, apiObject, fix } of owned) {
     const key = identity(apiObject);
-    const others = (byIdentity.get(key) ?? []).filter((other) => other !== apiObject && !identicalCopies(apiObject, other));
+    const others = (byIdentity.get(key) ?? []).filter((other) => other !== apiObject);
     if (others.length === 0 || reported.has(key)) {
       continue;
     }

@@ -4,9 +4,10 @@ import { Construct } from 'constructs';
 import { Delivery } from './delivery';
 import { libraryVersion } from './library-version';
 import { afterSerialization } from './pod-template';
-import { allowIdenticalCopies, refuseDuplicateObjects } from './unique-objects';
+import { refuseDuplicateObjects } from './unique-objects';
 import { invalidProp } from './validation';
 import { migrationWaiterScript } from './waiter-script';
+import { derivedName } from '../shared/names';
 
 /** Where every container that runs the library's program finds it. */
 export const PROGRAM_DIRECTORY = '/opt/migration-waiter';
@@ -20,12 +21,27 @@ export const PROGRAM_VOLUME = 'migration-waiter-program';
 
 /**
  * The ConfigMap that gated pods, the post-deploy Job and (under Flux and kubectl) the migration
- * Job mount. Its name is fixed, not derived from the program's hash: a new name per program
- * version would let Flux (prune) or Helm delete the previous one as soon as a release applies the
- * next, while pods of the previous release may still restart and mount it during the rollout. Under
- * a fixed name the object is updated in place and never missing.
+ * Job mount: `<chart>-migration-waiter`, named after the chart unless the waiter names it
+ * (`MigrationWaiter.watch({ programConfigMapName })`).
+ *
+ * Its name is stable, not derived from the program's hash: a new name per program version would
+ * let Flux (prune) or Helm delete the previous one as soon as a release applies the next, while
+ * pods of the previous release may still restart and mount it during the rollout. Under a stable
+ * name the object is updated in place and never missing.
+ *
+ * It is named per chart, not per namespace: a chart is what one Argo CD Application, one Flux
+ * Kustomization or one Helm release delivers, and two of those in one namespace must never own one
+ * object. Argo CD would report it as shared, and a cascading delete of one Application would delete
+ * the program the other's pods mount; two Helm releases' hooks would delete and re-create each
+ * other's copy at every upgrade.
  */
-export const PROGRAM_CONFIG_MAP = 'migration-waiter';
+export const PROGRAM_CONFIG_MAP_SUFFIX = '-migration-waiter';
+
+/**
+ * What a waiter says when it has no ConfigMap name of its own: the chart's name is used. Not a
+ * valid object name, so it can never be mistaken for one a user gave.
+ */
+export const PROGRAM_PER_CHART = '(per chart)';
 
 /**
  * The suffix of the copy (`migration-waiter-hook`) that is a hook of the pre-deploy phase (Helm
@@ -62,20 +78,22 @@ export function programHash(): string {
 }
 
 /**
- * The library's waiter program, once per chart (and so per namespace), shared by every migration
- * of the chart: `migration-waiter` for the pods, and `migration-waiter-hook` for the pre-deploy hook
- * Jobs under Argo CD and for every pod under Helm, where it is the only copy. Two charts of one App in one namespace each write an identical
- * copy, which is not a collision; a different object of the same name is.
+ * The library's waiter program, once per chart, shared by every migration of the chart:
+ * `<chart>-migration-waiter` for the pods, and `<chart>-migration-waiter-hook` for the pre-deploy
+ * hook Jobs under Argo CD and for every pod under Helm, where it is the only copy. Two charts of
+ * one App that would write one name in one namespace are refused at synth.
  */
 export class WaiterProgram extends Construct {
   /**
-   * The program named `name` (`migration-waiter` unless the waiter says otherwise) of the chart
-   * `scope` is in, created by the first migration that needs it.
+   * The program named `name` (`PROGRAM_PER_CHART`: `<chart>-migration-waiter`, unless the waiter
+   * names it) of the chart `scope` is in, created by the first migration that needs it.
    */
   public static of(scope: Construct, name: string): WaiterProgram {
     const chart = Chart.of(scope);
-    const id = name === PROGRAM_CONFIG_MAP ? ID : `${ID}-${name}`;
-    return chart.node.tryFindChild(id) as WaiterProgram | undefined ?? new WaiterProgram(chart, id, name);
+    const perChart = name === PROGRAM_PER_CHART;
+    const id = perChart ? ID : `${ID}-${name}`;
+    const existing = chart.node.tryFindChild(id) as WaiterProgram | undefined;
+    return existing ?? new WaiterProgram(chart, id, perChart ? programConfigMapNameOf(chart) : name, perChart);
   }
 
   private ordinaryCopy?: ApiObject;
@@ -83,11 +101,11 @@ export class WaiterProgram extends Construct {
   private readonly hookAnnotations: { [key: string]: string }[] = [];
   private readonly hookEngines = new Set<string>();
 
-  private constructor(scope: Chart, id: string, private readonly name: string) {
+  private constructor(scope: Chart, id: string, private readonly name: string, private readonly perChart: boolean) {
     super(scope, id);
   }
 
-  /** The ordinary copy (`migration-waiter`), an object of the release like its Deployments. */
+  /** The ordinary copy (`<chart>-migration-waiter`), an object of the release like its Deployments. */
   public get configMap(): ApiObject {
     this.ordinaryCopy = this.ordinaryCopy ?? this.copy('ConfigMap', this.name);
     return this.ordinaryCopy;
@@ -108,8 +126,9 @@ export class WaiterProgram extends Construct {
    *   and kubectl, where the ordinary copy is updated in place: the program reads only the env its
    *   containers are given, which every library version keeps.
    * - Hooks are not objects of the release: `helm uninstall` leaves it, as it leaves the hook Jobs,
-   *   and two Helm releases in one namespace replace each other's copy at each upgrade. Give each
-   *   release its own (`MigrationWaiter.watch({ programConfigMapName })`).
+   *   and it is named after the chart, so two charts installed as two releases in one namespace
+   *   never replace each other's copy. One chart installed twice there would: give each release its
+   *   own (`MigrationWaiter.watch({ programConfigMapName })`).
    * A policy that deletes it when the hooks succeed would leave the pods without it: the delete
    * policy of the copy is always `before-hook-creation` (`Delivery._programHookAnnotations`).
    */
@@ -155,13 +174,31 @@ export class WaiterProgram extends Construct {
       },
       data: { [PROGRAM_FILE]: migrationWaiterScript() },
     });
-    allowIdenticalCopies(configMap);
-    refuseDuplicateObjects(`the waiter program of chart "${Chart.of(this).node.path}"`, this, [configMap]);
+    const chart = Chart.of(this).node.path;
+    refuseDuplicateObjects(`the waiter program of chart "${chart}"`, this, [configMap], {
+      fix: this.perChart
+        ? `Its name is derived from the chart's id ("${chart}"): give the charts ids that differ in more than case and punctuation, or put them in different namespaces.`
+        : 'Its name is the waiter\'s programConfigMapName: give each chart its own (MigrationWaiter.watch({ programConfigMapName })), '
+          + 'or leave it unset for a name derived from the chart.',
+    });
     return configMap;
   }
 }
 
 const ID = 'MigrationWaiterProgram';
+
+/**
+ * `<chart>-migration-waiter`: the chart's path (its id, for a chart directly under the App) as a
+ * DNS label, cut with a hash to leave room for the hook copy's `-hook` within 63 characters. A
+ * path that is not a DNS label as it is (`Shop`, `shop_api`) is lowercased, other characters
+ * become `-`, and a hash of the path is appended, so that `Shop` and `shop` stay distinct.
+ */
+export function programConfigMapNameOf(chart: Chart): string {
+  const path = chart.node.path;
+  const readable = path.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = readable === path ? readable : [readable, createHash('sha256').update(path).digest('hex').slice(0, 8)].filter((p) => p !== '').join('-');
+  return derivedName('', base, `${PROGRAM_CONFIG_MAP_SUFFIX}${PROGRAM_HOOK_SUFFIX}`).slice(0, -PROGRAM_HOOK_SUFFIX.length);
+}
 
 /**
  * The hook annotations of the lowest order among `all` (one per migration): the copy must exist

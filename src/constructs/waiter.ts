@@ -2,7 +2,7 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { checkOptions, DURATION, integer, PropTypes, RESOURCES, STRING } from './prop-types';
 import { invalidProp, validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
-import { PROGRAM_COMMAND, PROGRAM_CONFIG_MAP } from './waiter-program';
+import { PROGRAM_COMMAND, PROGRAM_PER_CHART } from './waiter-program';
 
 /**
  * Options shared by every waiter.
@@ -47,11 +47,12 @@ export interface K8sWaitForOptions extends MigrationWaiterOptions {}
 export interface WatchWaiterOptions extends MigrationWaiterOptions {
   /**
    * The name of the ConfigMap that holds the waiter program, written once per chart and shared by
-   * its migrations (under Argo CD and Helm, `<name>-hook` too). Give a different name to each
-   * Helm release, or Flux Kustomization, that shares a namespace with another: two releases cannot
-   * own one object, and kustomize refuses one object twice.
+   * its migrations (under Argo CD and Helm, `<name>-hook` too). The default is named after the
+   * chart, so that two charts (two Argo CD Applications, Flux Kustomizations or Helm releases) in
+   * one namespace never own one object. Name it yourself when one chart is delivered more than
+   * once into one namespace (one Helm chart installed as two releases): each delivery needs its own.
    *
-   * @default 'migration-waiter'
+   * @default - `<chart>-migration-waiter`, from the chart's id
    */
   readonly programConfigMapName?: string;
 }
@@ -88,7 +89,8 @@ export interface MigrationWaiterConfig {
 
   /**
    * The ConfigMap holding the library's program (`waiter/migration-waiter.js`), when the container
-   * runs it by path: mounted read-only at `/opt/migration-waiter`.
+   * runs it by path: mounted read-only at `/opt/migration-waiter`. `(per chart)` stands for the
+   * chart's own, `<chart>-migration-waiter`, which the migration resolves in its chart.
    *
    * @default - the container does not run the library's program
    */
@@ -158,8 +160,10 @@ export class MigrationWaiter {
     validateProgramMemory('MigrationWaiter.watch()', options.resources);
     const image = options.image ?? WATCH_WAITER_IMAGE;
     const user = options.user ?? WATCH_WAITER_USER;
-    const program = options.programConfigMapName ?? PROGRAM_CONFIG_MAP;
-    validateObjectNames('MigrationWaiter.watch()', 'programConfigMapName', [program], 'ConfigMap');
+    if (options.programConfigMapName !== undefined) {
+      validateObjectNames('MigrationWaiter.watch()', 'programConfigMapName', [options.programConfigMapName], 'ConfigMap');
+    }
+    const program = options.programConfigMapName ?? PROGRAM_PER_CHART;
     return new MigrationWaiter((jobName, ledgerName) => ({
       image,
       command: PROGRAM_COMMAND,
@@ -255,7 +259,7 @@ export class MigrationWaiter {
     /** The Node.js image that runs the library's own program, for the ledger and rollout helpers. */
     private readonly nodeImage: string = WATCH_WAITER_IMAGE,
     private readonly nodeUser: number = WATCH_WAITER_USER,
-    private readonly programConfigMap: string = PROGRAM_CONFIG_MAP,
+    private readonly programConfigMap: string = PROGRAM_PER_CHART,
   ) {}
 
   /**

@@ -119,6 +119,15 @@ export function versionedName(prefix: string, tag: string, maxLength: number = M
 }
 
 /**
+ * Whether `name` carries `tag` the way `versionedName` appends it: as a dash-separated part, either
+ * verbatim or as its hash. A name that carries the release's tag is a new name at every release.
+ */
+export function carriesTag(name: string, tag: string): boolean {
+  const parts = `-${name}-`;
+  return parts.includes(`-${tag}-`) || parts.includes(`-${shortHash(tag)}-`);
+}
+
+/**
  * The image tag as a label value (`app.kubernetes.io/version`). Docker tags may start with `_` or
  * `.` and run to 128 characters; label values may not, so those tags are cut and hashed.
  */

@@ -459,10 +459,10 @@ describe('a release synthesized by the library', () => {
     test('deleted: FAILED, naming the ConfigMap and the pods of the Deployment it holds, next: re-apply the chart', async () => {
       // GIVEN the migration is Complete, and the program's ConfigMap was deleted before the pods started
       const r = release('v2.0.0');
-      expect(r.deployment.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter' }) }));
-      cluster.seed(r.manifests.filter((m) => !isProgram('migration-waiter')(m)));
+      expect(r.deployment.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'test-migration-waiter' }) }));
+      cluster.seed(r.manifests.filter((m) => !isProgram('test-migration-waiter')(m)));
       cluster.jobStatus(r.job, 'complete');
-      for (const pod of cluster.pods('myapp', 2, 'waiting')) cannotMount(pod, 'migration-waiter');
+      for (const pod of cluster.pods('myapp', 2, 'waiting')) cannotMount(pod, 'test-migration-waiter');
 
       // WHEN doctor runs
       const text = await cluster.run();
@@ -471,9 +471,9 @@ describe('a release synthesized by the library', () => {
       // THEN it is FAILED, saying which ConfigMap is missing and how many pods it holds
       expect(code).toBe(1);
       expect(report.releases[0].verdict).toBe('FAILED');
-      expect(report.releases[0].reason).toBe('the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter (FailedMount)');
+      expect(report.releases[0].reason).toBe('the waiter program\'s ConfigMap test-migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter (FailedMount)');
       expect(report.releases[0].next).toMatch(/^re-apply the chart that carries it/);
-      expect(text.stdout).toContain('why:  the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter');
+      expect(text.stdout).toContain('why:  the waiter program\'s ConfigMap test-migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter');
     });
 
     test('only the hook copy is missing under Argo CD: FAILED for the migration Job\'s recorder, not for the Deployment', async () => {
@@ -481,11 +481,11 @@ describe('a release synthesized by the library', () => {
       // is the only one) whose hook copy is gone while its Job's pod waits for the mount
       const r = release('v2.0.0', { delivery: Delivery.argoCd() });
       const job = named(r.manifests, 'Job', r.job);
-      expect(job.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter-hook' }) }));
-      cluster.seed(r.manifests.filter((m) => !isProgram('migration-waiter-hook')(m)));
-      expect(cluster.server.get('configmaps', NS, 'migration-waiter')).toBeDefined();
+      expect(job.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'test-migration-waiter-hook' }) }));
+      cluster.seed(r.manifests.filter((m) => !isProgram('test-migration-waiter-hook')(m)));
+      expect(cluster.server.get('configmaps', NS, 'test-migration-waiter')).toBeDefined();
       cluster.jobStatus(r.job, 'running');
-      cannotMount(cluster.jobPod(r.job, 'running'), 'migration-waiter-hook');
+      cannotMount(cluster.jobPod(r.job, 'running'), 'test-migration-waiter-hook');
       cluster.pods('myapp', 1, 'waiting');
 
       // WHEN doctor runs
@@ -494,7 +494,7 @@ describe('a release synthesized by the library', () => {
       // THEN the Job's missing copy is the verdict, and the Deployment, whose copy exists, is not blamed
       expect(code).toBe(1);
       expect(report.releases[0].verdict).toBe('FAILED');
-      expect(report.releases[0].reason).toBe(`the waiter program's ConfigMap migration-waiter-hook is missing, so 1 pod of the migration Job ${r.job} cannot start its recorder (FailedMount)`);
+      expect(report.releases[0].reason).toBe(`the waiter program's ConfigMap test-migration-waiter-hook is missing, so 1 pod of the migration Job ${r.job} cannot start its recorder (FailedMount)`);
       expect(report.releases[0].next).toMatch(/^re-apply the chart that carries it/);
       expect(JSON.stringify(report.releases[0].notes)).not.toContain('Deployment myapp cannot start');
     });
@@ -527,14 +527,32 @@ describe('a release synthesized by the library', () => {
       // GIVEN pods whose template marks the program's volume optional
       const r = release('v2.0.0');
       const deployment = JSON.parse(JSON.stringify(r.deployment));
-      for (const v of deployment.spec.template.spec.volumes) if (v.configMap?.name === 'migration-waiter') v.configMap.optional = true;
-      cluster.seed([...r.manifests.filter((m) => m !== r.deployment && !isProgram('migration-waiter')(m)), deployment]);
+      for (const v of deployment.spec.template.spec.volumes) if (v.configMap?.name === 'test-migration-waiter') v.configMap.optional = true;
+      cluster.seed([...r.manifests.filter((m) => m !== r.deployment && !isProgram('test-migration-waiter')(m)), deployment]);
       cluster.jobStatus(r.job, 'complete');
       cluster.pods('myapp', 1, 'waiting');
 
       const { report } = await cluster.json();
 
       expect(JSON.stringify(report.releases)).not.toContain('is missing');
+    });
+
+    test('written by a library version that named the program migration-waiter: found by the name the pods mount', async () => {
+      // GIVEN a release whose ConfigMap and volumes carry the name earlier library versions gave every chart
+      const r = release('v2.0.0');
+      const renamed = JSON.parse(JSON.stringify(r.manifests).split('"test-migration-waiter"').join('"migration-waiter"'));
+      expect(named(renamed, 'Deployment', 'myapp').spec.template.spec.volumes)
+        .toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'migration-waiter' }) }));
+      cluster.seed(renamed.filter((m: any) => !isProgram('migration-waiter')(m)));
+      cluster.jobStatus(r.job, 'complete');
+      for (const pod of cluster.pods('myapp', 2, 'waiting')) cannotMount(pod, 'migration-waiter');
+
+      // WHEN doctor runs
+      const { code, report } = await cluster.json();
+
+      // THEN the missing ConfigMap is named as the pods name it
+      expect(code).toBe(1);
+      expect(report.releases[0].reason).toBe('the waiter program\'s ConfigMap migration-waiter is missing, so 2 pods of Deployment myapp cannot start their waiter (FailedMount)');
     });
   });
 
@@ -784,6 +802,8 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
   test('pods held in Init by a waiter are counted and named for every gated kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, bare Pod', async () => {
     // GIVEN a migration running for 20 minutes, and pods of each gated kind held in Init since
     const { job, held } = cluster.holdEveryGatedKind(1200);
+    // (the Job and the Pod are named per release: backfill-v2-0-0-<hash>, console-v2-0-0-<hash>)
+    const nameOf = (kind: string) => Object.keys(held).find((k) => k.startsWith(`${kind}/`))!.split('/')[1];
     for (const path of ['/apis/apps/v1/namespaces/shop/daemonsets', '/apis/batch/v1/namespaces/shop/cronjobs', '/apis/batch/v1/namespaces/shop/jobs', '/api/v1/namespaces/shop/pods']) {
       expect((await listedKinds(path)).every((k) => k === undefined)).toBe(true);
     }
@@ -800,7 +820,8 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
     expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
     const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));
     expect(byKind).toEqual(Object.fromEntries(Object.entries(held).map(([k, v]) => [k, [...v].sort()])));
-    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), 1 pod of Job backfill (Init:0/1), 1 pod of Pod console (Init:0/1) wait for it');
+    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), '
+      + `1 pod of Job ${nameOf('Job')} (Init:0/1), 1 pod of Pod ${nameOf('Pod')} (Init:0/1) wait for it`);
     for (const [workload, pods] of Object.entries(held)) {
       const [kind, name] = workload.split('/');
       expect(text.stdout).toMatch(new RegExp(`^  ${kind} ${name}: .*; ${pods.length} pods? held in Init \\(${pods.map((p) => `${p}: Init:0/1`).join(', ').replace(/[.()]/g, '\\$&')}\\)$`, 'm'));

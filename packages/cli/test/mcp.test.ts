@@ -362,7 +362,10 @@ describe('on a real API server\'s answers: LIST items carry no kind', () => {
     expect(rel).toMatchObject({ verdict: 'WAITING', stuck: true });
     const byKind = Object.fromEntries(rel.workloads.map((w: any) => [`${w.kind}/${w.name}`, w.heldPods.map((p: any) => p.name).sort()]));
     expect(byKind).toEqual(Object.fromEntries(Object.entries(held).map(([k, v]) => [k, [...v].sort()])));
-    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), 1 pod of Job backfill (Init:0/1), 1 pod of Pod console (Init:0/1) wait for it');
+    // (the Job and the Pod are named per release: backfill-v2-0-0-<hash>, console-v2-0-0-<hash>)
+    const nameOf = (kind: string) => Object.keys(held).find((k) => k.startsWith(`${kind}/`))!.split('/')[1];
+    expect(rel.reason).toContain('2 pods of Deployment myapp (Init:0/1), 1 pod of StatefulSet search (Init:0/1), 2 pods of DaemonSet agent (Init:0/1), 1 pod of CronJob nightly (Init:0/1), '
+      + `1 pod of Job ${nameOf('Job')} (Init:0/1), 1 pod of Pod ${nameOf('Pod')} (Init:0/1) wait for it`);
   });
 });
 

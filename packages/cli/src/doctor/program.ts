@@ -3,8 +3,9 @@ import { mountedProgramConfigMaps } from './model';
 import { Snapshot } from './snapshot';
 
 /*
- * The waiter program's ConfigMap (`migration-waiter`, `migration-waiter-hook` for a hook Job, or
- * the name given to MigrationWaiter.watch()): every container that runs the program mounts it, and
+ * The waiter program's ConfigMap (`<chart>-migration-waiter`, `-hook` for a hook Job, the name
+ * given to MigrationWaiter.watch(), or `migration-waiter` from earlier library versions), found by
+ * the name the pod's volume references, whatever it is: every container that runs the program mounts it, and
  * the kubelet starts no container of a pod while a non-optional ConfigMap volume is missing. The
  * pod shows only `Init:0/1` or `ContainerCreating`; the cause is in a FailedMount event.
  */

@@ -796,10 +796,23 @@ function toStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(text) : [];
 }
 
-/** The HorizontalPodAutoscalers that scale a workload. */
+/**
+ * The autoscalers that scale a workload: HorizontalPodAutoscalers, and KEDA ScaledObjects (which
+ * create and own one; their target is a Deployment unless they say otherwise), as the constructs
+ * find them (src/constructs/autoscaler.ts).
+ */
 function autoscalersOf(m: Manifests, o: K8sObject): K8sObject[] {
-  return m.objects.filter((h) => h.kind === 'HorizontalPodAutoscaler' && sameNamespace(h.namespace, o.namespace)
-    && text(h.raw?.spec?.scaleTargetRef?.kind) === o.kind && text(h.raw?.spec?.scaleTargetRef?.name) === o.name);
+  const isKeda = (h: K8sObject) => h.kind === 'ScaledObject' && /^keda\.sh\//.test(h.apiVersion);
+  return m.objects.filter((h) => (h.kind === 'HorizontalPodAutoscaler' || isKeda(h)) && sameNamespace(h.namespace, o.namespace)
+    && text(h.raw?.spec?.scaleTargetRef?.kind ?? (isKeda(h) ? 'Deployment' : '')) === o.kind && text(h.raw?.spec?.scaleTargetRef?.name) === o.name);
+}
+
+/** An autoscaler's replica range: an HPA's minReplicas (1 when unset) and maxReplicas, a ScaledObject's minReplicaCount (0) and maxReplicaCount (100). */
+function replicaRange(h: K8sObject): { minReplicas?: number; maxReplicas?: number } {
+  const spec = h.raw?.spec ?? {};
+  return h.kind === 'HorizontalPodAutoscaler'
+    ? { minReplicas: num(spec.minReplicas) ?? 1, maxReplicas: num(spec.maxReplicas) }
+    : { minReplicas: num(spec.minReplicaCount) ?? 0, maxReplicas: num(spec.maxReplicaCount) ?? 100 };
 }
 
 /** MS015, judged by the same code as the constructs' warning (src/shared/rollout-capacity.ts), with the workload's autoscaler. */
@@ -808,9 +821,7 @@ function checkWaitingWorkloads(m: Manifests, report: Report): void {
   for (const workload of waiting) {
     const o = workload.object;
     const hpa = o.kind === 'Deployment' ? autoscalersOf(m, o)[0] : undefined;
-    const verdict = rolloutCapacity(o.kind, o.raw.spec ?? {}, hpa && {
-      description: describe(hpa), minReplicas: num(hpa.raw?.spec?.minReplicas), maxReplicas: num(hpa.raw?.spec?.maxReplicas),
-    });
+    const verdict = rolloutCapacity(o.kind, o.raw.spec ?? {}, hpa && { description: describe(hpa), ...replicaRange(hpa) });
     if (verdict !== undefined) {
       report('MS015', o, o.lineOf([...verdict.field]), `${describe(o)} has ${verdict.finding}`, hpa ? [hpa] : [], verdict.severity, verdict.advice);
     }

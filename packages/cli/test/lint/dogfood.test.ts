@@ -141,13 +141,14 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
     ApiObject.of(agent).addJsonPatch(JsonPatch.add('/spec/updateStrategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: { value: 0 }, maxSurge: { value: 1 } } }));
     const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
     nightly.addContainer({ name: 'report', image, envFrom });
-    const once = new kplus.Job(chart, 'once', { metadata: { name: 'once' } });
-    once.addContainer({ name: 'once', image, envFrom });
-    const debug = new kplus.Pod(chart, 'debug', { metadata: { name: 'debug' } });
-    debug.addContainer({ name: 'debug', image, envFrom });
     const migration = new DatabaseMigration(chart, 'shop', {
       imageTag: 'v1.2.3', image: 'registry.example.com/shop-migration', migrationTool: MigrationTool.prisma(), secretNames: ['shop-secrets'],
     });
+    // (a gated Job or Pod is named per release: its pod template cannot change once created)
+    const once = new kplus.Job(chart, 'once', { metadata: { name: migration.releaseName('once') } });
+    once.addContainer({ name: 'once', image, envFrom });
+    const debug = new kplus.Pod(chart, 'debug', { metadata: { name: migration.releaseName('debug') } });
+    debug.addContainer({ name: 'debug', image, envFrom });
     for (const workload of [web, search, agent, nightly, once, debug]) {
       migration.gate(workload);
     }

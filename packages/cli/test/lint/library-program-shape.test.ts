@@ -50,7 +50,7 @@ describe('lint reads both shapes of the library\'s output the same', () => {
         if (pod?.volumes) pod.volumes = pod.volumes.filter((v: any) => v.name !== 'migration-waiter-program');
       }
     }
-    return Yaml.stringify(...manifests.filter((m) => !inline || m.metadata.name !== 'migration-waiter'));
+    return Yaml.stringify(...manifests.filter((m) => !inline || !/-migration-waiter$/.test(m.metadata.name)));
   }
 
   test.each([['run by path', false], ['inlined', true]])('%s: one waiter for the Job, none for the recorder or the rollout waiter, and no finding', (_title, inline) => {

@@ -485,6 +485,20 @@ describe('MS015 rounds as the Deployment controller does', () => {
     // AND an HPA that stays below it caps the count: nothing, not even at info
     expect(ms015(rolling(2, undefined, { minReplicas: 1, maxReplicas: 3 }))).toEqual([]);
   });
+
+  test('a KEDA ScaledObject counts as the Deployment\'s autoscaler, its target a Deployment unless it says otherwise', () => {
+    // GIVEN no replica count (left to the autoscaler) and a ScaledObject up to 10 replicas
+    const text = variant((objects) => {
+      const d = deploymentOf(objects);
+      delete d.spec.replicas;
+      d.spec.strategy = undefined;
+      objects.push({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'myapp', namespace: 'shop' }, spec: { scaleTargetRef: { name: 'myapp' }, minReplicaCount: 2, maxReplicaCount: 10, triggers: [] } });
+    });
+    // THEN MS015 judges the Deployment at the ScaledObject's range
+    const messages = ms015(text);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/at 2 replicas a stuck rollout stops 0 old pods; ScaledObject shop\/myapp scales it to 10, where it stops 2/);
+  });
 });
 
 describe('MS019 compares where the database is, not variable names', () => {

@@ -305,8 +305,9 @@ export class DoctorCluster {
     });
     const agent = new kplus.DaemonSet(chart, 'agent', { metadata: { name: 'agent' } });
     const nightly = new kplus.CronJob(chart, 'nightly', { metadata: { name: 'nightly' }, schedule: Cron.daily() });
-    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'backfill' } });
-    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: 'console' } });
+    // A gated Job or Pod is named per release (its pod template cannot change once created)
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: svc.migration.releaseName('backfill') } });
+    const console_ = new kplus.Pod(chart, 'console', { metadata: { name: svc.migration.releaseName('console') } });
     for (const w of [search, agent, nightly, backfill, console_]) {
       w.addContainer({ name: w.node.id, image });
       svc.migration.gate(w);
@@ -320,7 +321,7 @@ export class DoctorCluster {
     this.jobStatus(job, 'running', { startedSecondsAgo: secondsAgo });
     this.jobPod(job, 'running', 'applying 0042\n');
     const held: Record<string, string[]> = {};
-    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], ['Job/backfill', 1], ['Pod/console', 1]] as const) {
+    for (const [workload, count] of [['myapp', 2], ['StatefulSet/search', 1], ['DaemonSet/agent', 2], ['CronJob/nightly', 1], [`Job/${backfill.name}`, 1], [`Pod/${console_.name}`, 1]] as const) {
       held[workload.includes('/') ? workload : `Deployment/${workload}`] = this.pods(workload, count, 'waiting', { ageSeconds: secondsAgo - 10 }).map((p) => p.metadata.name);
     }
     return { job, held };
