@@ -61,7 +61,7 @@ describe('DatabaseQueue', () => {
       migrationTool: MigrationTool.knex({ migrationsDirectory: 'migrations', postDeployMigrationsDirectory: 'post', migrationsTableName: 'billing_migrations' }),
     }));
     new DatabaseQueue(chart, 'Db', { name: 'shop', migrations: [api], applyWindow: Duration.seconds(10) }).add(billing);
-    const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' } });
+    const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, progressDeadline: billing.progressDeadline });
     web.addContainer({ image: 'registry.example.com/billing:v1.2.3' });
     billing.gate(web);
     const post = named(Testing.synth(chart), 'Job', billing.postDeploy!.jobName);
@@ -117,8 +117,8 @@ describe('gate() on another service\'s migration', () => {
       imageTag: tag, image: `registry.example.com/${name}`, migrationTool: MigrationTool.prisma(), secretNames: ['shop-database'], port: 3000,
     });
     // GIVEN billing created first, then api
-    const billing = service('billing', 'v7');
-    const api = service('api', 'v3');
+    const billing = service('billing', 'v7.0.1');
+    const api = service('api', 'v3.2.0');
     new DatabaseQueue(chart, 'Db', { migrations: [api.migration, billing.migration] });
     // WHEN api's migration gates billing's Deployment
     api.migration.gate(billing.deployment);
