@@ -3,9 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { Delivery, MigratedServiceProps } from '../src';
 import { allOfKind, MINIMAL, named, oneOfKind, synthesize, waitedJob } from './support/manifests';
+import { captureWarnings } from './support/warnings';
 import * as libraryVersionModule from '../src/constructs/library-version';
 import { isDnsLabel, versionedResourceName } from '../src/shared/names';
-import { captureWarnings } from './support/warnings';
 
 const KUBECTL: MigratedServiceProps = { ...MINIMAL, delivery: Delivery.kubectl(), postDeployMigrationCommand: ['./contract'] };
 

@@ -3,7 +3,8 @@ import * as plus28 from 'cdk8s-plus-28';
 import * as plus33 from 'cdk8s-plus-33';
 import * as fc from 'fast-check';
 import {
-  AlembicOptions, ArgoCdDeliveryOptions, DatabaseMigration, DatabaseMigrationProps, DatabaseQueue, DatabaseQueueProps, Delivery, FlywayOptions, GateOptions, GolangMigrateOptions,
+  AlembicOptions, ArgoCdDeliveryOptions, DatabaseMigration, DatabaseMigrationProps, DatabaseQueue, DatabaseQueueProps, Delivery, FlywayOptions,
+  GateOptions, GolangMigrateOptions,
   HelmDeliveryOptions, ImageTag, KnexOptions, KubectlWaitOptions, LiquibaseOptions, MigratedService, MigratedServiceProps, MigrationTool,
   MigrationToolOptions, MigrationWaiter, MigrationWarnings, RailsOptions, SequelizeOptions, ServiceProbe, ServiceStrategy, TypeOrmOptions,
   WatchWaiterOptions,
