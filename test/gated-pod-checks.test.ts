@@ -3,13 +3,11 @@ import * as kplus from 'cdk8s-plus-28';
 import { DatabaseMigration, MigratedService, MigrationWaiter, MigrationWarnings, ServiceProbe } from '../src';
 import { named } from './support/manifests';
 import { SHOP } from './support/shop';
+import { captureWarnings } from './support/warnings';
 
 let printed: string[];
 beforeEach(() => {
-  printed = [];
-  jest.spyOn(console, 'warn').mockImplementation((message: string) => {
-    printed.push(message);
-  });
+  printed = captureWarnings().texts;
 });
 afterEach(() => {
   jest.restoreAllMocks();

@@ -1,14 +1,12 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { DatabaseMigration, MigratedService, MigrationTool, MigrationWaiter, MigrationWarnings } from '../src';
+import { captureWarnings } from './support/warnings';
 import { conventionallyMoves, identifiesRelease } from '../src/shared/release-tag';
 
 let printed: string[];
 beforeEach(() => {
-  printed = [];
-  jest.spyOn(console, 'warn').mockImplementation((message: string) => {
-    printed.push(message);
-  });
+  printed = captureWarnings().texts;
 });
 afterEach(() => {
   jest.restoreAllMocks();

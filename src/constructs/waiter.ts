@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { checkOptions, DURATION, integer, PropTypes, RESOURCES, STRING } from './prop-types';
 import { invalidProp, validateInteger, validateObjectNames, validatePinnedImage, validatePositiveDuration } from './validation';
 import { PROGRAM_COMMAND, PROGRAM_PER_CHART } from './waiter-program';
+import { MIN_PROGRAM_MEMORY_LIMIT_MIB } from '../shared/waiter-resources';
 
 /**
  * Options shared by every waiter.
@@ -305,12 +306,9 @@ const K8S_WAIT_FOR_OPTIONS: PropTypes<K8sWaitForOptions> = { image: STRING, user
 const WATCH_OPTIONS: PropTypes<WatchWaiterOptions> = { ...K8S_WAIT_FOR_OPTIONS, programConfigMapName: STRING };
 const KUBECTL_WAIT_OPTIONS: PropTypes<KubectlWaitOptions> = { ...K8S_WAIT_FOR_OPTIONS, timeout: DURATION };
 
-/**
- * The least memory limit the library's program runs in: Node.js alone takes about 40 MiB before the
- * program loads, and the kernel kills a container at its limit (OOMKilled). The waiter then never
- * succeeds, and no gated pod starts.
- */
-const MIN_PROGRAM_MEMORY_LIMIT = Size.mebibytes(64);
+// The least memory limit the program runs in, as lint judges it too (the kernel kills a container
+// at its limit: the waiter never succeeds, and no gated pod starts).
+const MIN_PROGRAM_MEMORY_LIMIT = Size.mebibytes(MIN_PROGRAM_MEMORY_LIMIT_MIB);
 
 function validateProgramMemory(owner: string, resources: kplus.ContainerResources | undefined): void {
   const limit = resources?.memory?.limit;
