@@ -2,7 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { chartYaml, lintText } from '../packages/cli/test/lint/support';
-import { DatabaseMigration, ImageTag, MigratedService } from '../src';
+import { DatabaseMigration, ImageTag, MigratedService, MigrationTool } from '../src';
 import { quietWarnings, SHOP, shopChart } from './support/shop';
 import { conventionallyMoves, identifiesRelease } from '../src/shared/release-tag';
 
@@ -84,6 +84,18 @@ describe('environment variables', () => {
     expect(warnings).toMatch(/env "1BAD" .*before Kubernetes 1\.32.*1\.32 and later accept it/);
     expect(warnings).toMatch(/env "MY VAR" .*before Kubernetes 1\.32/);
     expect(warnings).not.toMatch(/GOOD_1/);
+  });
+
+  test('a name of a custom tool\'s env that API servers before 1.32 reject is the same warning, and one none accepts is refused', () => {
+    // GIVEN a custom migration tool whose env names a variable "1BAD"
+    const service = new MigratedService(shopChart(), 'shop', {
+      ...SHOP, migrationTool: MigrationTool.custom(['./migrate'], { env: { '1BAD': 'x', 'GOOD_1': 'y' } }),
+    });
+    // THEN it is written, with the warning that names it
+    expect(service.warnings.join('\n')).toMatch(/migrationTool env "1BAD" .*before Kubernetes 1\.32/);
+    expect(service.warnings.join('\n')).not.toMatch(/GOOD_1/);
+    // AND an empty name is refused by the factory, naming it
+    expect(() => MigrationTool.custom(['./migrate'], { env: { '': 'x' } })).toThrow(/MigrationTool.custom\(\): env key "" is invalid/);
   });
 
   test('a name no API server accepts is refused', () => {

@@ -85,6 +85,8 @@ describe('bad input', () => {
     [() => MigrationTool.custom(['x'], { writablePaths: ['/a/../etc'] }), /writablePaths "\/a\/\.\.\/etc" is invalid/],
     [() => MigrationTool.custom(['x'], { writablePaths: ['/'] }), /writablePaths "\/" is invalid: .*not "\/" itself/],
     [() => MigrationTool.custom(['x'], { writablePaths: ['/cache', '/cache/'] }), /writablePaths "\/cache" is invalid: each path is listed once/],
+    [() => MigrationTool.custom(['x'], { env: { '': 'x' } }), /MigrationTool.custom\(\): env key "" is invalid: an environment variable name is one or more printable ASCII characters/],
+    [() => MigrationTool.custom(['x'], { postDeployCommand: ['y'], postDeployEnv: { 'A=B': 'x' } }), /MigrationTool.custom\(\): postDeployEnv key "A=B" is invalid/],
     [() => MigrationTool.golangMigrate({ databaseUrlEnv: 'DATABASE-URL' }), /databaseUrlEnv "DATABASE-URL" is invalid: an environment variable name/],
     [() => MigrationTool.golangMigrate({ path: 'migrations' }), /golangMigrate\(\): path "migrations" is invalid: it must be an absolute path/],
     [() => MigrationTool.rails({ appRoot: 'rails' }), /rails\(\): appRoot "rails" is invalid/],

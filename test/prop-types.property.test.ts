@@ -205,7 +205,9 @@ function expectLibraryErrorOrValidYaml(create: () => Chart, owner: string, prop:
     expectLibraryError(error, '', prop);
     return;
   }
-  expect(checkAll(manifests).filter((problem) => ignored === undefined || !ignored.test(problem))).toEqual([]);
+  // An env name that API servers from 1.32 accept (" ", "1BAD") is written with warning MS103 (tested in warnings.test.ts).
+  const acceptedWithWarning = /env name "[^"=]+" must match/;
+  expect(checkAll(manifests).filter((problem) => (ignored === undefined || !ignored.test(problem)) && !acceptedWithWarning.test(problem))).toEqual([]);
 }
 
 function expectLibraryError(error: unknown, owner: string, prop: string): void {

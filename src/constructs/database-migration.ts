@@ -248,7 +248,11 @@ export class DatabaseMigration extends Construct {
     // Warnings raised here are reported at synth, once every acknowledgment has been made.
     this.node.addValidation({ validate: () => this.raisedWarnings.flatMap((warning) => reportWarning(warning) ?? []) });
     this.node.addValidation({ validate: () => this.unqueuedNeighbours().flatMap((warning) => reportWarning(warning) ?? []) });
-    for (const warning of validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {}))) {
+    for (const warning of [
+      ...validateEnvNames(this.owner, 'env', Object.keys(props.env ?? {})),
+      ...validateEnvNames(this.owner, 'migrationTool env', Object.keys(this.migrationTool.env)),
+      ...validateEnvNames(this.owner, 'migrationTool postDeployEnv', Object.keys(this.migrationTool.postDeployEnv)),
+    ]) {
       this.warn('MS103', warning);
     }
     const moving = conventionallyMoves(props.imageTag);

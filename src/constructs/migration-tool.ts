@@ -1,5 +1,5 @@
 import { checkArgument, checkOptions, COMMAND, PropTypes, refuseOptions, STRING, STRING_LIST, STRING_MAP } from './prop-types';
-import { invalidProp, validateAbsolutePath, validateCommand, validateWritablePaths } from './validation';
+import { invalidProp, validateAbsolutePath, validateCommand, validateEnvNames, validateWritablePaths } from './validation';
 
 /**
  * What a migration tool needs besides its command.
@@ -558,6 +558,9 @@ export class MigrationTool {
     checkArgument('MigrationTool.custom()', 'command', command, COMMAND);
     validateCommand('MigrationTool.custom()', 'command', command);
     checkOptions('MigrationTool.custom()', options, CUSTOM_OPTIONS);
+    // The names reach the Job's env as they are: an empty name, or one with "=", fails the apply.
+    validateEnvNames('MigrationTool.custom()', 'env', Object.keys(options.env ?? {}));
+    validateEnvNames('MigrationTool.custom()', 'postDeployEnv', Object.keys(options.postDeployEnv ?? {}));
     return new MigrationTool('custom', command, options);
   }
 
