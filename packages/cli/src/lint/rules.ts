@@ -491,6 +491,7 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
 }
 
 function checkMigrationJobs(m: Manifests, report: Report): void {
+  const copies = hookCopies(m);
   for (const { job, waiters } of m.migrationJobs) {
     const spec = job.raw.spec ?? {};
     const podSpec = podSpecOf(job)?.podSpec ?? {};
@@ -557,7 +558,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
       }
     }
     for (const waiter of waiters) {
-      checkEnvSources(job, podSpec, waiter.workload, report);
+      checkEnvSources(job, podSpec, waiter.workload, report, copies);
     }
   }
 }
@@ -614,16 +615,17 @@ interface EnvSources {
   readonly locations: Location[];
 }
 
-function envSourcesOf(containers: any[]): EnvSources {
+/** `original` names a Secret or ConfigMap (`Secret name`) by the object the reader should compare it as. */
+function envSourcesOf(containers: any[], original: (source: string) => string = (source) => source): EnvSources {
   const envFrom = new Set<string>();
   const locations: Location[] = [];
   for (const c of containers) {
     for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
       if (e?.configMapRef?.name) {
-        envFrom.add(`ConfigMap ${text(e.configMapRef.name)}`);
+        envFrom.add(original(`ConfigMap ${text(e.configMapRef.name)}`));
       }
       if (e?.secretRef?.name) {
-        envFrom.add(`Secret ${text(e.secretRef.name)}`);
+        envFrom.add(original(`Secret ${text(e.secretRef.name)}`));
       }
     }
     for (const e of Array.isArray(c.env) ? c.env : []) {
@@ -632,9 +634,9 @@ function envSourcesOf(containers: any[]): EnvSources {
       }
       const from = e.valueFrom ?? {};
       if (from.secretKeyRef) {
-        locations.push({ variable: e.name, source: `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}` });
+        locations.push({ variable: e.name, source: `${original(`Secret ${text(from.secretKeyRef.name)}`)} key ${text(from.secretKeyRef.key)}` });
       } else if (from.configMapKeyRef) {
-        locations.push({ variable: e.name, source: `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}` });
+        locations.push({ variable: e.name, source: `${original(`ConfigMap ${text(from.configMapKeyRef.name)}`)} key ${text(from.configMapKeyRef.key)}` });
       } else if (e.value !== undefined && e.value !== null) {
         const host = hostOf(text(e.value));
         if (host !== undefined) {
@@ -646,15 +648,40 @@ function envSourcesOf(containers: any[]): EnvSources {
   return { envFrom, locations };
 }
 
+/** The annotation on the library's hook copies that names the object each copies (src/constructs/hook-config.ts). */
+const HOOK_COPY_OF = 'cdk8s-migrated-service.dev/hook-copy-of';
+
+/**
+ * The library's hook copies of ConfigMaps and Secrets, by `<namespace>\0<Kind> <name>`, as the
+ * object each copies: a Helm or Argo CD hook Job runs before the release's ordinary objects exist,
+ * so it reads a copy (`<job name>-<object name>`), while the workloads read the object itself. A
+ * copy whose object is in the input counts only while it holds the same data.
+ */
+function hookCopies(m: Manifests): Map<string, string> {
+  const content = (o: K8sObject) => JSON.stringify(['data', 'stringData', 'binaryData']
+    .map((field) => Object.entries(o.raw?.[field] ?? {}).sort(([a], [b]) => a.localeCompare(b))));
+  const copies = new Map<string, string>();
+  for (const copy of m.objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'Secret') && o.apiVersion === 'v1')) {
+    const of = copy.annotations[HOOK_COPY_OF] ?? '';
+    const original = m.objects.find((o) => o.kind === copy.kind && o.apiVersion === 'v1' && o.name === of && (o.namespace ?? '') === (copy.namespace ?? ''));
+    if (of !== '' && (original === undefined || content(original) === content(copy))) {
+      copies.set(`${copy.namespace ?? ''}\0${copy.kind} ${copy.name}`, `${copy.kind} ${of}`);
+    }
+  }
+  return copies;
+}
+
 /**
  * Compares where the Job and the workload find their database: literal hosts (of a host variable
  * or a URL), and the same Secret or ConfigMap keys. Variable names do not matter. Reports only what
  * it can tell: different literal hosts, or locations from entirely different sources.
  */
-function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report): void {
+function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report, copies: ReadonlyMap<string, string>): void {
   // The migration may run in an init container of the Job (the library's does, before a container
-  // that records its success), so all of the Job's containers count.
-  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')]);
+  // that records its success), so all of the Job's containers count. A hook copy counts as the
+  // object it copies.
+  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')],
+    (source) => copies.get(`${job.namespace ?? ''}\0${source}`) ?? source);
   const w = envSourcesOf(containersOf(workload.podSpec, 'containers'));
   const jobHosts = new Set(j.locations.flatMap((l) => (l.host ? [l.host] : [])));
   const workloadHosts = new Set(w.locations.flatMap((l) => (l.host ? [l.host] : [])));
