@@ -7,7 +7,7 @@ import {
   shellScriptIndex,
   unsplitCommandProblem,
 } from 'cdk8s-migrated-service/lib/shared/command';
-import { versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
+import { TEMPLATE_HASH_LENGTH, versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
 import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
@@ -203,12 +203,21 @@ export function isVersionedName(name: string): boolean {
  * Why the image tag a Job is named after (`web-migration-v2` running `web:v2`) conventionally
  * moves (src/shared/release-tag.ts, which the constructs' MS105 uses too), or undefined. A Job
  * named after something else, such as a Helm revision, gets a new name per release whatever its tag.
+ * The library's names count: the tag as `versionedName` writes it (`web-migration-1-4-<hash of the
+ * tag>`), and, on a Job labelled with the tag, a digest of the pod template after it (kubectl's
+ * `web-migration-v2-4b65aa39`), which stays the same while the tag does.
  */
 function movingTagInName(job: K8sObject): string | undefined {
+  const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
+  const templateDigest = new RegExp(`-[0-9a-f]{${TEMPLATE_HASH_LENGTH}}$`);
   for (const c of jobContainers(job)) {
     const tag = imageRef(c.image)?.tag;
     const reason = tag !== undefined ? conventionallyMoves(tag) : undefined;
-    if (reason !== undefined && job.name.toLowerCase().endsWith(`-${tag!.toLowerCase().replace(/[._]/g, '-')}`)) {
+    if (tag === undefined || reason === undefined) {
+      continue;
+    }
+    const names = [job.name, ...(label === versionLabelValue(tag) ? [job.name.replace(templateDigest, '')] : [])];
+    if (names.some((name) => name.toLowerCase().endsWith(`-${tag.toLowerCase().replace(/[._]/g, '-')}`) || namedForTag(name, tag))) {
       return reason;
     }
   }
