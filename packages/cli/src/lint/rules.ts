@@ -241,6 +241,9 @@ const hooks = (job: K8sObject) => ({
   flux: Object.keys(job.annotations).some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/')),
 });
 
+/** A Helm or Argo CD hook: its engine creates it afresh for each release, whatever its name, and runs it before the release's other objects. */
+const isHook = (job: K8sObject): boolean => hooks(job).helm.length > 0 || hooks(job).argo.length > 0;
+
 /** The engine that applies a set of manifests, as the messages name it. */
 export type Engine = 'argocd' | 'helm' | 'flux' | 'kubectl';
 
@@ -522,7 +525,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
         `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
     }
     const ttl = spec.ttlSecondsAfterFinished;
-    if (waiters.length === 0 && ttl !== undefined && ttl !== null && h.helm.length === 0 && h.argo.length === 0) {
+    if (waiters.length === 0 && ttl !== undefined && ttl !== null && !isHook(job)) {
       // A hook is created by its engine once per release; a plain object is what the source
       // declares, so whatever applies the source again brings the deleted Job back.
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
@@ -544,7 +547,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     if (spec.ttlSecondsAfterFinished !== undefined && spec.ttlSecondsAfterFinished !== null) {
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
         `${describe(job)}, waited for by ${waitedBy}, is deleted ${text(spec.ttlSecondsAfterFinished)}s after it finishes: `
-        + `pods that start later find no Job and crash-loop, and ${afterTtl(engineOf(job, m.objects), h.helm.length > 0 || h.argo.length > 0)}`, workloads);
+        + `pods that start later find no Job and crash-loop, and ${afterTtl(engineOf(job, m.objects), isHook(job))}`, workloads);
     }
     const postHook = [...h.helm.filter((x) => x === 'post-install' || x === 'post-upgrade'), ...h.argo.filter((x) => x === 'PostSync')];
     if (postHook.length > 0) {
@@ -557,7 +560,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
         `${describe(job)} is deleted once it succeeds (${deletedOnSuccess.join(', ')}), but ${waitedBy} waits for it: later pods crash-loop`, workloads);
     }
     // Hooks run before the release's other objects whatever their order; Flux applies all at once.
-    if (h.helm.length === 0 && h.argo.length === 0 && !h.flux) {
+    if (!isHook(job) && !h.flux) {
       for (const w of workloads.filter((x) => x.order < job.order)) {
         report('MS018', job, job.source.line, isHelmRendered(job) || isHelmRendered(w)
           ? `${describe(job)} comes after ${describe(w)}, which waits for it. This is Helm-rendered output: Helm installs `
@@ -1110,8 +1113,8 @@ function namedForTag(name: string, tag: string): boolean {
 function checkReleaseNames(m: Manifests, report: Report): void {
   for (const { job, waiters } of m.migrationJobs) {
     const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
-    // A Helm or Argo CD hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
-    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || hooks(job).helm.length > 0 || hooks(job).argo.length > 0) {
+    // A hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
+    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || isHook(job)) {
       continue;
     }
     const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));
