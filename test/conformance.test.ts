@@ -145,7 +145,21 @@ const MIGRATION_RESOURCES: Option[] = [
   }),
 ];
 
-const PULL_SECRETS: Option[] = [opt('no imagePullSecretName', {}), opt('imagePullSecretName', { imagePullSecretName: 'regcred' })];
+const PULL_SECRETS: Option[] = [
+  opt('no imagePullSecretName', {}),
+  opt('imagePullSecretName', { imagePullSecretName: 'regcred' }),
+  opt('imagePullSecretNames', { imagePullSecretNames: ['regcred', 'mirror-credentials'] }),
+];
+
+// Config the chart defines itself: under Argo CD and Helm the hook Job reads copies of it, made at synth.
+const CONFIG: Option[] = [
+  opt('config defined outside the chart', {}),
+  opt('configMapNames and secretNames defined in the chart', (chart) => {
+    new kplus.ConfigMap(chart, 'AppConfig', { metadata: { name: 'myapp-config' }, data: { DATABASE_HOST: 'db.shop' } });
+    new kplus.Secret(chart, 'AppSecrets', { metadata: { name: 'myapp-secrets' }, stringData: { DATABASE_PASSWORD: 'not-a-real-password' } });
+    return { configMapNames: ['myapp-config'], secretNames: ['myapp-secrets'] };
+  }),
+];
 
 const POD_METADATA: Option[] = [
   opt('no pod metadata', {}),
@@ -179,7 +193,7 @@ function makeCase(label: string, namespace: string | undefined, tag: string, opt
   };
 }
 
-const DIMENSIONS: Option[][] = [DELIVERIES, TOOLS, WAITERS, PORTS, ENVS, TTLS, RESOURCES, MIGRATION_RESOURCES, PULL_SECRETS, POD_METADATA];
+const DIMENSIONS: Option[][] = [DELIVERIES, TOOLS, WAITERS, PORTS, ENVS, TTLS, RESOURCES, MIGRATION_RESOURCES, PULL_SECRETS, POD_METADATA, CONFIG];
 const BASE: Option[] = DIMENSIONS.map((dimension) => dimension[0]);
 
 // One factor at a time: every value of every dimension on top of the defaults, in both namespaces.
@@ -197,7 +211,7 @@ const COMBINED_CASES: Case[] = DELIVERIES.flatMap((delivery, d) => WAITERS.flatM
   const tool = TOOLS[k % TOOLS.length];
   const options = [
     delivery, tool, waiter, PORTS[1 + (k % 2)], ENVS[3], TTLS[k % 2],
-    RESOURCES[1 + (k % 2)], MIGRATION_RESOURCES[1], PULL_SECRETS[1], POD_METADATA[1],
+    RESOURCES[1 + (k % 2)], MIGRATION_RESOURCES[1], PULL_SECRETS[1 + (k % 2)], POD_METADATA[1], CONFIG[1],
   ];
   return makeCase(`${delivery.label} + ${waiter.label} + ${tool.label} + everything`, ns, TAGS[k % TAGS.length], options);
 })));

@@ -6,8 +6,8 @@
  * lives in a module of its own.
  */
 import { doctorMain } from './doctor/cli';
-import { EXIT_CLEAN, EXIT_UNUSABLE, Io, lintMain, PROGRAM, USAGE } from './lint/cli';
-import { version } from './version';
+import { EXIT_CLEAN, EXIT_UNUSABLE, Io, lintMain, USAGE } from './lint/cli';
+import { PROGRAM, version } from './version';
 
 /** The whole command line: `argv` without `node` and the script; returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {

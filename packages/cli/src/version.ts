@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** The name the bin is installed as (package.json's `bin`), which every command's messages and usage name. */
+export const PROGRAM = 'cdk8s-migrated-service';
+
 /**
  * The version of this package, from its package.json (one folder up, from src/ in the repository
  * and from lib/ once installed). Every command reports it: `--version`, the JSON and SARIF

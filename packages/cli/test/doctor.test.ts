@@ -283,6 +283,38 @@ describe('a release synthesized by the library', () => {
     expect(JSON.stringify(report)).not.toContain('two migrations run at once');
   });
 
+  test('in a DatabaseQueue, two Jobs in front at the same queue time: the one the program lets go first (by name) is named', async () => {
+    // GIVEN api, billing and orders in one queue (offsets 0, 30 and 60 s), billing defined first;
+    // api's and billing's Jobs at the same queue time (billing's created 30 s before api's)
+    const chart = new Chart(Testing.app(), 'shop', { namespace: NS });
+    const service = (name: string, imageTag: string) => new MigratedService(chart, name, {
+      ...PATTERN_EXAMPLE, name, imageTag, image: `registry.example.com/${name}`, migrationImage: `registry.example.com/${name}-migration`,
+    });
+    const billing = service('billing', 'v7.0.0');
+    const api = service('api', 'v3.0.0');
+    const orders = service('orders', 'v1.0.0');
+    new DatabaseQueue(chart, 'Db', { name: 'shop', migrations: [api.migration, billing.migration, orders.migration] });
+    const manifests = Testing.synth(chart);
+    const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    named(manifests, 'Job', billing.migration.jobName).metadata.creationTimestamp = at(70);
+    named(manifests, 'Job', api.migration.jobName).metadata.creationTimestamp = at(40);
+    named(manifests, 'Job', orders.migration.jobName).metadata.creationTimestamp = at(50);
+    cluster.seed(manifests);
+    // AND api's migration running, billing's and orders' pods in wait-for-turn
+    cluster.jobStatus(api.migration.jobName, 'running', { startedSecondsAgo: 40 });
+    cluster.jobPod(api.migration.jobName, 'running');
+    for (const queued of [billing, orders]) {
+      cluster.jobStatus(queued.migration.jobName, 'running', { startedSecondsAgo: 40 });
+      cluster.jobPod(queued.migration.jobName, 'queued');
+    }
+
+    const { report } = await cluster.json();
+
+    // THEN orders waits behind api, as the program orders a tie: by name
+    const ordersRelease = report.releases.find((x: any) => x.job === orders.migration.jobName);
+    expect(ordersRelease.reason).toMatch(new RegExp(`^queued behind release v3\\.0\\.0's migration Job ${api.migration.jobName} `));
+  });
+
   test('a release queued behind a migration that runs past its own deadline: FAILED, with the command to look and to delete it on purpose', async () => {
     const old = release('v1.0.0');
     const current = release('v2.0.0');

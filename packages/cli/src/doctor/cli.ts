@@ -3,6 +3,7 @@ import { collectReleases } from './facts';
 import { formatJson, formatText } from './format';
 import { Kubectl, KubectlError } from './kubectl';
 import { readSnapshot } from './snapshot';
+import { PROGRAM } from '../version';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
@@ -14,8 +15,6 @@ export interface DoctorIo {
   /** The environment kubectl runs in; the process's own by default. */
   readonly env?: NodeJS.ProcessEnv;
 }
-
-const PROGRAM = 'cdk8s-migrated-service';
 
 export const DOCTOR_USAGE = `Usage: ${PROGRAM} doctor [options]
 

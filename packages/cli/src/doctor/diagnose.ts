@@ -1,3 +1,4 @@
+import { before, keyOf } from 'cdk8s-migrated-service/lib/program/queue-order';
 import { COMPONENT, initNotDone, INSTANCE, jobState, JobState, migrationContainer, name, podState, ReleaseFacts, time, tokenMounted, VERSION, WorkloadFacts } from './facts';
 import { Kubectl, KubectlError } from './kubectl';
 import { Need } from './model';
@@ -561,27 +562,25 @@ function waitsForTurn(pod: any): boolean {
 
 /** The label of the Jobs of a queue that several services share (the library's `DatabaseQueue`). */
 const DATABASE = 'cdk8s-migrated-service.dev/database';
-/** The seconds a Job of a shared queue counts as created later than it was (its service's place in the queue). */
-const QUEUE_OFFSET = 'cdk8s-migrated-service.dev/queue-offset-seconds';
 
 /**
  * The Job of another release of the same migration (or, in a queue shared by several services, of
  * any of them) that a queued release waits for: the earliest in the queue's order that has not
- * finished, or still has a pod that runs.
+ * finished, or still has a pod that runs. The order is the program's own (creation time plus the
+ * queue offset, then name), so that doctor names the Job the program lets go first.
  */
 function inFront(snapshot: Snapshot, r: ReleaseFacts): any | undefined {
   const own = r.job;
   const labelsOf = (o: any) => o?.metadata?.labels ?? {};
-  const offset = (o: any) => Math.max(Number(o?.metadata?.annotations?.[QUEUE_OFFSET] ?? 0) || 0, 0) * 1000;
-  const created = (o: any) => (time(o?.metadata?.creationTimestamp) || 0) + offset(o);
+  const key = (o: any) => keyOf(o?.metadata ?? {}, name(o));
   const database = labelsOf(own)[DATABASE];
   const sameQueue = (j: any) => (database !== undefined ? labelsOf(j)[DATABASE] === database : labelsOf(j)[INSTANCE] === labelsOf(own)[INSTANCE])
     && ['migration', 'post-migration'].includes(labelsOf(j)[COMPONENT]);
   return snapshot.jobs
     .filter((j) => j !== own && sameQueue(j))
-    .filter((j) => created(j) < created(own) || (created(j) === created(own) && name(j) < name(own)))
+    .filter((j) => before(key(j), key(own)))
     .filter((j) => !['Complete', 'Failed'].includes(jobState(j)) || podsOfJob(snapshot, name(j)).some((p) => !['Succeeded', 'Failed'].includes(p?.status?.phase)))
-    .sort((a, b) => created(a) - created(b))[0];
+    .sort((a, b) => (before(key(a), key(b)) ? -1 : 1))[0];
 }
 
 /** WAITING behind the Job in front; FAILED when that one runs past its own deadline. */

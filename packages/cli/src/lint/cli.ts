@@ -7,7 +7,7 @@ import { lint, LintResult } from './lint';
 import { expandPaths, InputError, loadManifestsReportingErrors } from './load';
 import { findRule, ruleHelpUri, RULES, Severity, SEVERITY_RANK } from './rules';
 import { groupingLine } from './units';
-import { version } from '../version';
+import { PROGRAM, version } from '../version';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -18,9 +18,6 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
 }
-
-/** The name the bin is installed as. */
-export const PROGRAM = 'cdk8s-migrated-service';
 
 /** The usage of the bin, which is lint's: doctor and mcp have a --help of their own. */
 export const USAGE = `Usage: ${PROGRAM} lint [options] PATH...

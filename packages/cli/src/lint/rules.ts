@@ -7,7 +7,7 @@ import {
   shellScriptIndex,
   unsplitCommandProblem,
 } from 'cdk8s-migrated-service/lib/shared/command';
-import { versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
+import { TEMPLATE_HASH_LENGTH, versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
 import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
@@ -203,12 +203,21 @@ export function isVersionedName(name: string): boolean {
  * Why the image tag a Job is named after (`web-migration-v2` running `web:v2`) conventionally
  * moves (src/shared/release-tag.ts, which the constructs' MS105 uses too), or undefined. A Job
  * named after something else, such as a Helm revision, gets a new name per release whatever its tag.
+ * The library's names count: the tag as `versionedName` writes it (`web-migration-1-4-<hash of the
+ * tag>`), and, on a Job labelled with the tag, a digest of the pod template after it (kubectl's
+ * `web-migration-v2-4b65aa39`), which stays the same while the tag does.
  */
 function movingTagInName(job: K8sObject): string | undefined {
+  const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
+  const templateDigest = new RegExp(`-[0-9a-f]{${TEMPLATE_HASH_LENGTH}}$`);
   for (const c of jobContainers(job)) {
     const tag = imageRef(c.image)?.tag;
     const reason = tag !== undefined ? conventionallyMoves(tag) : undefined;
-    if (reason !== undefined && job.name.toLowerCase().endsWith(`-${tag!.toLowerCase().replace(/[._]/g, '-')}`)) {
+    if (tag === undefined || reason === undefined) {
+      continue;
+    }
+    const names = [job.name, ...(label === versionLabelValue(tag) ? [job.name.replace(templateDigest, '')] : [])];
+    if (names.some((name) => name.toLowerCase().endsWith(`-${tag.toLowerCase().replace(/[._]/g, '-')}`) || namedForTag(name, tag))) {
       return reason;
     }
   }
@@ -231,6 +240,9 @@ const hooks = (job: K8sObject) => ({
   argoDelete: (job.annotations['argocd.argoproj.io/hook-delete-policy'] ?? '').split(',').map((s) => s.trim()),
   flux: Object.keys(job.annotations).some((key) => key.startsWith('kustomize.toolkit.fluxcd.io/')),
 });
+
+/** A Helm or Argo CD hook: its engine creates it afresh for each release, whatever its name, and runs it before the release's other objects. */
+const isHook = (job: K8sObject): boolean => hooks(job).helm.length > 0 || hooks(job).argo.length > 0;
 
 /** The engine that applies a set of manifests, as the messages name it. */
 export type Engine = 'argocd' | 'helm' | 'flux' | 'kubectl';
@@ -491,6 +503,7 @@ function checkWaiterAccess(m: Manifests, waiter: Waiter, who: string, jobs: K8sO
 }
 
 function checkMigrationJobs(m: Manifests, report: Report): void {
+  const copies = hookCopies(m);
   for (const { job, waiters } of m.migrationJobs) {
     const spec = job.raw.spec ?? {};
     const podSpec = podSpecOf(job)?.podSpec ?? {};
@@ -512,7 +525,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
         `${describe(job)} has backoffLimit: 0 and no podFailurePolicy for DisruptionTarget: a node drain fails the migration`);
     }
     const ttl = spec.ttlSecondsAfterFinished;
-    if (waiters.length === 0 && ttl !== undefined && ttl !== null && h.helm.length === 0 && h.argo.length === 0) {
+    if (waiters.length === 0 && ttl !== undefined && ttl !== null && !isHook(job)) {
       // A hook is created by its engine once per release; a plain object is what the source
       // declares, so whatever applies the source again brings the deleted Job back.
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
@@ -534,7 +547,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
     if (spec.ttlSecondsAfterFinished !== undefined && spec.ttlSecondsAfterFinished !== null) {
       report('MS005', job, job.lineOf(['spec', 'ttlSecondsAfterFinished']),
         `${describe(job)}, waited for by ${waitedBy}, is deleted ${text(spec.ttlSecondsAfterFinished)}s after it finishes: `
-        + `pods that start later find no Job and crash-loop, and ${afterTtl(engineOf(job, m.objects), h.helm.length > 0 || h.argo.length > 0)}`, workloads);
+        + `pods that start later find no Job and crash-loop, and ${afterTtl(engineOf(job, m.objects), isHook(job))}`, workloads);
     }
     const postHook = [...h.helm.filter((x) => x === 'post-install' || x === 'post-upgrade'), ...h.argo.filter((x) => x === 'PostSync')];
     if (postHook.length > 0) {
@@ -547,7 +560,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
         `${describe(job)} is deleted once it succeeds (${deletedOnSuccess.join(', ')}), but ${waitedBy} waits for it: later pods crash-loop`, workloads);
     }
     // Hooks run before the release's other objects whatever their order; Flux applies all at once.
-    if (h.helm.length === 0 && h.argo.length === 0 && !h.flux) {
+    if (!isHook(job) && !h.flux) {
       for (const w of workloads.filter((x) => x.order < job.order)) {
         report('MS018', job, job.source.line, isHelmRendered(job) || isHelmRendered(w)
           ? `${describe(job)} comes after ${describe(w)}, which waits for it. This is Helm-rendered output: Helm installs `
@@ -557,7 +570,7 @@ function checkMigrationJobs(m: Manifests, report: Report): void {
       }
     }
     for (const waiter of waiters) {
-      checkEnvSources(job, podSpec, waiter.workload, report);
+      checkEnvSources(job, podSpec, waiter.workload, report, copies);
     }
   }
 }
@@ -614,16 +627,17 @@ interface EnvSources {
   readonly locations: Location[];
 }
 
-function envSourcesOf(containers: any[]): EnvSources {
+/** `original` names a Secret or ConfigMap (`Secret name`) by the object the reader should compare it as. */
+function envSourcesOf(containers: any[], original: (source: string) => string = (source) => source): EnvSources {
   const envFrom = new Set<string>();
   const locations: Location[] = [];
   for (const c of containers) {
     for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
       if (e?.configMapRef?.name) {
-        envFrom.add(`ConfigMap ${text(e.configMapRef.name)}`);
+        envFrom.add(original(`ConfigMap ${text(e.configMapRef.name)}`));
       }
       if (e?.secretRef?.name) {
-        envFrom.add(`Secret ${text(e.secretRef.name)}`);
+        envFrom.add(original(`Secret ${text(e.secretRef.name)}`));
       }
     }
     for (const e of Array.isArray(c.env) ? c.env : []) {
@@ -632,9 +646,9 @@ function envSourcesOf(containers: any[]): EnvSources {
       }
       const from = e.valueFrom ?? {};
       if (from.secretKeyRef) {
-        locations.push({ variable: e.name, source: `Secret ${text(from.secretKeyRef.name)} key ${text(from.secretKeyRef.key)}` });
+        locations.push({ variable: e.name, source: `${original(`Secret ${text(from.secretKeyRef.name)}`)} key ${text(from.secretKeyRef.key)}` });
       } else if (from.configMapKeyRef) {
-        locations.push({ variable: e.name, source: `ConfigMap ${text(from.configMapKeyRef.name)} key ${text(from.configMapKeyRef.key)}` });
+        locations.push({ variable: e.name, source: `${original(`ConfigMap ${text(from.configMapKeyRef.name)}`)} key ${text(from.configMapKeyRef.key)}` });
       } else if (e.value !== undefined && e.value !== null) {
         const host = hostOf(text(e.value));
         if (host !== undefined) {
@@ -646,15 +660,40 @@ function envSourcesOf(containers: any[]): EnvSources {
   return { envFrom, locations };
 }
 
+/** The annotation on the library's hook copies that names the object each copies (src/constructs/hook-config.ts). */
+const HOOK_COPY_OF = 'cdk8s-migrated-service.dev/hook-copy-of';
+
+/**
+ * The library's hook copies of ConfigMaps and Secrets, by `<namespace>\0<Kind> <name>`, as the
+ * object each copies: a Helm or Argo CD hook Job runs before the release's ordinary objects exist,
+ * so it reads a copy (`<job name>-<object name>`), while the workloads read the object itself. A
+ * copy whose object is in the input counts only while it holds the same data.
+ */
+function hookCopies(m: Manifests): Map<string, string> {
+  const content = (o: K8sObject) => JSON.stringify(['data', 'stringData', 'binaryData']
+    .map((field) => Object.entries(o.raw?.[field] ?? {}).sort(([a], [b]) => a.localeCompare(b))));
+  const copies = new Map<string, string>();
+  for (const copy of m.objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'Secret') && o.apiVersion === 'v1')) {
+    const of = copy.annotations[HOOK_COPY_OF] ?? '';
+    const original = m.objects.find((o) => o.kind === copy.kind && o.apiVersion === 'v1' && o.name === of && (o.namespace ?? '') === (copy.namespace ?? ''));
+    if (of !== '' && (original === undefined || content(original) === content(copy))) {
+      copies.set(`${copy.namespace ?? ''}\0${copy.kind} ${copy.name}`, `${copy.kind} ${of}`);
+    }
+  }
+  return copies;
+}
+
 /**
  * Compares where the Job and the workload find their database: literal hosts (of a host variable
  * or a URL), and the same Secret or ConfigMap keys. Variable names do not matter. Reports only what
  * it can tell: different literal hosts, or locations from entirely different sources.
  */
-function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report): void {
+function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, report: Report, copies: ReadonlyMap<string, string>): void {
   // The migration may run in an init container of the Job (the library's does, before a container
-  // that records its success), so all of the Job's containers count.
-  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')]);
+  // that records its success), so all of the Job's containers count. A hook copy counts as the
+  // object it copies.
+  const j = envSourcesOf([...containersOf(jobPodSpec, 'initContainers'), ...containersOf(jobPodSpec, 'containers')],
+    (source) => copies.get(`${job.namespace ?? ''}\0${source}`) ?? source);
   const w = envSourcesOf(containersOf(workload.podSpec, 'containers'));
   const jobHosts = new Set(j.locations.flatMap((l) => (l.host ? [l.host] : [])));
   const workloadHosts = new Set(w.locations.flatMap((l) => (l.host ? [l.host] : [])));
@@ -1074,8 +1113,8 @@ function namedForTag(name: string, tag: string): boolean {
 function checkReleaseNames(m: Manifests, report: Report): void {
   for (const { job, waiters } of m.migrationJobs) {
     const label = text(job.raw?.metadata?.labels?.['app.kubernetes.io/version']).trim();
-    // A Helm or Argo CD hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
-    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || hooks(job).helm.length > 0 || hooks(job).argo.length > 0) {
+    // A hook is created afresh for each release, whatever its name: only a plain Job's name is at stake.
+    if (label === '' || /\$\{|\{\{|\$\(/.test(label) || isHook(job)) {
       continue;
     }
     const jobImages = jobContainers(job).filter((c) => envValue(c, 'MIGRATION_JOB') === undefined).map((c) => imageRef(c.image));

@@ -21,20 +21,37 @@ export interface Grouping {
   readonly repeated?: string;
 }
 
-/** Kind, namespace and name: what `kubectl apply` treats as one object. Two in one unit overwrite each other. */
+/** Kind, namespace and name: what `kubectl apply` treats as one object. Two different ones in one unit overwrite each other. */
 function identity(o: K8sObject): string {
   const group = o.apiVersion.includes('/') ? o.apiVersion.slice(0, o.apiVersion.indexOf('/')) : '';
   return `${group}\0${o.kind}\0${o.namespace ?? ''}\0${o.name}`;
 }
 
+/** An object's content as text with its keys sorted: two objects that give the same text are one object to apply. */
+function content(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(content).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${content((value as any)[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Whether two objects of `objects` are the same object (kind, namespace, name) with different
+ * content: another environment's copy. The same object repeated as it is (each chart of an App
+ * declaring the Namespace it deploys to) is one object to apply, and relates its files.
+ */
 function hasDuplicateIdentity(objects: readonly K8sObject[]): boolean {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const o of objects) {
     const key = identity(o);
-    if (seen.has(key)) {
+    const text = content(o.raw);
+    if (seen.has(key) && seen.get(key) !== text) {
       return true;
     }
-    seen.add(key);
+    seen.set(key, text);
   }
   return false;
 }

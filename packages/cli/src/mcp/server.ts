@@ -6,7 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { Answer, diagnoseRelease, LIMITS, lintManifests, listReleases, migrationLogs, ServerSettings } from './tools';
-import { version as cliVersion } from '../version';
+import { version as cliVersion, PROGRAM } from '../version';
 
 /*
  * `cdk8s-migrated-service mcp`: doctor and lint as the tools of an assistant, over the Model Context
@@ -17,7 +17,6 @@ import { version as cliVersion } from '../version';
  * console output is sent to stderr, with the server's own log.
  */
 
-const PROGRAM = 'cdk8s-migrated-service';
 // By package name and version, so that npx runs this command wherever the assistant starts it.
 const PACKAGE = 'cdk8s-migrated-service-cli';
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatabaseMigration, MigratedService } from 'cdk8s-migrated-service';
+import { DatabaseMigration, Delivery, MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
@@ -59,18 +59,26 @@ describe('MS001 at warning: a Job named after a tag that moves', () => {
     ['myapp-migration-2024-06-01', '2024.06.01'],
     // A Helm revision names each release's Job anew, whatever its image's tag
     ['myapp-migration-7', '1.4'],
+    // A build's commit after the tag, on a Job that no version label ties to the tag, names each build anew
+    ['myapp-migration-v2-3f2a9c1d', 'v2'],
   ])('%s (image tag %s) is clean', (jobName, tag) => {
     expect(lintText(jobOf(jobName, tag)).findings.map((f) => `${f.rule.id} ${f.message}`)).toEqual([]);
   });
 
-  test('lint reports what the constructs warn about: a library chart on imageTag v2', () => {
-    // GIVEN a MigratedService released as v2 (the construct warns MS105)
+  test.each([
+    ['v2', 'flux', Delivery.flux],
+    ['1.4', 'flux', Delivery.flux],
+    // kubectl's Job name ends with a digest of the pod template, which a moving tag keeps the same
+    ['v2', 'kubectl', Delivery.kubectl],
+    ['1.4', 'kubectl', Delivery.kubectl],
+  ])('lint reports what the constructs warn about: a library chart on imageTag %s, delivered by %s', (tag, _engine, delivery) => {
+    // GIVEN a MigratedService released as a moving tag (the construct warns MS105)
     const chart = shopChart();
-    const web = new MigratedService(chart, 'web', { ...SHOP, imageTag: 'v2', port: 3000 });
+    const web = new MigratedService(chart, 'web', { ...SHOP, imageTag: tag, port: 3000, delivery: delivery() });
     // WHEN its YAML is linted
     const findings = lintText(chartYaml(chart)).findings.filter((f) => f.rule.id === 'MS001');
     // THEN lint reports its Job at warning too
-    expect(web.warnings).toEqual([expect.stringContaining('imageTag "v2" is a bare major')]);
+    expect(web.warnings).toEqual([expect.stringContaining(`imageTag "${tag}" is a bare major`)]);
     expect(findings.map((f) => `${f.severity} ${f.object.name}`)).toEqual([`warning ${web.migration.jobName}`]);
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { MigratedService } from 'cdk8s-migrated-service';
+import { Delivery, MigratedService } from 'cdk8s-migrated-service';
 import * as kplus from 'cdk8s-plus-28';
 import { parseAllDocuments, stringify } from 'yaml';
 import { chartYaml, FIXTURES, lintText } from './support';
@@ -9,9 +9,9 @@ import { quietWarnings, SHOP_WITH_MIGRATION_IMAGE, shopChart } from '../../../..
 quietWarnings();
 
 /** The shop at `tag` with a gated worker, as `cdk8s synth` writes it. */
-function shop(tag = 'v1.2.3'): string {
+function shop(tag = 'v1.2.3', delivery?: Delivery): string {
   const chart = shopChart();
-  const web = new MigratedService(chart, 'web', { ...SHOP_WITH_MIGRATION_IMAGE, imageTag: tag });
+  const web = new MigratedService(chart, 'web', { ...SHOP_WITH_MIGRATION_IMAGE, imageTag: tag, ...(delivery ? { delivery } : {}) });
   const worker = new kplus.Deployment(chart, 'worker', { metadata: { name: 'shop-worker' } });
   worker.addContainer({ name: 'worker', image: web.migration.releaseImage('registry.example.com/shop'), envFrom: [kplus.Env.fromSecret(kplus.Secret.fromSecretName(chart, 's', 'shop-secrets'))] });
   web.migration.gate(worker);
@@ -63,6 +63,17 @@ describe('MS030: the library\'s output with its images rewritten after synth', (
     expect(finding.message).toMatch(/^Job shop\/shop-migration-v1-2-3-\w+ is named and labelled for release v1\.2\.3 \(app\.kubernetes\.io\/version\), but it and Deployment shop\/shop, Deployment shop\/shop-worker, which wait for it, run v1\.3\.0/);
     expect(finding.message).toContain('IMAGE_TAG');
     expect(finding.related.map((o) => o.name)).toEqual(['shop', 'shop-worker']);
+  });
+
+  test('GIVEN kubectl delivery, whose Job name ends with a digest of the pod template, rewritten to v1.3.0 THEN MS030 still names the Job and its name', () => {
+    // GIVEN the v1.2.3 manifests for kubectl (shop-migration-v1-2-3-<tag hash>-<template digest>) with both repositories at v1.3.0
+    const synthesized = shop('v1.2.3', Delivery.kubectl());
+    const rewritten = rewriteImages(synthesized, REPOSITORIES, 'v1.3.0');
+    // WHEN linted THEN MS030 alone is added, at error: the name stays on the next bump made the same way
+    const before = lintText(synthesized).findings.map((f) => `${f.rule.id} ${f.message}`);
+    const findings = lintText(rewritten).findings.filter((f) => !before.includes(`${f.rule.id} ${f.message}`));
+    expect(findings.map((f) => `${f.rule.id} ${f.severity}`)).toEqual(['MS030 error']);
+    expect(findings[0].message).toMatch(/^Job shop\/shop-migration-v1-2-3-\w+-[0-9a-f]{8} is named and labelled for release v1\.2\.3 /);
   });
 
   test('GIVEN only the service repository rewritten THEN MS027 reports the workloads, and MS030 stays silent', () => {

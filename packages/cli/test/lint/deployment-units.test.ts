@@ -130,3 +130,27 @@ describe('deployment units: a folder per environment is linted environment by en
     expect(stderr).not.toContain('more than once');
   });
 });
+
+describe('deployment units: one App, a file per chart', () => {
+  test('GIVEN two charts that both declare the same Namespace, one with the migration Job, one with the workload that waits for it THEN they stay one unit, and are clean', () => {
+    // GIVEN cdk8s's file per chart: the migration chart (Job and its RBAC) and the app chart (the
+    // gated Deployment), each declaring the Namespace they deploy to, identically
+    const namespace = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n';
+    const chart = shopChart();
+    new MigratedService(chart, 'web', { ...SHOP_WITH_MIGRATION_IMAGE, imageTag: 'v1.2.3' });
+    const documents = chartYaml(chart).split(/^---\n/m);
+    const isApp = (doc: string) => /^kind: (Deployment|Service|PodDisruptionBudget)$/m.test(doc);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-units-'));
+    try {
+      fs.writeFileSync(path.join(root, 'migrations.k8s.yaml'), [namespace, ...documents.filter((d) => !isApp(d))].join('---\n'));
+      fs.writeFileSync(path.join(root, 'shop.k8s.yaml'), [namespace, ...documents.filter(isApp)].join('---\n'));
+      // WHEN the folder is linted
+      const result = lintFiles([root]);
+      // THEN an object repeated identically is one object to kubectl, not a second environment: one unit, and nothing found
+      expect(result.grouping.units).toHaveLength(1);
+      expect(result.findings.map((f) => `${f.rule.id} ${f.message}`)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { ApiObject, Chart, Cron, Duration, JsonPatch, Testing } from 'cdk8s';
 import {
   ArgoCdHookDeletePolicy,
   DatabaseMigration,
+  DatabaseQueue,
   Delivery,
   HelmHookDeletePolicy,
   MigratedService,
@@ -86,6 +87,48 @@ describe('the library\'s own output lints clean but for its known gaps', () => {
       }
     }
   }
+
+  // A queue under Helm needs rising hook weights, one per service, in the queue's order.
+  const QUEUED_ENGINES: Array<[string, (i: number) => Delivery]> = [
+    ['flux', () => Delivery.flux()],
+    ['argoCd', () => Delivery.argoCd()],
+    ['argoCd HookFailed, wave -1', () => Delivery.argoCd({ hookDeletePolicy: ArgoCdHookDeletePolicy.HOOK_FAILED, syncWave: -1 })],
+    ['helm', (i) => Delivery.helm({ hookWeight: 10 * i })],
+    ['helm hook-failed', (i) => Delivery.helm({ hookDeletePolicy: HelmHookDeletePolicy.HOOK_FAILED, hookWeight: 10 * i - 5 })],
+    ['kubectl', () => Delivery.kubectl()],
+  ];
+  describe.each(QUEUED_ENGINES)('config defined in the chart, image pull secrets and a database queue, %s', (engine, delivery) => {
+    test.each(WAITERS)('with the %s waiter, nothing is found', (_waiterName, waiter) => {
+      // GIVEN the ConfigMap and Secret the services read, defined in the same chart (so that a hook
+      // Job reads its own copies of them), two services that migrate one database in a queue, with
+      // image pull secrets, and the program ConfigMaps, Job names and labels of this engine
+      const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
+      new kplus.ConfigMap(chart, 'config', { metadata: { name: 'shop-config' }, data: { DATABASE_HOST: 'db' } });
+      new kplus.Secret(chart, 'secrets', { metadata: { name: 'shop-secrets' }, stringData: { DATABASE_PASSWORD: 'x' } });
+      const services = ['api', 'billing'].map((name, i) => new MigratedService(chart, name, {
+        imageTag: `v1.${i}.0`,
+        image: `registry.example.com/${name}`,
+        migrationTool: MigrationTool.knex({ migrationsTableName: `${name}_migrations` }),
+        configMapNames: ['shop-config'],
+        secretNames: ['shop-secrets'],
+        imagePullSecretNames: ['registry-credentials'],
+        port: 3000,
+        delivery: delivery(i),
+        waiter: waiter(),
+      }));
+      new DatabaseQueue(chart, 'shop-database', { name: 'shop', migrations: services.map((s) => s.migration) });
+      // WHEN linted at every severity
+      const text = chartYaml(chart);
+      const result = lintText(text, 'shop.k8s.yaml');
+      // THEN nothing is found
+      expect(unexpected(result.findings)).toEqual([]);
+      expect(result.findings.map((f) => f.rule.id)).toEqual([]);
+      // AND the case is what it says: the queue's label is on both Jobs
+      expect(text.match(/cdk8s-migrated-service.dev\/database: shop/g)?.length).toBeGreaterThanOrEqual(2);
+      // AND a hook Job reads hook copies of the config, which the workloads do not
+      expect(text.includes('cdk8s-migrated-service.dev/hook-copy-of')).toBe(/argoCd|helm/.test(engine));
+    });
+  });
 
   test('every migration tool preset, each a service of one chart', () => {
     // GIVEN one chart with a service per preset, alternating the waiters

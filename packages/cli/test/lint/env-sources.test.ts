@@ -46,4 +46,42 @@ describe('MS019: a gated workload that reads its database settings from elsewher
     });
     expect(ms019(text)).toEqual([]);
   });
+
+  describe('a hook Job that reads the library\'s hook copies of the workload\'s ConfigMap and Secret', () => {
+    const COPY_OF = 'cdk8s-migrated-service.dev/hook-copy-of';
+    /** The fixture with the Job reading `<job>-<object>` copies, and the originals and copies as objects. */
+    function withCopies(copyOf: (name: string) => string, copyData: (data: any) => any = (data) => data): string {
+      const objects = parseAllDocuments(fs.readFileSync(path.join(FIXTURES, 'rules', 'clean.yaml'), 'utf8')).map((d: any) => d.toJS());
+      const job = objects.find((o) => o.kind === 'Job');
+      job.metadata.annotations = { 'helm.sh/hook': 'pre-install,pre-upgrade' };
+      const copies: any[] = [];
+      for (const from of job.spec.template.spec.containers[0].envFrom) {
+        const ref = from.configMapRef ?? from.secretRef;
+        const kind = from.configMapRef ? 'ConfigMap' : 'Secret';
+        const data = { DATABASE_HOST: 'db.shop' };
+        objects.push({ apiVersion: 'v1', kind, metadata: { name: ref.name, namespace: 'shop' }, data });
+        ref.name = `${job.metadata.name}-${ref.name}`;
+        copies.push({
+          apiVersion: 'v1',
+          kind,
+          metadata: { name: ref.name, namespace: 'shop', annotations: { 'helm.sh/hook': 'pre-install,pre-upgrade', [COPY_OF]: copyOf(ref.name.slice(job.metadata.name.length + 1)) } },
+          data: copyData(data),
+        });
+      }
+      return [...copies, ...objects].map((o) => stringify(o)).join('---\n');
+    }
+
+    test('GIVEN copies of the objects the workload reads THEN nothing is reported', () => {
+      expect(ms019(withCopies((name) => name))).toEqual([]);
+    });
+
+    test('GIVEN copies of other objects THEN it is reported, naming the objects they copy', () => {
+      expect(ms019(withCopies((name) => `other-${name}`))).toEqual([expect.stringContaining(
+        'reads its database settings from ConfigMap other-myapp-config, Secret other-myapp-secrets, but Deployment shop/myapp')]);
+    });
+
+    test('GIVEN copies whose data was changed after synth THEN they are not the workload\'s sources, and it is reported', () => {
+      expect(ms019(withCopies((name) => name, () => ({ DATABASE_HOST: 'other-db.shop' })))).toHaveLength(1);
+    });
+  });
 });
