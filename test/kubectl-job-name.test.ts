@@ -1,7 +1,7 @@
-import { Size } from 'cdk8s';
+import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
-import { Delivery, MigratedServiceProps } from '../src';
+import { Delivery, MigratedService, MigratedServiceProps } from '../src';
 import { allOfKind, MINIMAL, named, oneOfKind, synthesize, waitedJob } from './support/manifests';
 import { captureWarnings } from './support/warnings';
 import * as libraryVersionModule from '../src/constructs/library-version';
@@ -94,4 +94,25 @@ describe('the Job name under Delivery.kubectl()', () => {
     'under Delivery.%s() stays <name>-migration-<tag>: the engine re-creates the Job itself', (_engine, delivery) => {
       expect(jobNames({ ...MINIMAL, delivery })).toEqual(['myapp-migration-v1-0-0-2485f4d55a']);
     });
+});
+
+describe('the Job name under Delivery.kubectl() follows what the App around the service puts in the pod template', () => {
+  /** The pre-deploy Job of `myapp` in a chart with the id `chartId`. */
+  function preDeployJob(chartId: string): any {
+    const chart = new Chart(Testing.app(), chartId, { namespace: 'shop' });
+    new MigratedService(chart, 'myapp', KUBECTL);
+    return allOfKind(Testing.synth(chart), 'Job')[0];
+  }
+
+  test('a chart of another id mounts another waiter program ConfigMap, so the Job gets another name', () => {
+    // GIVEN the same service in charts of two ids (the program ConfigMap is named after the chart)
+    const before = preDeployJob('shop');
+    const after = preDeployJob('store');
+
+    // WHEN the pod templates differ (the program volume names another ConfigMap)
+    expect(after.spec.template).not.toEqual(before.spec.template);
+
+    // THEN the Job names differ, or kubectl apply would fail on the immutable template
+    expect(after.metadata.name).not.toBe(before.metadata.name);
+  });
 });

@@ -141,7 +141,7 @@ export class DatabaseMigration extends Construct {
     // change the template of an existing Job ("field is immutable"), so the same tag with another
     // template (a library upgrade, new env or resources) needs a new Job. The engines re-create
     // the Job of the same name themselves (Flux's force annotation, Argo CD's and Helm's hooks).
-    this.jobTemplateHash = this.delivery._jobNameCarriesTemplate() ? jobTemplateHash(this.name, props) : undefined;
+    this.jobTemplateHash = this.delivery._jobNameCarriesTemplate() ? jobTemplateHash(this, this.name, props) : undefined;
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag, this.jobTemplateHash);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
