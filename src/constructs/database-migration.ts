@@ -288,6 +288,9 @@ export class DatabaseMigration extends Construct {
    * template changes at every release (its waiter waits for another Job), so a gated Job or Pod
    * must be a new object at every release: `gate()` refuses one whose name does not carry the
    * release's tag. The tag is copied when it is a valid name part, else hashed (`versionedName`).
+   * Under `Delivery.kubectl()` the name ends with the migration Job's template digest too, as the
+   * Job's own name does, and `gate()` requires it: the same tag with a new migration Job changes the
+   * gated pod's template as well.
    *
    * @param base a DNS label: lowercase letters, digits and `-`
    */
@@ -296,7 +299,9 @@ export class DatabaseMigration extends Construct {
       throw invalidProp(this.owner, 'releaseName(base)', base,
         'the base of a Job or Pod name is a DNS-1123 label: lowercase letters, digits and "-", alphanumeric at both ends, at most 63 characters.');
     }
-    return versionedResourceName(base, '-', this.imageTag);
+    // Under kubectl it ends with the migration Job's template digest too: the gated pod's waiter
+    // names that Job, so a new migration Job of the same tag changes this object's template.
+    return versionedResourceName(base, '-', this.imageTag, this.jobTemplateHash);
   }
 
   /**
@@ -344,6 +349,7 @@ export class DatabaseMigration extends Construct {
       owner: this.owner,
       namespace: this.namespace,
       jobName: this.jobName,
+      jobTemplateHash: this.jobTemplateHash,
       waiterContainerName: this.waiterContainerName,
       verifierContainerName: derivedName('check-', this.name, '-migration'),
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
