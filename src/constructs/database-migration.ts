@@ -116,6 +116,8 @@ export class DatabaseMigration extends Construct {
   private readonly owner: string;
   private readonly namespace?: string;
   private readonly jobTemplateHash?: string;
+  /** The pull secrets of every pod the migration creates or gates. */
+  private readonly imagePullSecrets: string[];
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly podProgram?: ApiObject;
   private readonly boundAccounts = new Set<string>();
@@ -131,6 +133,7 @@ export class DatabaseMigration extends Construct {
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
+    this.imagePullSecrets = imagePullSecretNamesOf(this.owner, props);
     this.migrationTool = migrationTool;
     this.delivery = Delivery._resolve(this, this.owner, props.delivery);
     this.waiter = props.waiter ?? MigrationWaiter.watch();
@@ -164,7 +167,7 @@ export class DatabaseMigration extends Construct {
       // queue gives up after queueTimeout, so a migration that starts always has its whole timeout.
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       migrateFirst: recordsSuccess,
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     }));
     // Under a hook engine the Job runs before the release's ordinary objects exist: it reads hook
     // copies of the ConfigMaps and Secrets of the App it names (see copyJobConfigAsHooks).
@@ -230,7 +233,7 @@ export class DatabaseMigration extends Construct {
         .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     };
     // Where a database's URL or credentials come from: a Secret, or one ConfigMap key. A whole
     // ConfigMap (configMapNames) is most often the app's common settings, shared by services on
@@ -417,7 +420,7 @@ export class DatabaseMigration extends Construct {
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()
         + this.queueTimeout.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     });
     return PostDeployMigration._create(this, 'PostDeploy', {
       job,
