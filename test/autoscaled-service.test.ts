@@ -54,7 +54,13 @@ describe('a MigratedService whose replicas an autoscaler owns', () => {
 
   test('replicas with autoscaled: true is refused at construction', () => {
     expect(() => new MigratedService(shopChart(), 'shop', { ...SHOP, replicas: 3, autoscaled: true })).toThrow(
-      /^MigratedService "shop\/shop": replicas 3 is invalid: an autoscaler owns the Deployment's replica count \(autoscaled: true\)/);
+      /^MigratedService "shop\/shop": replicas 3 is invalid: an autoscaler \(autoscaled: true\) owns the Deployment's replica count/);
+  });
+
+  test('autoscaled given as the string "true" is refused at construction, with the fix', () => {
+    // WHEN autoscaled comes from untyped input as a string THEN the prop types refuse it, naming prop, value and fix
+    expect(() => new MigratedService(shopChart(), 'shop', { ...SHOP, autoscaled: 'true' as any })).toThrow(
+      /^MigratedService "shop\/shop": autoscaled "true" is invalid: it is true or false: write true, not the string "true"\./);
   });
 
   test('autoscaled: false with an autoscaler that targets the Deployment is refused at synth', () => {

@@ -54,6 +54,15 @@ describe('DatabaseQueue', () => {
     }
   });
 
+  test('GIVEN a migration of another App WHEN it is added THEN it is refused, naming the queue, the migration and the fix', () => {
+    const { chart, api } = twoServices();
+    const other = twoServices();
+    const queue = new DatabaseQueue(chart, 'Db', { name: 'shop', migrations: [api] });
+    expect(() => queue.add(other.billing)).toThrow(
+      'DatabaseQueue "shop/Db".add(): migration "shop/billing" is invalid: it is in another App. A queue orders the migrations of one App: '
+      + 'create the DatabaseQueue in the App of its migrations.');
+  });
+
   test('GIVEN a post-deploy migration WHEN its service joins a queue THEN its post-deploy Job is in the same queue, with the same offset', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
     const api = new DatabaseMigration(chart, 'api', props('api'));

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DatabaseMigration, MigratedService, MigrationTool, MigrationWaiter } from '../src';
+import { DatabaseMigration, Delivery, MigratedService, MigrationTool, MigrationWaiter } from '../src';
 import { allOfKind, named } from './support/manifests';
 import { gatedWorkerChart, quietWarnings, SHOP, shopChart } from './support/shop';
 
@@ -219,6 +219,46 @@ describe('a gated Job or Pod, whose pod template cannot change once created', ()
     // AND the two releases name it differently, so the second creates a Job instead of patching an immutable template
     expect(names[0]).not.toBe(names[1]);
     expect(names.every((n) => /^shop-backfill-v1-2-[34]-[0-9a-f]{10}$/.test(n))).toBe(true);
+  });
+
+  test('under Delivery.kubectl(), releaseName() follows the migration Job\'s template digest too, as the gated Job waits for that Job by name', () => {
+    // GIVEN the same tag synthesized twice under kubectl, the second time with another migration env
+    const run = (env: { [name: string]: kplus.EnvValue }) => {
+      const chart = shopChart();
+      const migration = new DatabaseMigration(chart, 'shop', { ...SHOP, env, delivery: Delivery.kubectl() });
+      const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: migration.releaseName('shop-backfill') } });
+      backfill.addContainer({ name: 'backfill', image: migration.releaseImage('registry.example.com/shop'), command: ['node', 'backfill.js'] });
+      migration.gate(backfill);
+      const job = allOfKind(Testing.synth(chart), 'Job').find((j) => j.metadata.name.startsWith('shop-backfill-'))!;
+      return { migrationJob: migration.jobName, job };
+    };
+    const before = run({});
+    const after = run({ LOG_LEVEL: kplus.EnvValue.fromValue('debug') });
+
+    // WHEN the migration Job gets a new name, the gated Job's template changes (its waiter waits for that name)
+    expect(after.migrationJob).not.toBe(before.migrationJob);
+    expect(after.job.spec.template).not.toEqual(before.job.spec.template);
+
+    // THEN the gated Job gets a new name too, or kubectl apply would fail on its immutable template
+    expect(after.job.metadata.name).not.toBe(before.job.metadata.name);
+    expect(after.job.metadata.name).toBe(`shop-backfill-v1-2-3-e3cad1a6f9-${after.migrationJob.slice(-8)}`);
+  });
+
+  test('under Delivery.kubectl(), a gated Job named with the tag but without the digest is refused, naming the digest and the fix', () => {
+    // GIVEN a migration under kubectl, and a Job named with the release's tag built by hand
+    const chart = shopChart();
+    const migration = new DatabaseMigration(chart, 'shop', { ...SHOP, imageTag: '3f2a9c1', delivery: Delivery.kubectl() });
+    const backfill = new kplus.Job(chart, 'backfill', { metadata: { name: 'shop-backfill-3f2a9c1' } });
+    backfill.addContainer({ name: 'backfill', image: migration.releaseImage('registry.example.com/shop'), command: ['node', 'backfill.js'] });
+
+    // WHEN it is gated THEN gate() refuses it, naming the digest, the immutable field and releaseName()
+    const refused = () => migration.gate(backfill);
+    expect(refused).toThrow(/^DatabaseMigration "shop\/shop": gate\(workload\) "shop\/backfill" is invalid: the Job "shop-backfill-3f2a9c1" does not end/);
+    expect(refused).toThrow(`("${migration.jobName.slice(-8)}", as in "${migration.jobName}")`);
+    expect(refused).toThrow('spec.template: field is immutable');
+    expect(refused).toThrow('migration.releaseName(base)');
+    // AND the name releaseName() gives is accepted
+    expect(migration.releaseName('shop-backfill')).toBe(`shop-backfill-3f2a9c1-${migration.jobName.slice(-8)}`);
   });
 
   test('a tag that is a valid name part is copied verbatim', () => {

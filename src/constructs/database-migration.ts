@@ -116,6 +116,8 @@ export class DatabaseMigration extends Construct {
   private readonly owner: string;
   private readonly namespace?: string;
   private readonly jobTemplateHash?: string;
+  /** The pull secrets of every pod the migration creates or gates. */
+  private readonly imagePullSecrets: string[];
   private readonly waiterConfig: MigrationWaiterConfig;
   private readonly podProgram?: ApiObject;
   private readonly boundAccounts = new Set<string>();
@@ -131,6 +133,7 @@ export class DatabaseMigration extends Construct {
     this.name = props.name ?? id;
     validateMigrationProps(this.owner, this.name, props.name === undefined, props);
     const migrationTool = resolveMigrationTool(this.owner, props);
+    this.imagePullSecrets = imagePullSecretNamesOf(this.owner, props);
     this.migrationTool = migrationTool;
     this.delivery = Delivery._resolve(this, this.owner, props.delivery);
     this.waiter = props.waiter ?? MigrationWaiter.watch();
@@ -141,7 +144,7 @@ export class DatabaseMigration extends Construct {
     // change the template of an existing Job ("field is immutable"), so the same tag with another
     // template (a library upgrade, new env or resources) needs a new Job. The engines re-create
     // the Job of the same name themselves (Flux's force annotation, Argo CD's and Helm's hooks).
-    this.jobTemplateHash = this.delivery._jobNameCarriesTemplate() ? jobTemplateHash(this.name, props) : undefined;
+    this.jobTemplateHash = this.delivery._jobNameCarriesTemplate() ? jobTemplateHash(this, this.name, props) : undefined;
     this.jobName = versionedResourceName(this.name, '-migration-', props.imageTag, this.jobTemplateHash);
     this.waiterContainerName = derivedName('wait-for-', this.name, '-migration');
     const labels = recommendedLabels(this.name, props.imageTag, 'migration', props.partOf);
@@ -164,7 +167,7 @@ export class DatabaseMigration extends Construct {
       // queue gives up after queueTimeout, so a migration that starts always has its whole timeout.
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds()),
       migrateFirst: recordsSuccess,
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     }));
     // Under a hook engine the Job runs before the release's ordinary objects exist: it reads hook
     // copies of the ConfigMaps and Secrets of the App it names (see copyJobConfigAsHooks).
@@ -230,7 +233,7 @@ export class DatabaseMigration extends Construct {
         .map(([name, value]) => (value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value })),
       appWritablePaths: migrationTool.appWritablePaths,
       volumePrefix: derivedName('', this.name, '-writable'),
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     };
     // Where a database's URL or credentials come from: a Secret, or one ConfigMap key. A whole
     // ConfigMap (configMapNames) is most often the app's common settings, shared by services on
@@ -292,6 +295,9 @@ export class DatabaseMigration extends Construct {
    * template changes at every release (its waiter waits for another Job), so a gated Job or Pod
    * must be a new object at every release: `gate()` refuses one whose name does not carry the
    * release's tag. The tag is copied when it is a valid name part, else hashed (`versionedName`).
+   * Under `Delivery.kubectl()` the name ends with the migration Job's template digest too, as the
+   * Job's own name does, and `gate()` requires it: the same tag with a new migration Job changes the
+   * gated pod's template as well.
    *
    * @param base a DNS label: lowercase letters, digits and `-`
    */
@@ -300,7 +306,9 @@ export class DatabaseMigration extends Construct {
       throw invalidProp(this.owner, 'releaseName(base)', base,
         'the base of a Job or Pod name is a DNS-1123 label: lowercase letters, digits and "-", alphanumeric at both ends, at most 63 characters.');
     }
-    return versionedResourceName(base, '-', this.imageTag);
+    // Under kubectl it ends with the migration Job's template digest too: the gated pod's waiter
+    // names that Job, so a new migration Job of the same tag changes this object's template.
+    return versionedResourceName(base, '-', this.imageTag, this.jobTemplateHash);
   }
 
   /**
@@ -348,6 +356,7 @@ export class DatabaseMigration extends Construct {
       owner: this.owner,
       namespace: this.namespace,
       jobName: this.jobName,
+      jobTemplateHash: this.jobTemplateHash,
       waiterContainerName: this.waiterContainerName,
       verifierContainerName: derivedName('check-', this.name, '-migration'),
       waiterVolumeName: derivedName('wait-for-', this.name, '-migration-tmp'),
@@ -415,7 +424,7 @@ export class DatabaseMigration extends Construct {
       timeout: Duration.seconds(this.queueTimeout.toSeconds() + this.migrationTimeout.toSeconds() + ROLLOUT_ALLOWANCE.toSeconds()
         + this.queueTimeout.toSeconds() + timeout.toSeconds()),
       migrateFirst: false,
-      imagePullSecrets: imagePullSecretNamesOf(this.owner, props),
+      imagePullSecrets: this.imagePullSecrets,
     });
     return PostDeployMigration._create(this, 'PostDeploy', {
       job,

@@ -95,9 +95,7 @@ export class DatabaseQueue extends Construct {
     if (!Number.isInteger(millis / 1000) || millis < 0) {
       throw invalidProp(this.owner, 'applyWindow', props.applyWindow, 'it is a whole number of seconds, 0 or more, such as Duration.seconds(30).');
     }
-    if (props.migrations !== undefined && !Array.isArray(props.migrations)) {
-      throw invalidProp(this.owner, 'migrations', props.migrations, 'it is a list of DatabaseMigrations, first to run first.');
-    }
+    // (That migrations is a list of constructs is checked with the other props' types, in PROPS.)
     for (const migration of props.migrations ?? []) {
       this.add(migration);
     }
@@ -119,7 +117,7 @@ export class DatabaseQueue extends Construct {
         : `it is in the DatabaseQueue "${joined.node.path}" already. A migration migrates one database: add it to one queue.`);
     }
     if (migration.node.root !== this.node.root) {
-      throw invalidProp(owner, 'migration', migration.node.path, 'it is in another App. A queue orders the migrations of one App.');
+      throw invalidProp(owner, 'migration', migration.node.path, 'it is in another App. A queue orders the migrations of one App: create the DatabaseQueue in the App of its migrations.');
     }
     const namespace = Chart.of(migration).namespace;
     if (this.migrations.length > 0 && namespace !== this.namespace) {

@@ -268,6 +268,8 @@ export interface GateSpec {
   readonly namespace?: string;
   /** The Job every gated pod waits for. */
   readonly jobName: string;
+  /** The digest of the migration Job's template that its name ends with (under kubectl only). */
+  readonly jobTemplateHash?: string;
   readonly waiterContainerName: string;
   /** The second init container of a waiter that needs one (`verifyArgs`). */
   readonly verifierContainerName: string;
@@ -315,15 +317,23 @@ const RUN_ONCE_KINDS = ['Job', 'Pod'];
  * library leaves that choice to the user.
  */
 function refuseReusedRunName(apiObject: ApiObject, path: string, spec: GateSpec): void {
-  if (!RUN_ONCE_KINDS.includes(apiObject.kind) || carriesTag(apiObject.name, spec.release.imageTag)) {
+  if (!RUN_ONCE_KINDS.includes(apiObject.kind)) {
     return;
   }
   const field = apiObject.kind === 'Job' ? 'spec.template' : 'spec';
-  throw invalidProp(spec.owner, 'gate(workload)', path,
-    `the ${apiObject.kind} "${apiObject.name}" keeps its name from release to release, but its ${field} cannot change once created `
-    + `and the gate changes it at every release: the next release would fail to apply ("${field}: field is immutable"). `
-    + `Name it per release: metadata: { name: migration.releaseName('${baseOfName(apiObject.name)}') } `
-    + '(the name must carry the release\'s image tag). For work that runs on a schedule, gate a CronJob, whose template may change.');
+  if (!carriesTag(apiObject.name, spec.release.imageTag)) {
+    throw invalidProp(spec.owner, 'gate(workload)', path,
+      `the ${apiObject.kind} "${apiObject.name}" keeps its name from release to release, but its ${field} cannot change once created `
+      + `and the gate changes it at every release: the next release would fail to apply ("${field}: field is immutable"). `
+      + `Name it per release: metadata: { name: migration.releaseName('${baseOfName(apiObject.name)}') } (the name must carry the release's image tag). For work that runs on a schedule, gate a CronJob, whose template may change.`);
+  }
+  if (spec.jobTemplateHash !== undefined && !apiObject.name.endsWith(`-${spec.jobTemplateHash}`)) {
+    throw invalidProp(spec.owner, 'gate(workload)', path,
+      `the ${apiObject.kind} "${apiObject.name}" does not end with the digest of the migration Job's template ("${spec.jobTemplateHash}", `
+      + `as in "${spec.jobName}"). Under Delivery.kubectl() the same tag synthesized with another migration Job names another Job, which `
+      + `the gate's waiter waits for: the ${field} changes under the same name and kubectl apply fails ("${field}: field is immutable"). `
+      + 'Name it with migration.releaseName(base), which appends the digest under kubectl, rather than with a name built from the tag.');
+  }
 }
 
 /**

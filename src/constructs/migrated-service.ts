@@ -458,9 +458,7 @@ export class MigratedService extends Construct {
             `${autoscaler.description} scales the Deployment "${this.name}". Remove autoscaled: false, or the autoscaler.`).message];
         }
         if (autoscaler !== undefined && props.replicas !== undefined) {
-          return [invalidProp(owner, 'replicas', props.replicas,
-            `${autoscaler.description} owns the Deployment's replica count, and every apply of a replica count would reset the one it chose. `
-            + 'Remove replicas, and give the autoscaler its minimum (minReplicas) instead.').message];
+          return [replicasOwnedByAutoscaler(owner, props.replicas, autoscaler.description).message];
         }
         return [];
       },
@@ -573,19 +571,22 @@ export class MigratedService extends Construct {
   }
 }
 
+/** The error for a replica count given to a Deployment whose replicas `autoscaler` owns. */
+function replicasOwnedByAutoscaler(owner: string, replicas: number, autoscaler: string): Error {
+  return invalidProp(owner, 'replicas', replicas,
+    `${autoscaler} owns the Deployment's replica count, and every apply of a replica count would reset the one it chose. `
+    + 'Remove replicas, and give the autoscaler its minimum (minReplicas) instead.');
+}
+
 function validateServiceProps(owner: string, props: MigratedServiceProps): void {
   if (props.migrationImage !== undefined) {
     validateImageRepository(owner, 'migrationImage', props.migrationImage);
   }
   validateImageRepository(owner, 'image', props.image);
   validateInteger(owner, 'replicas', props.replicas ?? 2, 0, 2147483647, 'the number of replicas');
-  if (props.autoscaled !== undefined && typeof props.autoscaled !== 'boolean') {
-    throw invalidProp(owner, 'autoscaled', props.autoscaled, 'autoscaled is true or false.');
-  }
+  // (autoscaled's type is checked with the other props' in PROPS.)
   if (props.autoscaled === true && props.replicas !== undefined) {
-    throw invalidProp(owner, 'replicas', props.replicas,
-      'an autoscaler owns the Deployment\'s replica count (autoscaled: true), and every apply of the replica count would reset the one it chose. '
-      + 'Remove replicas, and give the autoscaler its minimum (minReplicas) instead.');
+    throw replicasOwnedByAutoscaler(owner, props.replicas, 'an autoscaler (autoscaled: true)');
   }
   for (const [prop, list] of [['command', props.command], ['args', props.args]] as const) {
     if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string') || (prop === 'command' && list.length === 0))) {

@@ -1,23 +1,25 @@
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { envFromNames, mountWritablePaths, toEnvValues } from './containers';
 import { DatabaseMigrationProps } from './database-migration-props';
 import { libraryVersion } from './library-version';
 import { restrictedSecurityContext } from './security-context';
-import { programHash } from './waiter-program';
+import { programConfigMapNameOf, programHash } from './waiter-program';
 import { templateHash } from '../shared/names';
 
 /**
  * A digest of what the migration Jobs' pod templates are made of: the props (image, tag, command,
  * env, resources, waiter...), the base name, the library's version and its program, whose upgrade
- * may change the containers the library adds. Two synths that give the same digest write the same
- * templates; a change to any of them changes it (and sometimes an input that the template does
- * not show, which only costs one more run of a migration that has nothing left to do).
+ * may change the containers the library adds, and the name of the chart's program ConfigMap that
+ * the Jobs mount (derived from the chart's id, which no prop shows). Two synths that give the same
+ * digest write the same templates; a change to any of them changes it (and sometimes an input that
+ * the template does not show, which only costs one more run of a migration that has nothing left to do).
  */
-export function jobTemplateHash(name: string, props: DatabaseMigrationProps): string {
+export function jobTemplateHash(scope: Construct, name: string, props: DatabaseMigrationProps): string {
   const { delivery: _engine, ...template } = props;
-  return templateHash(canonicalJson({ name, library: libraryVersion(), program: programHash(), props: template }));
+  const programConfigMap = programConfigMapNameOf(Chart.of(scope));
+  return templateHash(canonicalJson({ name, library: libraryVersion(), program: programHash(), programConfigMap, props: template }));
 }
 
 /**

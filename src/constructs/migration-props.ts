@@ -111,15 +111,13 @@ export function imagePullSecretNamesOf(owner: string, props: Pick<DatabaseMigrat
   if (props.imagePullSecretName !== undefined && props.imagePullSecretNames !== undefined) {
     throw invalidProp(owner, 'imagePullSecretName', props.imagePullSecretName,
       'give imagePullSecretNames or the deprecated imagePullSecretName, not both. '
-      + `Move it into the list: imagePullSecretNames: ${JSON.stringify([props.imagePullSecretName, ...(Array.isArray(props.imagePullSecretNames) ? props.imagePullSecretNames : [])])}.`);
+      + `Move it into the list: imagePullSecretNames: ${JSON.stringify([props.imagePullSecretName, ...props.imagePullSecretNames])}.`);
   }
   if (props.imagePullSecretName !== undefined) {
     validateObjectNames(owner, 'imagePullSecretName', [props.imagePullSecretName], 'Secret');
     return [props.imagePullSecretName];
   }
-  if (props.imagePullSecretNames !== undefined && !Array.isArray(props.imagePullSecretNames)) {
-    throw invalidProp(owner, 'imagePullSecretNames', props.imagePullSecretNames, 'it is a list of Secret names, e.g. ["registry-a", "registry-b"].');
-  }
+  // (That it is a list of strings is checked with the other props' types, in SHARED_MIGRATION_PROPS.)
   validateObjectNames(owner, 'imagePullSecretNames', props.imagePullSecretNames ?? [], 'Secret');
   return props.imagePullSecretNames ?? [];
 }
