@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { expansionVariable, hasCarriageReturn, shellOnlyExpansion, shellOnlyExpansionProblem } from '../src/shared/command';
-import { quantityBytes } from '../src/shared/waiter-resources';
+import { parseQuantity } from '../src/shared/quantity';
 
 describe('shellOnlyExpansion: what Kubernetes passes literally in an exec-form command', () => {
   test.each([
@@ -48,13 +48,16 @@ describe('hasCarriageReturn', () => {
   });
 });
 
-describe('quantityBytes', () => {
+describe('parseQuantity', () => {
   test.each([
     ['64Mi', 64 * 2 ** 20], ['128M', 128e6], ['1Gi', 2 ** 30], ['134217728', 134217728], ['1e9', 1e9], ['0.5Gi', 2 ** 29], [33554432, 33554432],
   ])('GIVEN %j THEN %d bytes', (quantity, bytes) => {
-    expect(quantityBytes(quantity)).toBe(bytes);
+    expect(parseQuantity(quantity)).toBe(bytes);
   });
-  test.each(['${LIMIT}', '64 Mi', 'lots', ''])('GIVEN %j THEN not a quantity', (quantity) => {
-    expect(quantityBytes(quantity)).toBeUndefined();
+  test.each([['250m', 0.25], ['2', 2], [0.5, 0.5], ['1e3', 1000]])('GIVEN the cpu quantity %j THEN %d CPUs', (quantity, cpus) => {
+    expect(parseQuantity(quantity)).toBe(cpus);
+  });
+  test.each(['${LIMIT}', '64 Mi', 'lots', '', '1e3Mi', NaN, Infinity])('GIVEN %j THEN not a quantity', (quantity) => {
+    expect(parseQuantity(quantity)).toBeUndefined();
   });
 });

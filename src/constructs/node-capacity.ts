@@ -1,3 +1,5 @@
+import { parseQuantity } from '../shared/quantity';
+
 /**
  * Requests that no node can hold. A pod that asks for more CPU or memory than any node has stays
  * `Pending` (`Insufficient cpu`): a migration Job until its deadline fails the release, a gated
@@ -12,22 +14,6 @@ export const MAX_NODE_CPUS = 64;
 
 /** The memory, in GiB, above which a request is warned about: see `MAX_NODE_CPUS`. */
 export const MAX_NODE_MEMORY_GIB = 256;
-
-const BINARY: { readonly [suffix: string]: number } = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: { readonly [suffix: string]: number } = { '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18 };
-
-/** A Kubernetes quantity (`250m`, `2`, `0.5`, `512Mi`, `1e3`) as a number, or undefined when it is none. */
-export function parseQuantity(value: unknown): number | undefined {
-  if (typeof value === 'number') {
-    return Number.isFinite(value) ? value : undefined;
-  }
-  const match = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/.exec(String(value ?? '').trim());
-  if (match === null) {
-    return undefined;
-  }
-  const suffix = match[2] ?? '';
-  return Number(match[1]) * (BINARY[suffix] ?? DECIMAL[suffix]);
-}
 
 /**
  * What is wrong with a container's `resources` (pod-spec JSON): one sentence per request above

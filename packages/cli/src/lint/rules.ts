@@ -9,9 +9,10 @@ import {
 } from 'cdk8s-migrated-service/lib/shared/command';
 import { TEMPLATE_HASH_LENGTH, versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
 import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
+import { parseQuantity } from 'cdk8s-migrated-service/lib/shared/quantity';
 import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
-import { MIN_PROGRAM_MEMORY_LIMIT_MIB, quantityBytes } from 'cdk8s-migrated-service/lib/shared/waiter-resources';
+import { MIN_PROGRAM_MEMORY_LIMIT_MIB } from 'cdk8s-migrated-service/lib/shared/waiter-resources';
 import { K8sObject } from './load';
 import {
   Account,
@@ -1079,7 +1080,7 @@ function checkProgramMemory(m: Manifests, report: Report): void {
   const minimum = MIN_PROGRAM_MEMORY_LIMIT_MIB * 2 ** 20;
   for (const { workload, field, index, c } of allContainers(m)) {
     const limit = c.resources?.limits?.memory;
-    const bytes = quantityBytes(limit);
+    const bytes = parseQuantity(limit);
     if (bytes === undefined || bytes >= minimum || !runsLibraryProgram(c)) {
       continue;
     }
