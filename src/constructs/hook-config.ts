@@ -3,6 +3,7 @@ import { ApiObject, App } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Delivery } from './delivery';
 import { afterSerialization } from './pod-template';
+import { configReferencesOf } from '../shared/pod-spec';
 
 /** The annotation that names, on each hook copy, the object of the App it copies. */
 export const HOOK_COPY_OF_ANNOTATION = 'cdk8s-migrated-service.dev/hook-copy-of';
@@ -107,39 +108,12 @@ function copyName(jobName: string, sourceName: string): string {
   return `${jobName}-${sourceName.slice(0, 253 - jobName.length - hash.length - 2).replace(/[-.]+$/, '')}-${hash}`;
 }
 
-/** Every place of a pod spec (JSON) that names a ConfigMap or a Secret, with its kind. */
-function eachReference(pod: any, visit: (kind: string, holder: any, field: string) => void): void {
-  for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-    for (const from of container.envFrom ?? []) {
-      if (from.configMapRef) visit('ConfigMap', from.configMapRef, 'name');
-      if (from.secretRef) visit('Secret', from.secretRef, 'name');
-    }
-    for (const env of container.env ?? []) {
-      if (env.valueFrom?.configMapKeyRef) visit('ConfigMap', env.valueFrom.configMapKeyRef, 'name');
-      if (env.valueFrom?.secretKeyRef) visit('Secret', env.valueFrom.secretKeyRef, 'name');
-    }
-  }
-  for (const volume of pod.volumes ?? []) {
-    if (volume.configMap) visit('ConfigMap', volume.configMap, 'name');
-    if (volume.secret) visit('Secret', volume.secret, 'secretName');
-    for (const source of volume.projected?.sources ?? []) {
-      if (source.configMap) visit('ConfigMap', source.configMap, 'name');
-      if (source.secret) visit('Secret', source.secret, 'name');
-    }
-  }
-  for (const pullSecret of pod.imagePullSecrets ?? []) {
-    visit('Secret', pullSecret, 'name');
-  }
-}
-
 function referencesOf(pod: any): Set<string> {
-  const references = new Set<string>();
-  eachReference(pod, (kind, holder, field) => references.add(key(kind, holder[field])));
-  return references;
+  return new Set(configReferencesOf(pod).map(({ kind, holder, field }) => key(kind, holder[field])));
 }
 
 function renameReferences(pod: any, renames: Map<string, string>): void {
-  eachReference(pod, (kind, holder, field) => {
+  for (const { kind, holder, field } of configReferencesOf(pod)) {
     holder[field] = renames.get(key(kind, holder[field])) ?? holder[field];
-  });
+  }
 }

@@ -8,7 +8,7 @@ import {
   unsplitCommandProblem,
 } from 'cdk8s-migrated-service/lib/shared/command';
 import { TEMPLATE_HASH_LENGTH, versionedName, versionLabelValue } from 'cdk8s-migrated-service/lib/shared/names';
-import { SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
+import { configReferencesOf, SERVICE_ACCOUNT_PATH } from 'cdk8s-migrated-service/lib/shared/pod-spec';
 import { parseQuantity } from 'cdk8s-migrated-service/lib/shared/quantity';
 import { conventionallyMoves, identifiesRelease } from 'cdk8s-migrated-service/lib/shared/release-tag';
 import { num, rolloutCapacity } from 'cdk8s-migrated-service/lib/shared/rollout-capacity';
@@ -739,25 +739,8 @@ function checkEnvSources(job: K8sObject, jobPodSpec: any, workload: Workload, re
 
 /** Every Secret and ConfigMap a pod spec uses, as `Secret name`: env keys, envFrom and volumes (projected ones too). */
 function referencedSources(podSpec: any): Set<string> {
-  const found = new Set<string>();
-  for (const c of [...containersOf(podSpec, 'initContainers'), ...containersOf(podSpec, 'containers')]) {
-    for (const e of Array.isArray(c.envFrom) ? c.envFrom : []) {
-      if (e?.configMapRef?.name) found.add(`ConfigMap ${text(e.configMapRef.name)}`);
-      if (e?.secretRef?.name) found.add(`Secret ${text(e.secretRef.name)}`);
-    }
-    for (const e of Array.isArray(c.env) ? c.env : []) {
-      if (e?.valueFrom?.secretKeyRef?.name) found.add(`Secret ${text(e.valueFrom.secretKeyRef.name)}`);
-      if (e?.valueFrom?.configMapKeyRef?.name) found.add(`ConfigMap ${text(e.valueFrom.configMapKeyRef.name)}`);
-    }
-  }
-  for (const v of Array.isArray(podSpec?.volumes) ? podSpec.volumes : []) {
-    const sources = [v, ...(Array.isArray(v?.projected?.sources) ? v.projected.sources : [])];
-    for (const x of sources) {
-      if (x?.secret?.secretName || x?.secret?.name) found.add(`Secret ${text(x.secret.secretName ?? x.secret.name)}`);
-      if (x?.configMap?.name) found.add(`ConfigMap ${text(x.configMap.name)}`);
-    }
-  }
-  return found;
+  return new Set(configReferencesOf(podSpec).filter((reference) => !reference.pullSecret)
+    .map(({ kind, holder, field }) => `${kind} ${text(holder[field])}`));
 }
 
 const POD_SPEC = ['spec', 'template', 'spec'];
